@@ -1,0 +1,1 @@
+"""The `aicost` command: thin argument parsing over the core services."""

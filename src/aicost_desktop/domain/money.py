@@ -1,0 +1,75 @@
+"""Money helpers: Decimal parsing, quantization and the currencies we accept."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from aicost_desktop.domain.errors import InputError
+
+ZERO = Decimal(0)
+# Ledger scale: 10 decimal places is enough for a single token at per-token prices.
+SCALE = 10
+QUANT = Decimal(1).scaleb(-SCALE)
+
+# ISO 4217 codes we accept for manual entries and subscriptions. Conversion to the display
+# currency uses the user's fx_rates setting, so every code here needs a default rate there.
+CURRENCIES = frozenset({"USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "CNY", "INR", "SEK",
+                        "NOK", "DKK", "PLN", "RSD", "NZD", "BRL", "MXN", "SGD", "HKD", "KRW"})
+
+
+def money(value: object) -> Decimal:
+    """Convert an int, str or Decimal (never float noise) to a Decimal at ledger scale."""
+    if isinstance(value, float):
+        # Provider JSON sends floats (0.5470000000000001); go through repr to keep intent.
+        value = repr(value)
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    return d.quantize(QUANT)
+
+
+def parse_amount(text: object, field: str = "amount", *, allow_zero: bool = False,
+                 allow_negative: bool = False) -> Decimal:
+    """Parse a user-typed amount; raise InputError naming the field on anything but a number."""
+    try:
+        d = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError):
+        raise InputError(field, text, "must be a decimal number such as 12.50") from None
+    if not d.is_finite():
+        raise InputError(field, text, "must be a finite number")
+    if d < 0 and not allow_negative:
+        raise InputError(field, text, "must not be negative")
+    if d == 0 and not allow_zero:
+        raise InputError(field, text, "must be greater than zero")
+    if d.as_tuple().exponent < -SCALE:  # type: ignore[operator]
+        raise InputError(field, text, f"has more than {SCALE} decimal places")
+    return d.quantize(QUANT)
+
+
+def validate_currency(code: str, field: str = "currency") -> str:
+    """Return the upper-cased ISO code, or raise InputError for an unknown currency."""
+    c = (code or "").strip().upper()
+    if c not in CURRENCIES:
+        raise InputError(field, code, f"unknown currency; use one of {', '.join(sorted(CURRENCIES))}")
+    return c
+
+
+def fmt_money(value: Decimal | None, currency: str = "USD", places: int = 2) -> str:
+    """Human display: '$12.34' for USD, '12.34 EUR' otherwise; tiny non-zero amounts keep digits."""
+    if value is None:
+        return "unpriced"
+    q = Decimal(1).scaleb(-places)
+    shown = value.quantize(q)
+    if shown == 0 and value != 0:
+        shown = value.quantize(Decimal("0.0001"))
+    text = f"{shown:,}"
+    return f"${text}" if currency == "USD" else f"{text} {currency}"
+
+
+def to_str(value: Decimal | None, places: int | None = None) -> str | None:
+    """Exact decimal string for JSON (no exponent, trailing zeros trimmed to `places` if given)."""
+    if value is None:
+        return None
+    if places is not None:
+        value = value.quantize(Decimal(1).scaleb(-places))
+        return f"{value:f}"
+    text = f"{value.normalize():f}"
+    return text
