@@ -1,0 +1,1 @@
+"""Real-HTTP fake provider servers for tests."""
