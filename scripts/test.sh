@@ -1,0 +1,14 @@
+#!/bin/sh
+# Run the whole test suite with coverage: sh scripts/test.sh [pytest args...]
+# Creates .venv with a Python >= 3.11 and installs -e .[test] (only when pyproject.toml changes).
+# Widget tests run offscreen; e2e tests start their own Xvfb. Tests needing a service that is
+# not there (PostgreSQL: AICOST_TEST_POSTGRES_URL, a keychain, Xvfb) skip with a reason.
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/_venv.sh
+
+ensure_venv
+ensure_installed .aicost-installed-test ".[test]"
+
+export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+exec "$VENV/bin/python" -m pytest --cov=aicost_desktop --cov-report=term --cov-fail-under=80 "$@"
