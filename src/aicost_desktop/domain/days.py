@@ -1,0 +1,52 @@
+"""Calendar arithmetic in the user's time zone: local days of ledger rows and UTC bounds of local dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+DAY = timedelta(days=1)
+
+
+def is_dated_bucket(start: datetime, end: datetime) -> bool:
+    """True for buckets of whole UTC days starting at UTC midnight (provider daily buckets, manual dates).
+
+    Such rows carry a calendar date, not an instant: they belong to that date in every zone.
+    """
+    s = start.astimezone(timezone.utc)
+    span = end - start
+    return s.time() == time(0) and span >= DAY and span % DAY == timedelta(0)
+
+
+def utc_midnight(d: date) -> datetime:
+    """The UTC instant that labels a dated bucket for calendar date `d`."""
+    return datetime.combine(d, time(0), tzinfo=timezone.utc)
+
+
+def local_midnight_utc(d: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant of local midnight starting date `d` (DST-safe: uses the zone's rules)."""
+    return datetime.combine(d, time(0), tzinfo=tz).astimezone(timezone.utc)
+
+
+def local_day(instant: datetime, dated: bool, tz: ZoneInfo) -> date:
+    """The local calendar day a row belongs to."""
+    if dated:
+        return instant.astimezone(timezone.utc).date()
+    return instant.astimezone(tz).date()
+
+
+def whole_hour_zone(tz: ZoneInfo, start: date, end: date) -> bool:
+    """True when the zone's UTC offset is a whole number of hours over [start, end].
+
+    Hourly UTC roll-ups re-bucket exactly only in such zones; others (Asia/Kolkata +5:30)
+    are read from the raw ledger.
+    """
+    d = start
+    step = max(1, (end - start).days // 24 or 1)
+    while d <= end:
+        off = datetime.combine(d, time(12), tzinfo=tz).utcoffset() or timedelta(0)
+        if off.total_seconds() % 3600:
+            return False
+        d += timedelta(days=step)
+    off = datetime.combine(end, time(12), tzinfo=tz).utcoffset() or timedelta(0)
+    return off.total_seconds() % 3600 == 0

@@ -1,0 +1,1 @@
+"""The ledger's storage: SQLAlchemy engine, ORM tables, Alembic migrations and repositories."""

@@ -1,0 +1,136 @@
+"""Engine and session factory: SQLite (WAL, busy timeout, foreign keys) by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from aicost_desktop.domain.errors import InputError, OperationError
+from aicost_desktop.storage import migrate
+from aicost_desktop.storage.tables import Workspace
+
+log = logging.getLogger("aicost.storage")
+DEFAULT_WORKSPACE = "default"
+
+
+# Serializes ledger writers across processes sharing one PostgreSQL database, so roll-up refreshes
+# never interleave (an arbitrary constant, unique to this app).
+PG_WRITE_LOCK = 7_346_001
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is deferred,
+    # and a deferred reader upgrading to writer fails at once with "database is locked").
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL; bad URLs are InputErrors naming --db."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+            db_file = engine.url.database
+            if db_file and db_file != ":memory:":
+                Path(db_file).parent.mkdir(parents=True, exist_ok=True)
+        elif url.startswith("postgresql"):
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        else:
+            raise InputError("db", url, "unsupported database URL; use sqlite:///PATH or postgresql://...")
+    except InputError:
+        raise
+    except Exception as exc:  # ArgumentError, missing driver
+        raise InputError("db", _redact(url), f"cannot use this database URL ({exc.__class__.__name__})") from None
+    return engine
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a URL before it reaches a message."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+class Database:
+    """One ledger database: engine, session factory, and the default workspace id."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._default_workspace_id: int | None = None
+
+    @classmethod
+    def open(cls, url: str, backup_dir: Path | None = None, migrate_schema: bool = True) -> "Database":
+        engine = make_engine(url)
+        try:
+            if migrate_schema:
+                migrate.upgrade(engine, backup_dir)
+        except Exception as exc:
+            engine.dispose()
+            raise OperationError(f"cannot open database {_redact(url)}: {exc}") from exc
+        db = cls(engine)
+        db.default_workspace_id()
+        return db
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self._sessions() as session:
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A writer's transaction: takes the write lock up front (SQLite BEGIN IMMEDIATE, PostgreSQL
+        advisory lock) so concurrent writers queue instead of failing or deadlocking."""
+        with self._sessions() as session:
+            with session.begin():
+                conn = session.connection(execution_options={"sqlite_immediate": True})
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+                yield session
+
+    def default_workspace_id(self) -> int:
+        if self._default_workspace_id is None:
+            self._default_workspace_id = self.workspace_id(DEFAULT_WORKSPACE, create=True)
+        return self._default_workspace_id
+
+    def workspace_id(self, name: str, create: bool = False) -> int:
+        with self.session() as s:
+            ws = s.scalar(select(Workspace).where(Workspace.name == name))
+            if ws is None:
+                if not create:
+                    raise InputError("workspace", name, "no such workspace")
+                ws = Workspace(name=name)
+                s.add(ws)
+                s.flush()
+            return ws.id
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Provider sync: one module per provider with pure request-building and page-parsing steps."""
