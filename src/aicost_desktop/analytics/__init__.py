@@ -1,0 +1,1 @@
+"""Read-side analytics over the ledger: spend reports, series, forecasts, anomalies, reconciliation."""
