@@ -158,9 +158,8 @@ def spend_report(db: Database, tz: ZoneInfo, start: date, end: date, group_by: S
 
 def _conditions(db: Database, T: Any, start: date, end: date, tz: ZoneInfo, filters: Filters, mode: str) -> list[Any]:
     """WHERE clauses shared by reports and exports (works on UsageHourly and UsageRow)."""
+    # No cost_role filter: detail/covered rows carry cost 0 in auto mode, and their tokens still count.
     cond = [time_window(start, end, tz, T)]
-    if mode == "auto":
-        cond.append(T.cost_role == "spend")
     for name in ("provider", "model", "source"):
         value = getattr(filters, name)
         if value:

@@ -1,9 +1,27 @@
-"""`aicost demo` commands (not yet implemented)."""
+"""`aicost demo`: fill the ledger with deterministic sample data, or clear it."""
 
 from __future__ import annotations
 
 import argparse
 
+from aicost_desktop.cli.common import parse_int
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Nothing registered yet."""
+    p = sub.add_parser("demo", help="load (or --clear) deterministic sample data marked as demo")
+    p.add_argument("--days", default="90")
+    p.add_argument("--seed", default="1")
+    p.add_argument("--clear", action="store_true", help="remove all demo data")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    from aicost_desktop.demo import clear_demo, load_demo
+
+    if args.clear:
+        print(f"removed {clear_demo(ctx.db)} demo rows")
+        return 0
+    days = parse_int(args.days, "days", minimum=1)
+    n = load_demo(ctx, days=days, seed=parse_int(args.seed, "seed"))
+    print(f"loaded {n} demo rows ({days} days); remove with: aicost demo --clear")
+    return 0

@@ -1,9 +1,51 @@
-"""`aicost report` commands (not yet implemented)."""
+"""`aicost report`: spend over local days grouped by time and ledger dimensions."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
+from decimal import Decimal
+
+from aicost_desktop.analytics.report import COST_MODES, GROUP_FIELDS, Filters, parse_group_by, spend_report
+from aicost_desktop.cli.common import parse_date, print_json
+from aicost_desktop.domain.money import fmt_money
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Nothing registered yet."""
+    p = sub.add_parser("report", help="what did I spend? (local days, grouped)")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (default: 1st of this month)")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day (default: today)")
+    p.add_argument("--group-by", metavar="FIELD[,FIELD...]", help=f"any of {', '.join(GROUP_FIELDS)}")
+    p.add_argument("--provider")
+    p.add_argument("--account")
+    p.add_argument("--model")
+    p.add_argument("--source")
+    p.add_argument("--mode", choices=COST_MODES, default=None, help="cost mode (default: setting, auto)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    tz = ctx.tz
+    today = datetime.now(tz).date()
+    end = parse_date(args.end, "to") if args.end else today
+    start = parse_date(args.start, "from") if args.start else end.replace(day=1)
+    group_by = parse_group_by(args.group_by)
+    fx = {k: Decimal(v) for k, v in ctx.settings.get("fx_rates").items()}
+    report = spend_report(ctx.db, tz, start, end, group_by,
+                          Filters(provider=args.provider, account=args.account, model=args.model, source=args.source),
+                          mode=args.mode or ctx.settings.get("cost_mode"), fx=fx,
+                          week_start=ctx.settings.get("week_start"))
+    if args.json:
+        print_json(report.as_json())
+        return 0
+    print(f"Spend {start} .. {end} ({report.tz}): {fmt_money(report.total)}")
+    if group_by:
+        widths = [max(len(f), *(len(r.keys[f]) for r in report.rows)) if report.rows else len(f) for f in group_by]
+        print("  ".join(f.ljust(w) for f, w in zip(group_by, widths)) + "  " + "cost".rjust(12) + "  tokens")
+        for r in report.rows:
+            tokens = r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens
+            flag = "  (unpriced rows)" if r.unpriced_rows else ""
+            print("  ".join(r.keys[f].ljust(w) for f, w in zip(group_by, widths)) + "  "
+                  + fmt_money(r.cost).rjust(12) + f"  {tokens:,}{flag}")
+    return 0

@@ -1,9 +1,54 @@
-"""`aicost subscriptions` commands (not yet implemented)."""
+"""`aicost subscriptions`: recurring charges materialized as one ledger row per period."""
 
 from __future__ import annotations
 
 import argparse
 
+from aicost_desktop.cli.common import parse_date, parse_int, print_json
+from aicost_desktop.manual import SUB_PERIODS, add_subscription, list_subscriptions, remove_subscription
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Nothing registered yet."""
+    p = sub.add_parser("subscriptions", help="recurring subscriptions (ChatGPT Plus, Claude Pro, ...)")
+    ssub = p.add_subparsers(dest="sub_command", metavar="ACTION", required=True)
+    add = ssub.add_parser("add", help="add a subscription; prints its id")
+    add.add_argument("--service", required=True)
+    add.add_argument("--amount", required=True)
+    add.add_argument("--currency", default="USD")
+    add.add_argument("--period", required=True, help=f"one of {', '.join(SUB_PERIODS)}")
+    add.add_argument("--start", required=True, metavar="YYYY-MM-DD")
+    add.add_argument("--end", metavar="YYYY-MM-DD")
+    add.add_argument("--provider")
+    add.add_argument("--note")
+    add.set_defaults(handler=run_add)
+    ls = ssub.add_parser("list")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=run_list)
+    rm = ssub.add_parser("remove")
+    rm.add_argument("id")
+    rm.set_defaults(handler=run_remove)
+
+
+def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    start = parse_date(args.start, "start")
+    end = parse_date(args.end, "end") if args.end else None
+    print(add_subscription(ctx.db, args.service, args.amount, args.period, start, end, args.currency,
+                           args.provider, args.note))
+    return 0
+
+
+def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    items = [{"id": s.id, "service": s.service, "amount": s.amount, "currency": s.currency, "period": s.period,
+              "start": s.start_date, "end": s.end_date, "provider": s.provider} for s in list_subscriptions(ctx.db)]
+    if args.json:
+        print_json(items)
+    else:
+        for i in items:
+            print(f"{i['id']:>4}  {i['service']:<20} {i['amount']:f} {i['currency']} {i['period']}  from {i['start']}"
+                  + (f" to {i['end']}" if i["end"] else ""))
+    return 0
+
+
+def run_remove(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    remove_subscription(ctx.db, parse_int(args.id, "id", minimum=1))
+    return 0

@@ -1,0 +1,186 @@
+"""Manual spend entries and recurring subscriptions: validation, ledger rows, materialization."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from aicost_desktop.domain.days import utc_midnight
+from aicost_desktop.domain.enums import DataSource, Period
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import parse_amount, validate_currency
+from aicost_desktop.domain.usage import TokenUsage, UsageRecord
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.ledger import delete_where, upsert_records
+from aicost_desktop.storage.tables import Subscription, UsageRow
+
+MAX_NOTE = 2000
+
+
+@dataclass
+class ManualEntry:
+    """What the user typed; `validated()` turns text into typed values or raises InputError."""
+
+    service: str
+    amount: str | Decimal
+    entry_date: date
+    currency: str = "USD"
+    provider: str | None = None
+    model: str | None = None
+    note: str | None = None
+    refund: bool = False
+    input_tokens: int = 0
+    output_tokens: int = 0
+    workspace_id: int | None = None
+
+
+def _clean_text(value: str | None, field: str, limit: int = 200) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if len(text) > limit:
+        raise InputError(field, value[:40] + "…", f"is longer than {limit} characters")
+    return text or None
+
+
+def to_record(entry: ManualEntry, dedup_key: str, *, is_demo: bool = False) -> UsageRecord:
+    """Validate an entry and build its ledger record (a dated bucket: it belongs to its date everywhere)."""
+    service = _clean_text(entry.service, "service")
+    if not service:
+        raise InputError("service", entry.service, "must not be empty")
+    amount = parse_amount(entry.amount, "amount")
+    currency = validate_currency(entry.currency)
+    for name in ("input_tokens", "output_tokens"):
+        v = getattr(entry, name)
+        if not isinstance(v, int) or v < 0:
+            raise InputError(name, v, "must be a whole number >= 0")
+    if not isinstance(entry.entry_date, date):
+        raise InputError("date", entry.entry_date, "must be a date YYYY-MM-DD")
+    start = utc_midnight(entry.entry_date)
+    return UsageRecord(
+        source=DataSource.MANUAL, dedup_key=dedup_key,
+        provider=(_clean_text(entry.provider, "provider") or service).lower(),
+        bucket_start=start, bucket_end=start + timedelta(days=1),
+        usage=TokenUsage(input_tokens=entry.input_tokens, output_tokens=entry.output_tokens),
+        model=_clean_text(entry.model, "model"), project=service,
+        line_item="refund" if entry.refund else "charge",
+        # A refund is its own type: stored negative so it reduces spend, never typed as a negative amount.
+        reported_cost=-amount if entry.refund else amount, currency=currency,
+        note=_clean_text(entry.note, "note", MAX_NOTE), workspace_id=entry.workspace_id, is_demo=is_demo,
+    )
+
+
+def add_entry(db: Database, entry: ManualEntry, *, is_demo: bool = False) -> int:
+    """Store a manual entry; returns its ledger id. Nothing is stored when validation fails."""
+    key = f"manual:{uuid.uuid4().hex}"
+    upsert_records(db, [to_record(entry, key, is_demo=is_demo)])
+    with db.session() as s:
+        return int(s.scalar(select(UsageRow.id).where(UsageRow.source == "manual", UsageRow.dedup_key == key)))
+
+
+def update_entry(db: Database, entry_id: int, entry: ManualEntry) -> None:
+    """Replace a manual entry's values, keeping its identity."""
+    with db.session() as s:
+        row = s.get(UsageRow, entry_id)
+        if row is None or row.source != DataSource.MANUAL.value:
+            raise InputError("id", entry_id, "no manual entry with this id")
+        key, demo = row.dedup_key, row.is_demo
+    upsert_records(db, [to_record(entry, key, is_demo=demo)])
+
+
+def delete_entry(db: Database, entry_id: int) -> None:
+    n = delete_where(db, UsageRow.id == entry_id, UsageRow.source == DataSource.MANUAL.value)
+    if not n:
+        raise InputError("id", entry_id, "no manual entry with this id")
+
+
+# ---- subscriptions ---------------------------------------------------------------------------
+
+SUB_PERIODS = {Period.MONTHLY.value: 1, Period.YEARLY.value: 12, Period.QUARTERLY.value: 3}
+
+
+def add_months(d: date, months: int) -> date:
+    """Same day-of-month `months` later, clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
+    import calendar
+
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def charge_dates(start: date, end: date | None, period: str, until: date) -> list[date]:
+    """Every charge date from start (inclusive) to min(end, until) (inclusive)."""
+    step = SUB_PERIODS[period]
+    last = min(end, until) if end else until
+    out, n = [], 0
+    while (d := add_months(start, step * n)) <= last:
+        out.append(d)
+        n += 1
+    return out
+
+
+def add_subscription(db: Database, service: str, amount: str | Decimal, period: str, start: date,
+                     end: date | None = None, currency: str = "USD", provider: str | None = None,
+                     note: str | None = None, *, today: date | None = None, is_demo: bool = False) -> int:
+    """Validate and store a subscription, then materialize its charges up to today."""
+    service_clean = _clean_text(service, "service")
+    if not service_clean:
+        raise InputError("service", service, "must not be empty")
+    value = parse_amount(amount, "amount")
+    if period not in SUB_PERIODS:
+        raise InputError("period", period, f"use one of {', '.join(SUB_PERIODS)}")
+    cur = validate_currency(currency)
+    if end is not None and end < start:
+        raise InputError("end", end.isoformat(), f"is before start={start.isoformat()}")
+    with db.session() as s:
+        sub = Subscription(service=service_clean, provider=_clean_text(provider, "provider"), amount=value,
+                           currency=cur, period=period, start_date=start, end_date=end,
+                           workspace_id=db.default_workspace_id(), note=_clean_text(note, "note", MAX_NOTE),
+                           is_demo=is_demo)
+        s.add(sub)
+        s.flush()
+        sub_id = sub.id
+    materialize(db, today=today, only=sub_id)
+    return sub_id
+
+
+def materialize(db: Database, today: date | None = None, only: int | None = None) -> int:
+    """Write one ledger row per subscription period that has started; idempotent. Returns rows written."""
+    today = today or date.today()
+    with db.session() as s:
+        q = select(Subscription)
+        if only is not None:
+            q = q.where(Subscription.id == only)
+        subs = list(s.scalars(q))
+    records = []
+    for sub in subs:
+        for d in charge_dates(sub.start_date, sub.end_date, sub.period, today):
+            start = utc_midnight(d)
+            records.append(UsageRecord(
+                source=DataSource.SUBSCRIPTION, dedup_key=f"subscription:{sub.id}:{d.isoformat()}",
+                provider=(sub.provider or sub.service).lower(), bucket_start=start,
+                bucket_end=start + timedelta(days=1), project=sub.service, line_item=f"subscription {sub.period}",
+                reported_cost=sub.amount, currency=sub.currency, note=sub.note, workspace_id=sub.workspace_id,
+                is_demo=sub.is_demo, subscription_id=sub.id))
+    return upsert_records(db, records).added
+
+
+def remove_subscription(db: Database, sub_id: int) -> None:
+    """Delete a subscription and the charges it materialized."""
+    with db.session() as s:
+        if s.get(Subscription, sub_id) is None:
+            raise InputError("id", sub_id, "no subscription with this id")
+    delete_where(db, UsageRow.subscription_id == sub_id)
+    with db.write_session() as s:
+        sub = s.get(Subscription, sub_id)
+        if sub is not None:
+            s.delete(sub)
+
+
+def list_subscriptions(db: Database) -> list[Subscription]:
+    with db.session() as s:
+        return list(s.scalars(select(Subscription).order_by(Subscription.id)))
