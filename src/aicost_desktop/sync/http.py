@@ -235,3 +235,22 @@ def _count_retry(report: SyncReport | None) -> None:
 
 def _path(url: str) -> str:
     return redact(httpx.URL(url).path)
+
+
+def page_cursor(body: Any, provider: str, seen: set[str] | None = None) -> str | None:
+    """The cursor to fetch next from a `{data, has_more, next_page}` page, None when done.
+
+    `has_more: true` without a `next_page` (or a cursor seen before) is a ProviderError, not "done".
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise ProviderError(f"{provider}: malformed page (expected an object with a 'data' list)")
+    if not body.get("has_more"):
+        return None
+    cursor = body.get("next_page")
+    if not isinstance(cursor, str) or not cursor:
+        raise ProviderError(f"{provider}: page says has_more=true but gives no next_page cursor")
+    if seen is not None:
+        if cursor in seen:
+            raise ProviderError(f"{provider}: pagination cursor {cursor!r} repeated; stopping")
+        seen.add(cursor)
+    return cursor
