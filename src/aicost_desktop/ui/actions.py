@@ -1,0 +1,52 @@
+"""The application's shared QActions (menus, toolbar, tray and docks all use the same objects).
+
+Other parts connect to these instead of adding menu entries: e.g. the export helper connects
+`actions.export.triggered`, the sync service connects `actions.sync_now.triggered` and reads
+`actions.pause_sync.isChecked()`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import QStyle, QWidget
+
+
+class AppActions:
+    """Every top-level action, created once per main window (owned by `parent`)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        style = parent.style()
+
+        def make(text: str, tip: str, shortcut: QKeySequence | str | None = None,
+                 icon: QStyle.StandardPixmap | None = None, checkable: bool = False) -> QAction:
+            act = QAction(text, parent)
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            if icon is not None:
+                act.setIcon(style.standardIcon(icon))
+            act.setCheckable(checkable)
+            return act
+
+        SP = QStyle.StandardPixmap
+        self.export = make("&Export…", "Export ledger rows to CSV/JSON", "Ctrl+E", SP.SP_DialogSaveButton)
+        self.load_sample = make("Load &sample data", "Fill an empty ledger with 90 days of demo spend",
+                                None, SP.SP_FileDialogNewFolder)
+        self.quit = make("&Quit", "Quit AI Cost Tracker", QKeySequence.StandardKey.Quit, SP.SP_DialogCloseButton)
+        self.quit.setShortcut(QKeySequence("Ctrl+Q"))
+        self.sync_now = make("&Sync now", "Refresh every dock and sync all accounts now", "Ctrl+R",
+                             SP.SP_BrowserReload)
+        self.pause_sync = make("&Pause syncing", "Stop scheduled syncs until unchecked", None,
+                               SP.SP_MediaPause, checkable=True)
+        self.settings = make("Se&ttings…", "Time zone, currency, tray behaviour", "Ctrl+,",
+                             SP.SP_FileDialogDetailedView)
+        self.about = make("&About", "Version, price snapshot, data and log locations", "F1",
+                          SP.SP_MessageBoxInformation)
+        self.reset_layout = make("&Reset layout", "Put every dock back where it started")
+        self.open_window = make("&Open", "Show the AI Cost Tracker window")
+        self.open_window.setIcon(QIcon())
+
+    def all(self) -> list[QAction]:
+        return [self.export, self.load_sample, self.quit, self.sync_now, self.pause_sync,
+                self.settings, self.about, self.reset_layout, self.open_window]

@@ -1,0 +1,35 @@
+"""GUI fixtures: a LedgerBus, a private thread pool and a Services bundle over the suite's `ctx`."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def bus(qtbot):
+    from aicost_desktop.ui.bus import LedgerBus
+
+    b = LedgerBus(delay_ms=20)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def pool():
+    from PySide6.QtCore import QThreadPool
+
+    p = QThreadPool()
+    p.setMaxThreadCount(2)
+    yield p
+    p.waitForDone(10_000)
+
+
+@pytest.fixture
+def services(ctx, pool, bus):
+    from aicost_desktop.ui.services import Services
+
+    return Services(ctx=ctx, pool=pool, bus=bus)
