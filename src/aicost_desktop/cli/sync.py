@@ -1,4 +1,4 @@
-"""`aicost sync` commands (not yet implemented)."""
+"""`aicost sync` is registered by cli/accounts.py next to the accounts it syncs."""
 
 from __future__ import annotations
 
@@ -6,4 +6,4 @@ import argparse
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Nothing registered yet."""
+    """Registered in cli/accounts.py."""

@@ -1,0 +1,181 @@
+"""Provider accounts: add, edit, enable, remove and test; keys go to the keychain, never the database."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlparse
+
+import httpx
+from sqlalchemy import select
+
+from aicost_desktop.domain.errors import InputError, OperationError
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.tables import Account, BalanceReading, SyncState
+from aicost_desktop.sync.registry import PROVIDERS
+
+MAX_NAME = 120
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What lists and panels show about an account (no secret)."""
+
+    id: int
+    name: str
+    provider: str
+    base_url: str
+    workspace_id: int
+    enabled: bool
+    status: str
+    status_message: str | None
+    last_sync_at: datetime | None
+    last_success_at: datetime | None
+    sync_interval_minutes: int | None
+    has_key: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "provider": self.provider, "base_url": self.base_url,
+                "workspace_id": self.workspace_id, "enabled": self.enabled, "status": self.status,
+                "status_message": self.status_message,
+                "last_sync_at": self.last_sync_at.isoformat() if self.last_sync_at else None,
+                "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,
+                "sync_interval_minutes": self.sync_interval_minutes}
+
+
+def validate_base_url(url: str | None, provider: str) -> str:
+    """An http(s) URL without query or fragment; defaults to the provider's SDK base URL."""
+    if not url:
+        return PROVIDERS[provider].base_url
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise InputError("base-url", url, "must be an http(s) URL such as https://api.openai.com/v1")
+    if parsed.username or parsed.password:
+        raise InputError("base-url", "<redacted>", "must not contain credentials")
+    return url.strip().rstrip("/")
+
+
+def _view(acc: Account) -> AccountView:
+    return AccountView(acc.id, acc.name, acc.provider, acc.base_url or PROVIDERS.get(acc.provider, PROVIDERS["openai"]).base_url,
+                       acc.workspace_id, acc.enabled, acc.status, acc.status_message, acc.last_sync_at,
+                       acc.last_success_at, acc.sync_interval_minutes, bool(acc.key_ref))
+
+
+def add_account(db: Database, secrets, provider: str, name: str, key: str, base_url: str | None = None,  # type: ignore[no-untyped-def]
+                workspace: str | None = None, sync_interval_minutes: int | None = None) -> int:
+    """Validate, store the key in the keychain, then the account row. Nothing is half-written on failure."""
+    if provider not in PROVIDERS:
+        raise InputError("provider", provider, f"use one of {', '.join(PROVIDERS)}")
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise InputError("name", name, f"must be 1..{MAX_NAME} characters")
+    if not key or not key.strip():
+        raise InputError("key", "<empty>", "no API key given")
+    if any(c.isspace() for c in key.strip()):
+        raise InputError("key", "<redacted>", "contains whitespace")
+    url = validate_base_url(base_url, provider)
+    if sync_interval_minutes is not None and sync_interval_minutes < 1:
+        raise InputError("sync-interval", sync_interval_minutes, "must be at least 1 minute")
+    ws_id = db.workspace_id(workspace, create=True) if workspace else db.default_workspace_id()
+    with db.session() as s:
+        if s.scalar(select(Account.id).where(Account.name == name)) is not None:
+            raise InputError("name", name, "an account with this name exists")
+    ref = f"account:{uuid.uuid4().hex}"
+    secrets.set(ref, key.strip())  # raises NoKeychainError: then nothing is stored at all
+    try:
+        with db.write_session() as s:
+            acc = Account(name=name, provider=provider, workspace_id=ws_id, base_url=url, key_ref=ref,
+                          sync_interval_minutes=sync_interval_minutes)
+            s.add(acc)
+            s.flush()
+            return acc.id
+    except Exception:
+        secrets.delete(ref)
+        raise
+
+
+def list_accounts(db: Database, include_demo: bool = True) -> list[AccountView]:
+    with db.session() as s:
+        rows = list(s.scalars(select(Account).order_by(Account.name)))
+    return [_view(a) for a in rows if include_demo or a.status != "demo"]
+
+
+def get_account(db: Database, name_or_id: str | int) -> AccountView:
+    with db.session() as s:
+        q = select(Account)
+        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+            acc = s.get(Account, int(name_or_id)) or s.scalar(q.where(Account.name == str(name_or_id)))
+        else:
+            acc = s.scalar(q.where(Account.name == name_or_id))
+        if acc is None:
+            raise InputError("account", name_or_id, "no such account")
+        return _view(acc)
+
+
+def update_account(db: Database, account_id: int, *, name: str | None = None, base_url: str | None = None,
+                   enabled: bool | None = None, sync_interval_minutes: int | None = None) -> None:
+    with db.write_session() as s:
+        acc = s.get(Account, account_id)
+        if acc is None:
+            raise InputError("account", account_id, "no such account")
+        if name is not None:
+            name = name.strip()
+            if not name or len(name) > MAX_NAME:
+                raise InputError("name", name, f"must be 1..{MAX_NAME} characters")
+            if s.scalar(select(Account.id).where(Account.name == name, Account.id != account_id)) is not None:
+                raise InputError("name", name, "an account with this name exists")
+            acc.name = name
+        if base_url is not None:
+            acc.base_url = validate_base_url(base_url, acc.provider)
+        if enabled is not None:
+            acc.enabled = enabled
+        if sync_interval_minutes is not None:
+            if sync_interval_minutes < 1:
+                raise InputError("sync-interval", sync_interval_minutes, "must be at least 1 minute")
+            acc.sync_interval_minutes = sync_interval_minutes
+
+
+def replace_key(db: Database, secrets, account_id: int, key: str) -> None:  # type: ignore[no-untyped-def]
+    if not key or not key.strip():
+        raise InputError("key", "<empty>", "no API key given")
+    with db.write_session() as s:
+        acc = s.get(Account, account_id)
+        if acc is None:
+            raise InputError("account", account_id, "no such account")
+        acc.key_ref = acc.key_ref or f"account:{uuid.uuid4().hex}"
+        secrets.set(acc.key_ref, key.strip())
+        acc.status, acc.status_message = "new", None
+
+
+def remove_account(db: Database, secrets, account_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Forget the account and its key. Its ledger rows stay (history outlives accounts)."""
+    with db.write_session() as s:
+        acc = s.get(Account, account_id)
+        if acc is None:
+            raise InputError("account", account_id, "no such account")
+        ref = acc.key_ref
+        for model in (SyncState, BalanceReading):
+            for row in s.scalars(select(model).where(model.account_id == account_id)):
+                s.delete(row)
+        s.delete(acc)
+    if ref:
+        secrets.delete(ref)
+
+
+def account_key(db: Database, secrets, account_id: int) -> str:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        acc = s.get(Account, account_id)
+        ref = acc.key_ref if acc else None
+    key = secrets.get(ref) if ref else None
+    if not key:
+        raise OperationError(f"account {account_id}: no API key in the keychain; add it again")
+    return key
+
+
+def make_client(timeout: float = 30.0) -> httpx.Client:
+    """The shared HTTP client for provider calls (tests pass their own)."""
+    from aicost_desktop import __version__
+
+    return httpx.Client(timeout=timeout, headers={"User-Agent": f"aicost-desktop/{__version__}"},
+                        follow_redirects=False)
