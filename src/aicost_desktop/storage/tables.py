@@ -239,6 +239,24 @@ class Budget(Base):
     quiet_end: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # on_exceed = pause_key: which provider key to pause (migration 0002); the hash, never the key.
+    pause_account_id: Mapped[int | None] = mapped_column(Integer)
+    pause_key_hash: Mapped[str | None] = mapped_column(String(200))
+    key_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BudgetAction(Base):
+    """Log of on-exceed actions taken on provider keys (pause / resume), with their outcome."""
+
+    __tablename__ = "budget_actions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    budget_id: Mapped[int | None] = mapped_column(ForeignKey("budgets.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(20))  # pause_key, resume_key
+    account_id: Mapped[int | None] = mapped_column(Integer)
+    key_hash: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class WorkspaceUsage(Base):
