@@ -1,0 +1,1 @@
+"""Local agent logs (Claude Code, Codex) and console CSV exports into the ledger."""
