@@ -113,6 +113,14 @@ class PriceCatalog:
         cands += [undated[c] for c in cands if c in undated]
         index = self._override_index()
         override_keys = [c for c in dict.fromkeys(cands) if c in index]
+        if not any(DATE_SUFFIX.search(c) for c in cands):
+            # An undated name (`claude-sonnet-4-5`, `anthropic/claude-sonnet-4.5`) means the
+            # current version, so a price the user set on a dated key of it applies too. A dated
+            # name never borrows another date's price.
+            for c in list(override_keys) + cands:
+                override_keys += sorted((k for k in index if DATE_SUFFIX.search(k)
+                                         and DATE_SUFFIX.sub("", k) == c), reverse=True)
+            override_keys = list(dict.fromkeys(override_keys))
         hits: list[tuple[str, str]] = []
         for c in cands:
             snap = self._snapshot.find(c)
@@ -178,9 +186,14 @@ class PriceCatalog:
                 + list(self._retired.models) + list(self._override_index()))
         by_clean = {clean(k): k for k in pool}
         # Match the vendor id without its router prefix too: `openrouter/gpt-4o-mni` ~ `gpt-4o-mini`.
+        names = list(by_clean)
         found: list[str] = []
         for q in dict.fromkeys([query[0], query[0].rsplit("/", 1)[-1]]):
-            found += difflib.get_close_matches(q, list(by_clean), n=n, cutoff=0.6)
+            found += difflib.get_close_matches(q, names, n=n, cutoff=0.6)
+            if len(q) >= 3 and len(found) < n:  # a fragment such as "sonnet" or "flash"
+                found += sorted((k for k in names if q in k), key=lambda k: (len(k), k))[:n]
+            if not found:
+                found += difflib.get_close_matches(q, names, n=n, cutoff=0.45)
         return [by_clean[c] for c in dict.fromkeys(found)][:n]
 
     def snapshot_keys(self) -> list[str]:
