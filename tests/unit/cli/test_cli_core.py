@@ -1,0 +1,150 @@
+"""The `aicost` contract for report, manual, subscriptions, demo and accounts: outputs and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aicost_desktop.cli.main import main
+
+
+def run(capsys: pytest.CaptureFixture[str], home: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["--home", str(home), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_demo_then_report_by_provider(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, tmp_path, "demo", "--days", "30", "--seed", "3")
+    assert code == 0 and "demo rows" in out
+    code, out, _ = run(capsys, tmp_path, "report", "--json", "--group-by", "provider", "--from", "2000-01-01")
+    data = json.loads(out)
+    assert code == 0 and data["currency"] == "USD" and data["tz"] == "UTC"
+    by = {r["provider"]: r["cost"] for r in data["rows"]}
+    for provider in ("openai", "anthropic", "openrouter", "google"):
+        assert float(by[provider]) > 0, provider
+    total = sum(float(v) for v in by.values())
+    assert abs(total - float(data["total"])) < 0.01 * len(by)
+    # Loading again changes nothing (deterministic, idempotent).
+    run(capsys, tmp_path, "demo", "--days", "30", "--seed", "3")
+    code, out2, _ = run(capsys, tmp_path, "report", "--json", "--group-by", "provider", "--from", "2000-01-01")
+    assert json.loads(out2)["total"] == data["total"]
+    code, out, _ = run(capsys, tmp_path, "demo", "--clear")
+    assert code == 0
+    code, out, _ = run(capsys, tmp_path, "report", "--json", "--from", "2000-01-01")
+    assert json.loads(out)["total"] == "0.00"
+
+
+def test_manual_add_prints_id_and_counts_in_report(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, tmp_path, "manual", "add", "--service", "Midjourney", "--amount", "30.50",
+                       "--date", "2026-11-03", "--note", '=HYPERLINK("http://x")')
+    assert code == 0 and out.strip().isdigit()
+    code, out, _ = run(capsys, tmp_path, "report", "--json", "--from", "2026-11-01", "--to", "2026-11-30",
+                       "--group-by", "day,source")
+    data = json.loads(out)
+    assert data["total"] == "30.50"
+    assert data["rows"][0]["day"] == "2026-11-03" and data["rows"][0]["source"] == "manual"
+    code, out, _ = run(capsys, tmp_path, "--tz", "Pacific/Auckland", "report", "--json", "--from", "2026-11-03",
+                       "--to", "2026-11-03")
+    assert json.loads(out)["total"] == "30.50"  # a dated entry keeps its date in every zone
+    code, out, _ = run(capsys, tmp_path, "manual", "list", "--json")
+    assert json.loads(out)[0]["note"] == '=HYPERLINK("http://x")'
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--amount", "-5"], "amount='-5'"),
+    (["--amount", "abc"], "amount='abc'"),
+    (["--amount", "0"], "amount='0'"),
+    (["--date", "2026-02-30"], "date='2026-02-30'"),
+    (["--currency", "XYZ"], "currency='XYZ'"),
+    (["--input-tokens", "-1"], "input-tokens='-1'"),
+])
+def test_manual_bad_input_exits_2_and_stores_nothing(tmp_path: Path, capsys, args, needle) -> None:
+    base = {"--service": "X", "--amount": "1", "--date": "2026-11-01"}
+    flags: list[str] = []
+    overrides = dict(zip(args[::2], args[1::2]))
+    for k, v in {**base, **overrides}.items():
+        flags += [k, v]
+    code, out, err = run(capsys, tmp_path, "manual", "add", *flags)
+    assert code == 2 and err.startswith("error: ") and needle in err, err
+    code, out, _ = run(capsys, tmp_path, "report", "--json", "--from", "2000-01-01")
+    assert json.loads(out)["rows"] == []
+
+
+def test_manual_refund_reduces_spend_and_edit_delete(tmp_path: Path, capsys) -> None:
+    _, out, _ = run(capsys, tmp_path, "manual", "add", "--service", "X", "--amount", "10", "--date", "2026-11-02")
+    entry = out.strip()
+    run(capsys, tmp_path, "manual", "add", "--service", "X", "--amount", "4", "--date", "2026-11-02", "--refund")
+    _, out, _ = run(capsys, tmp_path, "report", "--json", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert json.loads(out)["total"] == "6.00"
+    assert run(capsys, tmp_path, "manual", "edit", entry, "--service", "X", "--amount", "12", "--date",
+               "2026-11-02")[0] == 0
+    _, out, _ = run(capsys, tmp_path, "report", "--json", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert json.loads(out)["total"] == "8.00"
+    assert run(capsys, tmp_path, "manual", "delete", entry)[0] == 0
+    code, _, err = run(capsys, tmp_path, "manual", "delete", entry)
+    assert code == 2 and f"id={entry}" in err
+
+
+def test_subscription_materializes_one_row_per_month(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, tmp_path, "subscriptions", "add", "--service", "ChatGPT Plus", "--amount", "20",
+                       "--period", "monthly", "--start", "2026-01-31", "--end", "2026-05-15")
+    assert code == 0
+    _, out, _ = run(capsys, tmp_path, "report", "--json", "--from", "2026-01-01", "--to", "2026-12-31",
+                    "--group-by", "day")
+    data = json.loads(out)
+    # Jan 31, Feb 28 (clamped), Mar 31, Apr 30; May 31 is after the end date.
+    assert [r["day"] for r in data["rows"]] == ["2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30"]
+    assert data["total"] == "80.00"
+    code, _, err = run(capsys, tmp_path, "subscriptions", "add", "--service", "X", "--amount", "5",
+                       "--period", "fortnightly", "--start", "2026-01-01")
+    assert code == 2 and "period='fortnightly'" in err
+    code, _, err = run(capsys, tmp_path, "subscriptions", "add", "--service", "X", "--amount", "5",
+                       "--period", "monthly", "--start", "2026-03-01", "--end", "2026-01-01")
+    assert code == 2 and "end='2026-01-01'" in err
+
+
+def test_report_bad_input(tmp_path: Path, capsys) -> None:
+    assert "group-by='colour'" in run(capsys, tmp_path, "report", "--group-by", "colour")[2]
+    code, _, err = run(capsys, tmp_path, "report", "--from", "yesterday")
+    assert code == 2 and "from='yesterday'" in err
+    code, _, err = run(capsys, tmp_path, "--tz", "Mars/Olympus", "report")
+    assert code == 2 and "Mars/Olympus" in err
+    code, _, err = run(capsys, tmp_path, "nonsense")
+    assert code == 2 and err.startswith("error:")
+
+
+def test_accounts_add_without_keychain_fails_clearly_and_stores_nothing(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-admin-secret-value")
+    code, out, err = run(capsys, tmp_path, "accounts", "add", "--provider", "openai", "--name", "org",
+                         "--key-env", "MY_KEY")
+    assert code == 1 and "keychain" in err and "sk-admin-secret-value" not in out + err
+    code, out, _ = run(capsys, tmp_path, "accounts", "list", "--json")
+    assert json.loads(out) == []
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--provider", "nope", "--name", "a", "--key-env", "K"], "provider='nope'"),
+    (["--provider", "openai", "--name", "a"], "--key-env"),
+    (["--provider", "openai", "--name", "a", "--key-env", "UNSET_VAR_X"], "key-env='UNSET_VAR_X'"),
+    (["--provider", "openai", "--name", "a", "--key-env", "K", "--base-url", "ftp://x"], "base-url='ftp://x'"),
+])
+def test_accounts_add_bad_input(tmp_path: Path, capsys, monkeypatch, args, needle) -> None:
+    monkeypatch.setenv("K", "sk-test")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    code, _, err = run(capsys, tmp_path, "accounts", "add", *args)
+    assert code == 2 and needle in err, err
+
+
+def test_sync_with_no_accounts_is_fine(tmp_path: Path, capsys) -> None:
+    code, out, _ = run(capsys, tmp_path, "sync")
+    assert code == 0 and "no accounts" in out
+
+
+def test_version_and_help(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and "aicost" in capsys.readouterr().out
+    assert main([]) == 2
