@@ -107,7 +107,7 @@ class OpenAIFake(FakeHTTPServer):
                     cached = rng.randint(0, inp // 2)
                     # cache writes only on even days: odd days use the old shape, which cannot report them
                     write = rng.randint(0, (inp - cached) // 4) if d.toordinal() % 2 == 0 else 0
-                    batch = m == models[1] and p == projects[1]
+                    batch = m == models[1] and p == projects[-1]
                     tier = "flex" if m.startswith("o3") and p == projects[0] else "default"
                     self.usage.append(UsageRow(d, p, m, batch, tier, inp, cached, write,
                                                rng.randint(100, 80_000), rng.randint(1, 400)))
