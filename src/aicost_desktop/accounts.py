@@ -8,7 +8,7 @@ from datetime import datetime
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.storage.db import Database
@@ -156,9 +156,8 @@ def remove_account(db: Database, secrets, account_id: int) -> None:  # type: ign
             raise InputError("account", account_id, "no such account")
         ref = acc.key_ref
         for model in (SyncState, BalanceReading):
-            for row in s.scalars(select(model).where(model.account_id == account_id)):
-                s.delete(row)
-        s.delete(acc)
+            s.execute(delete(model).where(model.account_id == account_id))
+        s.execute(delete(Account).where(Account.id == account_id))
     if ref:
         secrets.delete(ref)
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
 
 from aicost_desktop.sync.base import ProviderSync
 from aicost_desktop.sync.http import HttpPolicy
@@ -35,8 +38,15 @@ PROVIDERS: dict[str, ProviderSpec] = {p.name: p for p in [
 ]}
 
 
-def make_sync(provider: str, policy: HttpPolicy | None = None) -> ProviderSync:
-    """Instantiate the sync job for a provider (imported lazily: the CLI starts fast)."""
+def make_sync(provider: str, policy: HttpPolicy | None = None,
+              clock: Callable[[], datetime] | None = None) -> ProviderSync:
+    """Instantiate the sync job for a provider (imported lazily: the CLI starts fast).
+
+    `clock` reaches jobs that ask for one (their idea of "today" decides which windows exist).
+    """
     spec = PROVIDERS[provider]
     cls = getattr(importlib.import_module(spec.module), spec.cls)
-    return cls(policy=policy)  # type: ignore[no-any-return]
+    kwargs: dict[str, object] = {"policy": policy}
+    if clock is not None and "clock" in inspect.signature(cls).parameters:
+        kwargs["clock"] = clock
+    return cls(**kwargs)  # type: ignore[no-any-return]

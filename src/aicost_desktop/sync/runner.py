@@ -81,6 +81,7 @@ def _sync_locked(ctx: "AppContext", account_id: int, since: datetime | None, cli
     from aicost_desktop.accounts import account_key, make_client
 
     db = ctx.db
+    fixed_now = now
     now = now or datetime.now(timezone.utc)
     with db.session() as s:
         acc = s.get(Account, account_id)
@@ -108,7 +109,8 @@ def _sync_locked(ctx: "AppContext", account_id: int, since: datetime | None, cli
     own_client = client is None
     http = client or make_client()
     try:
-        report = make_sync(provider, policy).run(http, info, start, end, sink, ctx.catalog.cost_of,
+        clock = (lambda: fixed_now) if fixed_now is not None else None
+        report = make_sync(provider, policy, clock).run(http, info, start, end, sink, ctx.catalog.cost_of,
                                                  progress, cancel)
     except AuthError as exc:
         return _finish(ctx, account_id, name, False, str(exc), "needs_attention", now, written)
