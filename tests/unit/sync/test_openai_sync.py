@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -174,7 +173,6 @@ def test_fake_validates_params(fake: OpenAIFake, client: httpx.Client) -> None:
 
 def test_second_sync_into_real_ledger_changes_nothing(fake: OpenAIFake, client: httpx.Client,
                                                       tmp_path: Path) -> None:
-    pytest.importorskip("aicost_desktop.storage.ledger")
     from aicost_desktop.storage.db import Database
     from aicost_desktop.storage.ledger import upsert_records
     from aicost_desktop.storage.tables import Account
