@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import logging
 import threading
 from datetime import date
 from decimal import Decimal
@@ -19,8 +18,6 @@ from aicost_desktop.pricing.sources import OverrideRow, RetiredTable, Snapshot, 
 
 if TYPE_CHECKING:
     from aicost_desktop.storage.db import Database
-
-log = logging.getLogger("aicost.pricing")
 
 # A resolved chain: override keys to consult (by date), then (source, key) pairs in priority order.
 _Chain = tuple[list[str], list[tuple[str, str]]]
@@ -44,6 +41,7 @@ class PriceCatalog:
         self._chains: dict[str, _Chain] = {}
         self._undated: dict[str, str] | None = None
         self._lock = threading.RLock()
+        self._generation = 0  # bumped when overrides change, so a racing resolution is not cached
 
     @classmethod
     def load(cls, user_file: Path | None = None, db: "Database | None" = None) -> "PriceCatalog":
@@ -75,6 +73,7 @@ class PriceCatalog:
         with self._lock:
             self._override_source = rows
             self._overrides = None
+            self._generation += 1
             self._chains.clear()
 
     def reload_overrides(self) -> None:
@@ -108,6 +107,7 @@ class PriceCatalog:
         chain = self._chains.get(model)
         if chain is not None:
             return chain
+        generation = self._generation
         cands = candidates(model)
         undated = self._undated_map()
         cands += [undated[c] for c in cands if c in undated]
@@ -131,7 +131,8 @@ class PriceCatalog:
                 hits.append(("retired", ret))
         chain = (override_keys, list(dict.fromkeys(hits)))
         with self._lock:
-            self._chains[model] = chain
+            if generation == self._generation:
+                self._chains[model] = chain
         return chain
 
     def resolve_key(self, model: str) -> str | None:
