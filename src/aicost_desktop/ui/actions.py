@@ -1,11 +1,13 @@
 """The application's shared QActions (menus, toolbar, tray and docks all use the same objects).
 
-Other parts connect to these instead of adding menu entries: e.g. the export helper connects
-`actions.export.triggered`, the sync service connects `actions.sync_now.triggered` and reads
-`actions.pause_sync.isChecked()`.
+Other parts connect to these instead of adding menu entries: e.g. the export helper calls
+`services.actions.handle("export", open_export_dialog)` (replacing the shell's placeholder), the
+sync service reads `actions.pause_sync.isChecked()` (or the `sync_paused` setting).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QStyle, QWidget
@@ -16,6 +18,7 @@ class AppActions:
 
     def __init__(self, parent: QWidget) -> None:
         style = parent.style()
+        self._handlers: dict[str, Callable[..., None]] = {}
 
         def make(text: str, tip: str, shortcut: QKeySequence | str | None = None,
                  icon: QStyle.StandardPixmap | None = None, checkable: bool = False) -> QAction:
@@ -46,6 +49,19 @@ class AppActions:
         self.reset_layout = make("&Reset layout", "Put every dock back where it started")
         self.open_window = make("&Open", "Show the AI Cost Tracker window")
         self.open_window.setIcon(QIcon())
+
+    def handle(self, name: str, fn: Callable[[], None], *, replace: bool = True) -> None:
+        """Make `fn` THE handler of action `name` (e.g. "export"), replacing an earlier one.
+
+        With replace=False an existing handler is kept (the shell's placeholders use this).
+        """
+        if name in self._handlers:
+            if not replace:
+                return
+            getattr(self, name).triggered.disconnect(self._handlers[name])
+        slot = lambda _checked=False, fn=fn: fn()  # noqa: E731 - triggered(bool) -> fn()
+        self._handlers[name] = slot
+        getattr(self, name).triggered.connect(slot)
 
     def all(self) -> list[QAction]:
         return [self.export, self.load_sample, self.quit, self.sync_now, self.pause_sync,

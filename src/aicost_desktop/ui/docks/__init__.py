@@ -67,13 +67,15 @@ def spec(object_name: str) -> DockSpec:
     raise KeyError(object_name)
 
 
+DOCK_FEATURES = (QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                 | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+
+
 def make_dock(title: str, widget: QWidget, parent: QWidget | None = None) -> QDockWidget:
     """A QDockWidget around `widget` with the features every dock of this app shares."""
     dock = QDockWidget(title, parent)
     dock.setWidget(widget)
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                     | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+    dock.setFeatures(DOCK_FEATURES)
     return dock
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QDockWidget
 
 from aicost_desktop.ui.docks import make_dock
-from aicost_desktop.ui.widgets.empty_state import EmptyState
+from aicost_desktop.ui.widgets.empty_state import EmptyState, scrollable
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -15,12 +15,12 @@ if TYPE_CHECKING:
 
 
 def _placeholder(title: str, headline: str, detail: str, services: "Services",
-                 cli_hint: str) -> QDockWidget:
+                 cli_hint: str, sample_button: bool = False) -> QDockWidget:
     state = EmptyState(headline, f"{detail}\n\nFrom a terminal today: {cli_hint}")
     state.setObjectName(f"{title.lower()}Placeholder")
-    if services.actions is not None:
+    if sample_button and services.actions is not None:
         state.add_button("Load sample data", services.actions.load_sample.trigger)
-    return make_dock(title, state)
+    return make_dock(title, scrollable(state))
 
 
 def budgets_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
@@ -32,7 +32,7 @@ def budgets_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
 def analytics_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
     return _placeholder("Analytics", "Charts appear once there is spend",
                         "Daily spend by provider and model, month-over-month, forecast and anomalies.",
-                        services, "aicost report --group-by day,provider")
+                        services, "aicost report --group-by day,provider", sample_button=True)
 
 
 def accounts_dock(ctx: "AppContext", services: "Services") -> QDockWidget:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 
 class EmptyState(QWidget):
@@ -52,3 +52,14 @@ class EmptyState(QWidget):
     def add_widget(self, widget: QWidget) -> None:
         """Extra content under the buttons (e.g. a list of planned services)."""
         self.layout().insertWidget(self.layout().count() - 1, widget)
+
+
+def scrollable(widget: QWidget) -> QScrollArea:
+    """Wrap `widget` so a short dock scrolls it instead of squeezing text over text."""
+    area = QScrollArea()
+    area.setObjectName(f"{widget.objectName() or 'content'}Scroll")
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area

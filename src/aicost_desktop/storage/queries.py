@@ -1,0 +1,158 @@
+"""Ledger row listing for tables (GUI cost tracker, CLI): newest first, filtered, with local dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+
+from aicost_desktop.analytics.report import Filters, time_window
+from aicost_desktop.domain.days import local_day
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.tables import Account, UsageRow, Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRowView:
+    """One ledger row as a table shows it: local date (per the `dated` rule), names joined, raw values."""
+
+    id: int
+    source: str
+    provider: str
+    account: str
+    model: str
+    project: str
+    at: datetime                # bucket start, UTC
+    local_date: date
+    local_time: datetime | None  # bucket start in the user's zone; None for dated (whole-day) rows
+    dated: bool
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    requests: int
+    cost: Decimal               # what the row adds to spend (0 for detail/covered rows)
+    reported_cost: Decimal | None
+    computed_cost: Decimal | None
+    cost_role: str
+    currency: str
+    note: str
+    is_demo: bool
+
+    @property
+    def unpriced(self) -> bool:
+        """A spend row with neither a reported nor a computed cost: shown as "unpriced", never $0."""
+        return self.cost_role == "spend" and self.reported_cost is None and self.computed_cost is None
+
+
+@dataclass
+class RowFilter:
+    """Table filters on top of `Filters`: local date range and a case-insensitive text search."""
+
+    filters: Filters | None = None
+    start: date | None = None
+    end: date | None = None
+    text: str | None = None
+
+
+def _conditions(db: Database, tz: ZoneInfo, f: RowFilter) -> list[Any]:
+    cond: list[Any] = []
+    flt = f.filters or Filters()
+    for name in ("provider", "model", "source"):
+        value = getattr(flt, name)
+        if value:
+            cond.append(getattr(UsageRow, name) == value)
+    if flt.account:
+        cond.append(UsageRow.account_id.in_(select(Account.id).where(Account.name == flt.account)))
+    if flt.workspace:
+        ws = select(Workspace.id).where(Workspace.name == flt.workspace)
+        cond.append(UsageRow.workspace_id.in_(ws))
+    if f.start or f.end:
+        start = f.start or date(1970, 1, 1)
+        end = f.end or date(9998, 12, 31)
+        if end < start:
+            raise InputError("to", end.isoformat(), f"is before from={start.isoformat()}")
+        cond.append(time_window(start, end, tz, UsageRow))
+    if f.text and f.text.strip():
+        like = f"%{f.text.strip().lower()}%"
+        cond.append(or_(*(func.lower(func.coalesce(c, "")).like(like) for c in
+                          (UsageRow.model, UsageRow.provider, UsageRow.note, UsageRow.project, Account.name))))
+    return cond
+
+
+def _base(columns: list[Any]) -> Any:
+    return select(*columns).select_from(UsageRow).outerjoin(Account, Account.id == UsageRow.account_id)
+
+
+def list_records(db: Database, tz: ZoneInfo, filters: Filters | RowFilter | None = None,
+                 limit: int = 5000, offset: int = 0) -> list[LedgerRowView]:
+    """Ledger rows newest first (by bucket start, then id), at most `limit` from `offset`."""
+    f = filters if isinstance(filters, RowFilter) else RowFilter(filters=filters)
+    q = (_base([UsageRow, Account.name]).where(*_conditions(db, tz, f))
+         .order_by(UsageRow.bucket_start.desc(), UsageRow.id.desc()).limit(max(0, limit)).offset(max(0, offset)))
+    out: list[LedgerRowView] = []
+    with db.session() as s:
+        for row, account in s.execute(q):
+            out.append(LedgerRowView(
+                id=row.id, source=row.source, provider=row.provider, account=account or "",
+                model=row.model or "", project=row.project or "", at=row.bucket_start,
+                local_date=local_day(row.bucket_start, row.dated, tz),
+                local_time=None if row.dated else row.bucket_start.astimezone(tz), dated=row.dated,
+                input_tokens=row.input_tokens, output_tokens=row.output_tokens,
+                cache_read_tokens=row.cache_read_tokens,
+                cache_write_tokens=row.cache_write_5m_tokens + row.cache_write_1h_tokens,
+                requests=row.requests, cost=row.cost, reported_cost=row.reported_cost,
+                computed_cost=row.computed_cost, cost_role=row.cost_role, currency=row.currency,
+                note=row.note or "", is_demo=row.is_demo))
+    return out
+
+
+def count_records(db: Database, tz: ZoneInfo, filters: Filters | RowFilter | None = None) -> int:
+    """How many rows `list_records` would return without a limit."""
+    f = filters if isinstance(filters, RowFilter) else RowFilter(filters=filters)
+    with db.session() as s:
+        return int(s.scalar(_base([func.count(UsageRow.id)]).where(*_conditions(db, tz, f))) or 0)
+
+
+@dataclass(frozen=True)
+class SpendSummary:
+    """Header figures: spend this local month so far and today, in `currency`."""
+
+    month_to_date: Decimal
+    today: Decimal
+    currency: str
+    unpriced_rows: int
+
+
+def spend_summary(db: Database, tz: ZoneInfo, fx: dict[str, Decimal] | None = None, currency: str = "USD",
+                  today: date | None = None) -> SpendSummary:
+    """Month-to-date and today's spend (auto mode) for the tray tooltip and the cost tracker header."""
+    from aicost_desktop.analytics.report import spend_report
+
+    today = today or datetime.now(tz).date()
+    rep = spend_report(db, tz, today.replace(day=1), today, group_by=["day"], fx=fx, currency=currency)
+    day = next((r.cost for r in rep.rows if r.keys.get("day") == today.isoformat()), Decimal(0))
+    return SpendSummary(rep.total, day, currency, sum(r.unpriced_rows for r in rep.rows))
+
+
+def fx_rates(raw: dict[str, Any]) -> dict[str, Decimal]:
+    """The `fx_rates` setting (strings) as Decimals; unparseable entries are skipped."""
+    out: dict[str, Decimal] = {}
+    for code, value in (raw or {}).items():
+        try:
+            out[str(code).upper()] = Decimal(str(value))
+        except ArithmeticError:
+            continue
+    out.setdefault("USD", Decimal(1))
+    return out
+
+
+def last_sync_at(db: Database) -> datetime | None:
+    """The most recent successful sync of any account (status bar), or None if none ever ran."""
+    with db.session() as s:
+        return s.scalar(select(func.max(Account.last_success_at)))

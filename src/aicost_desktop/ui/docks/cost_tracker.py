@@ -1,0 +1,284 @@
+"""The Cost tracker dock: month-to-date and today's spend, and the filterable, sortable ledger table."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QDockWidget, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QMessageBox, QStackedWidget, QTableView, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.storage.queries import count_records, fx_rates, list_records, spend_summary
+from aicost_desktop.ui.docks import DOCK_FEATURES
+from aicost_desktop.ui.models.ledger_model import COL, SOURCE_ROLE, LedgerFilterProxy, LedgerTableModel
+from aicost_desktop.ui.widgets.empty_state import EmptyState
+from aicost_desktop.ui.widgets.source_badge import SourceBadgeDelegate, badge_color
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
+    from aicost_desktop.ui.services import Services
+
+log = logging.getLogger("aicost.ui.cost_tracker")
+ROW_LIMIT = 5000
+SOURCE_CHIPS = [("All", ""), ("API", "api"), ("Log", "log"), ("Import", "import"), ("Manual", "manual"),
+                ("Subscription", "subscription")]
+EMPTY_HEADLINE = "No spend yet"
+EMPTY_DETAIL = ("Add an account, import Claude Code logs, add a manual entry, or load sample data "
+                "to see where your AI money goes.")
+
+
+def _load(ctx: "AppContext") -> dict[str, Any]:
+    """Worker side: everything the dock shows, read in one go (no Qt here)."""
+    db, tz = ctx.db, ctx.tz
+    currency = ctx.settings.get("display_currency")
+    return {
+        "rows": list_records(db, tz, limit=ROW_LIMIT),
+        "total": count_records(db, tz),
+        "summary": spend_summary(db, tz, fx=fx_rates(ctx.settings.get("fx_rates")), currency=currency),
+    }
+
+
+class _Figure(QWidget):
+    """A caption over a big number."""
+
+    def __init__(self, caption: str, name: str) -> None:
+        super().__init__()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 18, 0)
+        lay.setSpacing(0)
+        cap = QLabel(caption)
+        cap.setObjectName("figureCaption")
+        self.value = QLabel("—")
+        self.value.setObjectName(name)
+        font = self.value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.7)
+        font.setBold(True)
+        self.value.setFont(font)
+        lay.addWidget(cap)
+        lay.addWidget(self.value)
+
+
+class CostTrackerWidget(QWidget):
+    """Header figures, a summary slot for cards (budgets), source chips, text filter and the ledger table.
+
+    Signals:
+        refreshed(): a load finished and the view shows it.
+        load_failed(object): a load raised (the exception); the header says so.
+        add_account_requested(): the empty state's "Add account" was clicked.
+        import_logs_requested(): "Import Claude Code logs" was clicked.
+        manual_entry_requested(): "Add manual entry" was clicked.
+    """
+
+    refreshed = Signal()
+    load_failed = Signal(object)
+    add_account_requested = Signal()
+    import_logs_requested = Signal()
+    manual_entry_requested = Signal()
+
+    def __init__(self, ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("costTracker")
+        self.ctx, self.services = ctx, services
+        self._loading = False
+        self._pending = False
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addLayout(self._build_header())
+        # --- summary slot: the budgets helper inserts its "cost widget" card here (add_summary_widget).
+        self.summary_slot = QVBoxLayout()
+        self.summary_slot.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(self.summary_slot)
+        lay.addLayout(self._build_filters())
+        self.model = LedgerTableModel(self)
+        self.proxy = LedgerFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.stack = QStackedWidget()
+        self.table = self._build_table()
+        self.empty = self._build_empty()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+        self.stack.setCurrentWidget(self.empty)
+        lay.addWidget(self.stack, 1)
+        self.footer = QLabel("")
+        self.footer.setObjectName("ledgerFooter")
+        lay.addWidget(self.footer)
+        services.bus.ledger_changed.connect(self.refresh)
+
+    # -- construction --------------------------------------------------------------------
+
+    def _build_header(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.month_figure = _Figure("This month", "monthToDate")
+        self.today_figure = _Figure("Today", "todaySpend")
+        row.addWidget(self.month_figure)
+        row.addWidget(self.today_figure)
+        row.addStretch(1)
+        self.status = QLabel("")
+        self.status.setObjectName("trackerStatus")
+        self.status.setWordWrap(True)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        row.addWidget(self.status)
+        return row
+
+    def _build_filters(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.chips = QButtonGroup(self)
+        self.chips.setExclusive(True)
+        for label, source in SOURCE_CHIPS:
+            chip = QToolButton()
+            chip.setText(label)
+            chip.setCheckable(True)
+            chip.setObjectName(f"chip_{source or 'all'}")
+            chip.setProperty("source", source)
+            chip.setAutoRaise(True)
+            if source:
+                chip.setStyleSheet(f"QToolButton:checked {{ background: {badge_color(source).name()}; "
+                                   "color: white; border-radius: 9px; } QToolButton { padding: 2px 9px; }")
+            else:
+                chip.setStyleSheet("QToolButton:checked { border: 1px solid palette(highlight); border-radius: 9px; }"
+                                   "QToolButton { padding: 2px 9px; }")
+                chip.setChecked(True)
+            self.chips.addButton(chip)
+            row.addWidget(chip)
+        self.chips.buttonClicked.connect(lambda b: self.proxy.set_source_filter(b.property("source")))
+        row.addSpacing(12)
+        self.search = QLineEdit()
+        self.search.setObjectName("ledgerSearch")
+        self.search.setPlaceholderText("Filter by provider, account, model, note…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy_text_changed)
+        row.addWidget(self.search, 1)
+        return row
+
+    def proxy_text_changed(self, text: str) -> None:
+        self.proxy.set_text_filter(text)
+        self._update_footer()
+
+    def _build_table(self) -> QTableView:
+        t = QTableView()
+        t.setObjectName("ledgerTable")
+        t.setModel(self.proxy)
+        t.setSortingEnabled(True)
+        t.sortByColumn(COL["when"], Qt.SortOrder.DescendingOrder)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setAlternatingRowColors(True)
+        t.setWordWrap(False)
+        t.verticalHeader().setVisible(False)
+        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 12)
+        t.setItemDelegateForColumn(COL["source"], SourceBadgeDelegate(SOURCE_ROLE, t))
+        h = t.horizontalHeader()
+        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        h.setStretchLastSection(True)
+        fm = t.fontMetrics()
+        widths = {"when": "2025-01-01 00:00", "provider": "openrouter", "account": "OpenAI (prod)",
+                  "model": "claude-sonnet-4-5", "source": "Subscription", "input": "1,234,567",
+                  "output": "1,234,567", "cache": "12,345,678", "cost": "$1,234.56", "reported": "$1,234.5678",
+                  "computed": "$1,234.5678"}
+        for key, sample in widths.items():
+            h.resizeSection(COL[key], fm.horizontalAdvance(sample) + 28)
+        return t
+
+    def _build_empty(self) -> EmptyState:
+        state = EmptyState(EMPTY_HEADLINE, EMPTY_DETAIL)
+        state.setObjectName("costTrackerEmpty")
+        if self.services.actions is not None:
+            state.add_button("Load sample data", self.services.actions.load_sample.trigger, primary=True,
+                             name="loadSampleButton")
+        state.add_button("Add account", self.add_account_requested.emit, name="addAccountButton")
+        state.add_button("Import Claude Code logs", self.import_logs_requested.emit, name="importLogsButton")
+        state.add_button("Add manual entry", self.manual_entry_requested.emit, name="manualEntryButton")
+        return state
+
+    # -- public API ----------------------------------------------------------------------
+
+    def add_summary_widget(self, widget: QWidget) -> None:
+        """Insert a card (e.g. usage vs budget) between the header and the table."""
+        self.summary_slot.addWidget(widget)
+
+    def refresh(self) -> None:
+        """Reload from the ledger in a worker; calls while a load runs are folded into one more."""
+        if self._loading:
+            self._pending = True
+            return
+        self._loading = True
+        self.services.run(_load, self.ctx, on_done=self._apply, on_error=self._failed, owner=self)
+
+    def is_empty_state(self) -> bool:
+        return self.stack.currentWidget() is self.empty
+
+    # -- results (GUI thread) ------------------------------------------------------------
+
+    def _finish(self) -> bool:
+        self._loading = False
+        if self._pending:
+            self._pending = False
+            self.refresh()
+            return True
+        return False
+
+    def _apply(self, result: dict[str, Any]) -> None:
+        s = result["summary"]
+        self.month_figure.value.setText(fmt_money(s.month_to_date, s.currency))
+        self.today_figure.value.setText(fmt_money(s.today, s.currency))
+        self.status.setText(f"<span style='color:#d08700'>{s.unpriced_rows} unpriced row(s) this month — "
+                            "set a price to count them</span>" if s.unpriced_rows else "")
+        self._total = result["total"]
+        self.model.set_rows(result["rows"])
+        self.stack.setCurrentWidget(self.table if result["total"] else self.empty)
+        self._update_footer()
+        if not self._finish():
+            self.refreshed.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        log.error("loading the ledger failed: %s", exc, exc_info=(type(exc), exc, exc.__traceback__))
+        self.status.setText(f"<span style='color:#c62828'>Could not read the ledger: {exc}</span>")
+        if not self._finish():
+            self.load_failed.emit(exc)
+
+    def _update_footer(self) -> None:
+        total = getattr(self, "_total", 0)
+        shown = self.proxy.rowCount()
+        loaded = self.model.rowCount()
+        text = f"{shown:,} of {loaded:,} rows shown"
+        if total > loaded:
+            text += f" (newest {loaded:,} of {total:,} loaded; use the CLI or export for all)"
+        self.footer.setText(text if total else "")
+
+
+class CostTrackerDock(QDockWidget):
+    """The dock wrapper; `refresh()` reloads, `tracker` is the content widget."""
+
+    def __init__(self, tracker: CostTrackerWidget) -> None:
+        super().__init__("Cost tracker")
+        self.tracker = tracker
+        self.setWidget(tracker)
+        self.setFeatures(DOCK_FEATURES)
+
+    def refresh(self) -> None:
+        self.tracker.refresh()
+
+    def add_summary_widget(self, widget: QWidget) -> None:
+        self.tracker.add_summary_widget(widget)
+
+
+def _info(parent: QWidget, title: str, text: str) -> None:
+    QMessageBox.information(parent, title, text)
+
+
+def cost_tracker_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
+    tracker = CostTrackerWidget(ctx, services)
+    dock = CostTrackerDock(tracker)
+    tracker.add_account_requested.connect(lambda: services.show_dock("accountsDock"))
+    tracker.import_logs_requested.connect(lambda: _info(
+        tracker, "Import Claude Code logs",
+        "Run this in a terminal (the window refreshes by itself):\n\n    aicost import claude-code\n\n"
+        "An import button here comes with the Accounts panel."))
+    tracker.manual_entry_requested.connect(lambda: _info(
+        tracker, "Add manual entry",
+        "Run this in a terminal:\n\n    aicost manual add --service NAME --amount 12.50 --date YYYY-MM-DD\n\n"
+        "A form for this comes with the Accounts panel."))
+    return dock

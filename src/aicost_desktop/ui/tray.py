@@ -1,0 +1,100 @@
+"""The tray icon: month-to-date spend in the tooltip, Open / Sync now / Pause syncing / Quit, notifications."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from aicost_desktop import APP_NAME
+from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.storage.queries import SpendSummary, fx_rates, spend_summary
+
+if TYPE_CHECKING:
+    from aicost_desktop.ui.actions import AppActions
+    from aicost_desktop.ui.services import Services
+
+log = logging.getLogger("aicost.ui.tray")
+
+
+def tooltip_text(summary: SpendSummary | None) -> str:
+    if summary is None:
+        return APP_NAME
+    return f"{APP_NAME} — {fmt_money(summary.month_to_date, summary.currency)} this month"
+
+
+class Tray(QObject):
+    """Owns the QSystemTrayIcon; only built when `QSystemTrayIcon.isSystemTrayAvailable()`.
+
+    Signals:
+        open_requested(): the user asked for the window (menu Open or a click on the icon).
+        tooltip_changed(str): the tooltip was refreshed (tests, status line).
+    """
+
+    open_requested = Signal()
+    tooltip_changed = Signal(str)
+
+    def __init__(self, services: "Services", actions: "AppActions", icon: QIcon,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._on_click: Callable[[], None] | None = None
+        self.icon = QSystemTrayIcon(icon, self)
+        self.icon.setToolTip(APP_NAME)
+        self.menu = QMenu()
+        actions.open_window.triggered.connect(self.open_requested)
+        for act in (actions.open_window, None, actions.sync_now, actions.pause_sync, None, actions.quit):
+            if act is None:
+                self.menu.addSeparator()
+            else:
+                self.menu.addAction(act)
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(self._message_clicked)
+        services.bus.ledger_changed.connect(self.refresh)
+
+    @staticmethod
+    def available() -> bool:
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def show(self) -> None:
+        self.icon.show()
+        self.refresh()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def refresh(self) -> None:
+        """Recompute month-to-date spend in a worker and put it in the tooltip."""
+        ctx = self.services.ctx
+
+        def job() -> SpendSummary:
+            return spend_summary(ctx.db, ctx.tz, fx=fx_rates(ctx.settings.get("fx_rates")),
+                                 currency=ctx.settings.get("display_currency"))
+
+        self.services.run(job, on_done=self._set_summary, owner=self)
+
+    def _set_summary(self, summary: SpendSummary) -> None:
+        text = tooltip_text(summary)
+        self.icon.setToolTip(text)
+        self.tooltip_changed.emit(text)
+
+    def notify(self, title: str, message: str, on_click: Callable[[], None] | None = None) -> None:
+        """Pop a notification; clicking it calls `on_click` (default: open the window)."""
+        self._on_click = on_click
+        self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 10_000)
+        log.info("notification: %s: %s", title, message)
+
+    def _message_clicked(self) -> None:
+        cb, self._on_click = self._on_click, None
+        if cb is not None:
+            cb()
+        else:
+            self.open_requested.emit()
+
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
+            self.open_requested.emit()
