@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -213,8 +214,10 @@ class AnthropicSync:
 
     provider = PROVIDER
 
-    def __init__(self, policy: HttpPolicy | None = None, limit: int = 31) -> None:
+    def __init__(self, policy: HttpPolicy | None = None, limit: int = 31,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.policy = policy
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.limit = limit
 
     def _get(self, client: httpx.Client, account: AccountInfo, req: PageRequest, report: SyncReport,
@@ -261,7 +264,7 @@ class AnthropicSync:
 
     def test_connection(self, client: httpx.Client, account: AccountInfo) -> str:
         """One cheap 1-day cost report request; raises AuthError for a non-admin key."""
-        now = datetime.now(timezone.utc)
+        now = self.clock()
         body = self._get(client, account, build_cost_request(now - _DAY, now, limit=2), SyncReport(), None)
         page_cursor(body, PROVIDER)
         spent = sum((r.reported_cost or Decimal(0) for r in parse_cost_page(body, account)), Decimal(0))

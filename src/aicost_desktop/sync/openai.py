@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -218,8 +219,10 @@ class OpenAISync:
     provider = PROVIDER
 
     def __init__(self, policy: HttpPolicy | None = None, costs_limit: int = 180, usage_limit: int = 31,
-                 usage_kinds: tuple[str, ...] = ("completions", "embeddings")) -> None:
+                 usage_kinds: tuple[str, ...] = ("completions", "embeddings"),
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.policy = policy
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.costs_limit = costs_limit
         self.usage_limit = usage_limit
         self.usage_kinds = usage_kinds
@@ -239,6 +242,9 @@ class OpenAISync:
         stay. Cancelling returns early with a 'cancelled' warning.
         """
         report = SyncReport()
+        until = min(until, self.clock())  # a future end_time is reportedly rejected; clamp to now
+        if until <= day_floor(since):
+            return report
         days = max(1, -(-(until - day_floor(since)) // _DAY))
         passes: list[tuple[str, int]] = [("costs", self.costs_limit)]
         passes += [(k, self.usage_limit) for k in self.usage_kinds]
@@ -273,7 +279,7 @@ class OpenAISync:
 
     def test_connection(self, client: httpx.Client, account: AccountInfo) -> str:
         """One cheap 1-day costs request; raises AuthError for a non-admin key."""
-        now = datetime.now(timezone.utc)
+        now = self.clock()
         body = self._get(client, account, build_costs_request(now - _DAY, now, limit=2), SyncReport(), None)
         page_cursor(body, PROVIDER)
         records = parse_costs_page(body, account)

@@ -41,8 +41,8 @@ def account(fake: AnthropicFake, key: str = ADMIN_KEY) -> AccountInfo:
                        workspace_id=1, api_key=key)
 
 
-def sync(limit: int = 7) -> AnthropicSync:
-    return AnthropicSync(HttpPolicy(sleep=lambda d: None, jitter=lambda: 0.0), limit=limit)
+def sync(limit: int = 7, now: datetime = NOW) -> AnthropicSync:
+    return AnthropicSync(HttpPolicy(sleep=lambda d: None, jitter=lambda: 0.0), limit=limit, clock=lambda: now)
 
 
 def test_totals_to_the_cent_and_priority_tier(fake: AnthropicFake, client: httpx.Client) -> None:
@@ -78,7 +78,7 @@ def test_today_bucket_grows(fake: AnthropicFake, client: httpx.Client) -> None:
     first, second = ListSink(), ListSink()
     sync().run(client, account(fake), since, NOW, first, PRICER)
     fake.now = NOW + timedelta(hours=5)
-    sync().run(client, account(fake), since, fake.now, second, PRICER)
+    sync(now=fake.now).run(client, account(fake), since, fake.now, second, PRICER)
     a = {r.dedup_key: r.reported_cost for r in first.records if r.reported_cost is not None}
     b = {r.dedup_key: r.reported_cost for r in second.records if r.reported_cost is not None}
     assert a.keys() <= b.keys()
@@ -115,7 +115,7 @@ def test_throttle_529_and_retry_after(fake: AnthropicFake, client: httpx.Client)
     sleeps: list[float] = []
     fake.throttle_after = 2
     fake.inject(AnthropicFake.error(529, "overloaded_error", "Overloaded"))
-    report = AnthropicSync(HttpPolicy(sleep=sleeps.append, jitter=lambda: 0.0)).run(
+    report = AnthropicSync(HttpPolicy(sleep=sleeps.append, jitter=lambda: 0.0), clock=lambda: NOW).run(
         client, account(fake), SINCE, NOW, ListSink(), PRICER)
     assert sleeps == [0.5, 60.0] and report.retries == 2
 
@@ -144,11 +144,10 @@ def test_fake_requires_version_and_params(fake: AnthropicFake, client: httpx.Cli
 
 
 def test_test_connection_ok_and_cancel(fake: AnthropicFake, client: httpx.Client) -> None:
-    fake.now = datetime.now(timezone.utc)
     assert sync().test_connection(client, account(fake)).startswith("Anthropic Admin key OK")
     cancel = threading.Event()
     cancel.set()
-    report = sync().run(client, account(fake), SINCE, fake.now, ListSink(), PRICER, cancel=cancel)
+    report = sync().run(client, account(fake), SINCE, NOW, ListSink(), PRICER, cancel=cancel)
     assert report.warnings == ["cancelled"] and report.requests == 0
 
 

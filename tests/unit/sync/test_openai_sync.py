@@ -40,8 +40,9 @@ def account(fake: OpenAIFake, key: str = ADMIN_KEY) -> AccountInfo:
                        workspace_id=1, api_key=key)
 
 
-def sync(limit: int = 7) -> OpenAISync:
-    return OpenAISync(HttpPolicy(sleep=lambda d: None, jitter=lambda: 0.0), costs_limit=limit, usage_limit=limit)
+def sync(limit: int = 7, now: datetime = NOW) -> OpenAISync:
+    return OpenAISync(HttpPolicy(sleep=lambda d: None, jitter=lambda: 0.0), costs_limit=limit, usage_limit=limit,
+                      clock=lambda: now)
 
 
 def test_totals_match_to_the_cent_and_pages_are_followed(fake: OpenAIFake, client: httpx.Client) -> None:
@@ -79,7 +80,7 @@ def test_today_grows_and_resync_keeps_keys(fake: OpenAIFake, client: httpx.Clien
     sync().run(client, account(fake), NOW - timedelta(days=2), NOW, first, PRICER)
     fake.now = NOW + timedelta(hours=6)
     second = ListSink()
-    sync().run(client, account(fake), NOW - timedelta(days=2), fake.now, second, PRICER)
+    sync(now=fake.now).run(client, account(fake), NOW - timedelta(days=2), fake.now, second, PRICER)
     a = {r.dedup_key: r for r in first.records}
     b = {r.dedup_key: r for r in second.records}
     assert a.keys() == b.keys()
@@ -120,7 +121,7 @@ def test_rate_limits_and_overload_are_retried(fake: OpenAIFake, client: httpx.Cl
                                  headers={"Retry-After": "3"}))
     fake.inject(FakeResponse.json_({"error": {"message": "overloaded", "type": "server_error",
                                               "param": None, "code": None}}, 503))
-    s = OpenAISync(HttpPolicy(sleep=sleeps.append, jitter=lambda: 0.0))
+    s = OpenAISync(HttpPolicy(sleep=sleeps.append, jitter=lambda: 0.0), clock=lambda: NOW)
     report = s.run(client, account(fake), SINCE, NOW, ListSink(), PRICER)
     assert sleeps == [3.0, 1.0] and report.retries == 2 and report.requests == report.pages + 2
 
@@ -136,10 +137,14 @@ def test_wrong_key_kind_is_auth_error_naming_admin_key(fake: OpenAIFake, client:
 
 
 def test_test_connection_ok(fake: OpenAIFake, client: httpx.Client) -> None:
-    fake.now = datetime.now(timezone.utc)
     assert sync().test_connection(client, account(fake)).startswith("OpenAI Admin key OK")
     [req] = fake.requests
     assert req.param("limit") == "2" and req.header("authorization") == f"Bearer {ADMIN_KEY}"
+
+
+def test_future_until_is_clamped_to_now(fake: OpenAIFake, client: httpx.Client) -> None:
+    sync().run(client, account(fake), NOW - timedelta(days=1), NOW + timedelta(days=5), ListSink(), PRICER)
+    assert {r.param("end_time") for r in fake.requests} == {str(int(NOW.timestamp()))}
 
 
 def test_cancel_stops_between_pages(fake: OpenAIFake, client: httpx.Client) -> None:
