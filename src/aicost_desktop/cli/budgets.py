@@ -1,9 +1,124 @@
-"""`aicost budgets` commands (not yet implemented)."""
+"""`aicost budgets` commands: add, list, status, remove, pause-key / resume-key."""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+from aicost_desktop.cli.common import print_json
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import fmt_money
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
+
+
+def _pause_account(ctx: "AppContext", text: str | None) -> int | None:
+    if not text:
+        return None
+    from aicost_desktop.accounts import get_account
+
+    try:
+        return get_account(ctx.db, text).id
+    except InputError:
+        raise InputError("pause-account", text, "no such account") from None
+
+
+def cmd_add(args: argparse.Namespace, ctx: "AppContext") -> int:
+    from aicost_desktop.budgets.model import BudgetSpec, add_budget
+
+    spec = BudgetSpec.build(name=args.name, amount=args.amount, period=args.period, scope=args.scope,
+                            currency=args.currency, thresholds=args.thresholds, forecast_alert=args.forecast,
+                            emails=args.email or (), on_exceed=args.on_exceed, quiet_start=args.quiet_start,
+                            quiet_end=args.quiet_end, pause_account_id=_pause_account(ctx, args.pause_account),
+                            pause_key_hash=args.pause_key)
+    bid = add_budget(ctx.db, spec)
+    print(f"budget {spec.name} added (id {bid}): {fmt_money(spec.amount, spec.currency)} {spec.period}, "
+          f"{spec.scope}, alerts at {', '.join(f'{t}%' for t in spec.thresholds)}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, ctx: "AppContext") -> int:
+    from aicost_desktop.budgets.model import list_budgets
+
+    rows = list_budgets(ctx.db)
+    if args.json:
+        print_json([{"id": b.id, "name": b.name, "scope": "everything" if b.scope_kind == "all"
+                     else f"{b.scope_kind}:{b.scope_value}", "amount": b.amount.normalize(), "currency": b.currency,
+                     "period": b.period, "thresholds": b.thresholds.split(","), "forecast_alert": b.forecast_alert,
+                     "emails": [e for e in (b.emails or "").split(",") if e], "on_exceed": b.on_exceed,
+                     "enabled": b.enabled} for b in rows])
+        return 0
+    if not rows:
+        print("no budgets (add one: aicost budgets add --name N --amount A --period monthly)")
+        return 0
+    for b in rows:
+        scope = "everything" if b.scope_kind == "all" else f"{b.scope_kind}:{b.scope_value}"
+        print(f"{b.id:>3}  {b.name:<20} {fmt_money(b.amount, b.currency):>12} {b.period:<9} {scope:<24} "
+              f"{b.thresholds:<12} {b.on_exceed}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, ctx: "AppContext") -> int:
+    from aicost_desktop.budgets.service import context_statuses
+
+    sts = context_statuses(ctx)
+    if args.json:
+        print_json([st.as_json() for st in sts])
+        return 0
+    if not sts:
+        print("no budgets")
+        return 0
+    for st in sts:
+        print(f"{st.name:<20} {fmt_money(st.spent, st.currency):>10} / {fmt_money(st.amount, st.currency):<10} "
+              f"{st.percent:6.1f}%  {st.state:<9} {st.forecast_text()}, {st.days_left} days left")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
+    from aicost_desktop.budgets.model import remove_budget
+
+    print(f"budget {remove_budget(ctx.db, args.budget)} removed")
+    return 0
+
+
+def cmd_key(args: argparse.Namespace, ctx: "AppContext") -> int:
+    from aicost_desktop.budgets.actions import OpenRouterKeys, set_key_paused
+    from aicost_desktop.budgets.model import find_budget
+
+    b = find_budget(ctx.db, args.budget)
+    act = set_key_paused(ctx.db, b.id, args.pause, OpenRouterKeys(ctx.db, ctx.secrets))
+    print(act.detail)
+    return 0
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Nothing registered yet."""
+    p = sub.add_parser("budgets", help="spending limits per period with alerts")
+    bs = p.add_subparsers(dest="budgets_command", metavar="ACTION")
+    a = bs.add_parser("add", help="add a budget")
+    a.add_argument("--name", required=True)
+    a.add_argument("--amount", required=True, help="limit per period, e.g. 100 or 12.50")
+    a.add_argument("--period", default="monthly", help="daily, weekly, monthly, quarterly or yearly")
+    a.add_argument("--scope", default=None, metavar="KIND:VALUE",
+                   help="everything (default) or provider:/account:/workspace:/project:/model:/source:VALUE")
+    a.add_argument("--thresholds", default=None, help="alert percentages, sorted (default 50,80,100)")
+    a.add_argument("--email", action="extend", nargs="+", metavar="ADDR", help="send alerts to these addresses")
+    a.add_argument("--forecast", action="store_true", help="also alert when projected to exceed")
+    a.add_argument("--currency", default="USD")
+    a.add_argument("--on-exceed", default="notify", help="notify, require_ack or pause_key")
+    a.add_argument("--pause-account", metavar="NAME", help="OpenRouter account whose key pause_key pauses")
+    a.add_argument("--pause-key", metavar="HASH", help="hash of the OpenRouter key to pause")
+    a.add_argument("--quiet-start", metavar="HH:MM", help="local time notifications are held from")
+    a.add_argument("--quiet-end", metavar="HH:MM")
+    a.set_defaults(handler=cmd_add)
+    for name, fn, text in (("list", cmd_list, "list budgets"), ("status", cmd_status, "spent, limit, forecast, state")):
+        q = bs.add_parser(name, help=text)
+        q.add_argument("--json", action="store_true")
+        q.set_defaults(handler=fn)
+    r = bs.add_parser("remove", help="remove a budget (its alerts stay in the log)")
+    r.add_argument("budget", metavar="NAME")
+    r.set_defaults(handler=cmd_remove)
+    for name, pause in (("pause-key", True), ("resume-key", False)):
+        k = bs.add_parser(name, help=f"{name.split('-')[0]} the budget's OpenRouter key now")
+        k.add_argument("budget", metavar="NAME")
+        k.set_defaults(handler=cmd_key, pause=pause)

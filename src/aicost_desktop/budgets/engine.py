@@ -1,0 +1,254 @@
+"""The budget engine: spend and forecast per budget and period, workspace_usage upkeep, threshold and
+forecast alerts raised once per (budget, period, threshold), re-armed when the amount is raised."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from aicost_desktop.budgets.actions import KeyController, set_key_paused, should_pause
+from aicost_desktop.budgets.forecast import Forecast, forecast_spend, recent_average, recent_window
+from aicost_desktop.budgets.model import parse_thresholds
+from aicost_desktop.budgets.periods import BudgetPeriod, current_period, recent_periods
+from aicost_desktop.budgets.spend import Scope, ScopeSpend, scope_spend
+from aicost_desktop.domain.errors import OperationError
+from aicost_desktop.domain.money import ZERO, fmt_money
+from aicost_desktop.notify.alerts import default_channels, raise_in
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.tables import Budget, CostAlert, WorkspaceUsage, utcnow
+
+log = logging.getLogger("aicost.budgets")
+# Forecast alerts wait until this share of the period has passed: one busy morning is not a trend.
+FORECAST_MIN_ELAPSED = Decimal("0.1")
+STATES = ("ok", "warning", "at_risk", "exceeded")
+
+
+@dataclass
+class BudgetStatus:
+    """Where one budget stands in its current period."""
+
+    budget_id: int
+    name: str
+    scope: Scope
+    period: BudgetPeriod
+    amount: Decimal
+    currency: str
+    spent: Decimal
+    tokens: int
+    thresholds: tuple[Decimal, ...]
+    forecast: Forecast
+    days_left: int
+    on_exceed: str
+    by_model: dict[str, Decimal] = field(default_factory=dict)
+    unpriced_rows: int = 0
+    key_paused: bool = False
+    snoozed_until: datetime | None = None
+
+    @property
+    def percent(self) -> Decimal:
+        return (self.spent / self.amount * 100) if self.amount else ZERO
+
+    @property
+    def state(self) -> str:
+        """exceeded (>= 100%), warning (past the first threshold), at_risk (forecast over), ok."""
+        if self.spent >= self.amount:
+            return "exceeded"
+        if self.thresholds and self.percent >= self.thresholds[0]:
+            return "warning"
+        if self.forecast.amount > self.amount:
+            return "at_risk"
+        return "ok"
+
+    def forecast_text(self) -> str:
+        return f"projected {fmt_money(self.forecast.amount.quantize(Decimal('1')), self.currency, 0)} " \
+               f"by {self.period.last:%b} {self.period.last.day}"
+
+    def as_json(self) -> dict[str, Any]:
+        q = Decimal("0.01")
+        return {"id": self.budget_id, "name": self.name, "scope": str(self.scope), "period": self.period.kind,
+                "period_start": self.period.first.isoformat(), "period_end": self.period.last.isoformat(),
+                "currency": self.currency, "limit": f"{self.amount.quantize(q):f}",
+                "spent": f"{self.spent.quantize(q):f}", "spent_exact": f"{self.spent:f}",
+                "percent": f"{self.percent.quantize(Decimal('0.1')):f}",
+                "forecast": f"{self.forecast.amount.quantize(q):f}",
+                "forecast_breach_date": self.forecast.breach_date.isoformat() if self.forecast.breach_date else None,
+                "state": self.state, "days_left": self.days_left, "tokens": self.tokens,
+                "thresholds": [f"{t.normalize():f}" for t in self.thresholds], "on_exceed": self.on_exceed,
+                "unpriced_rows": self.unpriced_rows, "key_paused": self.key_paused}
+
+
+@dataclass
+class EvaluationResult:
+    statuses: list[BudgetStatus] = field(default_factory=list)
+    new_alerts: list[int] = field(default_factory=list)
+    rearmed: list[int] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+
+
+def fx_from_settings(raw: dict[str, Any] | None) -> dict[str, Decimal]:
+    out = {"USD": Decimal(1)}
+    for k, v in (raw or {}).items():
+        try:
+            out[str(k).upper()] = Decimal(str(v))
+        except Exception:  # noqa: BLE001 - a bad rate is ignored, the report names missing ones
+            continue
+    return out
+
+
+def _scope_of(b: Budget) -> Scope:
+    return Scope(b.scope_kind or "all", b.scope_value)
+
+
+def period_spend(db: Database, b: Budget, period: BudgetPeriod, tz: ZoneInfo, fx: dict[str, Decimal],
+                 *, by_day: bool = False) -> ScopeSpend:
+    return scope_spend(db, tz, period.first, period.last, _scope_of(b), b.currency, fx, by_day=by_day)
+
+
+def budget_status(db: Database, b: Budget, tz: ZoneInfo, now: datetime, *, week_start: int = 0,
+                  fx: dict[str, Decimal] | None = None) -> BudgetStatus:
+    """Spend, forecast and state of budget `b` in the period containing `now` (read-only)."""
+    fx = fx or {"USD": Decimal(1)}
+    period = current_period(b.period, now, tz, week_start)
+    spend = period_spend(db, b, period, tz, fx)
+    today = now.astimezone(tz).date()
+    r0, r1 = recent_window(today)
+    recent = scope_spend(db, tz, r0, r1, _scope_of(b), b.currency, fx).cost
+    fc = forecast_spend(spend.cost, period, now, recent_average(recent), b.amount, tz)
+    return BudgetStatus(b.id, b.name, _scope_of(b), period, b.amount, b.currency, spend.cost, spend.tokens,
+                        parse_thresholds(b.thresholds), fc, period.days_left(today), b.on_exceed,
+                        dict(sorted(spend.by_model.items(), key=lambda kv: -kv[1])), spend.unpriced_rows,
+                        b.key_paused_at is not None, b.snoozed_until)
+
+
+def threshold_key(b: Budget, period: BudgetPeriod, t: Decimal) -> str:
+    # The local first date (not the UTC instant) names the period, so a time-zone change does not re-fire.
+    return f"threshold:{b.id}:{period.kind}:{period.first.isoformat()}:{t.normalize():f}"
+
+
+def forecast_key(b: Budget, period: BudgetPeriod) -> str:
+    return f"forecast:{b.id}:{period.kind}:{period.first.isoformat()}"
+
+
+def _threshold_message(st: BudgetStatus, t: Decimal) -> str:
+    what = "budget reached" if t >= 100 else f"{t.normalize():f}% of budget reached"
+    return (f"{st.name}: {what} - spent {fmt_money(st.spent, st.currency)} of {fmt_money(st.amount, st.currency)} "
+            f"({st.percent:.0f}%) this {st.period.kind.removesuffix('ly') if st.period.kind != 'daily' else 'day'}"
+            f" ({st.period.first.isoformat()} to {st.period.last.isoformat()}, {st.scope}).")
+
+
+def _forecast_message(st: BudgetStatus) -> str:
+    when = f", reaching the limit around {st.forecast.breach_date:%b} {st.forecast.breach_date.day}" \
+        if st.forecast.breach_date else ""
+    return (f"{st.name}: projected to exceed - {st.forecast_text()} against a limit of "
+            f"{fmt_money(st.amount, st.currency)}{when} (spent {fmt_money(st.spent, st.currency)} so far).")
+
+
+def _rearm(s: Any, b: Budget, st: BudgetStatus, result: EvaluationResult) -> None:
+    """Alerts of this period raised under a different amount whose condition no longer holds get their
+    dedup key retired, so the threshold can fire again under the new amount (history is kept)."""
+    rows = s.scalars(select(CostAlert).where(CostAlert.budget_id == b.id, CostAlert.period_start == st.period.start_utc,
+                                             CostAlert.type.in_(("threshold", "forecast"))))
+    for a in rows:
+        if a.budget_limit is None or a.budget_limit == b.amount or ":rearmed:" in a.dedup_key:
+            continue
+        if a.type == "threshold":
+            still = a.threshold is not None and st.spent * 100 >= b.amount * a.threshold
+        else:
+            still = st.forecast.amount > b.amount
+        if not still:
+            a.dedup_key = f"{a.dedup_key}:rearmed:{a.id}"
+            result.rearmed.append(a.id)
+    s.flush()
+
+
+def _upsert_usage(s: Any, b: Budget, st: BudgetStatus, now: datetime) -> None:
+    row = s.scalar(select(WorkspaceUsage).where(WorkspaceUsage.workspace_id == b.workspace_id,
+                                                WorkspaceUsage.budget_id == b.id,
+                                                WorkspaceUsage.period_start == st.period.start_utc))
+    if row is None:
+        row = WorkspaceUsage(workspace_id=b.workspace_id, budget_id=b.id, period_start=st.period.start_utc)
+        s.add(row)
+    pending = [t for t in st.thresholds if st.spent * 100 < b.amount * t]
+    next_t = pending[0] if pending else st.thresholds[-1]
+    row.period_end, row.tokens, row.cost = st.period.end_utc, st.tokens, st.spent
+    row.budget_limit, row.alert_threshold = b.amount, (b.amount * next_t / 100)
+    row.forecast, row.updated_at = st.forecast.amount, now
+
+
+def evaluate(db: Database, tz: ZoneInfo, *, now: datetime | None = None, week_start: int = 0,
+             fx: dict[str, Decimal] | None = None, keys: KeyController | None = None) -> EvaluationResult:
+    """Evaluate every enabled budget now: usage rows, re-arming, alerts (with outbox rows), key pauses.
+
+    Idempotent: running it again with the same ledger raises nothing new.
+    """
+    now = now or utcnow()
+    result = EvaluationResult()
+    with db.session() as s:
+        budgets = list(s.scalars(select(Budget).where(Budget.enabled.is_(True)).order_by(Budget.id)))
+    for b in budgets:
+        st = budget_status(db, b, tz, now, week_start=week_start, fx=fx)
+        result.statuses.append(st)
+        emails = [e for e in (b.emails or "").split(",") if e]
+        with db.write_session() as s:
+            _upsert_usage(s, b, st, now)
+            _rearm(s, b, st, result)
+            crossed = [t for t in st.thresholds if st.spent * 100 >= b.amount * t]
+            raised = []
+            common = dict(budget_id=b.id, workspace_id=b.workspace_id, period_start=st.period.start_utc,
+                          current_usage=st.spent, budget_limit=b.amount, currency=b.currency)
+            for t in reversed(crossed):  # highest first: only it is delivered when one sync crosses several
+                a = raise_in(s, "threshold", threshold_key(b, st.period, t), _threshold_message(st, t),
+                             channels=default_channels(emails) if not raised else [], now=now, threshold=t, **common)
+                if a is not None:
+                    raised.append(a.id)
+            if (b.forecast_alert and st.spent < b.amount and st.forecast.amount > b.amount
+                    and st.forecast.weight >= FORECAST_MIN_ELAPSED):
+                a = raise_in(s, "forecast", forecast_key(b, st.period), _forecast_message(st),
+                             channels=default_channels(emails), now=now, **common)
+                if a is not None:
+                    raised.append(a.id)
+            result.new_alerts.extend(sorted(raised))
+        if st.spent >= b.amount and keys is not None and should_pause(db, b, st.period.start_utc, now):
+            try:
+                act = set_key_paused(db, b.id, True, keys, now=now)
+                result.actions.append(f"{b.name}: {act.detail}")
+                st.key_paused = True
+            except OperationError as exc:
+                result.actions.append(str(exc))
+    return result
+
+
+def statuses(db: Database, tz: ZoneInfo, *, now: datetime | None = None, week_start: int = 0,
+             fx: dict[str, Decimal] | None = None) -> list[BudgetStatus]:
+    """Read-only status of every budget (the dock and `aicost budgets status`)."""
+    now = now or utcnow()
+    with db.session() as s:
+        budgets = list(s.scalars(select(Budget).order_by(Budget.name)))
+    return [budget_status(db, b, tz, now, week_start=week_start, fx=fx) for b in budgets]
+
+
+@dataclass(frozen=True)
+class PeriodSpend:
+    period: BudgetPeriod
+    spent: Decimal
+    limit: Decimal
+
+
+def history(db: Database, b: Budget, tz: ZoneInfo, *, now: datetime | None = None, count: int = 12,
+            week_start: int = 0, fx: dict[str, Decimal] | None = None) -> list[PeriodSpend]:
+    """Spend vs limit for the current and `count - 1` previous periods, oldest first (from the ledger)."""
+    now = now or utcnow()
+    fx = fx or {"USD": Decimal(1)}
+    out = [PeriodSpend(p, period_spend(db, b, p, tz, fx).cost, b.amount)
+           for p in recent_periods(b.period, now, tz, count, week_start)]
+    return list(reversed(out))
+
+
+def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(tz).date()

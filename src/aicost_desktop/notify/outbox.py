@@ -1,0 +1,224 @@
+"""The delivery outbox: claim due rows, deliver through channels, retry with backoff, rate-limit.
+
+Every alert has one `alert_outbox` row per channel and target, written in the alert's own
+transaction. A dispatcher claims a row (pending -> sending, `claimed_at`), delivers it outside any
+transaction, then marks it sent. A crash after the claim leaves a `sending` row whose claim goes
+stale and is retried; a crash before the claim leaves a `pending` row. Rows are claimed by a
+compare-and-set UPDATE, so two dispatchers never deliver the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any, Callable, Mapping, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select, update
+
+from aicost_desktop.notify.alerts import AlertView, get_alert
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.tables import Budget, CostAlert, OutboxMessage, utcnow
+
+log = logging.getLogger("aicost.notify")
+
+
+class PermanentDeliveryError(Exception):
+    """A delivery that cannot succeed by retrying (bad address, channel not configured)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed outbox row with its alert."""
+
+    outbox_id: int
+    channel: str
+    target: str
+    attempts: int
+    alert: AlertView
+
+
+class Channel(Protocol):
+    """A way to deliver an alert; `send` raises on failure (PermanentDeliveryError: don't retry)."""
+
+    def send(self, delivery: Delivery) -> None: ...
+
+
+class CallbackChannel:
+    """A channel that hands deliveries to a function (the GUI's tray notifier, tests)."""
+
+    def __init__(self, fn: Callable[[Delivery], None]) -> None:
+        self.fn = fn
+
+    def send(self, delivery: Delivery) -> None:
+        self.fn(delivery)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `count` deliveries per `per` on one channel and target."""
+
+    count: int
+    per: timedelta
+
+
+DEFAULT_LIMITS = {"tray": RateLimit(6, timedelta(minutes=10)), "email": RateLimit(10, timedelta(hours=1))}
+# A tray popup about something a day old is noise: such rows are skipped, still in the alert log.
+DEFAULT_MAX_AGE = {"tray": timedelta(days=1)}
+
+
+@dataclass
+class DispatchResult:
+    sent: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+
+def _hm(text: str | None) -> time | None:
+    if not text:
+        return None
+    h, m = text.split(":")
+    return time(int(h), int(m))
+
+
+def quiet_until(now: datetime, start: str | None, end: str | None, tz: ZoneInfo) -> datetime | None:
+    """If `now` falls in the local quiet window [start, end) (may wrap midnight), the UTC instant it ends."""
+    s, e = _hm(start), _hm(end)
+    if s is None or e is None or s == e:
+        return None
+    local = now.astimezone(tz)
+    t = local.time().replace(tzinfo=None)
+    inside = (s <= t < e) if s < e else (t >= s or t < e)
+    if not inside:
+        return None
+    end_day = local.date() if t < e else local.date() + timedelta(days=1)
+    return datetime.combine(end_day, e, tzinfo=tz).astimezone(now.tzinfo)
+
+
+class Dispatcher:
+    """Delivers due outbox rows for the channels it was given; call `run_once` on a timer."""
+
+    def __init__(self, db: Database, channels: Mapping[str, Channel], tz: ZoneInfo, *,
+                 clock: Callable[[], datetime] = utcnow, stale_after: timedelta = timedelta(minutes=5),
+                 max_attempts: int = 8, base_backoff: timedelta = timedelta(seconds=30),
+                 max_backoff: timedelta = timedelta(hours=1), limits: Mapping[str, RateLimit] | None = None,
+                 max_age: Mapping[str, timedelta] | None = None) -> None:
+        self.db, self.channels, self.tz, self.clock = db, dict(channels), tz, clock
+        self.stale_after, self.max_attempts = stale_after, max_attempts
+        self.base_backoff, self.max_backoff = base_backoff, max_backoff
+        self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
+        self.max_age = dict(DEFAULT_MAX_AGE if max_age is None else max_age)
+
+    def backoff(self, attempts: int) -> timedelta:
+        """30 s, 1 min, 2 min, 4 min ... capped at an hour (attempts counts the failed try)."""
+        return min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
+
+    def _due(self, now: datetime) -> Any:
+        stale = now - self.stale_after
+        return and_(OutboxMessage.channel.in_(list(self.channels)),
+                    or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < stale)))
+
+    def run_once(self, limit: int = 100) -> DispatchResult:
+        result = DispatchResult()
+        if not self.channels:
+            return result
+        now = self.clock()
+        with self.db.session() as s:
+            ids = list(s.scalars(select(OutboxMessage.id).where(self._due(now))
+                                 .order_by(OutboxMessage.id).limit(limit)))
+        for oid in ids:
+            delivery = self._claim(oid, result)
+            if delivery is not None:
+                self._deliver(delivery, result)
+        return result
+
+    def _claim(self, oid: int, result: DispatchResult) -> Delivery | None:
+        now = self.clock()
+        with self.db.write_session() as s:
+            row = s.execute(select(OutboxMessage, CostAlert, Budget)
+                            .join(CostAlert, CostAlert.id == OutboxMessage.alert_id)
+                            .outerjoin(Budget, Budget.id == CostAlert.budget_id)
+                            .where(OutboxMessage.id == oid, self._due(now))).first()
+            if row is None:
+                return None  # another dispatcher took it
+            msg, alert, budget = row
+            max_age = self.max_age.get(msg.channel)
+            if max_age is not None and alert.sent_at < now - max_age:
+                msg.status, msg.last_error = "skipped", "expired before it could be shown"
+                result.skipped.append(oid)
+                return None
+            if budget is not None and budget.snoozed_until is not None and budget.snoozed_until > now:
+                msg.status, msg.last_error = "skipped", f"budget snoozed until {budget.snoozed_until.isoformat()}"
+                result.skipped.append(oid)
+                return None
+            until = quiet_until(now, budget.quiet_start, budget.quiet_end, self.tz) if budget is not None else None
+            if until is None:
+                until = self._rate_limited_until(s, msg, now)
+            if until is not None:
+                msg.status, msg.next_attempt_at, msg.claimed_at = "pending", until, None
+                result.deferred.append(oid)
+                return None
+            # Compare-and-set: only one claimer's UPDATE matches the still-due row.
+            n = s.execute(update(OutboxMessage).where(OutboxMessage.id == oid, self._due(now))
+                          .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+                          .execution_options(synchronize_session=False)).rowcount
+            if n != 1:
+                return None
+            attempts = msg.attempts + 1
+            channel, target = msg.channel, msg.target
+        view = get_alert(self.db, alert.id)
+        assert view is not None
+        return Delivery(oid, channel, target, attempts, view)
+
+    def _rate_limited_until(self, s: Any, msg: OutboxMessage, now: datetime) -> datetime | None:
+        lim = self.limits.get(msg.channel)
+        if lim is None:
+            return None
+        since = now - lim.per
+        recent = list(s.scalars(
+            select(func.coalesce(OutboxMessage.sent_at, OutboxMessage.claimed_at))
+            .where(OutboxMessage.channel == msg.channel, OutboxMessage.target == msg.target,
+                   OutboxMessage.id != msg.id,
+                   or_(and_(OutboxMessage.status == "sent", OutboxMessage.sent_at > since),
+                       and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at > since)))
+            .order_by(func.coalesce(OutboxMessage.sent_at, OutboxMessage.claimed_at))))
+        if len(recent) < lim.count:
+            return None
+        return recent[len(recent) - lim.count] + lim.per
+
+    def _deliver(self, d: Delivery, result: DispatchResult) -> None:
+        try:
+            self.channels[d.channel].send(d)
+        except Exception as exc:  # noqa: BLE001 - every channel failure is recorded and retried
+            permanent = isinstance(exc, PermanentDeliveryError) or d.attempts >= self.max_attempts
+            now = self.clock()
+            values: dict[str, object] = {"last_error": f"{type(exc).__name__}: {exc}"[:2000], "claimed_at": None}
+            if permanent:
+                values["status"] = "failed"
+                result.failed.append(d.outbox_id)
+                log.warning("delivery %s via %s failed for good: %s", d.outbox_id, d.channel, exc)
+            else:
+                values.update(status="pending", next_attempt_at=now + self.backoff(d.attempts))
+                result.retried.append(d.outbox_id)
+                log.info("delivery %s via %s failed (attempt %d), retrying: %s", d.outbox_id, d.channel,
+                         d.attempts, exc)
+            with self.db.write_session() as s:
+                s.execute(update(OutboxMessage).where(OutboxMessage.id == d.outbox_id, OutboxMessage.status == "sending")
+                          .values(**values))
+            return
+        with self.db.write_session() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == d.outbox_id)
+                      .values(status="sent", sent_at=self.clock(), last_error=None))
+        result.sent.append(d.outbox_id)
+
+
+def outbox_rows(db: Database, alert_id: int | None = None) -> list[OutboxMessage]:
+    q = select(OutboxMessage).order_by(OutboxMessage.id)
+    if alert_id is not None:
+        q = q.where(OutboxMessage.alert_id == alert_id)
+    with db.session() as s:
+        return list(s.scalars(q))
