@@ -1,9 +1,110 @@
-"""`aicost analytics` commands (not yet implemented)."""
+"""`aicost analytics`: spend forecast, anomalous days, and reported-vs-computed reconciliation."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from aicost_desktop.cli.common import parse_date, print_json
+from aicost_desktop.domain.money import fmt_money
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Nothing registered yet."""
+    p = sub.add_parser("analytics", help="forecast, anomalies and reconciliation")
+    asub = p.add_subparsers(dest="analytics_command", metavar="ACTION", required=True)
+    f = asub.add_parser("forecast", help="forecast daily spend and this month's total")
+    f.add_argument("--days", type=int, choices=(7, 30), default=7)
+    f.add_argument("--today", metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(handler=run_forecast)
+    a = asub.add_parser("anomalies", help="unusual days per provider, model and account")
+    a.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="default: 30 days ago")
+    a.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="default: today")
+    a.add_argument("--min-dollars", default="5", help="ignore differences below this amount (default 5)")
+    a.add_argument("--alert", action="store_true", help="also raise `anomaly` alerts")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(handler=run_anomalies)
+    r = asub.add_parser("reconcile", help="provider-reported vs computed cost per day, account and model")
+    r.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="default: 30 days ago")
+    r.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="default: today")
+    r.add_argument("--all", action="store_true", help="list every day, not only flagged ones")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(handler=run_reconcile)
+
+
+def _today(ctx) -> date:  # type: ignore[no-untyped-def]
+    return datetime.now(ctx.tz).date()
+
+
+def _range(args: argparse.Namespace, ctx) -> tuple[date, date]:  # type: ignore[no-untyped-def]
+    end = parse_date(args.end, "to") if args.end else _today(ctx)
+    start = parse_date(args.start, "from") if args.start else end - timedelta(days=29)
+    if end < start:
+        from aicost_desktop.domain.errors import InputError
+
+        raise InputError("to", end.isoformat(), f"is before from={start.isoformat()}")
+    return start, end
+
+
+def run_forecast(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    from aicost_desktop.analytics.forecast import spend_forecast
+
+    today = parse_date(args.today, "today") if args.today else _today(ctx)
+    fc = spend_forecast(ctx.db, ctx.tz, today, days=args.days)
+    if args.json:
+        print_json(fc.as_json())
+        return 0
+    print(f"Forecast from {today} ({fc.method}, {fc.history_days} days of history), 80% band")
+    for d, m, lo, hi in zip(fc.days, fc.mean, fc.lower, fc.upper):
+        print(f"  {d} {d.strftime('%a')}  {fmt_money(m):>12}   [{fmt_money(lo)} .. {fmt_money(hi)}]")
+    print(f"Next {args.days} days: {fmt_money(fc.total)} [{fmt_money(fc.total_lower)} .. {fmt_money(fc.total_upper)}]")
+    print(f"This month: {fmt_money(fc.month_to_date)} so far, projected {fmt_money(fc.month_projection)} "
+          f"[{fmt_money(fc.month_lower)} .. {fmt_money(fc.month_upper)}]")
+    return 0
+
+
+def run_anomalies(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    from aicost_desktop.analytics.anomalies import find_anomalies, raise_alerts
+    from aicost_desktop.domain.money import parse_amount
+
+    start, end = _range(args, ctx)
+    floor = float(parse_amount(args.min_dollars, "min-dollars", allow_zero=True))
+    found = find_anomalies(ctx.db, ctx.tz, start, end, min_dollars=floor)
+    raised = raise_alerts(ctx.db, found) if args.alert else 0
+    if args.json:
+        print_json({"from": start, "to": end, "anomalies": [a.as_json() for a in found], "alerts_raised": raised})
+        return 0
+    if not found:
+        print(f"No anomalies from {start} to {end}.")
+    for a in found:
+        print(f"{a.day}  {a.kind:<5}  {a.explanation}")
+    if args.alert:
+        print(f"{raised} new alert(s) raised.")
+    return 0
+
+
+def run_reconcile(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    from aicost_desktop.analytics.reconcile import DRIFT_LIMIT, reconcile
+
+    start, end = _range(args, ctx)
+    rec = reconcile(ctx.db, ctx.tz, start, end)
+    if args.json:
+        print_json(rec.as_json())
+        return 0
+    rows = rec.accounts if args.all else [r for r in rec.accounts if r.flagged]
+    print(f"Reported vs computed, {start} .. {end} (flag above {DRIFT_LIMIT:g}%):")
+    if not rec.accounts:
+        print("  no account has both provider-reported cost and token detail in this range")
+    elif not rows:
+        print(f"  {len(rec.accounts)} account-days checked, none drift above {DRIFT_LIMIT:g}%")
+    for r in rows:
+        d = r.drift_pct
+        pct = "n/a" if d is None or d == float("inf") else f"{d:+.1f}%"
+        print(f"  {r.day}  {r.account:<20} reported {fmt_money(r.reported):>11}  computed {fmt_money(r.computed):>11}"
+              f"  {pct:>8}{'  FLAG' if r.flagged else ''}")
+    if rec.unpriced:
+        print("Unpriced models (set a price with `aicost prices set`):")
+        for u in rec.unpriced:
+            print(f"  {u.provider}/{u.model}: {u.rows} rows, {u.tokens:,} tokens, {u.first_day} .. {u.last_day}")
+    return 0

@@ -1,9 +1,52 @@
-"""`aicost export` commands (not yet implemented)."""
+"""`aicost export`: stream ledger rows to CSV, JSON or NDJSON with filters and a column choice."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from aicost_desktop.analytics.report import Filters
+from aicost_desktop.cli.common import parse_date
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Nothing registered yet."""
+    from aicost_desktop.export.writer import ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS
+
+    p = sub.add_parser("export", help="export ledger rows to CSV, JSON or NDJSON",
+                       description="Export ledger rows (streamed; a cancelled or failed export leaves no file). "
+                                   f"Columns: {', '.join(ALL_COLUMNS)}.")
+    p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv")
+    p.add_argument("--out", required=True, metavar="FILE", help="target file (replaced atomically)")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (default: all)")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day (default: all)")
+    for name in ("provider", "account", "model", "source", "workspace"):
+        p.add_argument(f"--{name}")
+    p.add_argument("--columns", metavar="C1,C2", help=f"default: {','.join(DEFAULT_COLUMNS)}")
+    p.add_argument("--bom", action="store_true", help="start the file with a UTF-8 BOM (Excel)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(handler=run_export)
+
+
+def run_export(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    from aicost_desktop.export.writer import ExportSpec, export, parse_columns
+
+    spec = ExportSpec(
+        fmt=args.fmt, path=Path(args.out),
+        start=parse_date(args.start, "from") if args.start else None,
+        end=parse_date(args.end, "to") if args.end else None,
+        filters=Filters(provider=args.provider, account=args.account, model=args.model, source=args.source,
+                        workspace=args.workspace),
+        columns=parse_columns(args.columns), bom=args.bom)
+    spec.validate()
+    show = not args.quiet and sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r{done:,}/{total:,} rows", end="", file=sys.stderr, flush=True)
+
+    result = export(ctx.db, ctx.tz, spec, progress=progress if show else None)
+    if show:
+        print(file=sys.stderr)
+    print(f"exported {result.rows} rows to {result.path} (sum of cost: {result.total_cost.quantize(Decimal('0.01'))})")
+    return 0

@@ -1,0 +1,232 @@
+"""Anomalous days per series (provider, model, account): robust weekday-aware median/MAD baseline.
+
+For each day the baseline is the previous 28 days (at least 14 since the series started): a median
+level with weekday factors, and a MAD scale. A day is anomalous when it is more than `threshold`
+robust deviations from expected AND the dollar difference is at least `min_dollars` (a $0.40 -> $3
+jump is not worth a notification). Spikes and drops are both reported; the explanation names the
+(model, account) pairs that contributed most to the difference, the way CloudZero reports cost impact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Sequence
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from aicost_desktop.analytics.query import NONE_LABEL, daily_cells, day_range
+from aicost_desktop.analytics.report import Filters
+from aicost_desktop.storage.db import Database
+
+WARMUP = 14
+WINDOW = 28
+THRESHOLD = 5.0
+MIN_DOLLARS = 5.0
+SERIES_DIMENSIONS = ("provider", "model", "account")
+# Manual entries and subscriptions are planned purchases the user typed in, not surprises.
+USAGE_SOURCES = ("api", "import", "log", "proxy")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flagged index of a numeric series."""
+
+    index: int
+    actual: float
+    expected: float
+    score: float
+
+    @property
+    def kind(self) -> str:
+        return "spike" if self.actual > self.expected else "drop"
+
+
+def baseline(history: np.ndarray, history_wd: np.ndarray, weekday: int,
+             seasonal: bool = True) -> tuple[float, float]:
+    """Expected value and robust scale for a day with `weekday`, from the preceding days (oldest first).
+
+    Weekday factors come from up to 8 weeks (so each is a median of several weeks, not an overfit of
+    two); the level and spread come from the last 4 weeks, measured after removing those factors.
+    """
+    recent, recent_wd = history[-WINDOW:], history_wd[-WINDOW:]
+    f = np.ones(7)
+    med_all = float(np.median(history)) if len(history) else 0.0
+    if seasonal and len(history) >= 14 and med_all > 0:
+        for w in range(7):
+            same = history[history_wd == w]
+            if len(same):
+                f[w] = float(np.clip(np.median(same) / med_all, 0.02, 7.0))
+        f = f * 7 / f.sum()
+    d = recent / f[recent_wd]
+    level = float(np.median(d))
+    mad = 1.4826 * float(np.median(np.abs(d - level)))
+    # Floors: a perfectly flat history has MAD 0, and day-to-day noise is at least ~15% of the level.
+    scale = max(mad * 1.2, 0.15 * level, 0.01)
+    # Intermittent series (mostly zero days, e.g. a weekly batch job): a typical non-zero day is normal.
+    nonzero = recent[recent > 0]
+    if len(nonzero) and len(nonzero) < 0.5 * len(recent):
+        scale = max(scale, float(np.median(nonzero)))
+    return level * f[weekday], scale * f[weekday]
+
+
+def _score(value: float, expected: float, scale: float) -> float:
+    """Robust deviations from expected. Spend noise is multiplicative, so a spike is measured on the upper
+    side of a log-normal band (expected * e^(k*s), s = scale/expected): a 2x day on a noisy series is
+    not a 4-sigma event."""
+    diff = value - expected
+    if diff > 0 and expected > 0:
+        return float(np.log(value / expected) / np.log1p(scale / expected))
+    return diff / scale
+
+
+def detect(values: Sequence[float], first_weekday: int = 0, threshold: float = THRESHOLD,
+           min_dollars: float = MIN_DOLLARS, warmup: int = WARMUP, window: int = WINDOW,
+           start_index: int = 0) -> list[Flag]:
+    """Flag days of a daily series (oldest first). Only indexes >= start_index are reported.
+
+    The warm-up counts from the series' first non-zero day: a model used for the first time
+    is new, not anomalous.
+    """
+    y = np.asarray(values, dtype=float)
+    nz = np.flatnonzero(y != 0)
+    if not len(nz):
+        return []
+    first = int(nz[0])
+    wd = (first_weekday + np.arange(len(y))) % 7
+    out: list[Flag] = []
+    for i in range(max(first + warmup, start_index), len(y)):
+        lo = max(first, i - 2 * window)
+        exp, scale = baseline(y[lo:i], wd[lo:i], int(wd[i]))
+        diff = y[i] - exp
+        score = _score(float(y[i]), exp, scale)
+        if abs(score) < threshold or abs(diff) < min_dollars:
+            continue
+        # Under 5 weeks each weekday factor rests on 2-4 samples, and one odd day can skew it: then the
+        # day must also be unusual against the plain (non-seasonal) baseline.
+        if i - lo < 35:
+            exp2, scale2 = baseline(y[lo:i], wd[lo:i], int(wd[i]), seasonal=False)
+            s2 = _score(float(y[i]), exp2, scale2)
+            if abs(s2) < threshold or abs(y[i] - exp2) < min_dollars or (s2 > 0) != (score > 0):
+                continue
+        out.append(Flag(i, float(y[i]), exp, score))
+    return out
+
+
+@dataclass
+class Contributor:
+    model: str
+    account: str
+    delta: float
+    share: float
+
+
+@dataclass
+class Anomaly:
+    """An unusual day of one series, with expected value and the largest contributors."""
+
+    day: date
+    dimension: str
+    key: str
+    actual: Decimal
+    expected: Decimal
+    score: float
+    contributors: list[Contributor] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return "spike" if self.actual > self.expected else "drop"
+
+    @property
+    def delta(self) -> Decimal:
+        return self.actual - self.expected
+
+    @property
+    def dedup_key(self) -> str:
+        return f"anomaly:{self.dimension}:{self.key}:{self.day.isoformat()}"
+
+    @property
+    def explanation(self) -> str:
+        sign = "+" if self.delta >= 0 else "-"
+        text = (f"{self.dimension} {self.key} on {self.day.isoformat()}: {sign}${abs(self.delta):,.2f} vs expected "
+                f"${self.expected:,.2f} (actual ${self.actual:,.2f})")
+        parts = []
+        for c in self.contributors[:2]:
+            where = []
+            if self.dimension != "model" and c.model != NONE_LABEL:
+                where.append(c.model)
+            if self.dimension != "account" and c.account != NONE_LABEL:
+                where.append(f"on account {c.account}")
+            if where:
+                parts.append(f"{round(100 * c.share)}% from {' '.join(where)}")
+        return text + (", " + ", ".join(parts) if parts else "")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"day": self.day.isoformat(), "dimension": self.dimension, "key": self.key, "kind": self.kind,
+                "actual": f"{self.actual:f}", "expected": f"{self.expected:f}", "delta": f"{self.delta:f}",
+                "score": round(self.score, 2), "explanation": self.explanation,
+                "contributors": [{"model": c.model, "account": c.account, "delta": round(c.delta, 2),
+                                  "share": round(c.share, 3)} for c in self.contributors]}
+
+
+def _cents(x: float) -> Decimal:
+    return Decimal(repr(round(float(x), 2))).quantize(Decimal("0.01"))
+
+
+def find_anomalies(db: Database, tz: ZoneInfo, start: date, end: date,
+                   dimensions: Sequence[str] = SERIES_DIMENSIONS, filters: Filters | None = None,
+                   sources: Sequence[str] | None = USAGE_SOURCES, threshold: float = THRESHOLD,
+                   min_dollars: float = MIN_DOLLARS, fx: dict[str, Decimal] | None = None,
+                   currency: str = "USD") -> list[Anomaly]:
+    """Anomalous local days in [start, end] for every series of each dimension, newest first."""
+    hist_start = start - timedelta(days=2 * WINDOW)
+    cells = daily_cells(db, tz, hist_start, end, ("provider", "model", "account"), filters, sources,
+                        fx=fx, currency=currency)
+    days = day_range(hist_start, end)
+    index = {d: i for i, d in enumerate(days)}
+    n = len(days)
+    start_i = index[start]
+    # Per (provider, model, account) leaf series; every dimension's series is a sum of leaves.
+    leaves: dict[tuple[str, str, str], np.ndarray] = {}
+    for c in cells:
+        arr = leaves.setdefault(c.keys, np.zeros(n))
+        arr[index[c.day]] += float(c.cost)
+    found: list[Anomaly] = []
+    for dim in dimensions:
+        pos = SERIES_DIMENSIONS.index(dim)
+        groups: dict[str, list[tuple[str, str, str]]] = {}
+        for leaf in leaves:
+            groups.setdefault(leaf[pos], []).append(leaf)
+        for key, members in groups.items():
+            y = np.sum([leaves[m] for m in members], axis=0)
+            for f in detect(y, hist_start.weekday(), threshold, min_dollars, start_index=start_i):
+                found.append(Anomaly(days[f.index], dim, key, _cents(f.actual), _cents(f.expected), f.score,
+                                     _contributors(leaves, members, f.index, hist_start.weekday())))
+    return sorted(found, key=lambda a: (a.day, abs(a.delta)), reverse=True)
+
+
+def _contributors(leaves: dict[tuple[str, str, str], np.ndarray], members: list[tuple[str, str, str]],
+                  i: int, first_weekday: int) -> list[Contributor]:
+    """(model, account) pairs ranked by their share of the day's difference from expected."""
+    wd = (first_weekday + np.arange(i + 1)) % 7
+    deltas: dict[tuple[str, str], float] = {}
+    for p, m, a in members:
+        y = leaves[(p, m, a)]
+        lo = max(0, i - 2 * WINDOW)
+        exp = baseline(y[lo:i], wd[lo:i], int(wd[i]))[0] if i > lo else 0.0
+        deltas[(m, a)] = deltas.get((m, a), 0.0) + float(y[i]) - exp
+    total = sum(deltas.values())
+    if not total:
+        return []
+    ranked = sorted(deltas.items(), key=lambda kv: -kv[1] * np.sign(total))
+    return [Contributor(m, a, d, d / total) for (m, a), d in ranked[:3] if d * total > 0]
+
+
+def raise_alerts(db: Database, anomalies: Sequence[Anomaly]) -> int:
+    """Turn anomalies into `anomaly` alerts through the budgets engine's alert path (deduplicated per
+    series and day). Returns how many were new."""
+    from aicost_desktop.analytics.alerts import raise_anomaly
+
+    return sum(1 for a in anomalies if raise_anomaly(db, a))

@@ -1,0 +1,322 @@
+"""Streaming export of ledger rows to CSV, JSON (one array) or NDJSON with constant memory.
+
+Rows are streamed in batches from one query (a server-side cursor on PostgreSQL), written to
+a temp file in the target directory and moved into place with os.replace only on success: a cancelled
+or failed export leaves no partial file at the target path.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, Boolean, String, select, type_coerce
+
+from aicost_desktop.analytics.report import Filters, _conditions, _names
+from aicost_desktop.domain.days import whole_hour_zone
+from aicost_desktop.domain.errors import InputError, OperationError
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.tables import UsageRow
+
+log = logging.getLogger("aicost.export")
+
+FORMATS = ("csv", "json", "ndjson")
+DEFAULT_COLUMNS = ("id", "start_utc", "local_day", "provider", "account", "model", "source", "input_tokens",
+                   "output_tokens", "cache_read_tokens", "cache_write_tokens", "reported_cost", "computed_cost",
+                   "cost", "currency", "note")
+EXTRA_COLUMNS = ("end_utc", "workspace", "project", "model_vendor", "api_key_id", "line_item", "service_tier",
+                 "cost_role", "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens", "requests",
+                 "dated", "dedup_key", "is_demo", "updated_at")
+ALL_COLUMNS = DEFAULT_COLUMNS + EXTRA_COLUMNS
+MONEY_COLUMNS = frozenset({"reported_cost", "computed_cost", "cost"})
+INT_COLUMNS = frozenset({"id", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                         "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens", "requests"})
+TEXT_COLUMNS = frozenset({"provider", "account", "model", "source", "currency", "note", "workspace", "project",
+                          "model_vendor", "api_key_id", "line_item", "service_tier", "cost_role", "dedup_key"})
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+BATCH = 5000
+
+
+class ExportCancelled(OperationError):
+    """The user cancelled; nothing was written at the target path."""
+
+
+@dataclass
+class ExportSpec:
+    """What to export: format, target, local-day range (None = everything), filters and columns."""
+
+    fmt: str
+    path: Path
+    start: date | None = None
+    end: date | None = None
+    filters: Filters = field(default_factory=Filters)
+    sources: Sequence[str] | None = None
+    columns: Sequence[str] = DEFAULT_COLUMNS
+    bom: bool = False
+    batch_size: int = BATCH
+
+    def validate(self) -> None:
+        if self.fmt not in FORMATS:
+            raise InputError("format", self.fmt, f"use one of {', '.join(FORMATS)}")
+        bad = [c for c in self.columns if c not in ALL_COLUMNS]
+        if bad:
+            raise InputError("columns", ",".join(bad), f"unknown column; use {', '.join(ALL_COLUMNS)}")
+        if not self.columns:
+            raise InputError("columns", "", "choose at least one column")
+        if self.start and self.end and self.end < self.start:
+            raise InputError("to", self.end.isoformat(), f"is before from={self.start.isoformat()}")
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+    cost_units: int  # exact sum of the `cost` column in 1e-10 units
+
+    @property
+    def total_cost(self) -> Any:
+        from aicost_desktop.storage.types import units_to_money
+
+        return units_to_money(self.cost_units)
+
+
+def parse_columns(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return DEFAULT_COLUMNS
+    cols = tuple(c.strip() for c in text.split(",") if c.strip())
+    ExportSpec("csv", Path("."), columns=cols).validate()
+    return cols
+
+
+def neutralize(value: str) -> str:
+    """Make a CSV cell inert in spreadsheets: a leading = + - @ tab or CR would start a formula."""
+    if value and value[0] in _DANGEROUS:
+        return "'" + value
+    return value
+
+
+def money_text(units: int | None) -> str | None:
+    """Exact decimal string of 1e-10 units, trailing zeros trimmed to at least 2 places ('12.50')."""
+    if units is None:
+        return None
+    sign = "-" if units < 0 else ""
+    q, r = divmod(abs(units), 10_000_000_000)
+    frac = f"{r:010d}".rstrip("0")
+    if len(frac) < 2:
+        frac = frac.ljust(2, "0")
+    return f"{sign}{q}.{frac}"
+
+
+class _Times:
+    """Fast ISO-8601 UTC text and local day from stored instants, cached per hour (whole-hour zones)."""
+
+    def __init__(self, tz: ZoneInfo, whole_hours: bool) -> None:
+        self.tz = tz
+        self.cut = 13 if whole_hours else 16  # 'YYYY-MM-DD HH' or 'YYYY-MM-DD HH:MM'
+        self.cache: dict[str, str] = {}
+
+    @staticmethod
+    def iso(v: Any) -> str | None:
+        if v is None:
+            return None
+        if isinstance(v, datetime):
+            v = v.replace(tzinfo=None).isoformat(sep=" ")
+        s = str(v)
+        frac = s[19:].rstrip("0")
+        return f"{s[:10]}T{s[11:19]}{frac if len(frac) > 1 else ''}Z"
+
+    def local_day(self, v: Any, dated: Any) -> str:
+        s = v if isinstance(v, str) else v.replace(tzinfo=None).isoformat(sep=" ")
+        if dated:
+            return s[:10]
+        key = s[:self.cut]
+        day = self.cache.get(key)
+        if day is None:
+            dt = datetime.fromisoformat(s[:19]).replace(tzinfo=timezone.utc)
+            day = self.cache[key] = dt.astimezone(self.tz).date().isoformat()
+        return day
+
+
+def _select(T: Any, dialect: str) -> tuple[list[str], list[Any]]:
+    raw_time = String if dialect == "sqlite" else None
+    def t(col: Any) -> Any:
+        return type_coerce(col, raw_time) if raw_time else col
+    cols = {
+        "id": T.id, "bucket_start": t(T.bucket_start), "bucket_end": t(T.bucket_end), "dated": T.dated,
+        "provider": T.provider, "account_id": T.account_id, "workspace_id": T.workspace_id, "model": T.model,
+        "source": T.source, "input_tokens": T.input_tokens, "output_tokens": T.output_tokens,
+        "cache_read_tokens": T.cache_read_tokens, "cache_write_5m_tokens": T.cache_write_5m_tokens,
+        "cache_write_1h_tokens": T.cache_write_1h_tokens, "reasoning_tokens": T.reasoning_tokens,
+        "requests": T.requests,
+        # Money as raw integer units: exact, and no Decimal round trip per cell.
+        "reported_cost": type_coerce(T.reported_cost, BigInteger), "computed_cost": type_coerce(T.computed_cost, BigInteger),
+        "cost": type_coerce(T.cost, BigInteger), "currency": T.currency, "note": T.note, "project": T.project,
+        "model_vendor": T.model_vendor, "api_key_id": T.api_key_id, "line_item": T.line_item,
+        "service_tier": T.service_tier, "cost_role": T.cost_role, "dedup_key": T.dedup_key,
+        "is_demo": type_coerce(T.is_demo, Boolean), "updated_at": t(T.updated_at),
+    }
+    return list(cols), list(cols.values())
+
+
+def iter_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> Iterator[list[tuple[Any, ...]]]:
+    """Batches of raw rows in id order, streamed from one query (constant memory)."""
+    T = UsageRow
+    names, cols = _select(T, db.dialect)
+    cond: list[Any] = []
+    if spec.start or spec.end:
+        start = spec.start or date(1970, 1, 2)
+        end = spec.end or date(9998, 12, 30)
+        cond = _conditions(db, T, start, end, tz, spec.filters, mode="all")
+    else:
+        cond = _conditions(db, T, date(1970, 1, 2), date(9998, 12, 30), tz, spec.filters, mode="all")[1:]
+    if spec.sources:
+        cond.append(T.source.in_(list(spec.sources)))
+    q = select(*cols).where(*cond).order_by(T.id)
+    # One streamed query (server-side cursor on PostgreSQL, lazy cursor on SQLite): constant memory and
+    # one consistent snapshot, so the exported sum equals a report taken at the same moment. A read
+    # transaction in WAL mode does not block writers.
+    with db.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=spec.batch_size).execute(q)
+        for part in result.partitions():
+            yield part
+
+
+def count_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> int:
+    from sqlalchemy import func
+
+    T = UsageRow
+    start, end = spec.start or date(1970, 1, 2), spec.end or date(9998, 12, 30)
+    cond = _conditions(db, T, start, end, tz, spec.filters, mode="all")
+    if not (spec.start or spec.end):
+        cond = cond[1:]
+    if spec.sources:
+        cond.append(T.source.in_(list(spec.sources)))
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(T).where(*cond)) or 0)
+
+
+def export(db: Database, tz: ZoneInfo, spec: ExportSpec,
+           progress: Callable[[int, int], None] | None = None,
+           cancelled: Callable[[], bool] | None = None) -> ExportResult:
+    """Write the rows selected by `spec`; progress(done, total) after each batch; `cancelled()` is polled
+    between batches and raises ExportCancelled. Read-only or missing target dirs raise OperationError."""
+    spec.validate()
+    target = Path(spec.path).expanduser().absolute()
+    if target.is_dir():
+        raise InputError("out", str(target), "is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise OperationError(f"cannot export to {target}: folder {target.parent} does not exist")
+    total = count_rows(db, tz, spec) if progress else 0
+    names = _names(db)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise OperationError(f"cannot write to folder {target.parent}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if spec.bom and spec.fmt == "csv" else "utf-8",
+                       newline="") as fh:
+            if spec.bom and spec.fmt != "csv":
+                fh.write("\ufeff")
+            rows, units = _write(fh, db, tz, spec, names, total, progress, cancelled)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise OperationError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise
+    log.info("exported %d rows to %s", rows, target)
+    return ExportResult(target, rows, units)
+
+
+def _write(fh: IO[str], db: Database, tz: ZoneInfo, spec: ExportSpec, names: dict[str, dict[Any, str]],
+           total: int, progress: Callable[[int, int], None] | None,
+           cancelled: Callable[[], bool] | None) -> tuple[int, int]:
+    raw_names, _ = _select(UsageRow, db.dialect)
+    ix = {n: i for i, n in enumerate(raw_names)}
+    times = _Times(tz, whole_hour_zone(tz, date(2000, 1, 1), date(2040, 1, 1)))
+    accounts, workspaces = names["account"], names["workspace"]
+    getters = _getters(ix, times, accounts, workspaces)
+    fns = [getters[c] for c in spec.columns]
+    cost_i = ix["cost"]
+    columns = list(spec.columns)
+    is_csv = spec.fmt == "csv"
+    text_pos = [i for i, c in enumerate(columns) if c in TEXT_COLUMNS]
+    writer = csv.writer(fh, lineterminator="\r\n") if is_csv else None
+    if writer:
+        writer.writerow(columns)
+    elif spec.fmt == "json":
+        fh.write("[")
+    done = units = 0
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for batch in iter_rows(db, tz, spec):
+        if cancelled and cancelled():
+            raise ExportCancelled("export cancelled; nothing was written")
+        if writer:
+            out = []
+            for r in batch:
+                vals = [f(r) for f in fns]
+                for i in text_pos:
+                    v = vals[i]
+                    if v and v[0] in _DANGEROUS:
+                        vals[i] = "'" + v
+                out.append(vals)
+                units += r[cost_i]
+            writer.writerows(out)
+        else:
+            parts = []
+            for r in batch:
+                parts.append(dumps(dict(zip(columns, [f(r) for f in fns]))))
+                units += r[cost_i]
+            if spec.fmt == "json":
+                fh.write(("," if done else "") + "\n" + ",\n".join(parts))
+            else:
+                fh.write("\n".join(parts) + "\n")
+        done += len(batch)
+        if progress:
+            progress(done, max(total, done))
+    if spec.fmt == "json":
+        fh.write("\n]\n" if done else "]\n")
+    if cancelled and cancelled():
+        raise ExportCancelled("export cancelled; nothing was written")
+    return done, units
+
+
+def _getters(ix: dict[str, int], times: _Times, accounts: dict[Any, str],
+             workspaces: dict[Any, str]) -> dict[str, Callable[[Any], Any]]:
+    def col(name: str) -> Callable[[Any], Any]:
+        i = ix[name]
+        return lambda r: r[i]
+
+    def money(name: str) -> Callable[[Any], Any]:
+        i = ix[name]
+        return lambda r: money_text(r[i])
+
+    bs, be, dt, cw5, cw1 = ix["bucket_start"], ix["bucket_end"], ix["dated"], ix["cache_write_5m_tokens"], \
+        ix["cache_write_1h_tokens"]
+    acc, ws, up = ix["account_id"], ix["workspace_id"], ix["updated_at"]
+    g: dict[str, Callable[[Any], Any]] = {c: col(c) for c in (
+        "id", "provider", "model", "source", "input_tokens", "output_tokens", "cache_read_tokens", "currency",
+        "note", "project", "model_vendor", "api_key_id", "line_item", "service_tier", "cost_role",
+        "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens", "requests", "dedup_key")}
+    g.update({c: money(c) for c in MONEY_COLUMNS})
+    g["start_utc"] = lambda r: times.iso(r[bs])
+    g["end_utc"] = lambda r: times.iso(r[be])
+    g["updated_at"] = lambda r: times.iso(r[up])
+    g["local_day"] = lambda r: times.local_day(r[bs], r[dt])
+    g["cache_write_tokens"] = lambda r: r[cw5] + r[cw1]
+    g["account"] = lambda r: accounts.get(r[acc]) if r[acc] is not None else None
+    g["workspace"] = lambda r: workspaces.get(r[ws])
+    g["dated"] = lambda r: bool(r[dt])
+    g["is_demo"] = lambda r: bool(r[ix["is_demo"]])
+    return g
