@@ -62,7 +62,7 @@ def setup_logging(log_file: Path, level: int = logging.INFO) -> list[logging.Han
 
 
 # Platform-plugin limitations that say nothing about the app (the headless `offscreen` plugin).
-BENIGN_QT = ("This plugin does not support propagateSizeHints()",)
+BENIGN_QT = ("This plugin does not support propagateSizeHints()", "This plugin does not support raise()")
 
 
 class QtMessages:
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = setup_logging(ctx.paths.log_file)
     counter = _Counter()
     logging.getLogger("aicost").addHandler(counter)
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "aicost-desktop"])
+    app = QApplication.instance() or QApplication(["aicost-desktop"])  # argv[0] names the X11 WM_CLASS
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)

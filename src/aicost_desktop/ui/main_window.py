@@ -107,9 +107,9 @@ class MainWindow(QMainWindow):
         right = by_area.get(Qt.DockWidgetArea.RightDockWidgetArea, [])
         bottom = by_area.get(Qt.DockWidgetArea.BottomDockWidgetArea, [])
         if left and right:
-            self.resizeDocks([left[0], right[0]], [int(w * 0.64), int(w * 0.36)], Qt.Orientation.Horizontal)
+            self.resizeDocks([left[0], right[0]], [int(w * 0.62), int(w * 0.38)], Qt.Orientation.Horizontal)
         if right and bottom:
-            self.resizeDocks([right[0], bottom[0]], [int(h * 0.55), int(h * 0.3)], Qt.Orientation.Vertical)
+            self.resizeDocks([right[0], bottom[0]], [int(h * 0.42), int(h * 0.42)], Qt.Orientation.Vertical)
 
     def _build_menus(self) -> None:
         a = self.actions
@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
         def done(rows: int) -> None:
             self.actions.load_sample.setEnabled(True)
             self.statusBar().showMessage(f"Sample data loaded ({rows:,} new rows)", 5000)
+            log.info("sample data loaded: %d new rows", rows)
             self.services.bus.notify_ledger_changed()
             self.demo_loaded.emit(rows)
 
@@ -356,6 +357,8 @@ class MainWindow(QMainWindow):
         self.services.bus.close()
         if self.tray is not None:
             self.tray.hide()
+        if hasattr(self.services.extra.get("sync"), "shutdown"):  # cancel running syncs before waiting
+            self.services.extra["sync"].shutdown()
         self.services.pool.clear()
         self.services.pool.waitForDone(timeout_ms)
 

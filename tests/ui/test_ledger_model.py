@@ -1,0 +1,96 @@
+"""LedgerTableModel / LedgerFilterProxy without views: qtmodeltester, raw sort roles, filters, unpriced."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import Qt
+
+from aicost_desktop.domain.enums import CostRole, DataSource
+from aicost_desktop.storage.queries import list_records
+from aicost_desktop.ui.models.ledger_model import (COL, SORT_ROLE, UNPRICED_COLOR, LedgerFilterProxy,
+                                                   LedgerTableModel)
+from tests.ui.ledger_rows import rec, write
+
+T0 = datetime(2025, 5, 1, 10, tzinfo=timezone.utc)
+
+
+def _rows(ctx):
+    write(ctx,
+          rec("a", at=T0, computed="9.50", model="gpt-4.1"),
+          rec("b", at=T0 + timedelta(hours=1), computed="10.25", model="gpt-5"),
+          rec("c", at=T0 + timedelta(hours=2), source=DataSource.LOG, provider="anthropic", model="mystery",
+              computed=None, note="laptop"),
+          rec("d", at=T0 + timedelta(hours=3), source=DataSource.MANUAL, provider="midjourney", model=None,
+              computed="30", tokens=(0, 0)),
+          rec("e", at=T0 + timedelta(hours=4), role=CostRole.DETAIL, computed="3"))
+    return list_records(ctx.db, ZoneInfo("UTC"))
+
+
+def test_modeltester(qtmodeltester, ctx):
+    model = LedgerTableModel()
+    model.set_rows(_rows(ctx))
+    qtmodeltester.check(model, force_py=True)
+    proxy = LedgerFilterProxy()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_sort_role_returns_raw_values(ctx):
+    model = LedgerTableModel()
+    model.set_rows(_rows(ctx))
+    values = [model.data(model.index(r, COL["cost"]), SORT_ROLE) for r in range(model.rowCount())]
+    assert Decimal("10.25") in values and None in values  # the unpriced row sorts as None, not $0
+    assert all(isinstance(v, Decimal) or v is None for v in values)
+    when = model.data(model.index(0, COL["when"]), SORT_ROLE)
+    assert isinstance(when, datetime) and when.tzinfo is not None
+
+
+def test_proxy_sorts_money_numerically(ctx):
+    model = LedgerTableModel()
+    model.set_rows(_rows(ctx))
+    proxy = LedgerFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(COL["cost"], Qt.SortOrder.DescendingOrder)
+    shown = [proxy.index(r, COL["cost"]).data() for r in range(proxy.rowCount())]
+    # As strings "$9.50" > "$30.00" > "$10.25"; as Decimals 30 > 10.25 > 9.50 > 0 (detail) > unpriced.
+    assert shown == ["$30.00", "$10.25", "$9.50", "—", "unpriced"]
+
+
+def test_source_and_text_filters(ctx):
+    model = LedgerTableModel()
+    model.set_rows(_rows(ctx))
+    proxy = LedgerFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_source_filter("log")
+    assert proxy.rowCount() == 1
+    proxy.set_source_filter(None)
+    assert proxy.rowCount() == 5
+    proxy.set_text_filter("GPT")
+    assert proxy.rowCount() == 3
+    proxy.set_text_filter("gpt 5")
+    assert proxy.rowCount() == 1
+    proxy.set_source_filter("manual")
+    assert proxy.rowCount() == 0
+
+
+def test_unpriced_shown_in_amber_never_zero(ctx):
+    model = LedgerTableModel()
+    model.set_rows(_rows(ctx))
+    row = next(r for r in range(model.rowCount()) if model.row_at(r).unpriced)
+    idx = model.index(row, COL["cost"])
+    assert idx.data() == "unpriced"
+    assert idx.data(Qt.ItemDataRole.ForegroundRole) == UNPRICED_COLOR
+    assert "set a price" in idx.data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_display_formats(ctx):
+    model = LedgerTableModel()
+    model.set_rows(_rows(ctx))
+    manual = next(r for r in range(model.rowCount()) if model.row_at(r).source == "manual")
+    assert model.index(manual, COL["input"]).data() == ""
+    assert model.index(manual, COL["when"]).data() == "2025-05-01 13:00"
+    assert model.index(manual, COL["source"]).data() == "Manual"
+    assert model.headerData(COL["cost"], Qt.Orientation.Horizontal) == "Cost"

@@ -1,0 +1,165 @@
+"""Main window: every registry dock with a stable objectName, persisted layout, shortcuts, tray behaviour."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDockWidget
+
+from aicost_desktop.ui.docks import DOCKS
+from aicost_desktop.ui.main_window import MainWindow, window_settings
+
+NAMES = {"costTrackerDock", "budgetsDock", "analyticsDock", "integrationsDock", "accountsDock"}
+
+
+@pytest.fixture
+def make_window(qtbot, ctx):
+    made: list[MainWindow] = []
+
+    def make() -> MainWindow:
+        w = MainWindow(ctx)
+        qtbot.addWidget(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.shutdown()
+
+
+def test_all_five_docks_with_stable_names(make_window):
+    w = make_window()
+    assert {s.object_name for s in DOCKS} == NAMES
+    for name in NAMES:
+        dock = w.findChild(QDockWidget, name)
+        assert dock is not None and dock.widget() is not None, name
+        assert dock.windowTitle()
+
+
+def test_menus_and_shortcuts(make_window):
+    w = make_window()
+    menus = [a.text() for a in w.menuBar().actions()]
+    assert menus == ["&File", "&View", "&Sync", "&Help"]
+    a = w.actions
+    expected = {a.quit: "Ctrl+Q", a.sync_now: "Ctrl+R", a.export: "Ctrl+E", a.settings: "Ctrl+,", a.about: "F1"}
+    for action, keys in expected.items():
+        assert action.shortcut() == QKeySequence(keys), action.text()
+    view_items = [act.text() for act in w.menuBar().actions()[1].menu().actions() if act.text()]
+    assert {"Cost tracker", "Budgets", "Analytics", "Accounts", "Integrations", "&Reset layout"} <= set(view_items)
+
+
+def test_geometry_and_dock_state_persist(qtbot, make_window, ctx):
+    w1 = make_window()
+    w1.show()
+    qtbot.waitExposed(w1)
+    w1.setGeometry(QRect(30, 40, 640, 470))  # fits the offscreen 800x600 screen
+    expected = w1.size()  # as large as asked, or the window's minimum size
+    w1.docks["integrationsDock"].hide()
+    w1.save_layout()
+    assert (ctx.paths.home / "window.ini").exists()  # under the home dir, never real settings
+
+    w2 = make_window()
+    w2.show()
+    qtbot.waitExposed(w2)
+    assert w2.size() == expected and expected.height() == 470
+    assert not w2.docks["integrationsDock"].isVisible()
+    assert w2.docks["costTrackerDock"].isVisible()
+
+
+def test_layout_saved_on_a_missing_screen_is_recentred(qtbot, make_window, ctx):
+    w1 = make_window()
+    w1.setGeometry(QRect(40, 50, 800, 600))
+    w1.save_layout()
+    # Pretend the window was last on a monitor far to the right that no longer exists.
+    w1.move(20_000, 20_000)
+    w1.save_layout()
+    w2 = make_window()
+    screen = w2.screen().availableGeometry()
+    assert screen.intersects(w2.frameGeometry())
+
+
+def test_reset_layout_shows_every_dock(make_window):
+    w = make_window()
+    w.show()
+    w.docks["budgetsDock"].hide()
+    w.actions.reset_layout.trigger()
+    assert all(not d.isHidden() for d in w.docks.values())
+
+
+def test_window_settings_are_ini_in_home(ctx):
+    s = window_settings(ctx)
+    assert s.fileName().startswith(str(ctx.paths.home))
+
+
+class FakeTray:
+    def __init__(self):
+        self.messages = []
+        from PySide6.QtCore import QObject, Signal
+
+        class _S(QObject):
+            open_requested = Signal()
+
+        self._s = _S()
+        self.open_requested = self._s.open_requested
+
+    def notify(self, title, message, on_click=None):
+        self.messages.append((title, message, on_click))
+
+    def hide(self):
+        pass
+
+
+def test_close_keeps_app_in_tray_when_setting_on(qtbot, make_window, ctx):
+    w = make_window()
+    tray = FakeTray()
+    w.attach_tray(tray)
+    w.show()
+    qtbot.waitExposed(w)
+    assert ctx.settings.get("close_to_tray") is True
+    w.close()
+    assert not w.isVisible() and tray.messages  # hidden, told where it went
+    tray.messages[0][2]()  # clicking the notification brings the window back
+    assert w.isVisible()
+    ctx.settings.set("close_to_tray", False)
+    assert w.close()
+
+
+def test_notify_without_tray_uses_status_bar(make_window):
+    w = make_window()
+    w.services.notify("Budget", "80% of Monthly reached")
+    assert "80% of Monthly" in w.statusBar().currentMessage()
+
+
+def test_status_bar_shows_month_to_date(qtbot, make_window):
+    w = make_window()
+    with qtbot.waitSignal(w.status_refreshed, timeout=10_000):
+        w.refresh_status()
+    assert w.mtd_label.text() == "This month: $0.00"
+    assert w.sync_label.text() == "Last sync: never"
+
+
+def test_load_sample_data(qtbot, make_window):
+    pytest.importorskip("aicost_desktop.demo")
+    w = make_window()
+    tracker = w.docks["costTrackerDock"].tracker
+    with qtbot.waitSignal(w.demo_loaded, timeout=60_000) as blocker:
+        w.actions.load_sample.trigger()
+    assert blocker.args[0] > 100
+    with qtbot.waitSignal(tracker.refreshed, timeout=20_000):
+        pass  # the bus's coalesced ledger_changed refreshes the dock
+    assert not tracker.is_empty_state()
+
+
+def test_pause_sync_persists(make_window, ctx):
+    w = make_window()
+    w.actions.pause_sync.setChecked(True)
+    assert ctx.settings.get("sync_paused") is True
+
+
+def test_export_handler_replaces_placeholder(make_window):
+    w = make_window()
+    called = []
+    w.actions.handle("export", lambda: called.append(1))
+    w.actions.export.trigger()
+    assert called == [1]
