@@ -1,0 +1,126 @@
+"""Everything the Analytics dock shows, computed off the GUI thread in one plain-Python call (no Qt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from aicost_desktop.analytics.anomalies import Anomaly, find_anomalies
+from aicost_desktop.analytics.forecast import SpendForecast, spend_forecast
+from aicost_desktop.analytics.reconcile import Reconciliation, reconcile
+from aicost_desktop.analytics.report import time_window
+from aicost_desktop.analytics.series import (BreakdownRow, MonthOverMonth, Series, breakdown, month_over_month,
+                                             spend_series)
+from aicost_desktop.domain.days import local_day
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.tables import Budget, UsageRow
+
+PERIODS = (("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days"), ("mtd", "Month to date"),
+           ("quarter", "This quarter"), ("year", "This year"), ("custom", "Custom…"))
+
+
+def period_range(key: str, today: date, custom: tuple[date, date] | None = None) -> tuple[date, date]:
+    if key in ("7d", "30d", "90d"):
+        return today - timedelta(days=int(key[:-1]) - 1), today
+    if key == "mtd":
+        return today.replace(day=1), today
+    if key == "quarter":
+        return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1), today
+    if key == "year":
+        return date(today.year, 1, 1), today
+    if custom is None:
+        return today - timedelta(days=29), today
+    return min(custom), max(custom)
+
+
+@dataclass
+class AnalyticsQuery:
+    today: date
+    period: str = "30d"
+    custom: tuple[date, date] | None = None
+    granularity: str = "day"
+    group_by: str | None = "provider"
+    sources: Sequence[str] | None = None
+
+    @property
+    def range(self) -> tuple[date, date]:
+        return period_range(self.period, self.today, self.custom)
+
+
+@dataclass
+class AnalyticsData:
+    query: AnalyticsQuery
+    series: Series
+    forecast: SpendForecast | None
+    anomalies: list[Anomaly]
+    manual_days: dict[date, str]
+    mom: MonthOverMonth
+    month_forecast: SpendForecast
+    budget: tuple[str, Decimal] | None
+    breakdown: list[BreakdownRow]
+    reconciliation: Reconciliation
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _manual_days(db: Database, tz: ZoneInfo, start: date, end: date) -> dict[date, str]:
+    out: dict[date, list[str]] = {}
+    q = (select(UsageRow.bucket_start, UsageRow.dated, UsageRow.project, UsageRow.note, UsageRow.reported_cost)
+         .where(UsageRow.source == "manual", time_window(start, end, tz, UsageRow)).order_by(UsageRow.bucket_start))
+    with db.session() as s:
+        for at, dated, project, note, amount in s.execute(q):
+            label = " ".join(x for x in (project, f"${amount:,.2f}" if amount is not None else "") if x)
+            if note:
+                label += f": {note}"
+            out.setdefault(local_day(at, dated, tz), []).append(label or "manual entry")
+    return {d: "; ".join(v) for d, v in out.items()}
+
+
+def _budget(db: Database) -> tuple[str, Decimal] | None:
+    """The first enabled monthly budget over all spend (the cumulative chart's budget line)."""
+    with db.session() as s:
+        b = s.scalar(select(Budget).where(Budget.enabled.is_(True), Budget.period == "monthly",
+                                          Budget.scope_kind == "all").order_by(Budget.id))
+        return (b.name, b.amount) if b is not None else None
+
+
+def load_analytics(db: Database, tz: ZoneInfo, q: AnalyticsQuery, fx: dict[str, Decimal] | None = None) -> AnalyticsData:
+    """Every figure of the dock for one query (runs in a worker)."""
+    import time
+
+    t: dict[str, float] = {}
+    t0 = time.perf_counter()
+    start, end = q.range
+    series = spend_series(db, tz, start, end, q.granularity, q.group_by, sources=q.sources, fx=fx)
+    t["series"] = time.perf_counter() - t0
+    month_fc = spend_forecast(db, tz, q.today, days=14, sources=q.sources, fx=fx)
+    fc = month_fc if end == q.today and q.granularity == "day" else None
+    t["forecast"] = time.perf_counter() - t0
+    anomalies = find_anomalies(db, tz, start, end, sources=q.sources or ("api", "import", "log", "proxy"), fx=fx)
+    t["anomalies"] = time.perf_counter() - t0
+    data = AnalyticsData(
+        query=q, series=series, forecast=fc, anomalies=anomalies, manual_days=_manual_days(db, tz, start, end),
+        mom=month_over_month(db, tz, q.today, sources=q.sources, fx=fx), month_forecast=month_fc,
+        budget=_budget(db), breakdown=breakdown(db, tz, start, end, "model", sources=q.sources, fx=fx),
+        reconciliation=reconcile(db, tz, max(start, end - timedelta(days=89)), end), timings=t)
+    t["total"] = time.perf_counter() - t0
+    return data
+
+
+def anomaly_notes(anomalies: Sequence[Anomaly]) -> dict[date, str]:
+    """One line per day for chart markers: the largest provider-level anomaly, else the largest one."""
+    best: dict[date, Anomaly] = {}
+    for a in anomalies:
+        cur = best.get(a.day)
+        rank = (a.dimension == "provider", abs(a.delta))
+        if cur is None or rank > (cur.dimension == "provider", abs(cur.delta)):
+            best[a.day] = a
+    return {d: a.explanation for d, a in best.items()}
+
+
+def summary(data: AnalyticsData) -> dict[str, Any]:
+    return {"total": data.series.total, "anomalies": len({a.day for a in data.anomalies})}

@@ -1,0 +1,1 @@
+"""pyqtgraph charts of the Analytics dock; they are updated in place with setData, never rebuilt."""

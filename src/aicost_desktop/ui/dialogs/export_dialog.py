@@ -1,0 +1,243 @@
+"""Export dialog: format, date range, filters, columns, BOM and target file; runs in a worker with a
+progress bar and Cancel (a cancelled export leaves no file behind)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
+                               QPushButton, QVBoxLayout, QWidget)
+from sqlalchemy import select
+
+from aicost_desktop.analytics.report import Filters
+from aicost_desktop.export.writer import ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportResult, ExportSpec, export
+from aicost_desktop.storage.tables import Account, UsageRow, Workspace
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
+    from aicost_desktop.ui.services import Services
+
+log = logging.getLogger("aicost.ui.export")
+ANY = "(any)"
+
+
+def _choices(ctx: "AppContext") -> dict[str, list[str]]:
+    with ctx.db.session() as s:
+        return {
+            "provider": sorted(p for (p,) in s.execute(select(UsageRow.provider).distinct()) if p),
+            "model": sorted(m for (m,) in s.execute(select(UsageRow.model).distinct()) if m),
+            "source": sorted(x for (x,) in s.execute(select(UsageRow.source).distinct()) if x),
+            "account": sorted(n for (n,) in s.execute(select(Account.name))),
+            "workspace": sorted(n for (n,) in s.execute(select(Workspace.name))),
+        }
+
+
+class ExportDialog(QDialog):
+    """Signals:
+        exported(object): the ExportResult of a finished export.
+    """
+
+    exported = Signal(object)
+
+    def __init__(self, ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.services = ctx, services
+        self.worker: Any = None
+        self.result: ExportResult | None = None
+        self.setWindowTitle("Export ledger rows")
+        self.setObjectName("exportDialog")
+        self.setMinimumWidth(560)
+        root = QVBoxLayout(self)
+        form = QFormLayout()
+        self.fmt = QComboBox(objectName="formatCombo")
+        for f, label in zip(FORMATS, ("CSV (spreadsheets)", "JSON (one array)", "NDJSON (one object per line)")):
+            self.fmt.addItem(label, f)
+        self.fmt.currentIndexChanged.connect(self._format_changed)
+        form.addRow("Format", self.fmt)
+        rng = QHBoxLayout()
+        self.all_dates = QCheckBox("All dates", objectName="allDates")
+        self.all_dates.setChecked(True)
+        today = datetime.now(ctx.tz).date()
+        self.date_from = QDateEdit(QDate(today.year, today.month, 1), calendarPopup=True, objectName="exportFrom")
+        self.date_to = QDateEdit(QDate(today.year, today.month, today.day), calendarPopup=True, objectName="exportTo")
+        for w in (self.date_from, self.date_to):
+            w.setDisplayFormat("yyyy-MM-dd")
+            w.setEnabled(False)
+        self.all_dates.toggled.connect(lambda on: [w.setEnabled(not on) for w in (self.date_from, self.date_to)])
+        rng.addWidget(self.all_dates)
+        rng.addWidget(QLabel("from"))
+        rng.addWidget(self.date_from)
+        rng.addWidget(QLabel("to"))
+        rng.addWidget(self.date_to)
+        rng.addStretch(1)
+        form.addRow("Local days", rng)
+        self.filters: dict[str, QComboBox] = {}
+        grid = QHBoxLayout()
+        choices = _choices(ctx)
+        for name in ("provider", "account", "model", "source", "workspace"):
+            box = QComboBox(objectName=f"{name}Filter")
+            box.setEditable(name == "model")
+            box.addItem(ANY)
+            box.addItems(choices[name])
+            box.setToolTip(name)
+            self.filters[name] = box
+            col = QVBoxLayout()
+            col.addWidget(QLabel(name.capitalize()))
+            col.addWidget(box)
+            grid.addLayout(col)
+        form.addRow("Filters", grid)
+        root.addLayout(form)
+        cols = QGroupBox("Columns")
+        cl = QVBoxLayout(cols)
+        self.columns = QListWidget(objectName="columnList")
+        self.columns.setFlow(QListWidget.Flow.LeftToRight)
+        self.columns.setWrapping(True)
+        self.columns.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.columns.setMinimumHeight(120)
+        for c in ALL_COLUMNS:
+            item = QListWidgetItem(c)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if c in DEFAULT_COLUMNS else Qt.CheckState.Unchecked)
+            self.columns.addItem(item)
+        cl.addWidget(self.columns)
+        root.addWidget(cols)
+        self.bom = QCheckBox("UTF-8 BOM (for Excel)", objectName="bomCheck")
+        root.addWidget(self.bom)
+        target = QHBoxLayout()
+        self.path = QLineEdit(str(ctx.paths.exports / f"aicost-{today.isoformat()}.csv"), objectName="targetPath")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        target.addWidget(QLabel("Save to"))
+        target.addWidget(self.path, 1)
+        target.addWidget(browse)
+        root.addLayout(target)
+        self.progress = QProgressBar(objectName="exportProgress")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%v / %m rows")
+        root.addWidget(self.progress)
+        self.message = QLabel("", objectName="exportMessage")
+        self.message.setWordWrap(True)
+        root.addWidget(self.message)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.export_btn = QPushButton("Export", objectName="exportButton")
+        self.export_btn.setDefault(True)
+        self.cancel_btn = QPushButton("Cancel", objectName="cancelButton")
+        self.close_btn = QPushButton("Close", objectName="closeButton")
+        self.cancel_btn.setEnabled(False)
+        self.export_btn.clicked.connect(self.start)
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.close_btn.clicked.connect(self.reject)
+        for b in (self.export_btn, self.cancel_btn, self.close_btn):
+            buttons.addWidget(b)
+        root.addLayout(buttons)
+
+    # -- spec ---------------------------------------------------------------------------------
+
+    def spec(self) -> ExportSpec:
+        def val(name: str) -> str | None:
+            t = self.filters[name].currentText().strip()
+            return None if t in ("", ANY) else t
+
+        columns = [self.columns.item(i).text() for i in range(self.columns.count())
+                   if self.columns.item(i).checkState() == Qt.CheckState.Checked]
+        start: date | None = None
+        end: date | None = None
+        if not self.all_dates.isChecked():
+            start, end = self.date_from.date().toPython(), self.date_to.date().toPython()
+        return ExportSpec(fmt=self.fmt.currentData(), path=Path(self.path.text()).expanduser(), start=start, end=end,
+                          filters=Filters(provider=val("provider"), account=val("account"), model=val("model"),
+                                          source=val("source"), workspace=val("workspace")),
+                          columns=tuple(columns), bom=self.bom.isChecked())
+
+    def _format_changed(self) -> None:
+        fmt = self.fmt.currentData()
+        p = Path(self.path.text())
+        if p.suffix.lstrip(".") in FORMATS:
+            self.path.setText(str(p.with_suffix("." + fmt)))
+        self.bom.setEnabled(fmt == "csv")
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())
+        if path:
+            self.path.setText(path)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        try:
+            spec = self.spec()
+            spec.validate()
+            if spec.path.parent == self.ctx.paths.exports:  # the default folder is ours to create
+                spec.path.parent.mkdir(parents=True, exist_ok=True)
+        except Exception as exc:  # noqa: BLE001 - InputError names the field
+            self.message.setText(f"<span style='color:#d64545'>{exc}</span>")
+            return
+        db, tz = self.ctx.db, self.ctx.tz
+
+        def job(progress: Any, cancel: Any) -> ExportResult:
+            return export(db, tz, spec, progress=progress, cancelled=cancel.is_set)
+
+        self._running(True)
+        self.message.setText(f"Exporting to {spec.path}…")
+        self.worker = self.services.run(job, on_done=self._done, on_error=self._failed,
+                                        on_progress=self._progress, owner=self)
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.message.setText("Cancelling…")
+
+    def _running(self, on: bool) -> None:
+        self.export_btn.setEnabled(not on)
+        self.cancel_btn.setEnabled(on)
+        self.close_btn.setEnabled(not on)
+        if on:
+            self.progress.setRange(0, 0)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _done(self, result: ExportResult) -> None:
+        self.worker = None
+        self.result = result
+        self._running(False)
+        self.progress.setRange(0, max(result.rows, 1))
+        self.progress.setValue(result.rows)
+        self.message.setText(f"Exported {result.rows:,} rows to {result.path} "
+                             f"(sum of cost ${result.total_cost:,.2f}).")
+        self.exported.emit(result)
+
+    def _failed(self, exc: BaseException) -> None:
+        from aicost_desktop.export.writer import ExportCancelled
+        from aicost_desktop.ui.workers import Cancelled
+
+        self.worker = None
+        self._running(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        if isinstance(exc, (Cancelled, ExportCancelled)):
+            self.message.setText("Export cancelled; no file was written.")
+        else:
+            log.warning("export failed: %s", exc)
+            self.message.setText(f"<span style='color:#d64545'>Export failed: {exc}</span>")
+
+    def reject(self) -> None:
+        if self.worker is not None:  # closing mid-export cancels it
+            self.cancel()
+            return
+        super().reject()
+
+
+def open_export_dialog(ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> ExportDialog:
+    dlg = ExportDialog(ctx, services, parent)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dlg.show()
+    return dlg

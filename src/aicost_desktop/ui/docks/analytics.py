@@ -1,0 +1,371 @@
+"""The Analytics dock: spend over time (stacked, forecast band, anomaly and manual markers), month over
+month with budget line, breakdown by model, anomalies and reconciliation. Queries run in a worker."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QComboBox, QDateEdit, QDialog, QDialogButtonBox, QDockWidget, QFileDialog,
+                               QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QMessageBox,
+                               QPushButton, QSplitter, QStackedWidget, QTableView, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+
+from aicost_desktop.ui.charts.mom_chart import MomChart, MomChartData
+from aicost_desktop.ui.charts.spend_chart import SpendChart, SpendChartData
+from aicost_desktop.ui.docks import make_dock
+from aicost_desktop.analytics.dashboard import PERIODS, AnalyticsData, AnalyticsQuery, anomaly_notes, load_analytics
+from aicost_desktop.ui.models.breakdown_model import BreakdownModel, make_proxy
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
+    from aicost_desktop.ui.services import Services
+
+log = logging.getLogger("aicost.ui.analytics")
+SOURCES = ("api", "import", "log", "manual", "subscription", "proxy")
+GROUPS = (("provider", "Provider"), ("model", "Model"), ("account", "Account"), ("project", "Project"),
+          ("source", "Source"), (None, "Total"))
+
+
+class Skeleton(QWidget):
+    """Grey placeholder blocks shown while the first query runs (layout does not jump afterwards)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("analyticsSkeleton")
+        lay = QVBoxLayout(self)
+        for h in (220, 24, 160):
+            block = QLabel("Loading…" if h == 24 else "")
+            block.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            block.setMinimumHeight(h)
+            block.setStyleSheet("background: palette(midlight); border-radius: 6px; color: palette(placeholder-text);")
+            lay.addWidget(block)
+
+
+class AnalyticsWidget(QWidget):
+    """Signals:
+        refreshed(object): the AnalyticsData just applied (tests wait on it).
+    """
+
+    refreshed = Signal(object)
+
+    def __init__(self, ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.services = ctx, services
+        self.data: AnalyticsData | None = None
+        self._worker: Any = None
+        self._generation = 0
+        self._pending = False
+        self.today_override: date | None = None
+        self._build()
+        services.bus.ledger_changed.connect(self.refresh)
+
+    # -- layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(6, 6, 6, 6)
+        bar = QHBoxLayout()
+        self.period = QComboBox(objectName="periodCombo")
+        for key, label in PERIODS:
+            self.period.addItem(label, key)
+        self.period.setCurrentIndex(1)
+        self.date_from = QDateEdit(calendarPopup=True, objectName="fromDate")
+        self.date_to = QDateEdit(calendarPopup=True, objectName="toDate")
+        for w in (self.date_from, self.date_to):
+            w.setDisplayFormat("yyyy-MM-dd")
+            w.setDate(QDate.currentDate())
+            w.setVisible(False)
+            w.dateChanged.connect(self.refresh)
+        self.granularity = QComboBox(objectName="granularityCombo")
+        for g in ("day", "week", "month"):
+            self.granularity.addItem(g.capitalize(), g)
+        self.group_by = QComboBox(objectName="groupByCombo")
+        for key, label in GROUPS:
+            self.group_by.addItem(label, key)
+        self.chart_style = QComboBox(objectName="styleCombo")
+        self.chart_style.addItem("Stacked bars", "bars")
+        self.chart_style.addItem("Stacked areas", "areas")
+        self.sources_btn = QToolButton(objectName="sourcesButton", text="Sources: all")
+        self.sources_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.sources_btn)
+        self.source_actions: dict[str, QAction] = {}
+        for s in SOURCES:
+            act = menu.addAction(s)
+            act.setCheckable(True)
+            act.setChecked(True)
+            act.toggled.connect(self._sources_changed)
+            self.source_actions[s] = act
+        self.sources_btn.setMenu(menu)
+        self.sources_btn.setMinimumWidth(self.sources_btn.fontMetrics().horizontalAdvance("Sources: all") + 34)
+        self.save_btn = QPushButton("Save PNG…", objectName="savePngButton")
+        self.save_btn.clicked.connect(self._save_png_clicked)
+        for label, w in (("Period", self.period), ("", self.date_from), ("", self.date_to),
+                         ("By", self.granularity), ("Group", self.group_by), ("", self.chart_style),
+                         ("", self.sources_btn)):
+            if label:
+                bar.addWidget(QLabel(label))
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(self.save_btn)
+        root.addLayout(bar)
+        self.status = QLabel("", objectName="analyticsStatus")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        root.addWidget(self.status)
+        self.stack = QStackedWidget()
+        self.skeleton = Skeleton()
+        content = QSplitter(Qt.Orientation.Vertical)
+        content.setChildrenCollapsible(False)
+        self.chart = SpendChart()
+        content.addWidget(self.chart)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.setChildrenCollapsible(False)
+        self.mom = MomChart()
+        lower.addWidget(self.mom)
+        self.tabs = QTabWidget(objectName="analyticsTabs")
+        self.breakdown_model = BreakdownModel(self)
+        self.breakdown_proxy = make_proxy(self.breakdown_model)
+        self.breakdown_view = QTableView(objectName="breakdownView")
+        self.breakdown_view.setModel(self.breakdown_proxy)
+        self.breakdown_view.setSortingEnabled(True)
+        self.breakdown_view.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+        self.breakdown_view.verticalHeader().hide()
+        self.breakdown_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.breakdown_view.setAlternatingRowColors(True)
+        self.tabs.addTab(self.breakdown_view, "Breakdown")
+        self.anomaly_table = self._table(("Day", "Series", "Actual", "Expected", "Why"), "anomalyTable")
+        self.tabs.addTab(self.anomaly_table, "Anomalies")
+        recon = QWidget()
+        rl = QVBoxLayout(recon)
+        rl.setContentsMargins(0, 0, 0, 0)
+        self.recon_table = self._table(("Day", "Account", "Reported", "Computed", "Drift"), "reconTable")
+        rl.addWidget(self.recon_table, 2)
+        self.unpriced_table = self._table(("Unpriced model", "Provider", "Rows", "Tokens"), "unpricedTable")
+        rl.addWidget(self.unpriced_table, 1)
+        self.set_price_btn = QPushButton("Set price…", objectName="setPriceButton")
+        self.set_price_btn.clicked.connect(self._set_price_clicked)
+        rl.addWidget(self.set_price_btn, 0, Qt.AlignmentFlag.AlignRight)
+        self.tabs.addTab(recon, "Reconciliation")
+        lower.addWidget(self.tabs)
+        lower.setSizes([420, 520])
+        content.addWidget(lower)
+        content.setSizes([330, 260])
+        self.stack.addWidget(self.skeleton)
+        self.stack.addWidget(content)
+        root.addWidget(self.stack, 1)
+        self.period.currentIndexChanged.connect(self._period_changed)
+        self.granularity.currentIndexChanged.connect(self.refresh)
+        self.group_by.currentIndexChanged.connect(self.refresh)
+        self.chart_style.currentIndexChanged.connect(lambda: self.chart.set_mode(self.chart_style.currentData()))
+
+    @staticmethod
+    def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
+        t = QTableWidget(0, len(headers), objectName=name)
+        t.setHorizontalHeaderLabels(list(headers))
+        t.verticalHeader().hide()
+        t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        t.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        t.horizontalHeader().setStretchLastSection(True)
+        t.setAlternatingRowColors(True)
+        return t
+
+    # -- querying -----------------------------------------------------------------------------
+
+    def query(self) -> AnalyticsQuery:
+        today = self.today_override or datetime.now(self.ctx.tz).date()
+        custom = (self.date_from.date().toPython(), self.date_to.date().toPython())
+        chosen = [s for s, a in self.source_actions.items() if a.isChecked()]
+        return AnalyticsQuery(today=today, period=self.period.currentData(), custom=custom,
+                              granularity=self.granularity.currentData(), group_by=self.group_by.currentData(),
+                              sources=None if len(chosen) == len(SOURCES) else chosen)
+
+    def refresh(self) -> None:
+        """Start a query in the pool; a newer refresh supersedes an older one still running."""
+        if self._worker is not None:
+            self._worker.cancel()
+        self._generation += 1
+        gen = self._generation
+        self.status.setText("Updating…")
+        if self.data is None:
+            self.stack.setCurrentWidget(self.skeleton)
+        q = self.query()
+        db, tz = self.ctx.db, self.ctx.tz
+        self._worker = self.services.run(load_analytics, db, tz, q, on_done=lambda d: self._apply(d, gen),
+                                         on_error=lambda e: self._failed(e, gen), owner=self)
+
+    def _failed(self, exc: BaseException, gen: int) -> None:
+        from aicost_desktop.ui.workers import Cancelled
+
+        if gen != self._generation or isinstance(exc, Cancelled):
+            return
+        self._worker = None
+        log.error("analytics query failed: %s", exc)
+        self.status.setText(f"Could not load analytics: {exc}")
+
+    def _apply(self, data: AnalyticsData, gen: int) -> None:
+        if gen != self._generation:
+            return
+        self._worker = None
+        self.data = data
+        s = data.series
+        fc = data.forecast
+        keys = s.keys_by_total()[:9]
+        series = {k: s.values[k] for k in keys}
+        rest = [k for k in s.values if k not in series]
+        if rest:  # fold the long tail into "other" so the legend stays readable
+            series["other"] = [sum(vals, Decimal(0)) for vals in zip(*(s.values[k] for k in rest))]
+        chart_data = SpendChartData(
+            granularity=s.granularity, buckets=s.buckets, series=series,
+            forecast_days=fc.days[1:] if fc else [], forecast_mean=fc.mean[1:] if fc else [],
+            forecast_lower=fc.lower[1:] if fc else [], forecast_upper=fc.upper[1:] if fc else [],
+            anomalies=anomaly_notes(data.anomalies), manual_days=data.manual_days)
+        self.chart.set_data(chart_data)
+        m, mf = data.mom, data.month_forecast
+        import calendar
+
+        self.mom.set_data(MomChartData(
+            this_label=m.this_month.strftime("%B"), last_label=m.last_month.strftime("%B"),
+            this_cumulative=m.this_cumulative, last_cumulative=m.last_cumulative,
+            days_in_month=calendar.monthrange(m.this_month.year, m.this_month.month)[1],
+            projection=mf.month_projection, projection_lower=mf.month_lower, projection_upper=mf.month_upper,
+            budget=data.budget[1] if data.budget else None, budget_name=data.budget[0] if data.budget else ""))
+        self.breakdown_model.set_rows(data.breakdown, "model")
+        self._fill_anomalies(data)
+        self._fill_recon(data)
+        pct = m.change_pct
+        start, end = data.query.range
+        parts = [f"{start} … {end}: <b>${s.total:,.2f}</b>",
+                 f"month to date ${m.this_to_date:,.2f}" + (f" ({pct:+.0f}% vs same days of {m.last_month:%B})"
+                                                            if pct is not None else ""),
+                 f"month-end projection ${mf.month_projection:,.2f} (${mf.month_lower:,.0f}–${mf.month_upper:,.0f})"]
+        n_anom = len({a.day for a in data.anomalies})
+        if n_anom:
+            parts.append(f"<span style='color:#E0245E'>{n_anom} unusual day{'s' if n_anom > 1 else ''}</span>")
+        self.status.setText(" · ".join(parts))
+        self.stack.setCurrentIndex(1)
+        self.refreshed.emit(data)
+
+    def _fill_anomalies(self, data: AnalyticsData) -> None:
+        t = self.anomaly_table
+        t.setRowCount(len(data.anomalies))
+        for i, a in enumerate(data.anomalies):
+            why = a.explanation.split(": ", 1)[-1]
+            for j, v in enumerate((a.day.isoformat(), f"{a.dimension} {a.key}", f"${a.actual:,.2f}",
+                                   f"${a.expected:,.2f}", why)):
+                item = QTableWidgetItem(v)
+                item.setToolTip(a.explanation)
+                t.setItem(i, j, item)
+        t.resizeColumnsToContents()
+
+    def _fill_recon(self, data: AnalyticsData) -> None:
+        rec = data.reconciliation
+        rows = sorted(rec.accounts, key=lambda r: (not r.flagged, -r.day.toordinal()))
+        t = self.recon_table
+        t.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            d = r.drift_pct
+            drift = "n/a" if d is None or d == float("inf") else f"{d:+.1f}%"
+            for j, v in enumerate((r.day.isoformat(), r.account, f"${r.reported:,.2f}", f"${r.computed:,.2f}",
+                                   drift + ("  ⚑" if r.flagged else ""))):
+                t.setItem(i, j, QTableWidgetItem(v))
+        t.resizeColumnsToContents()
+        u = self.unpriced_table
+        u.setRowCount(len(rec.unpriced))
+        for i, m in enumerate(rec.unpriced):
+            for j, v in enumerate((m.model, m.provider, str(m.rows), f"{m.tokens:,}")):
+                u.setItem(i, j, QTableWidgetItem(v))
+        self.set_price_btn.setEnabled(bool(rec.unpriced))
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _period_changed(self) -> None:
+        custom = self.period.currentData() == "custom"
+        if custom and self.data is not None:
+            start, end = self.data.query.range
+            self.date_from.setDate(QDate(start.year, start.month, start.day))
+            self.date_to.setDate(QDate(end.year, end.month, end.day))
+        self.date_from.setVisible(custom)
+        self.date_to.setVisible(custom)
+        self.refresh()
+
+    def _sources_changed(self) -> None:
+        chosen = [s for s, a in self.source_actions.items() if a.isChecked()]
+        self.sources_btn.setText("Sources: all" if len(chosen) == len(SOURCES) else f"Sources: {len(chosen)}")
+        self.refresh()
+
+    def save_png(self, path: str) -> bool:
+        """Save the spend chart and month-over-month chart as shown (what the user sees, with theme)."""
+        return self.stack.currentWidget().grab().save(path, "PNG")
+
+    def _save_png_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save chart as PNG", str(self.ctx.paths.home / "spend.png"),
+                                              "PNG image (*.png)")
+        if path and not self.save_png(path if path.lower().endswith(".png") else path + ".png"):
+            QMessageBox.warning(self, "Save chart", f"Could not write {path}.")
+
+    def _set_price_clicked(self) -> None:
+        rows = self.unpriced_table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else 0
+        item = self.unpriced_table.item(row, 0)
+        if item is None:
+            return
+        dlg = SetPriceDialog(item.text(), self)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            from aicost_desktop.analytics.reconcile import set_price
+
+            try:
+                set_price(self.ctx.db, item.text(), *dlg.prices())
+            except Exception as exc:  # noqa: BLE001 - shown to the user, logged
+                log.exception("set price failed")
+                QMessageBox.warning(self, "Set price", str(exc))
+                return
+            self.refresh()
+
+
+class SetPriceDialog(QDialog):
+    """Input and output price per million tokens for an unpriced model (writes a price override)."""
+
+    def __init__(self, model: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Set price for {model}")
+        form = QFormLayout(self)
+        self.input = QLineEdit(placeholderText="e.g. 3.00")
+        self.output = QLineEdit(placeholderText="e.g. 15.00")
+        form.addRow("Input $ / 1M tokens", self.input)
+        form.addRow("Output $ / 1M tokens", self.output)
+        self.error = QLabel("")
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def prices(self) -> tuple[Decimal, Decimal]:
+        from aicost_desktop.domain.money import parse_amount
+
+        return (parse_amount(self.input.text(), "input price", allow_zero=True),
+                parse_amount(self.output.text(), "output price", allow_zero=True))
+
+    def _accept(self) -> None:
+        try:
+            self.prices()
+        except Exception as exc:  # noqa: BLE001 - InputError names the field
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+
+def analytics_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
+    """Dock factory (registry entry "analyticsDock"); also plugs the Export… action into the dialog."""
+    widget = AnalyticsWidget(ctx, services)
+    dock = make_dock("Analytics", widget)
+    if services.actions is not None:
+        from aicost_desktop.ui.dialogs.export_dialog import open_export_dialog
+
+        services.actions.handle("export", lambda: open_export_dialog(ctx, services, dock.window()))
+    widget.refresh()
+    return dock

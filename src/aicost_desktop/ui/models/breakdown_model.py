@@ -1,0 +1,81 @@
+"""Table model of a spend breakdown (by model, provider, ...): display strings, raw sort values."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from aicost_desktop.analytics.series import BreakdownRow
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+Index = QModelIndex | QPersistentModelIndex
+
+
+class BreakdownModel(QAbstractTableModel):
+    """Rows of `BreakdownRow`; SORT_ROLE returns Decimal / float / int so sorting is numeric."""
+
+    HEADERS = ("Name", "Provider", "Cost", "Share", "Tokens", "Requests")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[BreakdownRow] = []
+        self.dimension = "model"
+
+    def set_rows(self, rows: Sequence[BreakdownRow], dimension: str = "model") -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.dimension = dimension
+        self.endResetModel()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 0)
+
+    def row_at(self, row: int) -> BreakdownRow:
+        return self._rows[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            if section == 0:
+                return self.dimension.capitalize()
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        r, c = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (r.key, r.provider, f"${r.cost:,.2f}", f"{r.share * 100:.1f}%", f"{r.tokens:,}",
+                    f"{r.requests:,}")[c]
+        if role == SORT_ROLE:
+            return (r.key.lower(), r.provider, r.cost, r.share, r.tokens, r.requests)[c]
+        if role == Qt.ItemDataRole.TextAlignmentRole and c >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{r.key} ({r.provider}): ${r.cost:f} exact, {r.share * 100:.2f}% of the period"
+        return None
+
+
+class RawSortProxy(QSortFilterProxyModel):
+    """Sorts by the Python values of SORT_ROLE (Decimal has no QVariant ordering of its own)."""
+
+    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802 - Qt API
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)
+
+
+def make_proxy(model: BreakdownModel) -> QSortFilterProxyModel:
+    proxy = RawSortProxy(model.parent())
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setFilterKeyColumn(0)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    return proxy
