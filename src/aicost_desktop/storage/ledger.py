@@ -153,12 +153,14 @@ def _upsert_page(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult
                 result.hours.add(rollup.floor_hour(row["bucket_start"]))
                 result.hours.add(rollup.floor_hour(old.bucket_start))
         if inserts:
-            ins = (sqlite_insert if db.dialect == "sqlite" else pg_insert)(UsageRow)
+            # Core table, not the ORM entity: the ORM's bulk path splits a page into one statement per
+            # pattern of None values (thousands of tiny statements); Core sends one executemany per page.
+            ins = (sqlite_insert if db.dialect == "sqlite" else pg_insert)(UsageRow.__table__)
             # ON CONFLICT covers a row another process inserted after our read: it is updated, never duplicated.
             stmt = ins.on_conflict_do_update(
                 index_elements=["source", "dedup_key"],
                 set_={c: ins.excluded[c] for c in (*VALUE_COLUMNS, "updated_at")})
-            s.execute(stmt, inserts)
+            s.connection().execute(stmt, inserts)
             result.added += len(inserts)
         if updates:
             s.execute(update(UsageRow), updates)
