@@ -95,6 +95,11 @@ project_checksum() {
     cksum < pyproject.toml | awk '{print $1 "-" $2}'
 }
 
+# stamp_current STAMP_NAME: the install recorded in $VENV/STAMP_NAME matches pyproject.toml.
+stamp_current() {
+    [ -f "$VENV/$1" ] && [ "$(cut -d' ' -f1 "$VENV/$1")" = "$(project_checksum)" ] && [ -x "$VENV/bin/aicost" ]
+}
+
 # ensure_installed STAMP_NAME PIP_TARGET: pip install -e TARGET unless pyproject.toml is unchanged
 # since the last successful install recorded in $VENV/STAMP_NAME.
 ensure_installed() {

@@ -6,10 +6,8 @@ cd "$(dirname "$0")/.."
 . scripts/_venv.sh
 
 ensure_venv
-# A [test] install is a superset of the plain one: accept either stamp.
-want="$(project_checksum)"
-if ! { [ -f "$VENV/.aicost-installed-test" ] && [ "$(cut -d' ' -f1 "$VENV/.aicost-installed-test")" = "$want" ] \
-       && [ -x "$VENV/bin/aicost-desktop" ]; }; then
+# A [test] or [build] install is a superset of the plain one: accept any current stamp.
+if ! { stamp_current .aicost-installed-test || stamp_current .aicost-installed-build; }; then
     ensure_installed .aicost-installed-run .
 fi
 exec "$VENV/bin/aicost-desktop" "$@"

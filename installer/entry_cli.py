@@ -1,0 +1,8 @@
+"""Frozen entry point of the aicost command (PyInstaller script)."""
+
+import sys
+
+from aicost_desktop.cli.main import main
+
+if __name__ == "__main__":
+    sys.exit(main())
