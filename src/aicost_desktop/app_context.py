@@ -32,6 +32,11 @@ class AppContext:
         self.db_url = self.paths.database_url(db_url)
         self._tz_override = tz
         self._secrets = secrets
+        self.apply_logging_settings()
+
+    def apply_logging_settings(self) -> None:
+        """The request/response debug log (keys redacted by sync.http) follows the `http_debug_log` setting."""
+        logging.getLogger("aicost.http").setLevel(logging.DEBUG if self.settings.get("http_debug_log") else logging.INFO)
 
     @property
     def tz_name(self) -> str:

@@ -127,3 +127,18 @@ def test_bad_database_url_names_the_flag() -> None:
 
     with pytest.raises(InputError, match="db="):
         Database.open("mysql://nope")
+
+
+def test_http_debug_log_setting_switches_the_request_logger(tmp_path) -> None:
+    import logging
+
+    from aicost_desktop.app_context import AppContext
+
+    ctx = AppContext(home=tmp_path)
+    assert logging.getLogger("aicost.http").level == logging.INFO
+    ctx.settings.set("http_debug_log", True)
+    ctx.apply_logging_settings()
+    assert logging.getLogger("aicost.http").isEnabledFor(logging.DEBUG)
+    ctx.settings.set("http_debug_log", False)
+    AppContext(home=tmp_path)
+    assert not logging.getLogger("aicost.http").isEnabledFor(logging.DEBUG)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-BOOLS = ("start_minimized", "close_to_tray", "start_at_login")
+BOOLS = ("start_minimized", "close_to_tray", "start_at_login", "http_debug_log")
 
 
 class SettingsDialog(QDialog):
@@ -109,5 +109,6 @@ class SettingsDialog(QDialog):
         for key in changed:
             self.ctx.settings.set(key, values[key])
         if changed:
+            self.ctx.apply_logging_settings()
             self.settings_changed.emit(changed)
         super().accept()
