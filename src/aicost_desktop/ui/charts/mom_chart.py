@@ -33,7 +33,7 @@ class MomChart(pg.PlotWidget):
     def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent, axisItems={"left": style.MoneyAxis("left")})
         self.setObjectName("momChart")
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(110)
         pi = self.getPlotItem()
         pi.setMenuEnabled(False)
         pi.hideButtons()

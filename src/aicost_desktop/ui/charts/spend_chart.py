@@ -40,7 +40,7 @@ class SpendChart(pg.PlotWidget):
         axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
         super().__init__(parent, axisItems={"bottom": axis, "left": style.MoneyAxis("left")})
         self.setObjectName("spendChart")
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(140)
         pi = self.getPlotItem()
         pi.showGrid(x=False, y=True, alpha=0.2)
         pi.setMenuEnabled(False)

@@ -38,7 +38,7 @@ class Skeleton(QWidget):
         super().__init__(parent)
         self.setObjectName("analyticsSkeleton")
         lay = QVBoxLayout(self)
-        for h in (220, 24, 160):
+        for h in (140, 24, 110):
             block = QLabel("Loading…" if h == 24 else "")
             block.setAlignment(Qt.AlignmentFlag.AlignCenter)
             block.setMinimumHeight(h)
@@ -105,17 +105,21 @@ class AnalyticsWidget(QWidget):
         self.save_btn = QPushButton("Save PNG…", objectName="savePngButton")
         self.save_btn.clicked.connect(self._save_png_clicked)
         for label, w in (("Period", self.period), ("", self.date_from), ("", self.date_to),
-                         ("By", self.granularity), ("Group", self.group_by), ("", self.chart_style),
-                         ("", self.sources_btn)):
+                         ("By", self.granularity), ("Group", self.group_by), ("", self.chart_style)):
             if label:
                 bar.addWidget(QLabel(label))
             bar.addWidget(w)
         bar.addStretch(1)
-        bar.addWidget(self.save_btn)
         root.addLayout(bar)
+        # Second row: the summary line, the source filter and Save (keeps the dock's minimum width small).
+        row2 = QHBoxLayout()
         self.status = QLabel("", objectName="analyticsStatus")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        root.addWidget(self.status)
+        self.status.setWordWrap(True)
+        row2.addWidget(self.status, 1)
+        row2.addWidget(self.sources_btn)
+        row2.addWidget(self.save_btn)
+        root.addLayout(row2)
         self.stack = QStackedWidget()
         self.skeleton = Skeleton()
         content = QSplitter(Qt.Orientation.Vertical)
