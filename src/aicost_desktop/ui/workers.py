@@ -110,9 +110,10 @@ class _Relay(QObject):
         self._signals = worker.signals  # keep the signals object alive until delivery
         self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
         self._name = worker.name
-        worker.signals.finished.connect(self._done)
-        worker.signals.failed.connect(self._failed)
-        worker.signals.progress.connect(self._progress)
+        # Kept to disconnect with QObject.disconnect(connection): PySide6 6.12's `signal.disconnect(slot)`
+        # drops a reference to Py_True on every call, which aborts the process after a few thousand jobs.
+        self._connections = [worker.signals.finished.connect(self._done), worker.signals.failed.connect(self._failed),
+                             worker.signals.progress.connect(self._progress)]
         if owner is None:
             _Relay._live.add(self)
 
@@ -140,9 +141,9 @@ class _Relay(QObject):
             self._on_progress(done, total)
 
     def _release(self) -> None:
-        self._signals.finished.disconnect(self._done)
-        self._signals.failed.disconnect(self._failed)
-        self._signals.progress.disconnect(self._progress)
+        for connection in self._connections:
+            QObject.disconnect(connection)
+        self._connections = []
         _Relay._live.discard(self)
         self.deleteLater()
 

@@ -54,7 +54,7 @@ DOCKS: list[DockSpec] = [
     DockSpec("budgetsDock", "Budgets", f"{_P}.placeholders:budgets_dock", Area.RightDockWidgetArea),
     DockSpec("analyticsDock", "Analytics", f"{_P}.analytics:analytics_dock", Area.RightDockWidgetArea,
              tabify_with="budgetsDock"),
-    DockSpec("accountsDock", "Accounts", f"{_P}.placeholders:accounts_dock", Area.BottomDockWidgetArea),
+    DockSpec("accountsDock", "Accounts", f"{_P}.accounts:accounts_dock", Area.BottomDockWidgetArea),
     DockSpec("integrationsDock", "Integrations", f"{_P}.integrations:integrations_dock", Area.BottomDockWidgetArea,
              tabify_with="accountsDock"),
 ]

@@ -273,12 +273,8 @@ def cost_tracker_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
     tracker = CostTrackerWidget(ctx, services)
     dock = CostTrackerDock(tracker)
     tracker.add_account_requested.connect(lambda: services.show_dock("accountsDock"))
-    tracker.import_logs_requested.connect(lambda: _info(
-        tracker, "Import Claude Code logs",
-        "Run this in a terminal (the window refreshes by itself):\n\n    aicost import claude-code\n\n"
-        "An import button here comes with the Accounts panel."))
-    tracker.manual_entry_requested.connect(lambda: _info(
-        tracker, "Add manual entry",
-        "Run this in a terminal:\n\n    aicost manual add --service NAME --amount 12.50 --date YYYY-MM-DD\n\n"
-        "A form for this comes with the Accounts panel."))
+    from aicost_desktop.ui.docks.accounts import open_import_dialog, open_manual_entry_dialog
+
+    tracker.import_logs_requested.connect(lambda: open_import_dialog(services, tracker))
+    tracker.manual_entry_requested.connect(lambda: open_manual_entry_dialog(services, tracker))
     return dock

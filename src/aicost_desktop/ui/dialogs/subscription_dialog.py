@@ -1,0 +1,166 @@
+"""Add a recurring subscription (e.g. ChatGPT Plus $20 monthly); it materializes one ledger row per period."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QVBoxLayout, QWidget)
+
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.ui.dialogs.account_dialog import ERROR_STYLE, FormErrors, alive
+from aicost_desktop.ui.dialogs.manual_entry_dialog import currency_combo, from_qdate, to_qdate
+
+if TYPE_CHECKING:
+    from aicost_desktop.ui.services import Services
+
+log = logging.getLogger("aicost.ui.manual")
+PERIODS = [("Monthly", "monthly"), ("Quarterly", "quarterly"), ("Yearly", "yearly")]
+
+
+class SubscriptionDialog(QDialog):
+    """Signals:
+        saved(int): the new subscription's id (its charges up to today are in the ledger).
+        save_failed(str): the error shown (under its field, or at the bottom).
+    """
+
+    saved = Signal(int)
+    save_failed = Signal(str)
+
+    def __init__(self, services: "Services", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services, self.ctx = services, services.ctx
+        self.setObjectName("subscriptionDialog")
+        self.setWindowTitle("Add subscription")
+        self.setMinimumWidth(440)
+        lay = QVBoxLayout(self)
+        intro = QLabel("A fixed charge every period, e.g. ChatGPT Plus $20 monthly. "
+                       "One ledger row per period, with the Subscription badge.")
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        form = QFormLayout()
+        self.errors = FormErrors(form)
+        self.service = QLineEdit()
+        self.service.setObjectName("serviceEdit")
+        self.service.setPlaceholderText("e.g. ChatGPT Plus")
+        self.errors.add_row("&Service", "service", self.service)
+        self.amount = QLineEdit()
+        self.amount.setObjectName("amountEdit")
+        self.amount.setPlaceholderText("20.00")
+        self.errors.add_row("&Amount", "amount", self.amount)
+        self.currency = currency_combo(self.ctx.settings.get("display_currency") or "USD")
+        self.currency.setObjectName("currencyCombo")
+        self.errors.add_row("&Currency", "currency", self.currency)
+        self.period = QComboBox()
+        self.period.setObjectName("periodCombo")
+        for label, value in PERIODS:
+            self.period.addItem(label, value)
+        self.errors.add_row("&Every", "period", self.period)
+        self.start = QDateEdit()
+        self.start.setObjectName("startEdit")
+        self.start.setCalendarPopup(True)
+        self.start.setDisplayFormat("yyyy-MM-dd")
+        self.start.setDate(to_qdate(date.today()))
+        self.errors.add_row("S&tarts", "start", self.start)
+        end_box = QWidget()
+        end_lay = QHBoxLayout(end_box)
+        end_lay.setContentsMargins(0, 0, 0, 0)
+        self.has_end = QCheckBox("Ends")
+        self.has_end.setObjectName("hasEndCheck")
+        self.end = QDateEdit()
+        self.end.setObjectName("endEdit")
+        self.end.setCalendarPopup(True)
+        self.end.setDisplayFormat("yyyy-MM-dd")
+        self.end.setDate(to_qdate(date.today()))
+        self.end.setEnabled(False)
+        self.has_end.toggled.connect(self.end.setEnabled)
+        end_lay.addWidget(self.has_end)
+        end_lay.addWidget(self.end, 1)
+        self.errors.add_row("E&nd", "end", end_box)
+        self.provider = QLineEdit()
+        self.provider.setObjectName("providerEdit")
+        self.provider.setPlaceholderText("optional (e.g. openai)")
+        self.errors.add_row("&Provider", "provider", self.provider)
+        self.note = QLineEdit()
+        self.note.setObjectName("noteEdit")
+        self.errors.add_row("N&ote", "note", self.note)
+        lay.addLayout(form)
+        self.general_error = QLabel("")
+        self.general_error.setObjectName("generalError")
+        self.general_error.setStyleSheet(ERROR_STYLE)
+        self.general_error.setWordWrap(True)
+        self.general_error.setVisible(False)
+        lay.addWidget(self.general_error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+
+    def values(self) -> dict[str, object]:
+        return {"service": self.service.text(), "amount": self.amount.text().strip(),
+                "period": self.period.currentData(), "start": from_qdate(self.start.date()),
+                "end": from_qdate(self.end.date()) if self.has_end.isChecked() else None,
+                "currency": self.currency.currentText().strip(), "provider": self.provider.text() or None,
+                "note": self.note.text() or None}
+
+    def validate(self) -> bool:
+        """Field checks that need no database (the core repeats them in the worker)."""
+        from aicost_desktop.domain.money import parse_amount, validate_currency
+
+        self.errors.clear()
+        self.general_error.setVisible(False)
+        v = self.values()
+        try:
+            if not str(v["service"]).strip():
+                raise InputError("service", v["service"], "must not be empty")
+            parse_amount(v["amount"], "amount")
+            validate_currency(str(v["currency"]))
+            if v["end"] is not None and v["end"] < v["start"]:  # type: ignore[operator]
+                raise InputError("end", v["end"], "is before the start date")
+        except InputError as exc:
+            self._show(exc)
+            return False
+        return True
+
+    def _show(self, exc: InputError) -> str:
+        if self.errors.show_input_error(exc):
+            return self.errors.text(exc.field)
+        self.general_error.setText(str(exc))
+        self.general_error.setVisible(True)
+        return str(exc)
+
+    def save(self) -> None:
+        if not self.validate():
+            self.save_failed.emit("invalid input")
+            return
+        v, ctx = self.values(), self.ctx
+
+        def job() -> int:
+            from aicost_desktop.manual import add_subscription
+
+            return add_subscription(ctx.db, str(v["service"]), str(v["amount"]), str(v["period"]),
+                                    v["start"], v["end"], str(v["currency"]), v["provider"],  # type: ignore[arg-type]
+                                    v["note"])  # type: ignore[arg-type]
+
+        self.buttons.setEnabled(False)
+        self.services.run(job, on_done=alive(self, self._saved), on_error=alive(self, self._failed))
+
+    def _saved(self, sub_id: int) -> None:
+        self.buttons.setEnabled(True)
+        self.services.bus.notify_ledger_changed()
+        self.saved.emit(sub_id)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        if isinstance(exc, InputError):
+            msg = self._show(exc)
+        else:
+            msg = f"Could not save: {exc}"
+            self.general_error.setText(msg)
+            self.general_error.setVisible(True)
+        log.warning("saving subscription failed: %s", exc)
+        self.save_failed.emit(msg)

@@ -1,0 +1,558 @@
+"""The Accounts dock: accounts with live sync status, their actions, the keychain banner and the sync status bar.
+
+The dock factory also owns the window's `SyncScheduler` (`services.extra["sync"]`, which the
+main window's "Sync now" calls) and plugs "Add account / manual entry / subscription / Import"
+into the File menu. Everything that reads or writes runs in a worker; a background sync never
+pops a dialog: failures show on the row, its tooltip and the detail pane.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFrame, QScrollArea, QHBoxLayout, QHeaderView, QLabel, QMainWindow, QMenu,
+                               QMessageBox, QProgressBar, QSplitter, QStackedWidget, QTableView, QToolBar,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from aicost_desktop.sync.registry import PROVIDERS
+from aicost_desktop.ui.docks import DOCK_FEATURES
+from aicost_desktop.ui.models.accounts_model import (COL, ROW_ROLE, AccountRow, AccountsProxy, AccountsTableModel,
+                                                     load_account_rows)
+from aicost_desktop.ui.sync_scheduler import SyncScheduler
+from aicost_desktop.ui.widgets.empty_state import EmptyState
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
+    from aicost_desktop.ui.services import Services
+
+log = logging.getLogger("aicost.ui.accounts")
+EMPTY_HEADLINE = "Add your first account"
+EMPTY_DETAIL = ("OpenAI, Anthropic, OpenRouter, DeepSeek, Moonshot — or import Claude Code / Codex logs.\n"
+                "Usage and cost then sync in the background; keys stay in the OS keychain.")
+NO_KEYCHAIN = ("<b>No OS keychain is available</b> (keyring backend: {backend}). API keys are only ever stored "
+               "in the OS keychain, so accounts cannot be added until one is installed and unlocked "
+               "(gnome-keyring or KWallet, macOS Keychain, Windows Credential Locker) or "
+               "PYTHON_KEYRING_BACKEND is set. Log imports, CSV imports and manual entries still work.")
+ADD_DISABLED_TIP = "No OS keychain is available: keys are never stored anywhere else (see the banner)."
+
+
+# -- dialog openers (also used by the Cost tracker and the File menu) ----------------------------
+
+def _open(dialog: QWidget) -> QWidget:
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()  # type: ignore[attr-defined]
+    return dialog
+
+
+def open_account_dialog(services: "Services", parent: QWidget | None = None, account: Any = None) -> QWidget:
+    from aicost_desktop.ui.dialogs.account_dialog import AccountDialog
+
+    return _open(AccountDialog(services, account, parent))
+
+
+def open_manual_entry_dialog(services: "Services", parent: QWidget | None = None) -> QWidget:
+    from aicost_desktop.ui.dialogs.manual_entry_dialog import ManualEntryDialog
+
+    return _open(ManualEntryDialog(services, parent=parent))
+
+
+def open_subscription_dialog(services: "Services", parent: QWidget | None = None) -> QWidget:
+    from aicost_desktop.ui.dialogs.subscription_dialog import SubscriptionDialog
+
+    return _open(SubscriptionDialog(services, parent))
+
+
+def open_import_dialog(services: "Services", parent: QWidget | None = None, kind: str = "claude-code") -> QWidget:
+    from aicost_desktop.ui.dialogs.import_dialog import ImportDialog
+
+    return _open(ImportDialog(services, kind, parent))
+
+
+def scheduler_for(services: "Services") -> SyncScheduler:
+    """The window's scheduler, created on first use and kept in `services.extra["sync"]`."""
+    sched = services.extra.get("sync")
+    if not isinstance(sched, SyncScheduler):
+        sched = SyncScheduler(services, parent=services.pool)
+        services.extra["sync"] = sched
+    return sched
+
+
+# -- the panel ------------------------------------------------------------------------------------
+
+class AccountsPanel(QWidget):
+    """Banner, empty state or table + detail pane, and the account buttons.
+
+    Signals:
+        refreshed(): the rows were reloaded.
+        keychain_checked(bool): whether an OS keychain is usable (the banner shows when False).
+        tested(int, bool, str): "Test connection" for an account finished (ok, one-line result).
+        changed(int): an account was enabled, disabled or removed.
+    """
+
+    refreshed = Signal()
+    keychain_checked = Signal(bool)
+    tested = Signal(int, bool, str)
+    changed = Signal(int)
+
+    def __init__(self, ctx: "AppContext", services: "Services", scheduler: SyncScheduler,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("accountsPanel")
+        self.ctx, self.services, self.scheduler = ctx, services, scheduler
+        self.keychain_ok: bool | None = None
+        self.confirm: Callable[[str, str], bool] = self._confirm_dialog  # tests replace it
+        self._loading = self._pending = False
+        self._notes: dict[int, str] = {}  # per account: last test result / job failure for the detail pane
+        self.model = AccountsTableModel(ctx.tz, self)
+        self.model.set_paused(bool(ctx.settings.get("sync_paused")))
+        self.proxy = AccountsProxy(self)
+        self.proxy.setSourceModel(self.model)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        self.banner = QLabel("")
+        self.banner.setObjectName("keychainBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("QLabel { background: #fff4d6; color: #5c4400; border: 1px solid #e0b84c; "
+                                  "border-radius: 4px; padding: 6px; }")
+        self.banner.setVisible(False)
+        lay.addWidget(self.banner)
+        lay.addWidget(self._build_buttons())
+        self.stack = QStackedWidget()
+        self.empty = self._build_empty()
+        self.content = self._build_content()
+        scroll = QScrollArea()  # the empty state may scroll in a short dock instead of making the window taller
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.empty)
+        self.empty_page = scroll
+        self.stack.addWidget(scroll)
+        self.stack.addWidget(self.content)
+        lay.addWidget(self.stack, 1)
+
+        scheduler.state_changed.connect(self._sync_live)
+        scheduler.finished.connect(self._sync_finished)
+        scheduler.failed.connect(self._sync_failed)
+        services.bus.sync_state_changed.connect(self.refresh)
+        if services.actions is not None:
+            services.actions.pause_sync.toggled.connect(self.model.set_paused)
+        self._clock = QTimer(self)  # "due" / "next sync" texts age; re-read once a minute
+        self._clock.setInterval(60_000)
+        self._clock.timeout.connect(self.refresh)
+        self._clock.start()
+        self._update_buttons()
+        self.check_keychain()
+
+    # -- construction ----------------------------------------------------------------------
+
+    def _action(self, text: str, name: str, slot: Callable[[], None], tip: str) -> QAction:
+        act = QAction(text, self)
+        act.setObjectName(name)
+        act.setToolTip(tip)
+        act.setStatusTip(tip)
+        act.triggered.connect(lambda _checked=False: slot())
+        return act
+
+    def _build_buttons(self) -> QToolBar:
+        # A toolbar, not a row of buttons: it overflows into a ">>" menu in a narrow dock instead of
+        # forcing the whole window wider.
+        bar = QToolBar("Account actions")
+        bar.setObjectName("accountsToolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.setIconSize(QSize(1, 1))
+        self.add_button = self._action("&Add…", "addAccountAction", self.add_account,
+                                       "Connect an OpenAI, Anthropic, OpenRouter, DeepSeek or Moonshot account")
+        self.edit_button = self._action("&Edit…", "editAccountAction", self.edit_selected,
+                                        "Name, key, base URL and sync interval")
+        self.test_button = self._action("&Test connection", "testAccountAction", self.test_selected,
+                                        "One authenticated request with the stored key")
+        self.sync_button = self._action("&Sync now", "syncAccountAction", self.sync_selected,
+                                        "Sync the selected account now")
+        self.enable_button = self._action("&Disable", "enableAccountAction", self.toggle_selected,
+                                          "Stop or resume syncing this account")
+        self.remove_button = self._action("&Remove…", "removeAccountAction", self.remove_selected,
+                                          "Forget the account and its key; its ledger history stays")
+        bar.addActions([self.add_button, self.edit_button, self.test_button, self.sync_button, self.enable_button,
+                        self.remove_button])
+        bar.addSeparator()
+        menu = QMenu("More", self)
+        menu.addAction("Import Claude Code / Codex logs or CSV…", lambda: open_import_dialog(self.services, self))
+        menu.addAction("Add manual entry…", lambda: open_manual_entry_dialog(self.services, self))
+        menu.addAction("Add subscription…", lambda: open_subscription_dialog(self.services, self))
+        more = menu.menuAction()
+        more.setObjectName("moreAction")
+        bar.addAction(more)
+        more_button = bar.widgetForAction(more)
+        if isinstance(more_button, QToolButton):
+            more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        return bar
+
+    def _build_empty(self) -> EmptyState:
+        state = EmptyState(EMPTY_HEADLINE, EMPTY_DETAIL)
+        state.setObjectName("accountsEmpty")
+        self.empty_add = state.add_button("Add account", self.add_account, primary=True, name="emptyAddAccount")
+        state.add_button("Import logs", lambda: open_import_dialog(self.services, self), name="emptyImportLogs")
+        return state
+
+    def _build_content(self) -> QWidget:
+        split = QSplitter(Qt.Orientation.Horizontal)
+        t = self.table = QTableView()
+        t.setObjectName("accountsTable")
+        t.setModel(self.proxy)
+        t.setSortingEnabled(True)
+        t.sortByColumn(COL["name"], Qt.SortOrder.AscendingOrder)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setAlternatingRowColors(True)
+        t.verticalHeader().setVisible(False)
+        t.setWordWrap(False)
+        h = t.horizontalHeader()
+        h.setStretchLastSection(True)
+        h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        fm = t.fontMetrics()
+        for key, sample in {"name": "OpenAI (production)", "provider": "OpenRouter", "status": "Needs attention ",
+                            "last_sync": "2025-01-01 00:00", "last_success": "2025-01-01 00:00",
+                            "balance": "$1,234.56"}.items():
+            h.resizeSection(COL[key], fm.horizontalAdvance(sample) + 34)
+        t.selectionModel().selectionChanged.connect(self._selection_changed)
+        t.doubleClicked.connect(lambda _i: self.edit_selected())
+        split.addWidget(t)
+        self.detail = QLabel("")
+        self.detail.setObjectName("accountDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setMinimumWidth(160)
+        self.detail.setContentsMargins(8, 4, 4, 4)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        return split
+
+    # -- keychain --------------------------------------------------------------------------
+
+    def check_keychain(self) -> None:
+        """Ask the secret store (in a worker: a keyring backend may talk to D-Bus) whether it is usable."""
+        secrets = self.ctx.secrets
+        self.services.run(lambda: (secrets.available(), secrets.describe()), on_done=self._keychain_result,
+                          on_error=lambda exc: self._keychain_result((False, type(exc).__name__)), owner=self)
+
+    def _keychain_result(self, result: tuple[bool, str]) -> None:
+        ok, backend = result
+        self.keychain_ok = ok
+        self.banner.setText(NO_KEYCHAIN.format(backend=html.escape(backend)))
+        self.banner.setVisible(not ok)
+        for b in (self.add_button, self.empty_add):
+            b.setEnabled(ok)
+            b.setToolTip("" if ok else ADD_DISABLED_TIP)
+        self._update_buttons()
+        self.keychain_checked.emit(ok)
+
+    # -- data ------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the rows in a worker (calls during a load fold into one more)."""
+        if self._loading:
+            self._pending = True
+            return
+        self._loading = True
+        self.services.run(load_account_rows, self.ctx, on_done=self._apply, on_error=self._load_failed, owner=self)
+
+    def _apply(self, rows: list[AccountRow]) -> None:
+        selected = self.selected()
+        self.model.set_rows(rows)
+        self._sync_live()
+        self.stack.setCurrentWidget(self.content if rows else self.empty_page)
+        if selected is not None:
+            self.select(selected.id)
+        elif rows:
+            self.table.selectRow(0)
+        self._show_detail()
+        self._update_buttons()
+        if not self._finish():
+            self.refreshed.emit()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        log.error("loading accounts failed: %s", exc)
+        self.detail.setText(f"<span style='color:#c62828'>Could not read accounts: {html.escape(str(exc))}</span>")
+        if not self._finish():
+            self.refreshed.emit()
+
+    def _finish(self) -> bool:
+        self._loading = False
+        if self._pending:
+            self._pending = False
+            self.refresh()
+            return True
+        return False
+
+    def _sync_live(self) -> None:
+        running = self.scheduler.running()
+        for r in self.model.rows():
+            if r.id in running:
+                self.model.set_live(r.id, running[r.id])
+            elif self.scheduler.is_queued(r.id):
+                self.model.set_live(r.id, None)
+            else:
+                self.model.clear_live(r.id)
+        self._show_detail()
+        self._update_buttons()
+
+    def _sync_finished(self, account_id: int, outcome: Any) -> None:
+        self._notes.pop(account_id, None)
+        self.refresh()
+
+    def _sync_failed(self, account_id: int, message: str) -> None:
+        self._notes[account_id] = f"Last sync job failed: {message}"
+        self.refresh()
+
+    # -- selection -------------------------------------------------------------------------
+
+    def selected(self) -> AccountRow | None:
+        if self.stack.currentWidget() is not self.content:
+            return None
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ROW_ROLE) if rows else None
+
+    def select(self, account_id: int) -> bool:
+        r = self.model.row_of(account_id)
+        if r < 0:
+            return False
+        idx = self.proxy.mapFromSource(self.model.index(r, 0))
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().select(idx, flags)
+        self.table.setCurrentIndex(idx)
+        return True
+
+    def _selection_changed(self, *_args: Any) -> None:
+        self._show_detail()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        r = self.selected()
+        real = r is not None and r.base_status != "demo"
+        for b in (self.edit_button, self.test_button, self.remove_button):
+            b.setEnabled(real)
+        self.enable_button.setEnabled(real)
+        self.enable_button.setText("&Enable" if r is not None and not r.view.enabled else "&Disable")
+        busy = r is not None and (self.scheduler.is_running(r.id) or self.scheduler.is_queued(r.id))
+        self.sync_button.setEnabled(real and r is not None and r.view.enabled and not busy)
+
+    def _show_detail(self) -> None:
+        r = self.selected()
+        if r is None:
+            self.detail.setText("")
+            return
+        v = r.view
+        spec = PROVIDERS.get(v.provider)
+        status = self.model.status_text(r)
+        colour = {"error": "#c62828", "needs_attention": "#d08700"}.get(self.model.status_of(r), "")
+        idx = self.model.index(self.model.row_of(r.id), 0)
+        lines = [f"<b>{html.escape(v.name)}</b> · {html.escape(spec.label if spec else v.provider)}",
+                 f"Status: <span style='color:{colour}'>{html.escape(status)}</span>" if colour
+                 else f"Status: {html.escape(status)}"]
+        if v.status_message:
+            lines.append(f"<span style='color:{colour}'>{html.escape(v.status_message)}</span>" if colour
+                         else html.escape(v.status_message))
+        if r.id in self._notes:
+            lines.append(html.escape(self._notes[r.id]))
+        for label, key in (("Last sync", "last_sync"), ("Last success", "last_success"), ("Next sync", "next_sync"),
+                           ("Balance", "balance")):
+            text = self.model.data(idx.siblingAtColumn(COL[key]))
+            if text:
+                lines.append(f"{label}: {html.escape(str(text))}")
+        lines.append(f"Endpoint: {html.escape(v.base_url)}")
+        if spec is not None:
+            lines.append(f"<span style='color:#8a8f98'>Needs {html.escape(spec.key_hint)}.</span>")
+        self.detail.setText("<br>".join(lines))
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def add_account(self) -> QWidget | None:
+        if self.keychain_ok is False:
+            return None
+        dlg = open_account_dialog(self.services, self)
+        dlg.saved.connect(self._saved)  # type: ignore[attr-defined]
+        return dlg
+
+    def edit_selected(self) -> QWidget | None:
+        r = self.selected()
+        if r is None or r.base_status == "demo":
+            return None
+        dlg = open_account_dialog(self.services, self, r.view)
+        dlg.saved.connect(self._saved)  # type: ignore[attr-defined]
+        return dlg
+
+    def _saved(self, account_id: int) -> None:
+        self._notes.pop(account_id, None)
+        self._after_change(account_id, select=True)
+        self.scheduler.sync_account(account_id)  # new or re-keyed: its history appears right away
+
+    def test_selected(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        ctx, v = self.ctx, r.view
+
+        def job() -> str:
+            from aicost_desktop.accounts import account_key
+            from aicost_desktop.ui.dialogs.account_dialog import check_connection_job
+
+            return check_connection_job(v.provider, v.base_url, account_key(ctx.db, ctx.secrets, v.id), v.name)
+
+        self._notes[v.id] = "Testing connection…"
+        self._show_detail()
+        self.services.run(job, owner=self, on_done=lambda text: self._tested(v.id, True, text),
+                          on_error=lambda exc: self._tested(v.id, False, str(exc) or type(exc).__name__))
+
+    def _tested(self, account_id: int, ok: bool, text: str) -> None:
+        self._notes[account_id] = f"Test connection: {'✓' if ok else '✗'} {text}"
+        self._show_detail()
+        self.tested.emit(account_id, ok, text)
+
+    def sync_selected(self) -> None:
+        r = self.selected()
+        if r is not None:
+            self.scheduler.sync_account(r.id)
+
+    def toggle_selected(self) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        from aicost_desktop.accounts import update_account
+
+        ctx, enabled = self.ctx, not r.view.enabled
+        self.services.run(lambda: update_account(ctx.db, r.id, enabled=enabled), owner=self,
+                          on_done=lambda _=None: self._after_change(r.id),
+                          on_error=lambda exc: self._action_failed(r.id, "change", exc))
+
+    def remove_selected(self) -> None:
+        r = self.selected()
+        if r is None or not self.confirm(
+                "Remove account",
+                f"Remove {r.view.name}? Its key is deleted from the keychain; its ledger history stays."):
+            return
+        from aicost_desktop.accounts import remove_account
+
+        ctx = self.ctx
+        self.services.run(lambda: remove_account(ctx.db, ctx.secrets, r.id), owner=self,
+                          on_done=lambda _=None: self._after_change(r.id),
+                          on_error=lambda exc: self._action_failed(r.id, "remove", exc))
+
+    def _after_change(self, account_id: int, select: bool = False) -> None:
+        if select:
+            self._select_once(account_id)()
+        self.refresh()
+        self.services.bus.notify_sync_state_changed()
+        self.changed.emit(account_id)
+
+    def _select_once(self, account_id: int) -> Callable[[], None]:
+        connection: list[Any] = []
+
+        def go() -> None:
+            QObject.disconnect(connection.pop())  # not refreshed.disconnect(go): it leaks in PySide6 6.12
+            self.select(account_id)
+        return lambda: connection.append(self.refreshed.connect(go))
+
+    def _action_failed(self, account_id: int, what: str, exc: BaseException) -> None:
+        log.warning("could not %s account %s: %s", what, account_id, exc)
+        self._notes[account_id] = f"Could not {what} the account: {exc}"
+        self._show_detail()
+
+    def _confirm_dialog(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+
+# -- status bar --------------------------------------------------------------------------------
+
+class SyncStatusWidget(QWidget):
+    """Status-bar strip: "Syncing <account> 2/3" with a progress bar while syncing, "Last sync HH:MM" after."""
+
+    def __init__(self, scheduler: SyncScheduler, panel: AccountsPanel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("syncStatus")
+        self.scheduler, self.panel = scheduler, panel
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel("")
+        self.label.setObjectName("syncStatusLabel")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("syncProgress")
+        self.bar.setMaximumWidth(120)
+        self.bar.setMaximumHeight(14)
+        self.bar.setTextVisible(False)
+        self.bar.setVisible(False)
+        lay.addWidget(self.label)
+        lay.addWidget(self.bar)
+        scheduler.state_changed.connect(self.update_text)
+        self.update_text()
+
+    def update_text(self) -> None:
+        names = {r.id: r.view.name for r in self.panel.model.rows()}
+        self.label.setText(self.scheduler.status_text(names))
+        running = self.scheduler.running()
+        self.bar.setVisible(bool(running))
+        if running:
+            done = sum(d for d, _ in running.values())
+            total = sum(t for _, t in running.values())
+            if total and all(t for _, t in running.values()):
+                self.bar.setRange(0, total)
+                self.bar.setValue(min(done, total))
+            else:
+                self.bar.setRange(0, 0)
+
+
+class AccountsDock(QDockWidget):
+    """The dock wrapper; `refresh()` reloads; `panel` is the content widget."""
+
+    def __init__(self, panel: AccountsPanel) -> None:
+        super().__init__("Accounts")
+        self.panel = panel
+        self.setWidget(panel)
+        self.setFeatures(DOCK_FEATURES)
+        self.status_widget: SyncStatusWidget | None = None
+
+    def refresh(self) -> None:
+        self.panel.refresh()
+
+    def attach_to_window(self) -> None:
+        """Once inside the main window: the sync strip in its status bar and our entries in its File menu."""
+        window = self.parentWidget()
+        if not isinstance(window, QMainWindow) or self.status_widget is not None:
+            return
+        self.status_widget = SyncStatusWidget(self.panel.scheduler, self.panel)
+        window.statusBar().insertPermanentWidget(0, self.status_widget)
+        services = self.panel.services
+        file_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File"), None)
+        if file_menu is None:
+            return
+        first = file_menu.actions()[0] if file_menu.actions() else None
+        entries: list[tuple[str, Callable[[], Any]]] = [
+            ("Add &account…", self.panel.add_account),
+            ("Add &manual entry…", lambda: open_manual_entry_dialog(services, window)),
+            ("Add s&ubscription…", lambda: open_subscription_dialog(services, window)),
+            ("&Import logs or CSV…", lambda: open_import_dialog(services, window)),
+        ]
+        for text, fn in entries:
+            act = QAction(text, window)
+            act.triggered.connect(lambda _checked=False, fn=fn: fn())
+            file_menu.insertAction(first, act)
+        file_menu.insertSeparator(first)
+
+
+def accounts_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
+    scheduler = scheduler_for(services)
+    panel = AccountsPanel(ctx, services, scheduler)
+    dock = AccountsDock(panel)
+    panel.refresh()
+    if services.actions is not None:  # inside a real main window: schedule syncs, plug into its chrome
+        scheduler.start()
+        QTimer.singleShot(0, dock, dock.attach_to_window)
+    return dock
