@@ -1,0 +1,129 @@
+"""The Budgets table: one `BudgetStatus` per row, progress coloured by state, sorted on raw values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from aicost_desktop.budgets.engine import BudgetStatus
+from aicost_desktop.domain.money import fmt_money
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1   # raw value (str, Decimal, int)
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 2  # the BudgetStatus
+Index = QModelIndex | QPersistentModelIndex
+
+COLUMNS = [("name", "Budget"), ("progress", "Progress"), ("spent", "Spent / limit"), ("forecast", "Forecast"),
+           ("days_left", "Days left"), ("scope", "Scope"), ("period", "Period"), ("state", "State")]
+COL = {k: i for i, (k, _) in enumerate(COLUMNS)}
+# state -> (label, bar colour)
+STATE_STYLE = {"ok": ("On track", "#2e7d32"), "at_risk": ("Projected over", "#d08700"),
+               "warning": ("Warning", "#ef6c00"), "exceeded": ("Exceeded", "#c62828")}
+
+
+def state_color(state: str) -> QColor:
+    return QColor(STATE_STYLE.get(state, ("", "#8a8f98"))[1])
+
+
+class BudgetTableModel(QAbstractTableModel):
+    """Rows are BudgetStatus objects computed in a worker (`set_rows`)."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[BudgetStatus] = []
+
+    def set_rows(self, rows: Sequence[BudgetStatus]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
+            return COLUMNS[section][1]
+        return None
+
+    def status_at(self, row: int) -> BudgetStatus | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self.rows)):
+            return None
+        st = self.rows[index.row()]
+        key = COLUMNS[index.column()][0]
+        if role == STATUS_ROLE:
+            return st
+        if role == SORT_ROLE:
+            return {"name": st.name.lower(), "progress": st.percent, "spent": st.spent, "forecast": st.forecast.amount,
+                    "days_left": st.days_left, "scope": str(st.scope), "period": st.period.kind,
+                    "state": list(STATE_STYLE).index(st.state) if st.state in STATE_STYLE else -1}[key]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if key == "name":
+                return st.name + (" (key paused)" if st.key_paused else "")
+            if key == "progress":
+                return f"{st.percent:.0f}%"
+            if key == "spent":
+                return f"{fmt_money(st.spent, st.currency)} / {fmt_money(st.amount, st.currency)}"
+            if key == "forecast":
+                return st.forecast_text()
+            if key == "days_left":
+                return str(st.days_left)
+            if key == "scope":
+                return str(st.scope)
+            if key == "period":
+                return f"{st.period.kind} ({st.period.first:%b %d} – {st.period.last:%b %d})"
+            return STATE_STYLE.get(st.state, (st.state, ""))[0]
+        if role == Qt.ItemDataRole.ForegroundRole and key == "state":
+            return state_color(st.state)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            f = st.forecast
+            return (f"Spent {fmt_money(st.spent, st.currency)} of {fmt_money(st.amount, st.currency)} "
+                    f"({st.percent:.1f}%)\nForecast {fmt_money(f.amount, st.currency)}: "
+                    f"{f.weight * 100:.0f}% x run rate {fmt_money(f.run_rate, st.currency)}/day + rest x recent "
+                    f"{fmt_money(f.recent_avg, st.currency)}/day" +
+                    (f"\nUnpriced rows not counted: {st.unpriced_rows}" if st.unpriced_rows else ""))
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in ("spent", "days_left", "progress"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints the Progress column as a bar (full at 100%, colour by state) with the percentage."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        st: BudgetStatus | None = index.data(STATUS_ROLE)
+        if st is None:
+            return super().paint(painter, option, index)
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        r = option.rect.adjusted(4, 5, -4, -5)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#e3e6ea"))
+        painter.drawRoundedRect(r, 3, 3)
+        frac = float(min(st.percent, Decimal(100))) / 100
+        painter.setBrush(state_color(st.state))
+        painter.drawRoundedRect(QRect(r.x(), r.y(), int(r.width() * frac), r.height()), 3, 3)
+        painter.setPen(QColor("#111") if frac < 0.55 else QColor("white"))
+        painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), f"{st.percent:.0f}%")
+        painter.restore()
+
+
+class BudgetSortProxy(QSortFilterProxyModel):
+    """Sorts on SORT_ROLE raw values (Decimal, int, str)."""
+
+    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802
+        lv, rv = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        try:
+            return bool(lv < rv)
+        except TypeError:
+            return str(lv) < str(rv)
