@@ -13,11 +13,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from aicost_desktop.domain.days import is_dated_bucket
+from aicost_desktop.domain.days import DAY, is_dated_bucket
+from aicost_desktop.domain.enums import CostRole
 from aicost_desktop.domain.usage import UsageRecord
 from aicost_desktop.storage import rollup
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import UsageRow
+from aicost_desktop.storage.types import money_to_units
 
 log = logging.getLogger("aicost.ledger")
 
@@ -123,6 +125,16 @@ def upsert_records(db: Database, records: Iterable[UsageRecord], page_size: int 
 
 
 def _upsert_page(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult:
+    if db.dialect == "sqlite":
+        result = _upsert_page_sqlite(db, page, ws)
+        if result is not None:
+            _notify(result.hours)
+            return result
+    return _upsert_page_core(db, page, ws)
+
+
+def _upsert_page_core(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult:
+    """The general path (any dialect, pages with existing rows): compare, insert, update, refresh hours."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in page:
         rows[(rec.source.value, rec.dedup_key)] = record_to_row(rec, ws)  # last one in a page wins
@@ -167,13 +179,124 @@ def _upsert_page(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult
             result.updated += len(updates)
         if result.hours:
             rollup.refresh_hours(s, result.hours)
-    if result.hours:
+    _notify(result.hours)
+    return result
+
+
+def _notify(hours: set[datetime]) -> None:
+    if hours:
         for fn in list(_listeners):
             try:
-                fn(result.hours)
+                fn(hours)
             except Exception:  # a listener must never make a committed write look failed
                 log.exception("ledger listener failed")
-    return result
+
+
+# --- SQLite fast path: pages whose keys are all new (first syncs, imports, bulk loads) ---------------------
+
+# Column order of the raw INSERT; values are converted once to what SQLAlchemy's column types would bind.
+_INSERT_COLUMNS = ("source", "dedup_key", *VALUE_COLUMNS, "updated_at")
+_SQLITE_INSERT = (
+    f"INSERT INTO usage_records ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))}) "
+    "ON CONFLICT (source, dedup_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*VALUE_COLUMNS, "updated_at")))
+_KEY_CHUNK = 500  # bound parameters per existence query (below every SQLite build's variable limit)
+_UTC = timezone.utc
+_BOOLS = (True, False)
+
+
+def _sqlite_time(dt: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime writes for an instant via UTCDateTime ("%Y-%m-%d %H:%M:%S.%f")."""
+    if dt.tzinfo is not _UTC:
+        if dt.tzinfo is None:
+            raise ValueError(f"naive datetime {dt!r}: store instants as aware UTC")
+        dt = dt.astimezone(_UTC)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second,
+                                                   dt.microsecond)
+
+
+def _money(value: Any) -> int | None:
+    """What types.Money binds: integer 1e-10 units."""
+    if value is None:
+        return None
+    return money_to_units(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def _bool(value: Any) -> int:
+    """What SQLAlchemy's Boolean binds on SQLite (strict: only bools, 0 and 1)."""
+    if value not in _BOOLS:
+        raise TypeError(f"Not a boolean value: {value!r}")
+    return 1 if value else 0
+
+
+def _native_rows(page: list[UsageRecord], ws: int, updated_at: str) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """record_to_row of each record converted to DB-native values (what the column types bind), in
+    _INSERT_COLUMNS order, keyed by (source, dedup_key); the last record of a key wins. One loop with
+    everything inlined: this runs once per ingested row."""
+    out: dict[tuple[str, str], tuple[Any, ...]] = {}
+    sqlite_time, money, boolean, dated_bucket = _sqlite_time, _money, _bool, is_dated_bucket
+    day, spend = DAY, CostRole.SPEND
+    for rec in page:
+        u = rec.usage
+        start, end = rec.bucket_start, rec.bucket_end
+        role = rec.cost_role
+        reported, computed = money(rec.reported_cost), money(rec.computed_cost)
+        if role is not spend:
+            cost = 0
+        elif reported is not None:
+            cost = reported
+        else:
+            cost = computed if computed is not None else 0
+        start_text = sqlite_time(start)
+        source, key = rec.source.value, rec.dedup_key
+        out[(source, key)] = (
+            source, key, rec.workspace_id or ws, rec.account_id, rec.provider, rec.model, rec.model_vendor,
+            rec.project, rec.api_key_id, rec.line_item, rec.service_tier.value,
+            start_text, start_text if end == start else sqlite_time(end),
+            0 if end - start < day else boolean(dated_bucket(start, end)),
+            u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_5m_tokens,
+            u.cache_write_1h_tokens, u.reasoning_tokens, boolean(u.reasoning_included), u.requests, reported,
+            computed, cost, role.value, rec.currency, rec.note, boolean(rec.is_demo), rec.subscription_id,
+            updated_at,
+        )
+    return out
+
+
+def _existing_keys(cur: Any, keys: Iterable[tuple[str, str]]) -> bool:
+    """True when any (source, dedup_key) is already in the ledger."""
+    by_source: dict[str, list[str]] = {}
+    for src, key in keys:
+        by_source.setdefault(src, []).append(key)
+    for src, ks in by_source.items():
+        for i in range(0, len(ks), _KEY_CHUNK):
+            chunk = ks[i:i + _KEY_CHUNK]
+            cur.execute(f"SELECT 1 FROM usage_records WHERE source = ? AND dedup_key IN "
+                        f"({', '.join('?' * len(chunk))}) LIMIT 1", (src, *chunk))
+            if cur.fetchone() is not None:
+                return True
+    return False
+
+
+def _upsert_page_sqlite(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult | None:
+    """Insert a page of only-new rows through the raw DBAPI cursor (one executemany) and add them to the
+    roll-up incrementally, in one transaction. Returns None, having written nothing, when any key of the
+    page already exists (the general path then compares and updates)."""
+    rows = _native_rows(page, ws, _sqlite_time(datetime.now(_UTC)))
+    with db.write_session() as s:
+        cur = s.connection().connection.cursor()
+        try:
+            # The write lock is held (BEGIN IMMEDIATE): no other writer can add these keys before we commit.
+            if _existing_keys(cur, rows):
+                return None
+            ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
+            cur.executemany(_SQLITE_INSERT, ordered)
+            hours = rollup.add_new_rows_sqlite(cur, ordered, _INSERT_COLUMNS)
+        finally:
+            cur.close()
+        if hours is None:  # values of unusual types: recompute the touched hours from the ledger instead
+            hours = {rollup.floor_hour(rec.bucket_start) for rec in page}
+            rollup.refresh_hours(s, hours)
+    return UpsertResult(added=len(ordered), hours=hours)
 
 
 def delete_where(db: Database, *conditions: Any) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import and_, case, delete, func, insert, literal_column, or_, select
 from sqlalchemy.orm import Session
@@ -74,3 +74,92 @@ def rebuild(session: Session) -> None:
     session.execute(delete(UsageHourly))
     hours = {floor_hour(h) for (h,) in session.execute(select(UsageRow.bucket_start).distinct())}
     refresh_hours(session, hours)
+
+
+# --- Incremental path for pages of brand-new rows (SQLite, raw DBAPI cursor) ------------------------------
+
+_DIMS = ("dated", "workspace_id", "account_id", "provider", "model", "source", "project", "currency", "cost_role")
+_SUMS = ("rows", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests", "cost",
+         "reported_cost", "computed_cost", "unpriced_rows")
+_HOURLY_INSERT = (f"INSERT INTO usage_hourly (hour_start, {', '.join(_DIMS)}, {', '.join(_SUMS)}) "
+                  f"VALUES ({', '.join('?' * (1 + len(_DIMS) + len(_SUMS)))})")
+_HOURLY_UPDATE = f"UPDATE usage_hourly SET {', '.join(f'{c} = ?' for c in _SUMS)} WHERE id = ?"
+_HOURLY_SELECT = f"SELECT id, hour_start, {', '.join(_DIMS)}, {', '.join(_SUMS)} FROM usage_hourly WHERE hour_start IN "
+_TEXT_DIMS = (4, 6, 8, 9)  # provider, source, currency, cost_role (NOT NULL text) in a cell key
+_NULLABLE_TEXT_DIMS = (5, 7)  # model, project
+_CHUNK = 500
+
+
+def _nullable_add(a: int | None, b: int | None) -> int | None:
+    """SQL SUM semantics over a nullable column: NULL only when every value is NULL."""
+    if b is None:
+        return a
+    return b if a is None else a + b
+
+
+def add_new_rows_sqlite(cur: Any, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> set[datetime] | None:
+    """Add rows just inserted into usage_records (none existed before, all in this transaction) to the
+    roll-up: aggregate them per (UTC hour, dims) exactly as refresh_hours does and merge the sums into the
+    existing cells. Rows are DB-native values (times as SQLite DateTime text) in `columns` order.
+
+    Returns the UTC hours touched, or None, having written nothing, when a value is not of the type SQLite
+    groups it as (then refresh_hours is the exact fallback)."""
+    ix = {c: i for i, c in enumerate(columns)}
+    bs, dt, ws, acc, prov, model, src, proj, curr, role = (
+        ix["bucket_start"], ix["dated"], ix["workspace_id"], ix["account_id"], ix["provider"], ix["model"],
+        ix["source"], ix["project"], ix["currency"], ix["cost_role"])
+    tin, tout, tcr, cw5, cw1, req, cost, rep_i, comp_i = (
+        ix["input_tokens"], ix["output_tokens"], ix["cache_read_tokens"], ix["cache_write_5m_tokens"],
+        ix["cache_write_1h_tokens"], ix["requests"], ix["cost"], ix["reported_cost"], ix["computed_cost"])
+    cells: dict[tuple[Any, ...], list[Any]] = {}
+    for r in rows:
+        key = (r[bs][:13], r[dt], r[ws], r[acc], r[prov], r[model], r[src], r[proj], r[curr], r[role])
+        rep, comp = r[rep_i], r[comp_i]
+        c = cells.get(key)
+        if c is None:
+            cells[key] = [1, r[tin], r[tout], r[tcr], r[cw5] + r[cw1], r[req], r[cost], rep, comp,
+                          1 if rep is None and comp is None and r[role] == "spend" else 0]
+        else:
+            c[0] += 1
+            c[1] += r[tin]
+            c[2] += r[tout]
+            c[3] += r[tcr]
+            c[4] += r[cw5] + r[cw1]
+            c[5] += r[req]
+            c[6] += r[cost]
+            if rep is not None:
+                c[7] = rep if c[7] is None else c[7] + rep
+            if comp is not None:
+                c[8] = comp if c[8] is None else c[8] + comp
+            elif rep is None and r[role] == "spend":
+                c[9] += 1
+    # Group keys must compare in Python exactly as SQLite's GROUP BY compares the stored values.
+    for key, c in cells.items():
+        if not (type(key[0]) is str and len(key[0]) == 13 and key[1] in (0, 1) and type(key[2]) is int
+                and (key[3] is None or type(key[3]) is int)
+                and all(type(key[i]) is str for i in _TEXT_DIMS)
+                and all(key[i] is None or type(key[i]) is str for i in _NULLABLE_TEXT_DIMS)
+                and all(type(v) is int for v in c[:7])):
+            return None
+    by_hour: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
+    for key, c in cells.items():
+        by_hour.setdefault(key[0] + ":00:00.000000", {})[key[1:]] = c
+    hour_texts = sorted(by_hour)
+    updates: list[tuple[Any, ...]] = []
+    for i in range(0, len(hour_texts), _CHUNK):
+        chunk = hour_texts[i:i + _CHUNK]
+        cur.execute(_HOURLY_SELECT + f"({', '.join('?' * len(chunk))})", chunk)
+        for old in cur.fetchall():
+            new = by_hour[old[1]].pop(tuple(old[2:11]), None)
+            if new is None:
+                continue
+            o = old[11:]
+            updates.append((o[0] + new[0], o[1] + new[1], o[2] + new[2], o[3] + new[3], o[4] + new[4],
+                            o[5] + new[5], o[6] + new[6], _nullable_add(o[7], new[7]),
+                            _nullable_add(o[8], new[8]), o[9] + new[9], old[0]))
+    if updates:
+        cur.executemany(_HOURLY_UPDATE, updates)
+    inserts = [(h, *k, *c) for h in hour_texts for k, c in by_hour[h].items()]
+    if inserts:
+        cur.executemany(_HOURLY_INSERT, inserts)
+    return {datetime.fromisoformat(h[:19]).replace(tzinfo=timezone.utc) for h in hour_texts}
