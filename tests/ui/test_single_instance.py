@@ -64,7 +64,7 @@ def test_send_activate_without_primary_fails_fast(qtbot, key: str) -> None:
     assert SingleInstance(key, timeout_ms=300).send_activate() is False
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="talks to the Unix socket directly")
+@pytest.mark.skipif(sys.platform == "win32", reason="talks to the Unix socket directly [ci-ok]")
 def test_unknown_message_is_ignored(qtbot, key: str) -> None:
     import socket
 
@@ -102,7 +102,7 @@ def test_close_releases_the_name(qtbot, key: str) -> None:
         again.close()
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="stale socket files exist only on Unix")
+@pytest.mark.skipif(sys.platform == "win32", reason="stale socket files exist only on Unix [ci-ok]")
 def test_stale_socket_file_is_removed(qtbot, key: str) -> None:
     import socket
 

@@ -126,6 +126,7 @@ class SingleInstance(QObject):
             return
         line = bytes(sock.readLine().data())
         if line == ACTIVATE:
+            log.info("activation requested by another launch")
             sock.write(ACK)
             sock.flush()
             self.activated.emit()
