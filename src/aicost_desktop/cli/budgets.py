@@ -71,7 +71,7 @@ def cmd_status(args: argparse.Namespace, ctx: "AppContext") -> int:
         return 0
     for st in sts:
         print(f"{st.name:<20} {fmt_money(st.spent, st.currency):>10} / {fmt_money(st.amount, st.currency):<10} "
-              f"{st.percent:6.1f}%  {st.state:<9} {st.forecast_text()}, {st.days_left} days left")
+              f"{st.percent:6.1f}%  {st.state:<9} {st.forecast_text()}, {st.days_left} day(s) left")
     return 0
 
 

@@ -114,7 +114,7 @@ class BudgetsWidget(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(COL["progress"], QHeaderView.ResizeMode.Fixed)
-        self.table.setColumnWidth(COL["progress"], 140)
+        self.table.setColumnWidth(COL["progress"], 110)
         self.table.setMinimumHeight(50)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())

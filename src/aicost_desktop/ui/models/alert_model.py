@@ -14,7 +14,7 @@ from aicost_desktop.notify.alerts import AlertView
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ALERT_ROLE = Qt.ItemDataRole.UserRole + 2
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = [("sent_at", "When"), ("type", "Type"), ("budget", "Budget"), ("message", "Message"), ("ack", "Acknowledged")]
+COLUMNS = [("sent_at", "When"), ("type", "Type"), ("budget", "Budget"), ("message", "Message"), ("ack", "Ack")]
 TYPE_LABELS = {"threshold": "Threshold", "forecast": "Forecast", "sync_failure": "Sync failure",
                "unpriced_model": "Unpriced model", "anomaly": "Anomaly"}
 
@@ -53,7 +53,7 @@ class AlertTableModel(QAbstractTableModel):
                     "ack": int(a.acknowledged)}[key]
         if role == Qt.ItemDataRole.DisplayRole:
             if key == "sent_at":
-                return a.sent_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+                return a.sent_at.astimezone(self.tz).strftime("%m-%d %H:%M")
             if key == "type":
                 t = TYPE_LABELS.get(a.type, a.type)
                 return f"{t} {a.threshold.normalize():f}%" if a.type == "threshold" and a.threshold is not None else t
@@ -84,11 +84,11 @@ class AlertFilterProxy(QSortFilterProxyModel):
 
     def set_type(self, t: str | None) -> None:
         self.type_filter = t or None
-        self.invalidateFilter()
+        self.invalidate()
 
     def set_unacknowledged_only(self, on: bool) -> None:
         self.unacknowledged_only = bool(on)
-        self.invalidateFilter()
+        self.invalidate()
 
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:  # noqa: N802
         a: AlertView = self.sourceModel().index(row, 0, parent).data(ALERT_ROLE)

@@ -73,7 +73,7 @@ class BudgetTableModel(QAbstractTableModel):
             if key == "spent":
                 return f"{fmt_money(st.spent, st.currency)} / {fmt_money(st.amount, st.currency)}"
             if key == "forecast":
-                return st.forecast_text()
+                return st.forecast_text().removeprefix("projected ")
             if key == "days_left":
                 return str(st.days_left)
             if key == "scope":

@@ -38,12 +38,16 @@ def load_card(ctx: Any, now: datetime | None = None) -> CardData:
 
     sts = context_statuses(ctx, now)
     if sts:
-        main = sorted(sts, key=lambda s: (s.scope.kind != "all", s.name.lower()))[0]
+        main = sorted(sts, key=lambda s: (s.scope.kind != "all", s.period.kind != "monthly", s.name.lower()))[0]
         return CardData(main, main.spent, main.tokens, main.by_model, main.currency)
     cur = ctx.settings.get("display_currency")
     p = current_period("monthly", now or utcnow(), ctx.tz)
     sp = scope_spend(ctx.db, ctx.tz, p.first, p.last, Scope(), cur, fx_from_settings(ctx.settings.get("fx_rates")))
     return CardData(None, sp.cost, sp.tokens, dict(sorted(sp.by_model.items(), key=lambda kv: -kv[1])), cur)
+
+
+def days_left_text(n: int) -> str:
+    return "last day" if n == 1 else f"{n} days left"
 
 
 class CostWidget(QFrame):
@@ -111,7 +115,7 @@ class CostWidget(QFrame):
         if st is not None:
             from aicost_desktop.ui.models.budget_model import STATE_STYLE
 
-            self.title.setText(f"{st.name} — {st.period.kind}, {st.days_left} days left")
+            self.title.setText(f"{st.name} — {st.period.kind}, {days_left_text(st.days_left)}")
             self.bar.setVisible(True)
             self.bar.setValue(int(min(st.percent, Decimal(100)) * 10))
             self.bar.setFormat(f"{fmt_money(st.spent, st.currency)} of {fmt_money(st.amount, st.currency)} "
