@@ -51,7 +51,7 @@ class DockSpec:
 _P = "aicost_desktop.ui.docks"
 DOCKS: list[DockSpec] = [
     DockSpec("costTrackerDock", "Cost tracker", f"{_P}.cost_tracker:cost_tracker_dock", Area.LeftDockWidgetArea),
-    DockSpec("budgetsDock", "Budgets", f"{_P}.placeholders:budgets_dock", Area.RightDockWidgetArea),
+    DockSpec("budgetsDock", "Budgets", f"{_P}.budgets:budgets_dock", Area.RightDockWidgetArea),
     DockSpec("analyticsDock", "Analytics", f"{_P}.analytics:analytics_dock", Area.RightDockWidgetArea,
              tabify_with="budgetsDock"),
     DockSpec("accountsDock", "Accounts", f"{_P}.accounts:accounts_dock", Area.BottomDockWidgetArea),

@@ -179,11 +179,11 @@ class BudgetsWidget(QWidget):
         for k, label in TYPE_LABELS.items():
             self.type_filter.addItem(label, k)
         self.type_filter.currentIndexChanged.connect(lambda _i: self.alert_proxy.set_type(self.type_filter.currentData()))
-        self.unack = QCheckBox("Unacknowledged only")
+        self.unack = QCheckBox("Unacknowledged")
         self.unack.toggled.connect(self.alert_proxy.set_unacknowledged_only)
         self.ack_btn = QPushButton("Acknowledge")
         self.ack_btn.clicked.connect(self.acknowledge_selected)
-        self.ack_all_btn = QPushButton("Acknowledge all shown")
+        self.ack_all_btn = QPushButton("Acknowledge all")
         self.ack_all_btn.clicked.connect(self.acknowledge_shown)
         self.alerts = QTableView()
         self.alerts.setObjectName("alertsTable")
