@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
                 dock = make_dock(spec.title, EmptyState(f"{spec.title} could not be loaded",
                                                        f"See the log: {self.ctx.paths.log_file}"))
                 dock.setObjectName(spec.object_name)
+            _scroll_when_small(dock)
             self.docks[spec.object_name] = dock
             self.addDockWidget(spec.area, dock)
             if spec.tabify_with and spec.tabify_with in self.docks:
@@ -362,3 +363,23 @@ class MainWindow(QMainWindow):
         self.services.pool.clear()
         self.services.pool.waitForDone(timeout_ms)
 
+
+def _scroll_when_small(dock: QDockWidget) -> None:
+    """Let a dock scroll its content when made smaller than the content's minimum.
+
+    Without this the window's minimum size is the sum of every dock's minimum (over 1100x700),
+    more than a small laptop screen offers. The content stays reachable as `dock.content`.
+    """
+    from PySide6.QtWidgets import QScrollArea
+
+    content = dock.widget()
+    if content is None or isinstance(content, QScrollArea):
+        return
+    area = QScrollArea()
+    area.setObjectName(f"{dock.objectName()}Scroll")
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setMinimumSize(160, 120)
+    dock.setWidget(area)
+    area.setWidget(content)
+    dock.content = content  # type: ignore[attr-defined]

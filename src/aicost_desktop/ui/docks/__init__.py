@@ -81,7 +81,7 @@ def make_dock(title: str, widget: QWidget, parent: QWidget | None = None) -> QDo
 
 def call_refresh(dock: QDockWidget) -> bool:
     """Call `refresh()` on the dock or its widget if either defines it; True if one did."""
-    for target in (dock, dock.widget()):
+    for target in (dock, getattr(dock, "content", None) or dock.widget()):
         fn = getattr(target, "refresh", None)
         if callable(fn):
             fn()
