@@ -277,3 +277,6 @@ def test_deb_install_launch_second_instance_uninstall(built, xdisplay, tmp_path)
     leftovers = [str(p) for p in INSTALLED if p.exists()] + (["/opt/aicost-desktop"] if Path("/opt/aicost-desktop").exists() else [])
     assert not leftovers, f"left behind after dpkg -r: {leftovers}"
     assert home.exists(), "uninstalling must never touch user data"
+    # postrm kept for purge leaves dpkg's "rc" record; purge it so the machine is as before.
+    purge = subprocess.run([*root, "dpkg", "-P", "aicost-desktop"], capture_output=True, text=True, timeout=120)
+    assert purge.returncode == 0, purge.stdout + purge.stderr
