@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy.exc import OperationalError
 
 from aicost_desktop.domain.days import local_day, local_midnight_utc, utc_midnight, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
@@ -98,10 +99,18 @@ def time_window(start: date, end: date, tz: ZoneInfo, table: Any = UsageHourly) 
     `table` is UsageHourly (column hour_start) or UsageRow (column bucket_start).
     """
     at = table.hour_start if table is UsageHourly else table.bucket_start
-    inst = and_(table.dated.is_(False), at >= local_midnight_utc(start, tz),
-                at < local_midnight_utc(end + timedelta(days=1), tz))
-    dated = and_(table.dated.is_(True), at >= utc_midnight(start), at < utc_midnight(end + timedelta(days=1)))
-    return or_(inst, dated)
+    inst_lo, inst_hi = local_midnight_utc(start, tz), local_midnight_utc(end + timedelta(days=1), tz)
+    dated_lo, dated_hi = utc_midnight(start), utc_midnight(end + timedelta(days=1))
+    inst = and_(table.dated.is_(False), at >= inst_lo, at < inst_hi)
+    dated = and_(table.dated.is_(True), at >= dated_lo, at < dated_hi)
+    # The enclosing range is implied by the two branches; stated once, it lets the database scan one index
+    # range instead of two (SQLite's multi-index OR reads every row of the range twice).
+    return and_(at >= min(inst_lo, dated_lo), at < max(inst_hi, dated_hi), or_(inst, dated))
+
+
+# Report fields and the ledger column each needs (time fields need the row's local day instead).
+_DIM_COLUMNS = {"provider": "provider", "model": "model", "account": "account_id", "source": "source",
+                "workspace": "workspace_id", "project": "project"}
 
 
 def spend_report(db: Database, tz: ZoneInfo, start: date, end: date, group_by: Sequence[str] = (),
@@ -116,6 +125,127 @@ def spend_report(db: Database, tz: ZoneInfo, start: date, end: date, group_by: S
     fx = fx or {"USD": Decimal(1)}
     T = UsageHourly if whole_hour_zone(tz, start, end) else UsageRow
     cond = _conditions(db, T, start, end, tz, filters, mode)
+    names = _names(db)
+    groups: dict[tuple[str, ...], ReportRow] = {}
+    with db.session() as s:
+        if not (T is UsageHourly and _daily_groups(s, db, tz, start, end, group_by, cond, mode, fx, week_start,
+                                                   currency, names, groups)):
+            groups.clear()
+            _add_hourly_groups(s, T, cond, tz, group_by, mode, fx, week_start, currency, names, groups)
+    rows = sorted(groups.values(), key=lambda r: tuple(r.keys.values()))
+    return Report(start=start, end=end, tz=tz.key, currency=currency, rows=rows)
+
+
+def _group_values(dims: Sequence[str], values: Sequence[Any], names: dict[str, dict[int | None, str]]) -> dict[str, str]:
+    """Report text of each dimension value, as the key of a group."""
+    out = {}
+    for f, v in zip(dims, values):
+        if f == "account" or f == "workspace":
+            out[f] = str(names[f].get(v, ""))
+        elif f == "model" or f == "project":
+            out[f] = str(v or "")
+        else:
+            out[f] = str(v)
+    return out
+
+
+def _add(groups: dict[tuple[str, ...], ReportRow], key: tuple[str, ...], group_by: Sequence[str], cur: str,
+         sums: Sequence[Any], fx: dict[str, Decimal], currency: str) -> None:
+    cost, tin, tout, tcr, tcw, req, unpriced = sums
+    g = groups.get(key)
+    if g is None:
+        g = groups[key] = ReportRow(keys=dict(zip(group_by, key)))
+    rate = fx.get(cur)
+    if rate is None:
+        raise InputError("currency", cur, "no exchange rate configured (setting fx_rates)")
+    to_target = rate / fx.get(currency, Decimal(1))
+    g.cost += (cost or ZERO) * to_target if cur != currency else (cost or ZERO)
+    g.input_tokens += int(tin or 0)
+    g.output_tokens += int(tout or 0)
+    g.cache_read_tokens += int(tcr or 0)
+    g.cache_write_tokens += int(tcw or 0)
+    g.requests += int(req or 0)
+    g.unpriced_rows += int(unpriced or 0)
+
+
+def _daily_groups(s: Any, db: Database, tz: ZoneInfo, start: date, end: date, group_by: Sequence[str],
+                  cond: list[Any], mode: str, fx: dict[str, Decimal], week_start: int, currency: str,
+                  names: dict[str, dict[int | None, str]], groups: dict[tuple[str, ...], ReportRow]) -> bool:
+    """Roll-up path: sum in SQL per local day (only when a time field is asked for) and only the dimensions
+    `group_by` needs, so a year comes back as a few thousand rows instead of every hourly cell.
+
+    Returns False, leaving `groups` partial, when some amounts are in another currency than `currency`:
+    the caller then converts per hourly cell, so rounding stays exactly as it always was."""
+    T = UsageHourly
+    cost_col = {"auto": T.cost, "reported": T.reported_cost, "computed": T.computed_cost}[mode]
+    timed = any(f in TIME_FIELDS for f in group_by)
+    dims = [f for f in dict.fromkeys(group_by) if f in _DIM_COLUMNS]
+    group = [getattr(T, _DIM_COLUMNS[f]) for f in dims] + [T.currency]
+    if timed:
+        group.insert(0, _hour_day_expr(db, tz, start, end).label("day"))
+    # GROUP BY positions: the day expression is computed once per cell, not again for grouping.
+    query = (select(*group, func.sum(cost_col), func.sum(T.input_tokens), func.sum(T.output_tokens),
+                    func.sum(T.cache_read_tokens), func.sum(T.cache_write_tokens), func.sum(T.requests),
+                    func.sum(T.unpriced_rows)).where(*cond)
+             .group_by(*[literal_column(str(i + 1)) for i in range(len(group))]))
+    n = len(group)
+    try:
+        result = s.execute(query).all()
+    except OperationalError as exc:  # SQLite's SUM of int64 units overflowed (over 9.2e8 in one group)
+        if "overflow" in str(exc):
+            return False
+        raise
+    for row in result:
+        cur = row[n - 1]
+        if cur != currency:
+            return False
+        values = _group_values(dims, row[1:n - 1] if timed else row[:n - 1], names)
+        if timed:
+            day = date.fromisoformat(str(row[0])[:10])
+            key = tuple(_time_key(f, day, week_start) if f in TIME_FIELDS else values[f] for f in group_by)
+        else:
+            key = tuple(values[f] for f in group_by)
+        _add(groups, key, group_by, cur, row[n:], fx, currency)
+    return True
+
+
+def _hour_day_expr(db: Database, tz: ZoneInfo, start: date, end: date) -> Any:
+    """SQL text 'YYYY-MM-DD' of the local day of a roll-up cell (dated cells keep their date).
+
+    On SQLite, where hour_start is text 'YYYY-MM-DD HH:00:00.000000' and the zone's offsets are whole hours,
+    the day is the UTC date unless the hour is within the offset of midnight: a substring and one comparison
+    per cell, date() arithmetic only for those few hours. Otherwise the general expression of analytics.query.
+    """
+    from aicost_desktop.analytics.query import local_day_expr, offset_changes  # imports this module
+
+    T = UsageHourly
+    changes = offset_changes(tz, start, end) if db.dialect == "sqlite" else []
+    if not changes or any(off.total_seconds() % 3600 for _, off in changes):
+        return local_day_expr(db, T, tz, start, end)
+    at = T.hour_start
+    utc_date, hh = func.substr(at, 1, 10), func.substr(at, 12, 2)
+
+    def day_at(off: timedelta) -> Any:
+        hours = int(off.total_seconds() // 3600)
+        if hours == 0:
+            return utc_date
+        if hours > 0:  # the last `hours` UTC hours of a date are the next local day
+            return case((hh < f"{24 - hours:02d}", utc_date), else_=func.date(at, f"+{hours} hours"))
+        return case((hh >= f"{-hours:02d}", utc_date), else_=func.date(at, f"{hours} hours"))
+
+    if len(changes) == 1:
+        inst = day_at(changes[0][1])
+    else:
+        inst = case(*[(at < changes[i + 1][0], day_at(changes[i][1])) for i in range(len(changes) - 1)],
+                    else_=day_at(changes[-1][1]))
+    return case((T.dated.is_(True), utc_date), else_=inst)
+
+
+def _add_hourly_groups(s: Any, T: Any, cond: list[Any], tz: ZoneInfo, group_by: Sequence[str], mode: str,
+                       fx: dict[str, Decimal], week_start: int, currency: str,
+                       names: dict[str, dict[int | None, str]], groups: dict[tuple[str, ...], ReportRow]) -> None:
+    """Per hourly cell and every dimension (roll-up), or per raw row (zones with partial-hour offsets), with
+    local days in Python: amounts are converted per cell, as they always were."""
     cost_col = {"auto": T.cost, "reported": T.reported_cost, "computed": T.computed_cost}[mode]
     at = T.hour_start if T is UsageHourly else T.bucket_start
     dims = (T.provider, T.model, T.account_id, T.source, T.workspace_id, T.project, T.currency)
@@ -128,32 +258,13 @@ def spend_report(db: Database, tz: ZoneInfo, start: date, end: date, group_by: S
                  func.sum(unpriced))
     query = (select(at, T.dated, *dims, func.sum(cost_col), func.sum(T.input_tokens), func.sum(T.output_tokens),
                     func.sum(T.cache_read_tokens), *extra).where(*cond).group_by(at, T.dated, *dims))
-    names = _names(db)
-    groups: dict[tuple[str, ...], ReportRow] = {}
-    with db.session() as s:
-        for row in s.execute(query):
-            hour, dated, provider, model, account_id, source, ws_id, project, cur = row[:9]
-            cost, tin, tout, tcr, tcw, req, unpriced = row[9:]
-            day = local_day(hour, dated, tz)
-            values = {"provider": provider, "model": model or "", "account": names["account"].get(account_id, ""),
-                      "source": source, "workspace": names["workspace"].get(ws_id, ""), "project": project or ""}
-            key = tuple(_time_key(f, day, week_start) if f in TIME_FIELDS else str(values[f]) for f in group_by)
-            g = groups.get(key)
-            if g is None:
-                g = groups[key] = ReportRow(keys=dict(zip(group_by, key)))
-            rate = fx.get(cur)
-            if rate is None:
-                raise InputError("currency", cur, "no exchange rate configured (setting fx_rates)")
-            to_target = rate / fx.get(currency, Decimal(1))
-            g.cost += (cost or ZERO) * to_target if cur != currency else (cost or ZERO)
-            g.input_tokens += int(tin or 0)
-            g.output_tokens += int(tout or 0)
-            g.cache_read_tokens += int(tcr or 0)
-            g.cache_write_tokens += int(tcw or 0)
-            g.requests += int(req or 0)
-            g.unpriced_rows += int(unpriced or 0)
-    rows = sorted(groups.values(), key=lambda r: tuple(r.keys.values()))
-    return Report(start=start, end=end, tz=tz.key, currency=currency, rows=rows)
+    fields = ("provider", "model", "account", "source", "workspace", "project")
+    for row in s.execute(query):
+        hour, dated = row[0], row[1]
+        values = _group_values(fields, row[2:8], names)
+        day = local_day(hour, dated, tz)
+        key = tuple(_time_key(f, day, week_start) if f in TIME_FIELDS else values[f] for f in group_by)
+        _add(groups, key, group_by, row[8], row[9:], fx, currency)
 
 
 def _conditions(db: Database, T: Any, start: date, end: date, tz: ZoneInfo, filters: Filters, mode: str) -> list[Any]:

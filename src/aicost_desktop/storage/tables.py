@@ -113,7 +113,10 @@ class UsageHourly(Base):
 
     __tablename__ = "usage_hourly"
     __table_args__ = (
-        Index("ix_usage_hourly_hour_start", "hour_start"),
+        # Covering: reports read a year of cells from the index alone (migration 0003).
+        Index("ix_usage_hourly_covering", "hour_start", "dated", "provider", "currency", "model", "account_id",
+              "source", "workspace_id", "project", "cost", "reported_cost", "computed_cost", "input_tokens",
+              "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests", "unpriced_rows"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     hour_start: Mapped[datetime] = mapped_column(UTCDateTime)
