@@ -371,6 +371,9 @@ def _q(text: str) -> str:
 
 
 _DANGER_SQL = "(" + ", ".join(_q(c) for c in _DANGEROUS) + ")"
+_DANGER_CODES = "(" + ", ".join(str(ord(c)) for c in _DANGEROUS) + ")"
+_TEXT_SQL_COLUMNS = ("provider", "model", "source", "currency", "note", "project", "model_vendor", "api_key_id",
+                     "line_item", "service_tier", "cost_role", "dedup_key")
 _SPECIAL_GLOB = _q('*[,"\r\n]*')
 _QUOTE, _QUOTE2, _APOS = _q('"'), _q('""'), _q("'")
 
@@ -383,14 +386,14 @@ def _sql_text(col: str) -> str:
 
 
 def _sql_money(col: str) -> str:
-    """money_text() in SQL from integer 1e-10 units (NULL as an empty cell): the fraction is the last 10 digits
-    of 1e10 + |units| % 1e10; two are always kept, trailing zeros after them trimmed."""
+    """money_text() in SQL from integer 1e-10 units (NULL stays NULL, an empty cell): the fraction is the last 10
+    digits of 1e10 + |units| % 1e10; two are always kept, trailing zeros after them trimmed."""
     def digits(v: str) -> str:
         return (f"({v} / 10000000000) || '.' || substr(10000000000 + {v} % 10000000000, 2, 2) || "
                 f"rtrim(substr(10000000000 + {v} % 10000000000, 4), '0')")
     low = -(2 ** 63)
-    return (f"CASE WHEN {col} IS NULL THEN '' WHEN {col} >= 0 THEN {digits(col)} "
-            f"WHEN {col} = {low} THEN {_q(money_text(low) or '')} ELSE '-' || {digits('-' + col)} END")
+    return (f"CASE WHEN {col} >= 0 THEN {digits(col)} WHEN {col} = {low} THEN {_q(money_text(low) or '')} "
+            f"WHEN {col} < 0 THEN '-' || {digits('-' + col)} END")
 
 
 def _sql_iso(col: str) -> str:
@@ -465,8 +468,7 @@ def _csv_sqlite(fh: IO[str], db: Database, tz: ZoneInfo, spec: ExportSpec, names
     T = UsageRow
     r = "usage_records."
     parts: dict[str, str] = {}
-    for c in ("provider", "model", "source", "currency", "note", "project", "model_vendor", "api_key_id",
-              "line_item", "service_tier", "cost_role", "dedup_key"):
+    for c in _TEXT_SQL_COLUMNS:
         parts[c] = _sql_text(r + c)
     for c in ("id", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
               "cache_write_1h_tokens", "reasoning_tokens", "requests"):
@@ -480,21 +482,37 @@ def _csv_sqlite(fh: IO[str], db: Database, tz: ZoneInfo, spec: ExportSpec, names
     parts["is_demo"] = f"CASE WHEN {r}is_demo != 0 THEN 'True' ELSE 'False' END"
     if "local_day" in columns:
         with db.session() as s:
-            lo, hi = s.execute(select(func.min(T.bucket_start), func.max(T.bucket_start))).one()
+            # Two queries: SQLite answers a lone min() or max() from the index, both together by a full scan.
+            lo, hi = s.scalar(select(func.min(T.bucket_start))), s.scalar(select(func.max(T.bucket_start)))
         changes = ([(datetime.min.replace(tzinfo=timezone.utc), 0)] if lo is None
                    else _offset_changes(tz, lo, hi))
         parts["local_day"] = _sql_local_day(r + "bucket_start", r + "dated", changes)
-    exprs: list[Any] = []
-    for c in columns:
-        if c in ("account", "workspace"):  # names as taken before the query, as exact CSV text (bound values)
-            known = accounts if c == "account" else workspaces
-            col = T.account_id if c == "account" else T.workspace_id
-            ids = {i: _csv_text(n) for i, n in known.items() if i is not None}
-            exprs.append(case(ids, value=col, else_=literal("", String)) if ids else literal("", String))
-        else:
-            exprs.append(literal_column(parts[c], String))
-    line = func.printf(literal(",".join(["%s"] * len(columns)), String), *exprs, type_=String)
-    q = select(line, type_coerce(T.cost, Integer)).where(*_where(db, tz, spec)).order_by(T.id)
+    text_cols = [c for c in columns if c in _TEXT_SQL_COLUMNS]
+
+    def line(checked: bool) -> Any:
+        exprs: list[Any] = []
+        for c in columns:
+            if c in ("account", "workspace"):  # names as taken before the query, as exact CSV text (bound values)
+                known = accounts if c == "account" else workspaces
+                col = T.account_id if c == "account" else T.workspace_id
+                ids = {i: _csv_text(n) for i, n in known.items() if i is not None}
+                exprs.append(case(ids, value=col, else_=literal("", String)) if ids else literal("", String))
+            elif c in _TEXT_SQL_COLUMNS and not checked:
+                exprs.append(literal_column(r + c, String))  # NULL prints as an empty cell
+            else:
+                exprs.append(literal_column(parts[c], String))
+        return func.printf(literal(",".join(["%s"] * len(columns)), String), *exprs, type_=String)
+
+    if text_cols:
+        # One test for all text cells of a row (most rows need neither a quote nor neutralizing): the
+        # checked line only when some cell contains , " CR LF or starts with = + - @ TAB CR.
+        joined = " || ".join(f"coalesce({r}{c}, '')" for c in text_cols)
+        starts = " OR ".join(f"unicode({r}{c}) IN {_DANGER_CODES}" for c in text_cols)
+        line_expr = case((literal_column(f"({joined}) GLOB {_SPECIAL_GLOB} OR {starts}"), line(True)),
+                         else_=line(False))
+    else:
+        line_expr = line(True)
+    q = select(line_expr, type_coerce(T.cost, Integer)).where(*_where(db, tz, spec)).order_by(T.id)
     fh.write(",".join(columns) + "\r\n")  # column names are plain identifiers
     text_of, cost_of = operator.itemgetter(0), operator.itemgetter(1)
     done = units = 0

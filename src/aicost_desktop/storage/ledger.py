@@ -195,11 +195,11 @@ def _notify(hours: set[datetime]) -> None:
 # --- SQLite fast path: pages whose keys are all new (first syncs, imports, bulk loads) ---------------------
 
 # Column order of the raw INSERT; values are converted once to what SQLAlchemy's column types would bind.
+# A plain INSERT: the keys were checked under the write lock, and the roll-up is incremented for new rows
+# only, so a conflict (impossible while the lock is held) must fail the page rather than update a row.
 _INSERT_COLUMNS = ("source", "dedup_key", *VALUE_COLUMNS, "updated_at")
-_SQLITE_INSERT = (
-    f"INSERT INTO usage_records ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))}) "
-    "ON CONFLICT (source, dedup_key) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in (*VALUE_COLUMNS, "updated_at")))
+_SQLITE_INSERT = (f"INSERT INTO usage_records ({', '.join(_INSERT_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})")
 _KEY_CHUNK = 500  # bound parameters per existence query (below every SQLite build's variable limit)
 _UTC = timezone.utc
 _BOOLS = (True, False)
@@ -262,7 +262,7 @@ def _native_rows(page: list[UsageRecord], ws: int, updated_at: str) -> dict[tupl
     return out
 
 
-def _existing_keys(cur: Any, keys: Iterable[tuple[str, str]]) -> bool:
+def _any_key_exists(cur: Any, keys: Iterable[tuple[str, str]]) -> bool:
     """True when any (source, dedup_key) is already in the ledger."""
     by_source: dict[str, list[str]] = {}
     for src, key in keys:
@@ -286,7 +286,7 @@ def _upsert_page_sqlite(db: Database, page: list[UsageRecord], ws: int) -> Upser
         cur = s.connection().connection.cursor()
         try:
             # The write lock is held (BEGIN IMMEDIATE): no other writer can add these keys before we commit.
-            if _existing_keys(cur, rows):
+            if _any_key_exists(cur, rows):
                 return None
             ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
             cur.executemany(_SQLITE_INSERT, ordered)
