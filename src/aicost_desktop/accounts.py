@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import httpx
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.storage.db import Database
@@ -90,6 +91,10 @@ def add_account(db: Database, secrets, provider: str, name: str, key: str, base_
             s.add(acc)
             s.flush()
             return acc.id
+    except IntegrityError:
+        # Another process added the same name between our check and insert (shared PostgreSQL ledger).
+        secrets.delete(ref)
+        raise InputError("name", name, "an account with this name exists") from None
     except Exception:
         secrets.delete(ref)
         raise
