@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from aicost_desktop.storage.tables import UsageRow
 from aicost_desktop.ui.dialogs.import_dialog import ImportDialog
-from aicost_desktop.ui.dialogs.manual_entry_dialog import ManualEntryDialog, to_qdate
+from aicost_desktop.ui.dialogs.form_kit import to_qdate
+from aicost_desktop.ui.dialogs.manual_entry_dialog import ManualEntryDialog
 from aicost_desktop.ui.dialogs.subscription_dialog import SubscriptionDialog
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -11,93 +11,19 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.sync.registry import PROVIDERS
+from aicost_desktop.ui.dialogs.form_kit import ERROR_STYLE, FormErrors, add_footer, alive
 
 if TYPE_CHECKING:
     from aicost_desktop.accounts import AccountView
     from aicost_desktop.ui.services import Services
 
 log = logging.getLogger("aicost.ui.accounts")
-ERROR_STYLE = "color: #c62828;"
 OK_STYLE = "color: #2e7d32;"
-
-
-class FormErrors:
-    """Red labels under form fields, keyed by the core's InputError field names."""
-
-    def __init__(self, form: QFormLayout) -> None:
-        self.form = form
-        self.labels: dict[str, QLabel] = {}
-        self.hints: dict[str, QLabel] = {}
-        self.aliases: dict[str, str] = {}
-
-    def add_row(self, label: str, field: str, widget: QWidget, *aliases: str, hint: str | None = None) -> QLabel:
-        """Add `widget` under `label` with an (initially hidden) error label for `field` and its aliases."""
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(widget)
-        if hint is not None:
-            h = QLabel(hint)
-            h.setObjectName(f"hint_{field}")
-            h.setWordWrap(True)
-            h.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-            self.hints[field] = h
-            lay.addWidget(h)
-        err = QLabel("")
-        err.setObjectName(f"error_{field}")
-        err.setWordWrap(True)
-        err.setStyleSheet(ERROR_STYLE)
-        err.setVisible(False)
-        lay.addWidget(err)
-        self.form.addRow(label, box)
-        self.labels[field] = err
-        for a in aliases:
-            self.aliases[a] = field
-        return err
-
-    def clear(self) -> None:
-        for lab in self.labels.values():
-            lab.clear()
-            lab.setVisible(False)
-
-    def show(self, field: str, message: str) -> bool:
-        """Show `message` under the field (or its alias); False if the form has no such field."""
-        key = self.aliases.get(field, field)
-        lab = self.labels.get(key)
-        if lab is None:
-            return False
-        lab.setText(message)
-        lab.setVisible(True)
-        return True
-
-    def show_input_error(self, exc: InputError, label_of: dict[str, str] | None = None) -> bool:
-        name = (label_of or {}).get(exc.field, exc.field.replace("_", " ").replace("-", " "))
-        return self.show(exc.field, f"{name[:1].upper()}{name[1:]}: {exc.reason}")
-
-    def text(self, field: str) -> str:
-        lab = self.labels.get(self.aliases.get(field, field))
-        return lab.text() if lab is not None and not lab.isHidden() else ""
-
-
-def alive(widget: QWidget, fn: Callable[..., None]) -> Callable[..., None]:
-    """`fn` unless `widget` was deleted meanwhile (the user closed the dialog while its job ran).
-
-    Dialog jobs run without `owner=`: with PySide6 6.12 a worker relay parented to a QDialog that
-    is then deleted aborts the process ("shared QObject was deleted directly").
-    """
-    from shiboken6 import isValid
-
-    def call(*args: Any) -> None:
-        if isValid(widget):
-            fn(*args)
-    return call
 
 
 def scrub(message: str, secret: str) -> str:
@@ -192,16 +118,7 @@ class AccountDialog(QDialog):
         test_row.addWidget(self.test_button)
         test_row.addWidget(self.test_result, 1)
         lay.addLayout(test_row)
-        self.general_error = QLabel("")
-        self.general_error.setObjectName("generalError")
-        self.general_error.setWordWrap(True)
-        self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setVisible(False)
-        lay.addWidget(self.general_error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        lay.addWidget(self.buttons)
+        self.general_error, self.buttons = add_footer(self, lay, self.save)
 
         self._last_default = ""
         self.provider.currentIndexChanged.connect(self._provider_changed)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.importers.base import Billing, ImportReport
 from aicost_desktop.importers.runner import CSV_FORMATS
-from aicost_desktop.ui.dialogs.account_dialog import ERROR_STYLE, FormErrors, alive
+from aicost_desktop.ui.dialogs.form_kit import ERROR_STYLE, FormErrors, alive
 
 if TYPE_CHECKING:
     from aicost_desktop.ui.services import Services

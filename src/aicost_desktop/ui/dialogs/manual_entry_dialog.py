@@ -7,16 +7,15 @@ shows under the field it names.
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QDialog, QFormLayout, QLabel,
+                               QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.money import CURRENCIES
-from aicost_desktop.ui.dialogs.account_dialog import ERROR_STYLE, FormErrors, alive
+from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, alive, currency_combo, date_edit,
+                                                from_qdate, line_edit, to_qdate)
 
 if TYPE_CHECKING:
     from aicost_desktop.manual import ManualEntry
@@ -24,25 +23,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aicost.ui.manual")
 TOKEN_MAX = 2_000_000_000
-
-
-def currency_combo(default: str) -> QComboBox:
-    """An editable currency picker with the common codes first (the core validates what is typed)."""
-    combo = QComboBox()
-    combo.setEditable(True)
-    common = ["USD", "EUR", "GBP", "CNY", "JPY"]
-    for code in common + sorted(c for c in CURRENCIES if c not in common):
-        combo.addItem(code)
-    combo.setCurrentText(default)
-    return combo
-
-
-def to_qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def from_qdate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
 
 
 class ManualEntryDialog(QDialog):
@@ -68,33 +48,21 @@ class ManualEntryDialog(QDialog):
         lay.addWidget(intro)
         form = QFormLayout()
         self.errors = FormErrors(form)
-        self.service = QLineEdit()
-        self.service.setObjectName("serviceEdit")
-        self.service.setPlaceholderText("e.g. Cursor, Perplexity, OpenAI invoice")
+        self.service = line_edit("serviceEdit", "e.g. Cursor, Perplexity, OpenAI invoice")
         self.errors.add_row("&Service", "service", self.service)
-        self.amount = QLineEdit()
-        self.amount.setObjectName("amountEdit")
-        self.amount.setPlaceholderText("12.50")
+        self.amount = line_edit("amountEdit", "12.50")
         self.errors.add_row("&Amount", "amount", self.amount)
         self.currency = currency_combo(self.ctx.settings.get("display_currency") or "USD")
         self.currency.setObjectName("currencyCombo")
         self.errors.add_row("&Currency", "currency", self.currency)
-        self.date = QDateEdit()
-        self.date.setObjectName("dateEdit")
-        self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("yyyy-MM-dd")
-        self.date.setDate(to_qdate(date.today()))
+        self.date = date_edit("dateEdit")
         self.errors.add_row("&Date", "date", self.date)
         self.refund = QCheckBox("This is a refund (reduces spend)")
         self.refund.setObjectName("refundCheck")
         self.errors.add_row("", "refund", self.refund)
-        self.provider = QLineEdit()
-        self.provider.setObjectName("providerEdit")
-        self.provider.setPlaceholderText("optional (defaults to the service)")
+        self.provider = line_edit("providerEdit", "optional (defaults to the service)")
         self.errors.add_row("&Provider", "provider", self.provider)
-        self.model = QLineEdit()
-        self.model.setObjectName("modelEdit")
-        self.model.setPlaceholderText("optional")
+        self.model = line_edit("modelEdit", "optional")
         self.errors.add_row("&Model", "model", self.model)
         self.input_tokens = QSpinBox()
         self.input_tokens.setObjectName("inputTokensSpin")
@@ -110,16 +78,7 @@ class ManualEntryDialog(QDialog):
         self.note.setFixedHeight(60)
         self.errors.add_row("&Note", "note", self.note)
         lay.addLayout(form)
-        self.general_error = QLabel("")
-        self.general_error.setObjectName("generalError")
-        self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setWordWrap(True)
-        self.general_error.setVisible(False)
-        lay.addWidget(self.general_error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        lay.addWidget(self.buttons)
+        self.general_error, self.buttons = add_footer(self, lay, self.save)
         if entry is not None:
             self._fill(entry)
 

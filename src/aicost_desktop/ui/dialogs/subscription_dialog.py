@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.ui.dialogs.account_dialog import ERROR_STYLE, FormErrors, alive
-from aicost_desktop.ui.dialogs.manual_entry_dialog import currency_combo, from_qdate, to_qdate
+from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, alive, currency_combo, date_edit, from_qdate,
+                                                line_edit)
 
 if TYPE_CHECKING:
     from aicost_desktop.ui.services import Services
@@ -43,13 +42,9 @@ class SubscriptionDialog(QDialog):
         lay.addWidget(intro)
         form = QFormLayout()
         self.errors = FormErrors(form)
-        self.service = QLineEdit()
-        self.service.setObjectName("serviceEdit")
-        self.service.setPlaceholderText("e.g. ChatGPT Plus")
+        self.service = line_edit("serviceEdit", "e.g. ChatGPT Plus")
         self.errors.add_row("&Service", "service", self.service)
-        self.amount = QLineEdit()
-        self.amount.setObjectName("amountEdit")
-        self.amount.setPlaceholderText("20.00")
+        self.amount = line_edit("amountEdit", "20.00")
         self.errors.add_row("&Amount", "amount", self.amount)
         self.currency = currency_combo(self.ctx.settings.get("display_currency") or "USD")
         self.currency.setObjectName("currencyCombo")
@@ -59,45 +54,25 @@ class SubscriptionDialog(QDialog):
         for label, value in PERIODS:
             self.period.addItem(label, value)
         self.errors.add_row("&Every", "period", self.period)
-        self.start = QDateEdit()
-        self.start.setObjectName("startEdit")
-        self.start.setCalendarPopup(True)
-        self.start.setDisplayFormat("yyyy-MM-dd")
-        self.start.setDate(to_qdate(date.today()))
+        self.start = date_edit("startEdit")
         self.errors.add_row("S&tarts", "start", self.start)
         end_box = QWidget()
         end_lay = QHBoxLayout(end_box)
         end_lay.setContentsMargins(0, 0, 0, 0)
         self.has_end = QCheckBox("Ends")
         self.has_end.setObjectName("hasEndCheck")
-        self.end = QDateEdit()
-        self.end.setObjectName("endEdit")
-        self.end.setCalendarPopup(True)
-        self.end.setDisplayFormat("yyyy-MM-dd")
-        self.end.setDate(to_qdate(date.today()))
+        self.end = date_edit("endEdit")
         self.end.setEnabled(False)
         self.has_end.toggled.connect(self.end.setEnabled)
         end_lay.addWidget(self.has_end)
         end_lay.addWidget(self.end, 1)
         self.errors.add_row("E&nd", "end", end_box)
-        self.provider = QLineEdit()
-        self.provider.setObjectName("providerEdit")
-        self.provider.setPlaceholderText("optional (e.g. openai)")
+        self.provider = line_edit("providerEdit", "optional (e.g. openai)")
         self.errors.add_row("&Provider", "provider", self.provider)
-        self.note = QLineEdit()
-        self.note.setObjectName("noteEdit")
+        self.note = line_edit("noteEdit")
         self.errors.add_row("N&ote", "note", self.note)
         lay.addLayout(form)
-        self.general_error = QLabel("")
-        self.general_error.setObjectName("generalError")
-        self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setWordWrap(True)
-        self.general_error.setVisible(False)
-        lay.addWidget(self.general_error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        lay.addWidget(self.buttons)
+        self.general_error, self.buttons = add_footer(self, lay, self.save)
 
     def values(self) -> dict[str, object]:
         return {"service": self.service.text(), "amount": self.amount.text().strip(),
