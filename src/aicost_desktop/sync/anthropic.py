@@ -18,7 +18,7 @@ from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.sync.base import (
     AccountInfo, PageSink, Pricer, Progress, ProviderError, SyncReport,
 )
-from aicost_desktop.sync.http import Cancelled, HttpPolicy, join_url, page_cursor, request_json
+from aicost_desktop.sync.http import Cancelled, HttpPolicy, follow_pages, join_url, page_cursor, request_json
 
 PROVIDER = "anthropic"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -239,25 +239,16 @@ class AnthropicSync:
         total = 2 * -(-days // self.limit)
         try:
             for kind in ("cost", "usage"):
-                page: str | None = None
-                seen: set[str] = set()
-                while True:
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled()
-                    build = build_cost_request if kind == "cost" else build_usage_request
-                    body = self._get(client, account, build(since, until, page, self.limit), report, cancel)
-                    next_page = page_cursor(body, PROVIDER, seen)
-                    records = (parse_cost_page(body, account) if kind == "cost"
-                               else parse_usage_page(body, account, pricer))
-                    if records:
-                        sink(records)
-                    report.pages += 1
-                    report.records += len(records)
-                    if progress is not None:
-                        progress(report.pages, max(total, report.pages))
-                    if next_page is None:
-                        break
-                    page = next_page
+                build = build_cost_request if kind == "cost" else build_usage_request
+
+                def fetch(page: str | None, build: Callable[..., Any] = build) -> Any:
+                    return self._get(client, account, build(since, until, page, self.limit), report, cancel)
+
+                def parse(body: Any, kind: str = kind) -> list[UsageRecord]:
+                    return parse_cost_page(body, account) if kind == "cost" else parse_usage_page(body, account, pricer)
+
+                follow_pages(fetch, parse, provider=PROVIDER, sink=sink, report=report, total=total,
+                             progress=progress, cancel=cancel)
         except Cancelled:
             report.warnings.append("cancelled")
         return report

@@ -254,3 +254,31 @@ def page_cursor(body: Any, provider: str, seen: set[str] | None = None) -> str |
             raise ProviderError(f"{provider}: pagination cursor {cursor!r} repeated; stopping")
         seen.add(cursor)
     return cursor
+
+
+def follow_pages(fetch: Callable[[str | None], Any], parse: Callable[[Any], list[Any]], *, provider: str,
+                 sink: Callable[[list[Any]], None], report: SyncReport, total: int,
+                 progress: Callable[[int, int], None] | None = None,
+                 cancel: threading.Event | None = None) -> None:
+    """Fetch every page of one endpoint (`fetch(cursor)`), parse it and hand it to `sink`.
+
+    A page is parsed completely before the sink sees it, so a malformed page is never written;
+    pages already sunk stay. Raises Cancelled when `cancel` is set between pages.
+    """
+    page: str | None = None
+    seen: set[str] = set()
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        body = fetch(page)
+        next_page = page_cursor(body, provider, seen)
+        records = parse(body)
+        if records:
+            sink(records)
+        report.pages += 1
+        report.records += len(records)
+        if progress is not None:
+            progress(report.pages, max(total, report.pages))
+        if next_page is None:
+            return
+        page = next_page

@@ -17,7 +17,7 @@ from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.sync.base import (
     AccountInfo, PageSink, Pricer, Progress, ProviderError, SyncReport,
 )
-from aicost_desktop.sync.http import Cancelled, HttpPolicy, join_url, page_cursor, request_json
+from aicost_desktop.sync.http import Cancelled, HttpPolicy, follow_pages, join_url, page_cursor, request_json
 
 PROVIDER = "openai"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -251,28 +251,17 @@ class OpenAISync:
         total = sum(-(-days // limit) for _, limit in passes)
         try:
             for kind, limit in passes:
-                page: str | None = None
-                seen: set[str] = set()
-                while True:
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled()
-                    if kind == "costs":
-                        req = build_costs_request(since, until, page, limit)
-                    else:
-                        req = build_usage_request(kind, since, until, page, limit)
-                    body = self._get(client, account, req, report, cancel)
-                    next_page = page_cursor(body, PROVIDER, seen)
-                    records = (parse_costs_page(body, account) if kind == "costs"
-                               else parse_usage_page(body, account, pricer, kind))
-                    if records:
-                        sink(records)
-                    report.pages += 1
-                    report.records += len(records)
-                    if progress is not None:
-                        progress(report.pages, max(total, report.pages))
-                    if next_page is None:
-                        break
-                    page = next_page
+                def fetch(page: str | None, kind: str = kind, limit: int = limit) -> Any:
+                    req = (build_costs_request(since, until, page, limit) if kind == "costs"
+                           else build_usage_request(kind, since, until, page, limit))
+                    return self._get(client, account, req, report, cancel)
+
+                def parse(body: Any, kind: str = kind) -> list[UsageRecord]:
+                    return (parse_costs_page(body, account) if kind == "costs"
+                            else parse_usage_page(body, account, pricer, kind))
+
+                follow_pages(fetch, parse, provider=PROVIDER, sink=sink, report=report, total=total,
+                             progress=progress, cancel=cancel)
         except Cancelled:
             report.warnings.append("cancelled")
         return report
