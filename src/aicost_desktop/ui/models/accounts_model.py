@@ -5,23 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from aicost_desktop.accounts import AccountView
 from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
 from aicost_desktop.sync.registry import PROVIDERS
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
 
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1   # raw value (str, int, datetime, Decimal; None first)
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2    # the AccountRow
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3  # the effective status key ("ok", "syncing", ...)
-Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS: list[tuple[str, str]] = [
     ("name", "Account"), ("provider", "Provider"), ("status", "Status"), ("last_sync", "Last sync"),
@@ -130,22 +129,18 @@ def _fmt_time(value: datetime | None, tz: ZoneInfo, now: datetime | None = None)
     return local.strftime("today %H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")
 
 
-class AccountsTableModel(QAbstractTableModel):
+class AccountsTableModel(RowsTableModel[AccountRow]):
     """Read-only account rows; `set_rows` replaces them, `set_live` overlays a running sync's progress."""
 
     def __init__(self, tz: ZoneInfo | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self.tz = tz or ZoneInfo("UTC")
         self.paused = False
-        self._rows: list[AccountRow] = []
         self._live: dict[int, tuple[int, int] | None] = {}  # running: (done, total); queued: None
 
-    # -- updates -----------------------------------------------------------------------------
+    columns = COLUMNS
 
-    def set_rows(self, rows: Sequence[AccountRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+    # -- updates -----------------------------------------------------------------------------
 
     def set_live(self, account_id: int, progress: tuple[int, int] | None) -> None:
         """Overlay a running sync's (done, total) on an account, or None for "queued"."""
@@ -168,9 +163,6 @@ class AccountsTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(r, 0), self.index(r, len(COLUMNS) - 1))
 
     # -- lookup ------------------------------------------------------------------------------
-
-    def row_at(self, row: int) -> AccountRow:
-        return self._rows[row]
 
     def row_of(self, account_id: int) -> int:
         for i, r in enumerate(self._rows):
@@ -195,19 +187,6 @@ class AccountsTableModel(QAbstractTableModel):
         return label
 
     # -- Qt model API ------------------------------------------------------------------------
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section][1]
-        return None
 
     def _raw(self, r: AccountRow, key: str) -> Any:
         v = r.view
@@ -288,25 +267,5 @@ class AccountsTableModel(QAbstractTableModel):
         return None
 
 
-def _key(value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (0, 0)
-    if isinstance(value, str):
-        return (1, value.casefold())
-    return (1, value)
-
-
-class AccountsProxy(QSortFilterProxyModel):
+class AccountsProxy(RawSortProxy):
     """Sorts on SORT_ROLE's raw values (None first)."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-
-    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802
-        a = self.sourceModel().data(left, SORT_ROLE)
-        b = self.sourceModel().data(right, SORT_ROLE)
-        try:
-            return _key(a) < _key(b)
-        except TypeError:
-            return str(a) < str(b)

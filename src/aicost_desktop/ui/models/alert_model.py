@@ -2,49 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 from aicost_desktop.notify.alerts import AlertView
+from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
 
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ALERT_ROLE = Qt.ItemDataRole.UserRole + 2
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS = [("sent_at", "When"), ("type", "Type"), ("budget", "Budget"), ("message", "Message"), ("ack", "Ack")]
 TYPE_LABELS = {"threshold": "Threshold", "forecast": "Forecast", "sync_failure": "Sync failure",
                "unpriced_model": "Unpriced model", "anomaly": "Anomaly"}
 
 
-class AlertTableModel(QAbstractTableModel):
+class AlertTableModel(RowsTableModel[AlertView]):
+    columns = COLUMNS
+
     def __init__(self, tz: ZoneInfo | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self.tz = tz or ZoneInfo("UTC")
-        self.rows: list[AlertView] = []
 
-    def set_rows(self, rows: Sequence[AlertView]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section][1]
-        return None
+    @property
+    def rows(self) -> list[AlertView]:
+        return self._rows
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self.rows)):
+        if not self.valid(index):
             return None
-        a = self.rows[index.row()]
+        a = self._rows[index.row()]
         key = COLUMNS[index.column()][0]
         if role == ALERT_ROLE:
             return a
@@ -73,14 +60,13 @@ class AlertTableModel(QAbstractTableModel):
         return None
 
 
-class AlertFilterProxy(QSortFilterProxyModel):
+class AlertFilterProxy(RawSortProxy):
     """Filters: alert type (None = all), only unacknowledged, budget name substring."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.type_filter: str | None = None
         self.unacknowledged_only = False
-        self.setSortRole(SORT_ROLE)
 
     def set_type(self, t: str | None) -> None:
         self.type_filter = t or None
@@ -99,12 +85,3 @@ class AlertFilterProxy(QSortFilterProxyModel):
         if self.unacknowledged_only and a.acknowledged:
             return False
         return super().filterAcceptsRow(row, parent)
-
-    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802
-        lv, rv = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        if isinstance(lv, datetime) and isinstance(rv, datetime):
-            return lv < rv
-        try:
-            return lv < rv
-        except TypeError:
-            return str(lv) < str(rv)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
 from aicost_desktop.analytics.series import BreakdownRow
-
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-Index = QModelIndex | QPersistentModelIndex
+from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy
 
 
 class BreakdownModel(QAbstractTableModel):
@@ -59,17 +57,6 @@ class BreakdownModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{r.key} ({r.provider}): ${r.cost:f} exact, {r.share * 100:.2f}% of the period"
         return None
-
-
-class RawSortProxy(QSortFilterProxyModel):
-    """Sorts by the Python values of SORT_ROLE (Decimal has no QVariant ordering of its own)."""
-
-    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802 - Qt API
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        try:
-            return bool(a < b)
-        except TypeError:
-            return str(a) < str(b)
 
 
 def make_proxy(model: BreakdownModel) -> QSortFilterProxyModel:

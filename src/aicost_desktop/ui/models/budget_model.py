@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from aicost_desktop.budgets.engine import BudgetStatus
 from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
 
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1   # raw value (str, Decimal, int)
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2  # the BudgetStatus
-Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = [("name", "Budget"), ("progress", "Progress"), ("spent", "Spent / limit"), ("forecast", "Forecast"),
            ("days_left", "Days left"), ("scope", "Scope"), ("period", "Period"), ("state", "State")]
@@ -28,36 +27,22 @@ def state_color(state: str) -> QColor:
     return QColor(STATE_STYLE.get(state, ("", "#8a8f98"))[1])
 
 
-class BudgetTableModel(QAbstractTableModel):
+class BudgetTableModel(RowsTableModel[BudgetStatus]):
     """Rows are BudgetStatus objects computed in a worker (`set_rows`)."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.rows: list[BudgetStatus] = []
+    columns = COLUMNS
 
-    def set_rows(self, rows: Sequence[BudgetStatus]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section][1]
-        return None
+    @property
+    def rows(self) -> list[BudgetStatus]:
+        return self._rows
 
     def status_at(self, row: int) -> BudgetStatus | None:
-        return self.rows[row] if 0 <= row < len(self.rows) else None
+        return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self.rows)):
+        if not self.valid(index):
             return None
-        st = self.rows[index.row()]
+        st = self._rows[index.row()]
         key = COLUMNS[index.column()][0]
         if role == STATUS_ROLE:
             return st
@@ -118,12 +103,5 @@ class ProgressDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class BudgetSortProxy(QSortFilterProxyModel):
+class BudgetSortProxy(RawSortProxy):
     """Sorts on SORT_ROLE raw values (Decimal, int, str)."""
-
-    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802
-        lv, rv = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        try:
-            return bool(lv < rv)
-        except TypeError:
-            return str(lv) < str(rv)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 
 from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
 from aicost_desktop.storage.queries import LedgerRowView
 
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1    # raw value: datetime, Decimal, int, str (None sorts first)
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2     # the whole LedgerRowView
 SOURCE_ROLE = Qt.ItemDataRole.UserRole + 3  # the row's source ("api", "log", ...)
 UNPRICED_COLOR = QColor("#d08700")          # amber, readable on light and dark backgrounds
 MUTED_COLOR = QColor("#8a8f98")
 
-Index = QModelIndex | QPersistentModelIndex
 COLUMNS: list[tuple[str, str]] = [  # (key, header)
     ("when", "Date / time"), ("provider", "Provider"), ("account", "Account"), ("model", "Model"),
     ("source", "Source"), ("cost", "Cost"), ("input", "Input"), ("output", "Output"), ("cache", "Cache"),
@@ -91,35 +90,17 @@ def _tooltip(r: LedgerRowView, key: str) -> str | None:
     return None
 
 
-class LedgerTableModel(QAbstractTableModel):
+class LedgerTableModel(RowsTableModel[LedgerRowView]):
     """Read-only rows of the ledger; replace them all with `set_rows` (loaded in a worker)."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[LedgerRowView] = []
-
-    def set_rows(self, rows: Sequence[LedgerRowView]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> LedgerRowView:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 (Qt API)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
+    columns = COLUMNS
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return COLUMNS[section][1]
-            if role == Qt.ItemDataRole.TextAlignmentRole and section in NUMERIC:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole \
+                and section in NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return super().headerData(section, orientation, role)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -146,16 +127,7 @@ class LedgerTableModel(QAbstractTableModel):
         return None
 
 
-def _key(value: Any) -> tuple[int, Any]:
-    # None sorts before everything; mixed types never compare (each column holds one type).
-    if value is None:
-        return (0, 0)
-    if isinstance(value, str):
-        return (1, value.casefold())
-    return (1, value)
-
-
-class LedgerFilterProxy(QSortFilterProxyModel):
+class LedgerFilterProxy(RawSortProxy):
     """Sorts on SORT_ROLE's raw values; filters by source and by text over provider/account/model/note."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -197,12 +169,4 @@ class LedgerFilterProxy(QSortFilterProxyModel):
             hay = " ".join((r.provider, r.account, r.model, r.note, r.project, r.source)).casefold()
             return all(word in hay for word in self._text.split())
         return True
-
-    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802
-        a = self.sourceModel().data(left, SORT_ROLE)
-        b = self.sourceModel().data(right, SORT_ROLE)
-        try:
-            return _key(a) < _key(b)
-        except TypeError:
-            return str(a) < str(b)
 
