@@ -76,7 +76,7 @@ def set_key_paused(db: Database, budget_id: int, paused: bool, controller: KeyCo
     try:
         detail = controller.set_disabled(b.pause_account_id, b.pause_key_hash, paused)
     except Exception as exc:  # noqa: BLE001 - logged, then reported to the caller
-        row = _log(db, b, action, False, f"{type(exc).__name__}: {exc}", now)
+        _log(db, b, action, False, f"{type(exc).__name__}: {exc}", now)
         log.warning("budget %s: %s failed: %s", b.name, action, exc)
         raise OperationError(f"{action} for budget {b.name} failed: {exc}") from exc
     log.info("budget %s: %s (%s)", b.name, action, detail)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.domain.money import fmt_money
