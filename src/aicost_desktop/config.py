@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
@@ -152,6 +153,12 @@ class Settings:
         if not isinstance(value, spec.type):
             return spec.default
         return value
+
+    def fx_rates(self) -> "dict[str, Decimal]":
+        """Exchange rates to USD as Decimals (the one place the setting is parsed)."""
+        from aicost_desktop.domain.money import parse_fx_rates
+
+        return parse_fx_rates(self.get("fx_rates"))
 
     def set(self, key: str, value: Any) -> None:
         spec = SETTINGS.get(key)

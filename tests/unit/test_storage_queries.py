@@ -10,7 +10,7 @@ from aicost_desktop.analytics.report import Filters
 from aicost_desktop.domain.enums import DataSource
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.storage.ledger import upsert_records
-from aicost_desktop.storage.queries import RowFilter, count_records, fx_rates, list_records, spend_summary
+from aicost_desktop.storage.queries import RowFilter, count_records, list_records, spend_summary
 from aicost_desktop.storage.tables import Account
 
 TZ = ZoneInfo("America/Los_Angeles")
@@ -73,4 +73,6 @@ def test_spend_summary_and_fx(sqlite_db):
                                _rec("e", early, early + timedelta(hours=1), computed="1.00")])
     s = spend_summary(sqlite_db, TZ, today=today)
     assert (s.month_to_date, s.today) == (Decimal("3.25"), Decimal("2.25"))
+    from aicost_desktop.domain.money import parse_fx_rates as fx_rates
+
     assert fx_rates({"eur": "1.1", "bad": "x"}) == {"EUR": Decimal("1.1"), "USD": Decimal(1)}

@@ -91,16 +91,6 @@ class EvaluationResult:
     actions: list[str] = field(default_factory=list)
 
 
-def fx_from_settings(raw: dict[str, Any] | None) -> dict[str, Decimal]:
-    out = {"USD": Decimal(1)}
-    for k, v in (raw or {}).items():
-        try:
-            out[str(k).upper()] = Decimal(str(v))
-        except Exception:  # noqa: BLE001 - a bad rate is ignored, the report names missing ones
-            continue
-    return out
-
-
 def _scope_of(b: Budget) -> Scope:
     return Scope(b.scope_kind or "all", b.scope_value)
 

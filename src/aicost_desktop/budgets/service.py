@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Mapping
 from sqlalchemy import func, select
 
 from aicost_desktop.budgets.actions import KeyController, OpenRouterKeys
-from aicost_desktop.budgets.engine import EvaluationResult, evaluate, fx_from_settings, statuses
+from aicost_desktop.budgets.engine import EvaluationResult, evaluate, statuses
 from aicost_desktop.notify.email import EmailChannel, SmtpConfig, secret_password
 from aicost_desktop.notify.outbox import Channel, DispatchResult, Dispatcher
 from aicost_desktop.storage.tables import Budget, OutboxMessage
@@ -38,7 +38,7 @@ def key_controller(ctx: "AppContext") -> KeyController | None:
 
 def context_statuses(ctx: "AppContext", now: datetime | None = None) -> list:  # type: ignore[type-arg]
     return statuses(ctx.db, ctx.tz, now=now, week_start=ctx.settings.get("week_start"),
-                    fx=fx_from_settings(ctx.settings.get("fx_rates")))
+                    fx=ctx.settings.fx_rates())
 
 
 def dispatcher(ctx: "AppContext", extra: Mapping[str, Channel] | None = None) -> Dispatcher:
@@ -53,7 +53,7 @@ def run_check(ctx: "AppContext", *, now: datetime | None = None, channels: Mappi
               keys: KeyController | None = None, deliver: bool = True) -> CheckResult:
     """Evaluate every budget now, then deliver what is due on the available channels."""
     ev = evaluate(ctx.db, ctx.tz, now=now, week_start=ctx.settings.get("week_start"),
-                  fx=fx_from_settings(ctx.settings.get("fx_rates")), keys=keys or key_controller(ctx))
+                  fx=ctx.settings.fx_rates(), keys=keys or key_controller(ctx))
     disp = dispatcher(ctx, channels)
     res = disp.run_once() if deliver else DispatchResult()
     waiting = 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
-from decimal import Decimal
 
 from aicost_desktop.analytics.report import COST_MODES, GROUP_FIELDS, Filters, parse_group_by, spend_report
 from aicost_desktop.cli.common import parse_date, print_json
@@ -31,10 +30,9 @@ def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     end = parse_date(args.end, "to") if args.end else today
     start = parse_date(args.start, "from") if args.start else end.replace(day=1)
     group_by = parse_group_by(args.group_by)
-    fx = {k: Decimal(v) for k, v in ctx.settings.get("fx_rates").items()}
     report = spend_report(ctx.db, tz, start, end, group_by,
                           Filters(provider=args.provider, account=args.account, model=args.model, source=args.source),
-                          mode=args.mode or ctx.settings.get("cost_mode"), fx=fx,
+                          mode=args.mode or ctx.settings.get("cost_mode"), fx=ctx.settings.fx_rates(),
                           week_start=ctx.settings.get("week_start"))
     if args.json:
         print_json(report.as_json())

@@ -73,3 +73,15 @@ def to_str(value: Decimal | None, places: int | None = None) -> str | None:
         return f"{value:f}"
     text = f"{value.normalize():f}"
     return text
+
+
+def parse_fx_rates(raw: dict[str, object] | None) -> dict[str, Decimal]:
+    """The `fx_rates` setting (codes -> decimal strings) as Decimals; USD is always 1, bad entries skipped."""
+    out: dict[str, Decimal] = {}
+    for code, value in (raw or {}).items():
+        try:
+            out[str(code).upper()] = Decimal(str(value))
+        except ArithmeticError:
+            continue
+    out.setdefault("USD", Decimal(1))
+    return out

@@ -140,18 +140,6 @@ def spend_summary(db: Database, tz: ZoneInfo, fx: dict[str, Decimal] | None = No
     return SpendSummary(rep.total, day, currency, sum(r.unpriced_rows for r in rep.rows))
 
 
-def fx_rates(raw: dict[str, Any]) -> dict[str, Decimal]:
-    """The `fx_rates` setting (strings) as Decimals; unparseable entries are skipped."""
-    out: dict[str, Decimal] = {}
-    for code, value in (raw or {}).items():
-        try:
-            out[str(code).upper()] = Decimal(str(value))
-        except ArithmeticError:
-            continue
-    out.setdefault("USD", Decimal(1))
-    return out
-
-
 def last_sync_at(db: Database) -> datetime | None:
     """The most recent successful sync of any account (status bar), or None if none ever ran."""
     with db.session() as s:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 
 from aicost_desktop import APP_NAME
 from aicost_desktop.domain.money import fmt_money
-from aicost_desktop.storage.queries import SpendSummary, fx_rates, last_sync_at, spend_summary
+from aicost_desktop.storage.queries import SpendSummary, last_sync_at, spend_summary
 from aicost_desktop.ui.actions import AppActions
 from aicost_desktop.ui.bus import LedgerBus
 from aicost_desktop.ui.docks import DOCKS, call_refresh
@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         ctx = self.ctx
 
         def job() -> tuple[SpendSummary, datetime | None]:
-            return (spend_summary(ctx.db, ctx.tz, fx=fx_rates(ctx.settings.get("fx_rates")),
+            return (spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(),
                                   currency=ctx.settings.get("display_currency")), last_sync_at(ctx.db))
 
         self.services.run(job, on_done=self._show_status, owner=self)

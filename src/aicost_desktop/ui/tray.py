@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from aicost_desktop import APP_NAME
 from aicost_desktop.domain.money import fmt_money
-from aicost_desktop.storage.queries import SpendSummary, fx_rates, spend_summary
+from aicost_desktop.storage.queries import SpendSummary, spend_summary
 
 if TYPE_CHECKING:
     from aicost_desktop.ui.actions import AppActions
@@ -72,7 +72,7 @@ class Tray(QObject):
         ctx = self.services.ctx
 
         def job() -> SpendSummary:
-            return spend_summary(ctx.db, ctx.tz, fx=fx_rates(ctx.settings.get("fx_rates")),
+            return spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(),
                                  currency=ctx.settings.get("display_currency"))
 
         self.services.run(job, on_done=self._set_summary, owner=self)

@@ -47,12 +47,12 @@ def _load(ctx: "AppContext") -> dict[str, Any]:
 
 
 def _history(ctx: "AppContext", budget_id: int) -> list[Any]:
-    from aicost_desktop.budgets.engine import fx_from_settings, history
+    from aicost_desktop.budgets.engine import history
     from aicost_desktop.budgets.model import find_budget
 
     b = find_budget(ctx.db, budget_id)
     return history(ctx.db, b, ctx.tz, count=12, week_start=ctx.settings.get("week_start"),
-                   fx=fx_from_settings(ctx.settings.get("fx_rates")))
+                   fx=ctx.settings.fx_rates())
 
 
 def _ask(parent: QWidget, title: str, text: str) -> bool:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QDockWidget, QHB
                                QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.money import fmt_money
-from aicost_desktop.storage.queries import count_records, fx_rates, list_records, spend_summary
+from aicost_desktop.storage.queries import count_records, list_records, spend_summary
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.models.ledger_model import COL, SOURCE_ROLE, LedgerFilterProxy, LedgerTableModel
 from aicost_desktop.ui.widgets.empty_state import EmptyState
@@ -37,7 +37,7 @@ def _load(ctx: "AppContext") -> dict[str, Any]:
     return {
         "rows": list_records(db, tz, limit=ROW_LIMIT),
         "total": count_records(db, tz),
-        "summary": spend_summary(db, tz, fx=fx_rates(ctx.settings.get("fx_rates")), currency=currency),
+        "summary": spend_summary(db, tz, fx=ctx.settings.fx_rates(), currency=currency),
     }
 
 

@@ -30,7 +30,6 @@ class CardData:
 
 def load_card(ctx: Any, now: datetime | None = None) -> CardData:
     """Pick the main budget (scope everything first, then the first by name); worker thread."""
-    from aicost_desktop.budgets.engine import fx_from_settings
     from aicost_desktop.budgets.periods import current_period
     from aicost_desktop.budgets.service import context_statuses
     from aicost_desktop.budgets.spend import Scope, scope_spend
@@ -42,7 +41,7 @@ def load_card(ctx: Any, now: datetime | None = None) -> CardData:
         return CardData(main, main.spent, main.tokens, main.by_model, main.currency)
     cur = ctx.settings.get("display_currency")
     p = current_period("monthly", now or utcnow(), ctx.tz)
-    sp = scope_spend(ctx.db, ctx.tz, p.first, p.last, Scope(), cur, fx_from_settings(ctx.settings.get("fx_rates")))
+    sp = scope_spend(ctx.db, ctx.tz, p.first, p.last, Scope(), cur, ctx.settings.fx_rates())
     return CardData(None, sp.cost, sp.tokens, dict(sorted(sp.by_model.items(), key=lambda kv: -kv[1])), cur)
 
 
