@@ -75,6 +75,22 @@ def test_owner_destroyed_drops_callbacks(qtbot, pool):
     assert called == []
 
 
+def test_dialog_closed_while_its_job_runs_is_safe(qtbot, pool):
+    """A dialog deleted mid-job: its callbacks are dropped and the process survives (PySide6 6.12 aborted
+    when a relay was parented to the deleted dialog)."""
+    from PySide6.QtWidgets import QDialog
+
+    dialog = QDialog()
+    gate = threading.Event()
+    called: list = []
+    w = run_in_pool(pool, lambda: gate.wait(5), on_done=called.append, on_error=called.append, owner=dialog)
+    with qtbot.waitSignal(dialog.destroyed):
+        dialog.deleteLater()
+    with qtbot.waitSignal(w.signals.finished):
+        gate.set()
+    assert called == []
+
+
 def test_worker_signals_direct(qtbot):
     w = Worker(lambda x: x * 2, 21)
     with qtbot.waitSignal(w.signals.finished) as blocker:

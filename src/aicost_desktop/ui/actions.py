@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from PySide6.QtCore import QMetaObject, QObject
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QStyle, QWidget
 
@@ -18,7 +19,7 @@ class AppActions:
 
     def __init__(self, parent: QWidget) -> None:
         style = parent.style()
-        self._handlers: dict[str, Callable[..., None]] = {}
+        self._handlers: dict[str, QMetaObject.Connection] = {}
 
         def make(text: str, tip: str, shortcut: QKeySequence | str | None = None,
                  icon: QStyle.StandardPixmap | None = None, checkable: bool = False) -> QAction:
@@ -58,10 +59,10 @@ class AppActions:
         if name in self._handlers:
             if not replace:
                 return
-            getattr(self, name).triggered.disconnect(self._handlers[name])
+            # By connection handle: PySide6 6.12's `signal.disconnect(slot)` leaks a reference to True.
+            QObject.disconnect(self._handlers[name])
         slot = lambda _checked=False, fn=fn: fn()  # noqa: E731 - triggered(bool) -> fn()
-        self._handlers[name] = slot
-        getattr(self, name).triggered.connect(slot)
+        self._handlers[name] = getattr(self, name).triggered.connect(slot)
 
     def all(self) -> list[QAction]:
         return [self.export, self.load_sample, self.quit, self.sync_now, self.pause_sync,

@@ -21,6 +21,7 @@ import threading
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from shiboken6 import isValid
 
 log = logging.getLogger("aicost.ui.workers")
 
@@ -101,12 +102,15 @@ class Worker(QRunnable):
 class _Relay(QObject):
     """Lives on the GUI thread and forwards a worker's signals to plain callbacks there."""
 
-    _live: set["_Relay"] = set()  # relays without an owner are kept alive until their job ends
+    _live: set["_Relay"] = set()  # every relay is kept alive here until its job ends
 
     def __init__(self, worker: Worker, on_done: Callable[[Any], None] | None,
                  on_error: Callable[[BaseException], None] | None,
                  on_progress: Callable[[int, int], None] | None, owner: QObject | None) -> None:
-        super().__init__(owner)
+        # Not parented to `owner`: Qt deleting a Python-created child with its owner (a closed dialog)
+        # aborts PySide6 6.12 ("shared QObject was deleted directly"). The owner is only watched.
+        super().__init__()
+        self._owner = owner
         self._signals = worker.signals  # keep the signals object alive until delivery
         self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
         self._name = worker.name
@@ -114,13 +118,15 @@ class _Relay(QObject):
         # drops a reference to Py_True on every call, which aborts the process after a few thousand jobs.
         self._connections = [worker.signals.finished.connect(self._done), worker.signals.failed.connect(self._failed),
                              worker.signals.progress.connect(self._progress)]
-        if owner is None:
-            _Relay._live.add(self)
+        _Relay._live.add(self)
+
+    def _owner_gone(self) -> bool:
+        return self._owner is not None and not isValid(self._owner)
 
     @Slot(object)
     def _done(self, result: Any) -> None:
         try:
-            if self._on_done is not None:
+            if self._on_done is not None and not self._owner_gone():
                 self._on_done(result)
         finally:
             self._release()
@@ -128,6 +134,8 @@ class _Relay(QObject):
     @Slot(object)
     def _failed(self, exc: BaseException) -> None:
         try:
+            if self._owner_gone():
+                return
             if self._on_error is not None:
                 self._on_error(exc)
             elif not isinstance(exc, Cancelled):
@@ -137,7 +145,7 @@ class _Relay(QObject):
 
     @Slot(int, int)
     def _progress(self, done: int, total: int) -> None:
-        if self._on_progress is not None:
+        if self._on_progress is not None and not self._owner_gone():
             self._on_progress(done, total)
 
     def _release(self) -> None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.sync.registry import PROVIDERS
-from aicost_desktop.ui.dialogs.form_kit import ERROR_STYLE, FormErrors, add_footer, alive
+from aicost_desktop.ui.dialogs.form_kit import ERROR_STYLE, FormErrors, add_footer
 
 if TYPE_CHECKING:
     from aicost_desktop.accounts import AccountView
@@ -216,7 +216,7 @@ class AccountDialog(QDialog):
                     replace_key(ctx.db, ctx.secrets, acc.id, v["key"])
                 return acc.id
         self._set_busy(True)
-        self.services.run(job, on_done=alive(self, self._saved), on_error=alive(self, self._save_error))
+        self.services.run(job, on_done=self._saved, on_error=self._save_error, owner=self)
 
     def _saved(self, account_id: int) -> None:
         self._set_busy(False)
@@ -269,7 +269,7 @@ class AccountDialog(QDialog):
         self._set_busy(True)
         self.test_result.setStyleSheet("")
         self.test_result.setText("Testing…")
-        self.services.run(job, on_done=alive(self, self._tested_ok), on_error=alive(self, self._tested_err))
+        self.services.run(job, on_done=self._tested_ok, on_error=self._tested_err, owner=self)
 
     def _tested_ok(self, text: str) -> None:
         self._set_busy(False)

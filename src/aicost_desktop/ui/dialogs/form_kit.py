@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable
+from typing import Callable
 
 from PySide6.QtCore import QDate
 from PySide6.QtGui import QPalette
@@ -73,20 +73,6 @@ class FormErrors:
     def text(self, field: str) -> str:
         lab = self.labels.get(self.aliases.get(field, field))
         return lab.text() if lab is not None and not lab.isHidden() else ""
-
-
-def alive(widget: QWidget, fn: Callable[..., None]) -> Callable[..., None]:
-    """`fn` unless `widget` was deleted meanwhile (the user closed the dialog while its job ran).
-
-    Dialog jobs run without `owner=`: with PySide6 6.12 a worker relay parented to a QDialog that
-    is then deleted aborts the process ("shared QObject was deleted directly").
-    """
-    from shiboken6 import isValid
-
-    def call(*args: Any) -> None:
-        if isValid(widget):
-            fn(*args)
-    return call
 
 
 def currency_combo(default: str) -> QComboBox:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.importers.base import Billing, ImportReport
 from aicost_desktop.importers.runner import CSV_FORMATS
-from aicost_desktop.ui.dialogs.form_kit import ERROR_STYLE, FormErrors, alive
+from aicost_desktop.ui.dialogs.form_kit import ERROR_STYLE, FormErrors
 
 if TYPE_CHECKING:
     from aicost_desktop.ui.services import Services
@@ -191,8 +191,8 @@ class ImportDialog(QDialog):
         self.result.setText("Importing…")
         self.details.setVisible(False)
         self.services.run(run_import, self.ctx, kind, path, billing, str(self.format.currentData()), mapping,
-                          self.auto.isChecked() and kind != "csv", on_done=alive(self, self._done),
-                          on_error=alive(self, self._failed))
+                          self.auto.isChecked() and kind != "csv", on_done=self._done,
+                          on_error=self._failed, owner=self)
 
     def _done(self, report: ImportReport) -> None:
         self.run_button.setEnabled(True)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFormLayout, QLabel,
                                QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, alive, currency_combo, date_edit,
+from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, currency_combo, date_edit,
                                                 from_qdate, line_edit, to_qdate)
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class ManualEntryDialog(QDialog):
             return entry_id
 
         self.buttons.setEnabled(False)
-        self.services.run(job, on_done=alive(self, self._saved), on_error=alive(self, self._failed))
+        self.services.run(job, on_done=self._saved, on_error=self._failed, owner=self)
 
     def _saved(self, row_id: int) -> None:
         self.buttons.setEnabled(True)

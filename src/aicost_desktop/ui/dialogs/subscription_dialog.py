@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QHBox
                                QLabel, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, alive, currency_combo, date_edit, from_qdate,
+from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, currency_combo, date_edit, from_qdate,
                                                 line_edit)
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class SubscriptionDialog(QDialog):
                                     v["note"])  # type: ignore[arg-type]
 
         self.buttons.setEnabled(False)
-        self.services.run(job, on_done=alive(self, self._saved), on_error=alive(self, self._failed))
+        self.services.run(job, on_done=self._saved, on_error=self._failed, owner=self)
 
     def _saved(self, sub_id: int) -> None:
         self.buttons.setEnabled(True)
