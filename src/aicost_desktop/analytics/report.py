@@ -124,8 +124,8 @@ def spend_report(db: Database, tz: ZoneInfo, start: date, end: date, group_by: S
     filters = filters or Filters()
     fx = fx or {"USD": Decimal(1)}
     T = UsageHourly if whole_hour_zone(tz, start, end) else UsageRow
-    cond = _conditions(db, T, start, end, tz, filters, mode)
     names = _names(db)
+    cond = _conditions(db, T, start, end, tz, filters, mode, names)
     groups: dict[tuple[str, ...], ReportRow] = {}
     with db.session() as s:
         if not (T is UsageHourly and _daily_groups(s, db, tz, start, end, group_by, cond, mode, fx, week_start,
@@ -267,8 +267,12 @@ def _add_hourly_groups(s: Any, T: Any, cond: list[Any], tz: ZoneInfo, group_by: 
         _add(groups, key, group_by, row[8], row[9:], fx, currency)
 
 
-def _conditions(db: Database, T: Any, start: date, end: date, tz: ZoneInfo, filters: Filters, mode: str) -> list[Any]:
-    """WHERE clauses shared by reports and exports (works on UsageHourly and UsageRow)."""
+def _conditions(db: Database, T: Any, start: date, end: date, tz: ZoneInfo, filters: Filters, mode: str,
+                names: dict[str, dict[int | None, str]] | None = None) -> list[Any]:
+    """WHERE clauses shared by reports and exports (works on UsageHourly and UsageRow).
+
+    `names` (from `_names`) saves a query when the caller already has them.
+    """
     # No cost_role filter: detail/covered rows carry cost 0 in auto mode, and their tokens still count.
     cond = [time_window(start, end, tz, T)]
     for name in ("provider", "model", "source"):
@@ -276,7 +280,7 @@ def _conditions(db: Database, T: Any, start: date, end: date, tz: ZoneInfo, filt
         if value:
             cond.append(getattr(T, name) == value)
     if filters.account or filters.workspace:
-        names = _names(db)
+        names = names or _names(db)
         for name, col in (("account", T.account_id), ("workspace", T.workspace_id)):
             value = getattr(filters, name)
             if value:
