@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import select
 
-from aicost_desktop.analytics.anomalies import detect, find_anomalies, raise_alerts
+from aicost_desktop.analytics.anomalies import baseline, baselines, detect, find_anomalies, raise_alerts
 from aicost_desktop.analytics.synthetic import clean_series, evaluate
 from aicost_desktop.domain import DataSource, UsageRecord
 from aicost_desktop.storage.ledger import upsert_records
@@ -19,6 +19,34 @@ from tests.unit.analytics.ledger_data import add_account
 
 def flat(n: int, level: float = 20.0) -> np.ndarray:
     return np.full(n, level) * (1 + 0.05 * np.sin(np.arange(n)))
+
+
+def test_vectorized_baselines_equal_the_per_day_baseline() -> None:
+    """The detector uses `baselines` (all days at once); it must agree with `baseline` day by day on dense,
+    intermittent, tied and late-starting series, including histories shorter than the seasonal minimum."""
+    rng = np.random.default_rng(3)
+    checked = 0
+    for t in range(120):
+        n = int(rng.integers(15, 160))
+        y = rng.gamma(2, 10, n)
+        if t % 4 == 1:
+            y[rng.random(n) < 0.7] = 0
+        elif t % 4 == 2:
+            y = np.round(y)
+        elif t % 4 == 3:
+            y[: int(rng.integers(0, n // 2))] = 0
+        nz = np.flatnonzero(y)
+        first = int(nz[0])
+        wd = (int(rng.integers(0, 7)) + np.arange(n)) % 7
+        idx = np.arange(first + 1, n)
+        exps, scales = baselines(y, wd, first, idx)
+        for k, i in enumerate(idx):
+            lo = max(first, i - 56)
+            exp, scale = baseline(y[lo:i], wd[lo:i], int(wd[i]))
+            assert abs(exps[k] - exp) < 1e-9 * max(1.0, exp), (t, i)
+            assert abs(scales[k] - scale) < 1e-9 * max(1.0, scale), (t, i)
+            checked += 1
+    assert checked > 5000
 
 
 def test_spike_and_drop_are_flagged_after_warmup() -> None:
