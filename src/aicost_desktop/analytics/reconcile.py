@@ -13,13 +13,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy import case, func, select, type_coerce
 
-from aicost_desktop.analytics.query import NONE_LABEL, local_day_expr
+from aicost_desktop.analytics.query import NONE_LABEL, local_day_expr, source_table
 from aicost_desktop.analytics.report import _names, time_window
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import PriceOverride, UsageRow
+from aicost_desktop.storage.tables import UNPRICED_ROWS, PriceOverride, UsageRow
 from aicost_desktop.storage.types import Money
 
 DRIFT_LIMIT = 5.0  # percent
@@ -87,7 +87,9 @@ class Reconciliation:
 
 def reconcile(db: Database, tz: ZoneInfo, start: date, end: date) -> Reconciliation:
     """Compare reported and computed cost for accounts that have both in [start, end]."""
-    T = UsageRow
+    # The hourly roll-up keeps reported and computed sums per (hour, account, model, cost_role) with SQL SUM
+    # semantics (NULL when no row had one), so it answers this exactly without scanning the raw ledger.
+    T = source_table(tz, start, end)
     day = local_day_expr(db, T, tz, start, end).label("day")
     rep = func.sum(type_coerce(case((T.reported_cost.is_not(None), T.reported_cost), else_=0), Money))
     comp = func.sum(type_coerce(case((T.computed_cost.is_not(None), T.computed_cost), else_=0), Money))
@@ -128,11 +130,9 @@ def unpriced_models(db: Database) -> list[UnpricedModel]:
     """Models whose spend rows have neither a reported nor a computed cost (or detail rows no price)."""
     T = UsageRow
     tokens = T.input_tokens + T.output_tokens + T.cache_read_tokens + T.cache_write_5m_tokens + T.cache_write_1h_tokens
-    cond = and_(T.computed_cost.is_(None), T.model.is_not(None),
-                T.source.not_in(("manual", "subscription")),
-                ((T.cost_role == "spend") & T.reported_cost.is_(None)) | (T.cost_role == "detail"))
+    # The condition is the partial index's own SQL text, so the planner reads only unpriced rows.
     q = (select(T.provider, T.model, func.count(), func.sum(tokens), func.min(T.bucket_start),
-                func.max(T.bucket_start)).where(cond).group_by(T.provider, T.model))
+                func.max(T.bucket_start)).where(UNPRICED_ROWS).group_by(T.provider, T.model))
     with db.session() as s:
         out = [UnpricedModel(p, m, int(n), int(t or 0), _d(lo), _d(hi)) for p, m, n, t, lo, hi in s.execute(q)]
     return sorted(out, key=lambda u: (-u.tokens, u.model))

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import (BigInteger, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from aicost_desktop.storage.types import Money, UTCDateTime
@@ -58,6 +58,12 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Rows whose spend nobody can price: no computed cost, and no reported cost where one would count. One SQL
+# text for both the partial index and the query, so SQLite's planner (which matches terms literally) uses it.
+UNPRICED_ROWS = text("computed_cost IS NULL AND model IS NOT NULL AND source NOT IN ('manual', 'subscription') "
+                     "AND ((cost_role = 'spend' AND reported_cost IS NULL) OR cost_role = 'detail')")
+
+
 class UsageRow(Base):
     """One ledger row: tokens and money for a model over a time bucket, from one source.
 
@@ -71,6 +77,8 @@ class UsageRow(Base):
         UniqueConstraint("source", "dedup_key", name="uq_usage_records_source_dedup"),
         Index("ix_usage_records_bucket_start", "bucket_start"),
         Index("ix_usage_records_account_bucket", "account_id", "bucket_start"),
+        Index("ix_usage_records_unpriced", "provider", "model", sqlite_where=UNPRICED_ROWS,
+              postgresql_where=UNPRICED_ROWS),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     source: Mapped[str] = mapped_column(String(20))
