@@ -59,6 +59,36 @@ def test_proxy_sorts_money_numerically(ctx):
     assert shown == ["$30.00", "$10.25", "$9.50", "—", "unpriced"]
 
 
+def test_view_sorting_is_done_by_the_model_and_survives_reload_and_filter(ctx, qtbot):
+    from PySide6.QtWidgets import QTableView
+
+    rows = _rows(ctx)
+    model = LedgerTableModel()
+    model.set_rows(rows)
+    calls = []
+
+    class Counting(LedgerFilterProxy):
+        def lessThan(self, left, right):  # noqa: N802 - a Python comparison per pair is what we avoid
+            calls.append(1)
+            return super().lessThan(left, right)
+
+    proxy = Counting()
+    proxy.setSourceModel(model)
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.selectRow(0)
+    view.sortByColumn(COL["cost"], Qt.SortOrder.AscendingOrder)  # what a header click does
+    shown = [proxy.index(r, COL["cost"]).data() for r in range(proxy.rowCount())]
+    assert shown == ["unpriced", "—", "$9.50", "$10.25", "$30.00"]
+    model.set_rows(list(reversed(rows)))  # a refresh keeps the user's sort
+    assert [proxy.index(r, COL["cost"]).data() for r in range(proxy.rowCount())] == shown
+    proxy.set_text_filter("gpt")
+    assert [proxy.index(r, COL["cost"]).data() for r in range(proxy.rowCount())] == ["—", "$9.50", "$10.25"]
+    assert calls == [] and proxy.sortColumn() == -1
+
+
 def test_source_and_text_filters(ctx):
     model = LedgerTableModel()
     model.set_rows(_rows(ctx))

@@ -1,10 +1,16 @@
-"""Shared table-model plumbing: a flat model over a list of row objects, and a proxy sorting raw values."""
+"""Shared table-model plumbing: a flat model over a list of row objects that sorts itself on raw values, and
+a filter proxy that hands sorting to it.
+
+Why the model sorts and not the proxy: QSortFilterProxyModel compares rows through a Python `lessThan`,
+about n log n Python calls (5,000 ledger rows: ~120,000 calls, a third of a second on the GUI thread after
+every refresh). The model computes one key per row and sorts its list in C."""
 
 from __future__ import annotations
 
 from typing import Any, Generic, Sequence, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIndex,
+                            QSortFilterProxyModel, Qt)
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # every model answers it with the raw value (Decimal, datetime...)
 Index = QModelIndex | QPersistentModelIndex
@@ -20,11 +26,50 @@ class RowsTableModel(QAbstractTableModel, Generic[R]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[R] = []
+        self._sort: tuple[int, Qt.SortOrder] | None = None
 
     def set_rows(self, rows: Sequence[R]) -> None:
+        """Replace every row (kept in the current sort order, if any)."""
         self.beginResetModel()
         self._rows = list(rows)
+        if self._sort is not None:
+            self._reorder(*self._sort)
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort on SORT_ROLE values (None first, text case-insensitively); stable, keeps persistent indexes."""
+        if not 0 <= column < len(self.columns):
+            self._sort = None
+            return
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        perm = self._reorder(column, order)  # perm[new row] = old row
+        where = [0] * len(perm)
+        for new, was in enumerate(perm):
+            where[was] = new
+        self.changePersistentIndexList(old, [self.index(where[i.row()], i.column()) if 0 <= i.row() < len(where)
+                                             else QModelIndex() for i in old])
+        self.layoutChanged.emit()
+
+    def _reorder(self, column: int, order: Qt.SortOrder) -> list[int]:
+        """Sort self._rows by column; returns the permutation (new position -> old position)."""
+        value = self.sort_value
+        keys = [raw_sort_key(value(r, i, column)) for i, r in enumerate(self._rows)]
+        perm = list(range(len(self._rows)))
+        descending = order == Qt.SortOrder.DescendingOrder
+        try:
+            perm.sort(key=keys.__getitem__, reverse=descending)
+        except TypeError:  # mixed value types in one column: fall back to their text
+            text = [str(k) for k in keys]
+            perm.sort(key=text.__getitem__, reverse=descending)
+        self._rows = [self._rows[i] for i in perm]
+        return perm
+
+    def sort_value(self, row: R, position: int, column: int) -> Any:
+        """What `row` (at `position`) sorts on in `column`: its SORT_ROLE value. Models with a direct path
+        to the raw value override this (it runs once per row on every sort and reload)."""
+        return self.data(self.index(position, column), SORT_ROLE)
 
     def row_at(self, row: int) -> R:
         return self._rows[row]
@@ -56,11 +101,19 @@ def raw_sort_key(value: Any) -> tuple[int, Any]:
 
 
 class RawSortProxy(QSortFilterProxyModel):
-    """Sorts on SORT_ROLE's Python values (Decimal has no QVariant ordering of its own)."""
+    """Filters in subclasses; sorting goes to a RowsTableModel source (one key per row), else sorts here on
+    SORT_ROLE's Python values (Decimal has no QVariant ordering of its own)."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.setSortRole(SORT_ROLE)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        source = self.sourceModel()
+        if isinstance(source, RowsTableModel):
+            source.sort(column, order)  # the proxy keeps source order: its own sort column stays -1
+            return
+        super().sort(column, order)
 
     def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802
         a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
@@ -45,13 +45,17 @@ def _cost_text(r: LedgerRowView) -> str:
     return fmt_money(r.cost, r.currency)
 
 
+_RAW: dict[str, Callable[[LedgerRowView], Any]] = {
+    "when": lambda r: r.at, "provider": lambda r: r.provider, "account": lambda r: r.account,
+    "model": lambda r: r.model, "source": lambda r: r.source, "input": lambda r: r.input_tokens,
+    "output": lambda r: r.output_tokens, "cache": lambda r: r.cache_read_tokens + r.cache_write_tokens,
+    "cost": lambda r: None if r.unpriced else r.cost, "reported": lambda r: r.reported_cost,
+    "computed": lambda r: r.computed_cost, "note": lambda r: r.note,
+}
+
+
 def _raw(r: LedgerRowView, key: str) -> Any:
-    return {
-        "when": r.at, "provider": r.provider, "account": r.account, "model": r.model, "source": r.source,
-        "input": r.input_tokens, "output": r.output_tokens, "cache": r.cache_read_tokens + r.cache_write_tokens,
-        "cost": None if r.unpriced else r.cost, "reported": r.reported_cost, "computed": r.computed_cost,
-        "note": r.note,
-    }[key]
+    return _RAW[key](r)
 
 
 def _display(r: LedgerRowView, key: str) -> str:
@@ -101,6 +105,9 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
                 and section in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return super().headerData(section, orientation, role)
+
+    def sort_value(self, row: LedgerRowView, position: int, column: int) -> Any:
+        return _RAW[COLUMNS[column][0]](row)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
