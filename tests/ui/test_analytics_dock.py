@@ -81,3 +81,49 @@ def test_dock_factory_plugs_in_and_periods(qtbot, demo_ctx, services) -> None:
     assert period_range("year", TODAY)[0] == date(2026, 1, 1)
     assert period_range("7d", TODAY)[0] == TODAY - timedelta(days=6)
     assert period_range("custom", TODAY, (TODAY, TODAY - timedelta(days=3))) == (TODAY - timedelta(days=3), TODAY)
+
+
+def test_refreshes_during_a_load_fold_into_one_more_and_a_new_query_cancels(qtbot, demo_ctx, services,
+                                                                          monkeypatch) -> None:
+    """A sync changes the ledger every few hundred ms: repeated refreshes of the same query must not pile up
+    loads (one more run after the current one), while picking another period cancels the running load."""
+    import threading
+
+    from aicost_desktop.analytics import dashboard
+    from aicost_desktop.ui.docks import analytics as dock_module
+
+    gate = threading.Event()
+    started: list[str] = []
+    cancelled: list[bool] = []
+    real = dashboard.load_analytics
+
+    def slow(db, tz, q, fx=None, cancel=None):  # type: ignore[no-untyped-def]
+        started.append(q.period)
+        gate.wait(10)
+        out = real(db, tz, q, fx=fx, cancel=cancel)
+        cancelled.append(out is None)
+        return out
+
+    monkeypatch.setattr(dock_module, "load_analytics", slow)
+    w = dock_module.AnalyticsWidget(demo_ctx, services)
+    w.today_override = TODAY
+    qtbot.addWidget(w)
+    applied: list[str] = []
+    w.refreshed.connect(lambda d: applied.append(d.query.period))
+    w.refresh()
+    qtbot.waitUntil(lambda: started == ["30d"])
+    for _ in range(5):
+        w.refresh()  # same query while it runs: folded
+    gate.set()
+    qtbot.waitUntil(lambda: len(applied) == 2, timeout=20_000)
+    qtbot.wait(200)
+    assert started == ["30d", "30d"] and applied == ["30d", "30d"]
+    gate.clear()
+    w.refresh()
+    qtbot.waitUntil(lambda: len(started) == 3)
+    w.period.setCurrentIndex(2)  # 90 days: a different query cancels the running one
+    gate.set()
+    qtbot.waitUntil(lambda: applied[-1] == "90d", timeout=20_000)
+    qtbot.wait(200)
+    assert started == ["30d", "30d", "30d", "90d"] and applied == ["30d", "30d", "90d"]
+    assert cancelled[2] is True  # the superseded load stopped early instead of finishing its work

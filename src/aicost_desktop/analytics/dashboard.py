@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -88,26 +91,34 @@ def _budget(db: Database) -> tuple[str, Decimal] | None:
         return (b.name, b.amount) if b is not None else None
 
 
-def load_analytics(db: Database, tz: ZoneInfo, q: AnalyticsQuery, fx: dict[str, Decimal] | None = None) -> AnalyticsData:
-    """Every figure of the dock for one query (runs in a worker)."""
-    import time
-
+def load_analytics(db: Database, tz: ZoneInfo, q: AnalyticsQuery, fx: dict[str, Decimal] | None = None,
+                   cancel: threading.Event | None = None) -> AnalyticsData | None:
+    """Every figure of the dock for one query (runs in a worker). Returns None as soon as `cancel` is set
+    (the user picked another period): a superseded query should not keep a core busy."""
     t: dict[str, float] = {}
     t0 = time.perf_counter()
+
+    def lap(name: str) -> bool:
+        t[name] = time.perf_counter() - t0
+        return cancel is not None and cancel.is_set()
+
     start, end = q.range
     series = spend_series(db, tz, start, end, q.granularity, q.group_by, sources=q.sources, fx=fx)
-    t["series"] = time.perf_counter() - t0
+    if lap("series"):
+        return None
     month_fc = spend_forecast(db, tz, q.today, days=14, sources=q.sources, fx=fx)
     fc = month_fc if end == q.today and q.granularity == "day" else None
-    t["forecast"] = time.perf_counter() - t0
+    if lap("forecast"):
+        return None
     anomalies = find_anomalies(db, tz, start, end, sources=q.sources or ("api", "import", "log", "proxy"), fx=fx)
-    t["anomalies"] = time.perf_counter() - t0
+    if lap("anomalies"):
+        return None
     data = AnalyticsData(
         query=q, series=series, forecast=fc, anomalies=anomalies, manual_days=_manual_days(db, tz, start, end),
         mom=month_over_month(db, tz, q.today, sources=q.sources, fx=fx), month_forecast=month_fc,
         budget=_budget(db), breakdown=breakdown(db, tz, start, end, "model", sources=q.sources, fx=fx),
         reconciliation=reconcile(db, tz, max(start, end - timedelta(days=89)), end), timings=t)
-    t["total"] = time.perf_counter() - t0
+    lap("total")
     return data
 
 

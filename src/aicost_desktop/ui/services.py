@@ -49,7 +49,7 @@ class Services:
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None,
             on_progress: Callable[[int, int], None] | None = None,
-            owner: QObject | None = None, **kwargs: Any) -> Worker:
+            owner: QObject | None = None, priority: int = 0, **kwargs: Any) -> Worker:
         """`run_in_pool` on this pool (see ui/workers.py)."""
         return run_in_pool(self.pool, fn, *args, on_done=on_done, on_error=on_error,
-                           on_progress=on_progress, owner=owner, **kwargs)
+                           on_progress=on_progress, owner=owner, priority=priority, **kwargs)

@@ -160,13 +160,14 @@ def run_in_pool(pool: QThreadPool | None, fn: Callable[..., Any], *args: Any,
                 on_done: Callable[[Any], None] | None = None,
                 on_error: Callable[[BaseException], None] | None = None,
                 on_progress: Callable[[int, int], None] | None = None,
-                owner: QObject | None = None, **kwargs: Any) -> Worker:
+                owner: QObject | None = None, priority: int = 0, **kwargs: Any) -> Worker:
     """Start `fn` on `pool` (the global pool when None); callbacks run on the calling (GUI) thread.
 
     Without `on_error`, failures are logged at ERROR (cancellations silently). Returns the Worker,
-    whose `cancel()` asks the job to stop and drops its result.
+    whose `cancel()` asks the job to stop and drops its result. Queued jobs with a higher `priority`
+    start first (give it to the longest job of a refresh, so it does not wait behind short ones).
     """
     worker = Worker(fn, *args, **kwargs)
     _Relay(worker, on_done, on_error, on_progress, owner)
-    (pool or QThreadPool.globalInstance()).start(worker)
+    (pool or QThreadPool.globalInstance()).start(worker, priority)
     return worker

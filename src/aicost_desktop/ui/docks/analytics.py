@@ -59,6 +59,7 @@ class AnalyticsWidget(QWidget):
         self.data: AnalyticsData | None = None
         self._worker: Any = None
         self._generation = 0
+        self._running: AnalyticsQuery | None = None
         self._pending = False
         self.today_override: date | None = None
         self._build()
@@ -188,18 +189,25 @@ class AnalyticsWidget(QWidget):
                               sources=None if len(chosen) == len(SOURCES) else chosen)
 
     def refresh(self) -> None:
-        """Start a query in the pool; a newer refresh supersedes an older one still running."""
+        """Start a query in the pool. While one runs, the same query is folded into one more run after it
+        (a sync changes the ledger every few hundred ms); a different query cancels it."""
+        q = self.query()
         if self._worker is not None:
+            if q == self._running:
+                self._pending = True
+                return
             self._worker.cancel()
         self._generation += 1
         gen = self._generation
+        self._running = q
+        self._pending = False
         self.status.setText("Updating…")
         if self.data is None:
             self.stack.setCurrentWidget(self.skeleton)
-        q = self.query()
         db, tz = self.ctx.db, self.ctx.tz
         self._worker = self.services.run(load_analytics, db, tz, q, on_done=lambda d: self._apply(d, gen),
-                                         on_error=lambda e: self._failed(e, gen), owner=self)
+                                         on_error=lambda e: self._failed(e, gen), owner=self,
+                                         priority=1)  # the longest job of a refresh: start it first
 
     def _failed(self, exc: BaseException, gen: int) -> None:
         from aicost_desktop.ui.workers import Cancelled
@@ -209,6 +217,12 @@ class AnalyticsWidget(QWidget):
         self._worker = None
         log.error("analytics query failed: %s", exc)
         self.status.setText(f"Could not load analytics: {exc}")
+        self._run_pending()
+
+    def _run_pending(self) -> None:
+        if self._pending:
+            self._pending = False
+            self.refresh()
 
     def _apply(self, data: AnalyticsData, gen: int) -> None:
         if gen != self._generation:
@@ -252,6 +266,7 @@ class AnalyticsWidget(QWidget):
         self.status.setText(" · ".join(parts))
         self.stack.setCurrentIndex(1)
         self.refreshed.emit(data)
+        self._run_pending()
 
     def _fill_anomalies(self, data: AnalyticsData) -> None:
         t = self.anomaly_table
