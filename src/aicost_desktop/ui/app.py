@@ -216,7 +216,7 @@ def _run(app, ctx, window, guard, demo: bool, tray_ok: bool) -> int:  # type: ig
         log.info("no system tray available; closing the window quits")
     window.quit_on_close = True
     app.setQuitOnLastWindowClosed(not tray_ok)
-    window.refresh_all()
+    window.refresh_status()  # every dock started its own first load when it was built
     if demo:
         window.load_demo_if_empty()
     if ctx.settings.get("start_minimized"):

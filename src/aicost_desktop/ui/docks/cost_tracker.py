@@ -277,4 +277,5 @@ def cost_tracker_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
 
     tracker.import_logs_requested.connect(lambda: open_import_dialog(services, tracker))
     tracker.manual_entry_requested.connect(lambda: open_manual_entry_dialog(services, tracker))
+    tracker.refresh()  # the first load starts while the rest of the window is built
     return dock
