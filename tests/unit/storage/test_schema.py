@@ -6,8 +6,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
+from aicost_desktop.storage import migrate
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import UNPRICED_ROWS, Base, UsageRow
+
+
+def test_head_constant_is_alembics_head() -> None:
+    # upgrade() skips Alembic when the ledger is at migrate.HEAD: a new migration must bump it.
+    assert migrate.HEAD == migrate.head_revision()
 
 
 def test_migrations_build_exactly_the_orm_schema(db: Database) -> None:
