@@ -248,29 +248,38 @@ def find_anomalies(db: Database, tz: ZoneInfo, start: date, end: date,
         groups: dict[str, list[tuple[str, str, str]]] = {}
         for leaf in leaves:
             groups.setdefault(leaf[pos], []).append(leaf)
+        wd = (hist_start.weekday() + np.arange(n)) % 7
         for key, members in groups.items():
             y = np.sum([leaves[m] for m in members], axis=0)
-            for f in detect(y, hist_start.weekday(), threshold, min_dollars, start_index=start_i):
+            flags = detect(y, hist_start.weekday(), threshold, min_dollars, start_index=start_i)
+            if not flags:
+                continue
+            why = _contributors(leaves, members, np.array([f.index for f in flags]), wd)
+            for f, contributors in zip(flags, why):
                 found.append(Anomaly(days[f.index], dim, key, _cents(f.actual), _cents(f.expected), f.score,
-                                     _contributors(leaves, members, f.index, hist_start.weekday())))
+                                     contributors))
     return sorted(found, key=lambda a: (a.day, abs(a.delta)), reverse=True)
 
 
 def _contributors(leaves: dict[tuple[str, str, str], np.ndarray], members: list[tuple[str, str, str]],
-                  i: int, first_weekday: int) -> list[Contributor]:
-    """(model, account) pairs ranked by their share of the day's difference from expected."""
-    wd = (first_weekday + np.arange(i + 1)) % 7
-    deltas: dict[tuple[str, str], float] = {}
+                  idx: np.ndarray, wd: np.ndarray) -> list[list[Contributor]]:
+    """For each flagged day in `idx`: (model, account) pairs ranked by their share of the day's difference
+    from expected (each leaf's own baseline, all flagged days of a leaf computed at once)."""
+    deltas: list[dict[tuple[str, str], float]] = [{} for _ in idx]
     for p, m, a in members:
         y = leaves[(p, m, a)]
-        lo = max(0, i - 2 * WINDOW)
-        exp = baseline(y[lo:i], wd[lo:i], int(wd[i]))[0] if i > lo else 0.0
-        deltas[(m, a)] = deltas.get((m, a), 0.0) + float(y[i]) - exp
-    total = sum(deltas.values())
-    if not total:
-        return []
-    ranked = sorted(deltas.items(), key=lambda kv: -kv[1] * np.sign(total))
-    return [Contributor(m, a, d, d / total) for (m, a), d in ranked[:3] if d * total > 0]
+        exps = np.where(idx > 0, np.nan_to_num(baselines(y, wd, 0, idx)[0]), 0.0)
+        for k, i in enumerate(idx.tolist()):
+            deltas[k][(m, a)] = deltas[k].get((m, a), 0.0) + float(y[i]) - float(exps[k])
+    out: list[list[Contributor]] = []
+    for day in deltas:
+        total = sum(day.values())
+        if not total:
+            out.append([])
+            continue
+        ranked = sorted(day.items(), key=lambda kv: -kv[1] * np.sign(total))
+        out.append([Contributor(m, a, d, d / total) for (m, a), d in ranked[:3] if d * total > 0])
+    return out
 
 
 def raise_alerts(db: Database, anomalies: Sequence[Anomaly]) -> int:
