@@ -74,3 +74,55 @@ def test_summary_slot_accepts_cards(qtbot, dock):
     card = QLabel("usage vs budget")
     dock.add_summary_widget(card)
     assert dock.tracker.summary_slot.indexOf(card) == 0
+
+
+def test_rows_load_page_by_page_as_the_view_asks(qtbot, dock, ctx, monkeypatch):
+    """Only the newest page is read on a refresh; the rest arrives page by page when the table reaches its end
+    (the view asks on its own while its viewport is not full, and when the user scrolls down)."""
+    from datetime import timedelta
+
+    from PySide6.QtCore import QModelIndex
+
+    from aicost_desktop.ui.docks import cost_tracker
+
+    reads: list[tuple[int, int]] = []
+    real = cost_tracker.list_records
+
+    def recording(db, tz, filters=None, limit=5000, offset=0):  # type: ignore[no-untyped-def]
+        reads.append((limit, offset))
+        return real(db, tz, filters, limit=limit, offset=offset)
+
+    monkeypatch.setattr(cost_tracker, "PAGE", 3)
+    monkeypatch.setattr(cost_tracker, "list_records", recording)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    write(ctx, *[rec(f"r{i}", at=now - timedelta(minutes=i)) for i in range(7)])
+    _refresh(qtbot, dock)
+    t = dock.tracker
+    assert reads[-1] == (3, 0)
+    for _ in range(20):  # scroll to the end until nothing more can be fetched
+        if t.proxy.canFetchMore(QModelIndex()):
+            t.proxy.fetchMore(QModelIndex())  # the proxy forwards it to the model, as for the view
+        qtbot.wait(30)
+    assert t.model.rowCount() == 7 and not t.proxy.canFetchMore(QModelIndex())
+    assert [r for r in reads if r[1]] == [(3, 3), (3, 6)]
+    assert "7 of 7 rows" in t.footer.text()
+    assert len({t.model.row_at(i).id for i in range(7)}) == 7
+    shown = [t.proxy.index(r, 0).data() for r in range(t.proxy.rowCount())]
+    assert shown == sorted(shown, reverse=True)  # newest first across pages
+    _refresh(qtbot, dock)  # a refresh keeps what was scrolled into view
+    assert t.model.rowCount() == 7 and reads[-1] == (7, 0)
+
+
+def test_footer_says_more_rows_can_be_scrolled_in(qtbot, dock, ctx, monkeypatch):
+    from datetime import timedelta
+
+    from aicost_desktop.ui.docks import cost_tracker
+
+    monkeypatch.setattr(cost_tracker, "PAGE", 2)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    write(ctx, *[rec(f"r{i}", at=now - timedelta(minutes=i)) for i in range(5)])
+    t = dock.tracker
+    t.model.more_requested.disconnect()  # hold further pages back to read the footer in between
+    _refresh(qtbot, dock)
+    assert t.model.rowCount() == 2
+    assert "newest 2 of 5 loaded; scroll down for more" in t.footer.text()

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from aicost_desktop.ui.services import Services
 
 log = logging.getLogger("aicost.ui.cost_tracker")
-ROW_LIMIT = 5000
+PAGE = 1000          # rows per load; scrolling to the end loads the next page
+RELOAD_CAP = 10_000  # a refresh re-reads at most this many of the rows scrolled into view
 SOURCE_CHIPS = [("All", ""), ("API", "api"), ("Log", "log"), ("Import", "import"), ("Manual", "manual"),
                 ("Subscription", "subscription")]
 EMPTY_HEADLINE = "No spend yet"
@@ -30,15 +31,20 @@ EMPTY_DETAIL = ("Add an account, import Claude Code logs, add a manual entry, or
                 "to see where your AI money goes.")
 
 
-def _load(ctx: "AppContext") -> dict[str, Any]:
+def _load(ctx: "AppContext", limit: int = PAGE) -> dict[str, Any]:
     """Worker side: everything the dock shows, read in one go (no Qt here)."""
     db, tz = ctx.db, ctx.tz
     currency = ctx.settings.get("display_currency")
     return {
-        "rows": list_records(db, tz, limit=ROW_LIMIT),
+        "rows": list_records(db, tz, limit=limit),
         "total": count_records(db, tz),
         "summary": spend_summary(db, tz, fx=ctx.settings.fx_rates(), currency=currency),
     }
+
+
+def _page(ctx: "AppContext", offset: int) -> tuple[list[Any], int]:
+    """Worker side: the next page of rows after `offset` newest ones, and the ledger's row count."""
+    return list_records(ctx.db, ctx.tz, limit=PAGE, offset=offset), count_records(ctx.db, ctx.tz)
 
 
 class _Figure(QWidget):
@@ -93,6 +99,8 @@ class CostTrackerWidget(QWidget):
         lay.addLayout(self.summary_slot)
         lay.addLayout(self._build_filters())
         self.model = LedgerTableModel(self)
+        self.model.more_requested.connect(self._load_more)
+        self._generation = 0  # bumped by every reload: a page read before it is stale
         self.proxy = LedgerFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.stack = QStackedWidget()
@@ -205,7 +213,22 @@ class CostTrackerWidget(QWidget):
             self._pending = True
             return
         self._loading = True
-        self.services.run(_load, self.ctx, on_done=self._apply, on_error=self._failed, owner=self)
+        # Keep the rows the user scrolled into (up to a cap), so a sync does not yank the table back.
+        limit = max(PAGE, min(self.model.rowCount(), RELOAD_CAP))
+        self.services.run(_load, self.ctx, limit, on_done=self._apply, on_error=self._failed, owner=self)
+
+    def _load_more(self) -> None:
+        gen = self._generation
+
+        def done(result: tuple[list[Any], int]) -> None:
+            rows, total = result
+            if gen != self._generation:
+                return  # a reload replaced the rows meanwhile; the view asks again if it still needs more
+            self._total = total
+            self.model.append_page(rows, has_more=bool(rows) and self.model.rowCount() + len(rows) < total)
+            self._update_footer()
+
+        self.services.run(_page, self.ctx, self.model.rowCount(), on_done=done, on_error=self._failed, owner=self)
 
     def is_empty_state(self) -> bool:
         return self.stack.currentWidget() is self.empty
@@ -227,7 +250,8 @@ class CostTrackerWidget(QWidget):
         self.status.setText(f"<span style='color:#d08700'>{s.unpriced_rows} unpriced row(s) this month — "
                             "set a price to count them</span>" if s.unpriced_rows else "")
         self._total = result["total"]
-        self.model.set_rows(result["rows"])
+        self._generation += 1
+        self.model.set_rows(result["rows"], has_more=len(result["rows"]) < self._total)
         self.stack.setCurrentWidget(self.table if result["total"] else self.empty)
         self._update_footer()
         if not self._finish():
@@ -245,7 +269,7 @@ class CostTrackerWidget(QWidget):
         loaded = self.model.rowCount()
         text = f"{shown:,} of {loaded:,} rows shown"
         if total > loaded:
-            text += f" (newest {loaded:,} of {total:,} loaded; use the CLI or export for all)"
+            text += f" (newest {loaded:,} of {total:,} loaded; scroll down for more)"
         self.footer.setText(text if total else "")
 
 

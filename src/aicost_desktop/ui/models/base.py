@@ -36,6 +36,16 @@ class RowsTableModel(QAbstractTableModel, Generic[R]):
             self._reorder(*self._sort)
         self.endResetModel()
 
+    def append_rows(self, rows: Sequence[R]) -> None:
+        """Add rows after the last one (a further page), then keep the current sort."""
+        if not rows:
+            return
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
+        self._rows.extend(rows)
+        self.endInsertRows()
+        if self._sort is not None:
+            self.sort(*self._sort)
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort on SORT_ROLE values (None first, text case-insensitively); stable, keeps persistent indexes."""
         if not 0 <= column < len(self.columns):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
 
 from aicost_desktop.domain.money import fmt_money
@@ -95,9 +95,41 @@ def _tooltip(r: LedgerRowView, key: str) -> str | None:
 
 
 class LedgerTableModel(RowsTableModel[LedgerRowView]):
-    """Read-only rows of the ledger; replace them all with `set_rows` (loaded in a worker)."""
+    """Read-only rows of the ledger, newest first, loaded page by page in a worker: `set_rows` replaces
+    them, and when the view scrolls to the end while `has_more`, `more_requested` asks the owner for the
+    next page, which arrives through `append_page`.
+
+    Signals:
+        more_requested(): the view wants the next page (owner loads it and calls append_page).
+    """
 
     columns = COLUMNS
+    more_requested = Signal()
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.has_more = False
+        self._fetching = False
+
+    def set_rows(self, rows: Sequence[LedgerRowView], has_more: bool = False) -> None:
+        self.has_more = has_more
+        self._fetching = False  # a page requested before this reload is dropped by the owner
+        super().set_rows(rows)
+
+    def append_page(self, rows: Sequence[LedgerRowView], has_more: bool) -> None:
+        """Add the next page; rows already shown (new rows arriving on top shift pages) are skipped."""
+        seen = {r.id for r in self._rows}
+        self.append_rows([r for r in rows if r.id not in seen])
+        self.has_more = has_more
+        self._fetching = False
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: N802 (Qt API)
+        return not parent.isValid() and self.has_more and not self._fetching
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: N802
+        if self.canFetchMore(parent):
+            self._fetching = True
+            self.more_requested.emit()
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
