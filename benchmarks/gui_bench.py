@@ -120,7 +120,7 @@ def child(t0: float, home: Path, url: str, tz: str, show_jobs: bool) -> dict[str
         jobs.clear()
 
     # -- a sync from the local OpenAI fake, with a heartbeat timer watching the GUI thread ---------------
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timezone
 
     from aicost_desktop.accounts import add_account
     from benchmarks.sync_bench import MODELS

@@ -131,7 +131,7 @@ def main() -> int:
     ts = []
     for _ in range(max(args.repeat, 5)):
         t = time.perf_counter()
-        s = spend_series(db, tz, start_d, end_d, "day", "provider")
+        spend_series(db, tz, start_d, end_d, "day", "provider")
         ts.append(time.perf_counter() - t)
     q = med(ts) * 1000
     line("spend_series(day, provider, 365 days) warm", f"{q:.1f} ms", f"target <= 100 ms: {'OK' if q <= 100 else 'MISS'}")

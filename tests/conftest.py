@@ -62,8 +62,6 @@ def pg_url() -> Iterator[str]:
     try:
         yield url
     finally:
-        from sqlalchemy.pool import NullPool
-
         with admin.connect() as conn:
             conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

@@ -152,7 +152,7 @@ def test_add_account_then_it_syncs_in_the_background_and_the_panel_follows(qtbot
     with qtbot.waitSignal(scheduler.started, timeout=10_000):
         dlg.save()  # saving starts the first sync at once
     acc = get_account(ctx.db, "router")
-    assert ctx.secrets.get(f"x") is None and MANAGEMENT_KEY not in repr(acc)
+    assert ctx.secrets.get("x") is None and MANAGEMENT_KEY not in repr(acc)
     qtbot.waitUntil(lambda: panel.model.row_of(acc.id) >= 0, timeout=5000)
     assert panel.model.status_of(panel.model.row_at(panel.model.row_of(acc.id))) in ("syncing", "ok")
     with qtbot.waitSignal(scheduler.finished, timeout=15_000), qtbot.waitSignal(bus.ledger_changed, timeout=15_000):

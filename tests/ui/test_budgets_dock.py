@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
