@@ -1,13 +1,8 @@
-"""Daily spend forecast: robust (Theil-Sen) damped trend x weekday factors, with an uncertainty band.
-
-Why this method: spend series are short, spiky and weekly (weekday work, quiet weekends). Medians and
-Theil-Sen slopes ignore the odd spike that would drag a least-squares or Holt-Winters fit, and the model
-degrades step by step with less history: < 3 days -> last value, < 14 days -> median level with no
-seasonality, >= 14 days -> weekday factors, >= 21 days -> trend.
-"""
+"""Daily spend forecast: Theil-Sen damped trend x weekday factors, 80% bands calibrated by backtesting the series."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,14 +10,36 @@ from typing import Any, Sequence
 
 import numpy as np
 
-Z80 = 1.2816  # two-sided 80% band
-PHI = 0.98    # trend damping per day: a 30-day forecast never extrapolates a short burst for ever
+# Why this point model: spend series are short, spiky and weekly. Medians and Theil-Sen slopes ignore the odd
+# spike that would drag a least-squares or Holt-Winters fit, and the model degrades step by step with less
+# history: < 3 days -> last value, < 14 days -> median level, >= 14 days -> weekday factors, >= 21 days -> trend.
+#
+# Why this band: in-sample residuals of such a fit say little about out-of-sample error, and a period total is
+# not a sum of independent days (every day shares the error of the estimated level and slope, and spikes the
+# median-based forecast leaves out are real spend). So the model is backtested on the series' own history
+# (forecasts from each of its last MAX_ORIGINS days, compared with what followed) and:
+#   - each day's band is the conformal 10%/90% quantiles of those daily log errors at about the same lead;
+#   - a running total's band is centred on the mean (spikes add mean - median of the errors each day) and has a
+#     variance model (independent daily errors + shared level error + slope error growing with the lead) whose
+#     scale is set per lead by the conformal 80% quantile of the backtest's standardized total errors.
+# With too little history to backtest (< 30 days), the variance model alone, with normal quantiles.
+
+Z80 = 1.2816         # two-sided 80% band of a normal
+PHI = 0.98           # trend damping per day: a 30-day forecast never extrapolates a short burst for ever
 FIT_WINDOW = 56
+MIN_ORIGIN = 21      # first backtest origin: where the full model (trend + weekdays) is available
+MAX_ORIGINS = 60     # backtest only the most recent days: bounds the cost (60 small fits), follows recent habits
+MIN_SAMPLES = 9      # fewest errors for a finite 80% conformal quantile: ceil((m + 1) * 0.9) <= m
+LEADS = 31           # backtest a month of leads whatever the horizon, so the band through day k never depends on it
+MAX_DRIFT = 0.01     # sd of an unfitted trend, relative to the level per day, at most
+SD_FLOOR = 0.05      # no day is predictable to better than ~5%: a perfectly regular history still gets a band
 
 
 @dataclass
 class ForecastResult:
-    """Point forecast and band per future day (floats in currency units), plus the method used."""
+    """Point forecast and band per future day (floats in currency units), plus the method used.
+
+    cum_lower/cum_upper: the 80% band of the running total through each day (the last is the total's band)."""
 
     method: str
     mean: np.ndarray
@@ -31,22 +48,36 @@ class ForecastResult:
     total_mean: float
     total_lower: float
     total_upper: float
+    cum_lower: np.ndarray
+    cum_upper: np.ndarray
+
+
+@dataclass
+class _Fit:
+    method: str
+    mean: np.ndarray
+    sd: float        # robust sd of the daily noise, on a log scale
+    sd_level: float  # sd of the estimated level, relative
+    sd_slope: float  # sd of the estimated slope, relative to the level, per day
+    lag: float       # days a slope acts on at lead 0: a median level lags a trend it did not remove
 
 
 def _weekday_factors(y: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
-    """Median of each weekday's value relative to a centred 7-day mean, normalized to average 1."""
+    """Median of each weekday's value relative to a centred 7-day mean, normalized to average 1 (len(y) >= 14)."""
     n = len(y)
     level = np.convolve(y, np.ones(7) / 7, mode="same")
     # The edges of a 'same' convolution are biased; use the trailing/leading full weeks there.
-    for i in range(min(3, n)):
-        level[i] = y[: min(7, n)].mean()
-        level[n - 1 - i] = y[max(0, n - 7):].mean()
+    level[:3] = y[:7].mean()
+    level[n - 3:] = y[n - 7:].mean()
     ratios = np.where(level > 1e-9, y / np.maximum(level, 1e-9), 1.0)
+    # All seven medians at once (the backtest fits this ~60 times per forecast): the days are consecutive, so
+    # a (weeks x 7) grid padded with NaN, which sorts last, holds one weekday per column.
+    grid = np.full(-(-n // 7) * 7, np.nan)
+    grid[:n] = ratios
+    grid = np.sort(grid.reshape(-1, 7), axis=0)
+    count, cols = (n - np.arange(7) + 6) // 7, np.arange(7)
     f = np.ones(7)
-    for w in range(7):
-        sel = ratios[weekdays == w]
-        if len(sel):
-            f[w] = float(np.median(sel))
+    f[weekdays[:7]] = (grid[(count - 1) // 2, cols] + grid[count // 2, cols]) / 2
     f = np.clip(f, 0.05, 5.0)
     return f * 7 / f.sum()
 
@@ -57,90 +88,187 @@ def _theil_sen(y: np.ndarray) -> float:
     return float(np.median((y[j] - y[i]) / (j - i)))
 
 
+def _damp(horizon: int) -> np.ndarray:
+    return np.cumsum(PHI ** np.arange(1, horizon + 1))
+
+
+def _fit(y: np.ndarray, horizon: int, first_weekday: int) -> _Fit:
+    """Point forecast of `horizon` days after `y` (no leading zeros, len >= 1) and the scales of its errors."""
+    n = len(y)
+    if n < 3:
+        # A day or two says little: ~30% noise a day, and the level itself is that uncertain.
+        return _Fit("last-value", np.full(horizon, float(y[-1])), 0.3, 0.3, 0.0, 0.0)
+    y = y[-FIT_WINDOW:] if n > FIT_WINDOW else y
+    n_fit = len(y)
+    wd = (first_weekday + (n - n_fit) + np.arange(n_fit)) % 7
+    future_wd = (first_weekday + n + np.arange(horizon)) % 7
+    if n_fit >= 14:
+        f = _weekday_factors(y, wd)
+        method = "weekday-median"
+    else:
+        f = np.ones(7)
+        method = "median"
+    d = y / f[wd]
+    t = np.arange(n_fit, dtype=float)
+    trend = _theil_sen(d)
+    slope = trend if n_fit >= 21 else 0.0
+    if n_fit >= 21:
+        method = "trend+weekday"
+    # Level at the last observed day: median of the detrended last two weeks, re-trended.
+    recent = min(14, n_fit)
+    level = float(np.median(d[-recent:] - slope * (t[-recent:] - t[-1])))
+    mean = np.maximum((level + slope * _damp(horizon)) * f[future_wd], 0.0)
+    # Noise on a log scale: it is multiplicative (a busy day varies more in dollars than a quiet one). With
+    # weekday factors, from same-weekday differences a week apart: residuals of the fit understate it (seven
+    # weekday medians of two or three values absorb much of it); without, the residuals are the model's error.
+    c = _offset(y)
+    if n_fit >= 14:
+        r = np.log(y[7:] + c) - np.log(y[:-7] + c)
+        spread = float(np.median(np.abs(r - np.median(r)))) / np.sqrt(2)
+    else:
+        r = np.log((y + c) / (level * f[wd] + c))
+        spread = float(np.median(np.abs(r - np.median(r))))
+    # MAD -> sd, with its small-sample correction (Croux & Rousseeuw: ~ n / (n - 0.8)).
+    sd = max(1.4826 * len(r) / (len(r) - 0.8) * spread, SD_FLOOR)
+    # Standard errors of the level (a median of `recent` values, divided by weekday factors that are medians
+    # of n_fit / 7 values each) and of a Theil-Sen slope (~OLS / 0.95 efficiency).
+    sd_level = 1.2533 * sd * float(np.sqrt(1 / recent + (1 / n_fit if n_fit >= 14 else 0)))
+    sd_slope = 1.05 * sd * float(np.sqrt(12 / (n_fit ** 3 - n_fit)))
+    lag = 0.0
+    if n_fit < 21:
+        # Too short to trust a trend is not evidence of none: the unfitted slope still widens the band, up to
+        # a drift of 1% a day (a few days cannot tell a trend from the week's pattern), and acts from the
+        # middle of the days the level is the median of.
+        sd_slope = min(float(np.hypot(sd_slope, trend / max(level, c))), MAX_DRIFT)
+        lag = (recent - 1) / 2
+    return _Fit(method, mean, sd, sd_level, sd_slope, lag)
+
+
+def _offset(y: np.ndarray) -> float:
+    """Added to actuals and forecasts before taking ratios, so that a zero day has a finite relative error."""
+    return 0.02 * float(np.mean(y[-FIT_WINDOW:])) + 1e-9
+
+
+def _conformal(errors: np.ndarray, q: float) -> float | None:
+    """Split-conformal q-quantile of `errors` (NaN ignored): the ceil((m + 1) q)-th smallest, None if too few."""
+    e = np.sort(errors[np.isfinite(errors)])
+    m = len(e)
+    if m < MIN_SAMPLES:
+        return None
+    return float(e[min(max(int(np.ceil((m + 1) * q)), 1), m) - 1])
+
+
+def _total_sd(f: np.ndarray, sd_day: float, sd_level: float, sd_slope: float, damp: np.ndarray) -> np.ndarray:
+    """Sd of the running total's error through each day (along the last axis) for forecasts `f` (offset added):
+    independent daily errors add in variance, the level's and slope's errors add linearly (every day shares them)."""
+    return np.sqrt(sd_day ** 2 * np.cumsum(f ** 2, -1) + (sd_level * np.cumsum(f, -1)) ** 2
+                   + (sd_slope * np.cumsum(f * damp, -1)) ** 2)
+
+
 def forecast_daily(history: Sequence[float], horizon: int, first_weekday: int = 0,
                    z: float = Z80) -> ForecastResult:
     """Forecast `horizon` days after `history` (daily spend, oldest first; history[0] has weekday
-    `first_weekday`, Monday = 0). The band is +- z * robust residual scale, widening with the horizon."""
+    `first_weekday`, Monday = 0), with bands per day and for the running total (see the notes above) that
+    should hold the outcome with the probability of +-z of a normal (80% for Z80)."""
     y = np.asarray(history, dtype=float)
+    horizon = max(int(horizon), 0)
     # Leading zero days are "before the user started", not a quiet period.
     nz = np.flatnonzero(y > 0)
-    if len(nz):
-        first_weekday = (first_weekday + int(nz[0])) % 7
-        y = y[nz[0]:]
-    else:
-        y = y[:0]
+    z0 = np.zeros(horizon)
+    if len(nz) == 0:
+        return ForecastResult("none", z0, z0, z0, 0.0, 0.0, 0.0, z0, z0)
+    first_weekday = (first_weekday + int(nz[0])) % 7
+    y = y[nz[0]:]
     n = len(y)
-    steps = np.arange(1, horizon + 1)
-    future_wd = (first_weekday + n - 1 + steps) % 7
-    if n == 0:
-        z0 = np.zeros(horizon)
-        return ForecastResult("none", z0, z0, z0, 0.0, 0.0, 0.0)
-    if n < 3:
-        level = float(y[-1])
-        mean = np.full(horizon, level)
-        sigma = 0.5 * level
-        method = "last-value"
-        resid_scale = np.full(horizon, sigma)
-    else:
-        y = y[-FIT_WINDOW:] if n > FIT_WINDOW else y
-        n_fit = len(y)
-        wd = (first_weekday + (n - n_fit) + np.arange(n_fit)) % 7
-        if n_fit >= 14:
-            f = _weekday_factors(y, wd)
-            method = "weekday-median"
-        else:
-            f = np.ones(7)
-            method = "median"
-        d = y / f[wd]
-        t = np.arange(n_fit, dtype=float)
-        if n_fit >= 21:
-            slope = _theil_sen(d)
-            method = "trend+weekday"
-        else:
-            slope = 0.0
-        # Level at the last observed day: median of the detrended last two weeks, re-trended.
-        recent = min(14, n_fit)
-        level = float(np.median(d[-recent:] - slope * (t[-recent:] - t[-1])))
-        damp = np.cumsum(PHI ** steps)
-        mean = np.maximum((level + slope * damp) * f[future_wd], 0.0)
-        fit = (level + slope * (t - t[-1])) * f[wd]
-        resid = y - fit
-        mad = float(np.median(np.abs(resid - np.median(resid)))) * 1.4826
-        sigma = max(mad, 0.05 * max(level, 0.0), 1e-9)
-        # In-sample residuals understate out-of-sample error (the fit saw them): inflate by 1.3,
-        # which brings the 80% band's backtest coverage of totals close to 80%.
-        resid_scale = 1.3 * sigma * f[future_wd] * np.sqrt(1 + steps / max(n_fit, 1))
-    lower = np.maximum(mean - z * resid_scale, 0.0)
-    upper = mean + z * resid_scale
-    total = float(mean.sum())
-    # Day errors share the error of the estimated level (median of ~14 days): var = sum(s^2) + (sum(s))^2/14.
-    spread = z * float(np.sqrt((resid_scale ** 2).sum() + resid_scale.sum() ** 2 / 14))
-    return ForecastResult(method, mean, lower, upper, total, max(total - spread, 0.0), total + spread)
+    fit = _fit(y, horizon, first_weekday)
+    if horizon == 0:
+        return ForecastResult(fit.method, z0, z0, z0, 0.0, 0.0, 0.0, z0, z0)
+    c = _offset(y)
+    f = fit.mean + c
+    damp = _damp(horizon) + fit.lag
+    # Without a backtest: the variance model with the fit's own error scales, normal quantiles.
+    sd_day, sd_level, sd_slope, shift = fit.sd, fit.sd_level, fit.sd_slope, 0.0
+    day_sd = np.sqrt(sd_day ** 2 + sd_level ** 2 + (sd_slope * damp) ** 2)
+    day_q = np.stack([-z * day_sd, z * day_sd], axis=1)
+    scale = np.full(horizon, z)
+    p = math.erf(z / math.sqrt(2))  # the band's probability
+    origins = range(max(MIN_ORIGIN, n - MAX_ORIGINS), n)
+    if len(origins) >= MIN_SAMPLES:
+        leads = max(horizon, LEADS)
+        fc = np.full((len(origins), leads), np.nan)
+        act = fc.copy()
+        for i, o in enumerate(origins):
+            k = min(leads, n - o)
+            fc[i, :k] = _fit(y[:o], k, first_weekday).mean + c
+            act[i, :k] = y[o:o + k] + c
+        log_err = np.log(act / fc)
+        for k in range(horizon):  # daily band: the errors at leads k-3..k+3 (every weekday once)
+            lo, hi = (_conformal(log_err[:, max(0, k - 3):k + 4].ravel(), q) for q in ((1 - p) / 2, (1 + p) / 2))
+            if lo is not None and hi is not None:
+                day_q[k] = lo, hi
+            elif k:
+                day_q[k] = day_q[k - 1]  # too few errors this far ahead: keep the last lead's
+        ratio = act / fc - 1
+        # Daily spread of the errors as they add up in a total: plain sd, spikes included. The band is centred on
+        # the mean rather than the median-based forecast: spikes the forecast leaves out still get spent.
+        sd_day, sd_level, sd_slope = float(np.nanstd(ratio)), fit.sd_level, fit.sd_slope
+        shift = float(np.nanmean(ratio) - np.nanmedian(ratio))
+        bt_damp = _damp(leads) + fit.lag
+        score = np.abs(np.cumsum(act - fc * (1 + shift), 1)) / _total_sd(fc, sd_day, sd_level, sd_slope, bt_damp)
+        for k in range(horizon):  # total band: scale from the standardized errors at leads k/2..2k
+            s = _conformal(score[:, k // 2:2 * k + 2].ravel(), p)
+            scale[k] = s if s is not None else scale[k - 1] if k else z
+    # Bands always contain the point forecast; a spend never goes below 0.
+    day_q = np.clip(day_q, [-np.inf, z * SD_FLOOR], [-z * SD_FLOOR, np.inf])
+    lower = np.maximum(f * np.exp(day_q[:, 0]) - c, 0.0)
+    upper = f * np.exp(day_q[:, 1]) - c
+    cum = np.cumsum(fit.mean)
+    centre = cum + shift * np.cumsum(f)
+    half = np.maximum(scale * _total_sd(f, sd_day, sd_level, sd_slope, damp),
+                      z * SD_FLOOR * np.sqrt(np.cumsum(f ** 2)))
+    # A running total never shrinks: neither do its bounds.
+    cum_lower = np.maximum.accumulate(np.clip(centre - half, 0.0, cum))
+    cum_upper = np.maximum.accumulate(np.maximum(centre + half, cum))
+    return ForecastResult(fit.method, fit.mean, lower, upper, float(cum[-1]), float(cum_lower[-1]),
+                          float(cum_upper[-1]), cum_lower, cum_upper)
 
 
 def backtest_mape(series: Sequence[float], horizon: int = 7, min_history: int = 28, step: int = 7,
                   first_weekday: int = 0) -> dict[str, float]:
     """Rolling-origin backtest: forecast `horizon` days from each origin and compare with what happened.
 
-    Returns MAPE of daily values (days with actual > 0) and of the horizon's total, and how often the
-    total's 80% band held the actual total, in percent.
+    Returns, in percent: MAPE of daily values (days with actual > 0) and of the horizon's total (totals > 0);
+    band_coverage, how often the total's 80% band (the one shown with a forecast total) held the actual total,
+    and daily_band_coverage, how often a day's band (the one charted) held that day, over every origin;
+    band_width and daily_band_width, the mean width of those bands relative to the forecast. And `origins`.
     """
     y = np.asarray(series, dtype=float)
     daily_err: list[float] = []
     total_err: list[float] = []
-    inside = 0
+    in_total: list[bool] = []
+    in_day: list[bool] = []
+    width: list[float] = []
+    day_width: list[float] = []
     for origin in range(min_history, len(y) - horizon + 1, step):
         r = forecast_daily(y[:origin], horizon, first_weekday)
         actual = y[origin:origin + horizon]
+        total = float(actual.sum())
         ok = actual > 0
         daily_err.extend(np.abs(r.mean[ok] - actual[ok]) / actual[ok])
-        if actual.sum() > 0:
-            total_err.append(abs(r.total_mean - actual.sum()) / actual.sum())
-            inside += int(r.total_lower <= actual.sum() <= r.total_upper)
-    return {"daily_mape": 100 * float(np.mean(daily_err)) if daily_err else float("nan"),
-            "total_mape": 100 * float(np.mean(total_err)) if total_err else float("nan"),
-            "band_coverage": 100 * inside / len(total_err) if total_err else float("nan"),
-            "origins": float(len(total_err))}
+        if total > 0:
+            total_err.append(abs(r.total_mean - total) / total)
+        in_total.append(r.total_lower <= total <= r.total_upper)
+        in_day.extend((r.lower <= actual) & (actual <= r.upper))
+        if r.total_mean > 0:
+            width.append((r.total_upper - r.total_lower) / r.total_mean)
+            day_width.append(float(np.mean(r.upper - r.lower) / np.mean(r.mean)))
+
+    def pct(xs: Sequence[float]) -> float:
+        return 100 * float(np.mean(xs)) if len(xs) else float("nan")
+
+    return {"daily_mape": pct(daily_err), "total_mape": pct(total_err), "band_coverage": pct(in_total),
+            "daily_band_coverage": pct(in_day), "band_width": pct(width), "daily_band_width": pct(day_width),
+            "origins": float(len(in_total))}
 
 
 def synthetic_trend_series(days: int = 180, base: float = 20.0, slope: float = 0.15, weekly: float = 0.35,
@@ -205,24 +333,29 @@ def spend_forecast(db: Any, tz: Any, today: date, days: int = 30, history: int =
     to_month_end = (next_month - today).days
     h = max(days, to_month_end)
     r = forecast_daily(hist, h, start.weekday())
-    # Today is partial: it will end at least at what is already spent.
+    # Today is partial: it will end at least at what is already spent, and so will every running total.
     mean, lower, upper = r.mean.copy(), r.lower.copy(), r.upper.copy()
-    mean[0], lower[0], upper[0] = max(mean[0], today_actual), max(lower[0], today_actual), max(upper[0], today_actual)
+    lift = max(today_actual - mean[0], 0.0)
+    mean[0], lower[0], upper[0] = mean[0] + lift, max(lower[0], today_actual), max(upper[0], today_actual)
+
+    def running(k: int) -> tuple[float, float, float]:
+        """Forecast total of the first k days and its band (the band of that running total, not a rescaled one)."""
+        if k <= 0:
+            return 0.0, 0.0, 0.0
+        return (float(mean[:k].sum()), max(float(r.cum_lower[k - 1]) + lift, today_actual),
+                float(r.cum_upper[k - 1]) + lift)
+
     mtd_before_today = sum((v for b, v in zip(s.buckets, s.totals) if month_start <= b < today), Decimal(0))
-    rest = slice(0, to_month_end)
-    band = (r.total_upper - r.total_mean) * np.sqrt(to_month_end / h) if h else 0.0
-    m_mean = float(mean[rest].sum())
+    t_mean, t_lower, t_upper = running(days)
+    m_mean, m_lower, m_upper = running(to_month_end)
     sel = slice(0, days)
-    tband = (r.total_upper - r.total_mean) * np.sqrt(days / h) if h else 0.0
-    t_mean = float(mean[sel].sum())
     return SpendForecast(
         today=today, horizon=days, method=r.method, history_days=int((np.asarray(hist) > 0).sum()),
         days=[today + timedelta(days=i) for i in range(days)],
         mean=[_money(v) for v in mean[sel]], lower=[_money(v) for v in lower[sel]],
         upper=[_money(v) for v in upper[sel]],
-        total=_money(t_mean), total_lower=_money(max(t_mean - tband, float(today_actual))),
-        total_upper=_money(t_mean + tband),
+        total=_money(t_mean), total_lower=_money(t_lower), total_upper=_money(t_upper),
         month_to_date=(mtd_before_today + s.totals[-1]).quantize(Decimal("0.01")),
         month_projection=_money(float(mtd_before_today) + m_mean),
-        month_lower=_money(float(mtd_before_today) + max(m_mean - band, today_actual)),
-        month_upper=_money(float(mtd_before_today) + m_mean + band), currency=currency)
+        month_lower=_money(float(mtd_before_today) + m_lower),
+        month_upper=_money(float(mtd_before_today) + m_upper), currency=currency)

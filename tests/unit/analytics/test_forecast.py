@@ -1,4 +1,4 @@
-"""Forecast: weekly seasonality, known trend, fallbacks with little history, bands, month projection."""
+"""Forecast: weekly seasonality, known trend, fallbacks with little history, calibrated bands, month projection."""
 
 from __future__ import annotations
 
@@ -39,6 +39,57 @@ def test_fallbacks_with_little_history() -> None:
     assert forecast_daily(list(range(1, 16)), 7).method == "weekday-median"
     # Leading zero days (before the user started) do not drag the level down.
     assert forecast_daily([0] * 30 + [10.0] * 5, 3).mean[0] == 10.0
+
+
+def _with_renewals(y: np.ndarray, amount: float = 60.0) -> np.ndarray:
+    """A monthly subscription renewal on top: real spend that a median-based daily forecast leaves out."""
+    y = y.copy()
+    y[5::30] += amount
+    return y
+
+
+def test_bands_hold_about_80_percent_of_outcomes() -> None:
+    # Rolling-origin backtests of known series (trend x weekly pattern x log-normal noise, and the same with a
+    # monthly renewal), pooled over seeds. The old band (in-sample residual scale, days summed as if independent)
+    # held 67% of the noisy series' 30-day totals and 40% once renewals were added.
+    for make in (lambda seed: synthetic_trend_series(200, noise=0.25, seed=seed),
+                 lambda seed: _with_renewals(synthetic_trend_series(200, seed=seed))):
+        for h in (7, 30):
+            runs = [backtest_mape(make(seed), h, step=5) for seed in range(1, 5)]
+            total, daily, width = (float(np.mean([m[k] for m in runs]))
+                                   for k in ("band_coverage", "daily_band_coverage", "band_width"))
+            assert 70 <= total <= 92, (h, total)
+            assert 70 <= daily <= 92, (h, daily)
+            assert width < 40, (h, width)  # holding the outcome by being huge would be no use
+
+
+def test_bands_with_little_history_stay_sane() -> None:
+    cases = [[], [0.0] * 5, [4.0], [0.0, 0.0, 3.0], [5.0, 7.0], [5, 6, 5, 7, 6, 5, 6, 5], [10.0] * 40,
+             [3.0, 0, 0, 0, 0, 0, 0] * 8, [0.0] * 10 + [2.0] + [0.0] * 30,
+             list(synthetic_trend_series(20, seed=2)), list(synthetic_trend_series(35, seed=2))]
+    for hist in cases:
+        for h in (1, 7, 30):
+            r = forecast_daily(hist, h, first_weekday=3)
+            assert len(r.mean) == len(r.lower) == len(r.upper) == len(r.cum_lower) == len(r.cum_upper) == h
+            assert np.all(np.isfinite(r.upper)) and np.all(np.isfinite(r.cum_upper))
+            assert np.all(r.lower >= 0) and np.all(r.lower <= r.mean) and np.all(r.mean <= r.upper)
+            assert 0 <= r.total_lower <= r.total_mean <= r.total_upper
+            assert np.all(np.diff(r.cum_lower) >= 0) and np.all(np.diff(r.cum_upper) >= 0)
+    # A single day says little: a wide band, but not an absurd one.
+    r = forecast_daily([5.0], 30)
+    assert 0.3 * r.total_mean < r.total_lower < r.total_mean < r.total_upper < 2 * r.total_mean
+
+
+def test_running_total_band_is_its_own_not_a_rescaled_one() -> None:
+    y = synthetic_trend_series(120, seed=3)
+    r14, r30 = forecast_daily(y, 14), forecast_daily(y, 30)
+    # The band through day 14 does not depend on how far ahead was asked (spend_forecast reads the horizon's
+    # and the month's totals off one forecast).
+    assert np.allclose(r30.cum_lower[:14], r14.cum_lower) and np.allclose(r30.cum_upper[:14], r14.cum_upper)
+    assert r14.total_lower == r14.cum_lower[-1] and r14.total_upper == r14.cum_upper[-1]
+    # Days share the error of the level and slope: a total's band widens faster than sqrt(days).
+    width = r30.cum_upper - r30.cum_lower
+    assert width[29] / width[6] > np.sqrt(30 / 7)
 
 
 def test_spend_forecast_from_the_ledger(sqlite_db) -> None:
