@@ -54,6 +54,12 @@ def raw_ingest(path: Path, rows: list[tuple]) -> float:
     return el
 
 
+def band_text(m: dict) -> str:
+    """80% bands: how often the actual fell inside (target ~80%) and how wide they are (share of forecast)."""
+    return (f"80% band holds total {m['band_coverage']:.0f}% (width {m['band_width']:.0f}%), "
+            f"days {m['daily_band_coverage']:.0f}% (width {m['daily_band_width']:.0f}%)")
+
+
 def sqlish(row: dict) -> dict:
     from decimal import Decimal
 
@@ -201,7 +207,7 @@ def main() -> int:
     for h in (7, 30):
         m = backtest_mape(y, h, step=3)
         line(f"synthetic trend+weekly, {h}-day horizon", f"daily {m['daily_mape']:.1f}% / total {m['total_mape']:.1f}%",
-             f"80% band coverage {m['band_coverage']:.0f}%")
+             band_text(m))
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.demo import load_demo
     from aicost_desktop.analytics.series import spend_series as ss
@@ -214,7 +220,7 @@ def main() -> int:
     for h in (7, 30):
         m = backtest_mape(demo, h, step=3, first_weekday=first)
         line(f"demo data (180 days), {h}-day horizon", f"daily {m['daily_mape']:.1f}% / total {m['total_mape']:.1f}%",
-             f"80% band coverage {m['band_coverage']:.0f}%")
+             band_text(m))
     ctx.close()
     print("Anomaly detection (synthetic series with injected spikes and drops)")
     from aicost_desktop.analytics.synthetic import evaluate
