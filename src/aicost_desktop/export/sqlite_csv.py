@@ -31,6 +31,7 @@ _MAX_NAMES_IN_SQL = 200  # more accounts/workspaces than this: the general path 
 _RUN = 64  # a failed batch is checked again in runs of this many lines, then line by line
 _ODD_SHARE = 100  # more than one odd row in this many: quote and neutralize in SQL from then on
 _ID, _NAMES = 2, 3  # result columns: line, cost, id, then the name ids the checker needs
+_LINE, _COST = operator.itemgetter(0), operator.itemgetter(1)
 
 
 class _Checker:
@@ -63,7 +64,7 @@ class _Checker:
         return tuple(tot)
 
     def finish(self, rows: Sequence[Any]) -> str | None:
-        chunk, n = "\r\n".join([r[0] for r in rows]), len(rows)
+        chunk, n = "\r\n".join(map(_LINE, rows)), len(rows)
         if self.danger.search(chunk) or (self.lead and chunk.count(sl.LEAD) != n):
             return None
         out = chunk.replace(sl.SEP, ",")  # a SEP inside data becomes one comma too many
@@ -146,14 +147,14 @@ def csv_sqlite(fh: IO[str], db: Database, tz: ZoneInfo, spec: w.ExportSpec, name
                 while not switch and (batch := cursor.fetchmany(spec.batch_size)):
                     if cancelled and cancelled():
                         raise w.ExportCancelled("export cancelled; nothing was written")
-                    text = checker.finish(batch) if marked else "\r\n".join([r[0] for r in batch])
+                    text = checker.finish(batch) if marked else "\r\n".join(map(_LINE, batch))
                     if text is None:
                         text, n = _mixed(conn, db, tz, columns, names, checker, batch)
                         odd += n
                         switch = odd * _ODD_SHARE > done + len(batch)
                     fh.write(text)
                     fh.write("\r\n")
-                    units += sum([r[1] for r in batch])
+                    units += sum(map(_COST, batch))
                     done += len(batch)
                     last_id = batch[-1][_ID]
                     if progress:
