@@ -83,10 +83,12 @@ def test_dock_factory_plugs_in_and_periods(qtbot, demo_ctx, services) -> None:
     assert period_range("custom", TODAY, (TODAY, TODAY - timedelta(days=3))) == (TODAY - timedelta(days=3), TODAY)
 
 
-def test_refreshes_during_a_load_fold_into_one_more_and_a_new_query_cancels(qtbot, demo_ctx, services,
-                                                                          monkeypatch) -> None:
-    """A sync changes the ledger every few hundred ms: repeated refreshes of the same query must not pile up
-    loads (one more run after the current one), while picking another period cancels the running load."""
+def test_a_refresh_cancels_the_running_load_unless_the_dock_has_been_stale_too_long(qtbot, demo_ctx, services,
+                                                                                    monkeypatch) -> None:
+    """A ledger change makes a running load's answer stale: it is cancelled (stopping at its next stage) and the
+    query starts over, so the figures after a sync come one load after its last write. But while the ledger
+    keeps changing (a long sync) and nothing new was shown for MAX_STALE_S, the running load is left to land
+    and the changes fold into one more run, so the dock keeps moving."""
     import threading
 
     from aicost_desktop.analytics import dashboard
@@ -110,20 +112,31 @@ def test_refreshes_during_a_load_fold_into_one_more_and_a_new_query_cancels(qtbo
     qtbot.addWidget(w)
     applied: list[str] = []
     w.refreshed.connect(lambda d: applied.append(d.query.period))
+    # Fresh dock: a change while loading cancels the load and starts the query over.
     w.refresh()
     qtbot.waitUntil(lambda: started == ["30d"])
-    for _ in range(5):
-        w.refresh()  # same query while it runs: folded
+    w.refresh()
     gate.set()
-    qtbot.waitUntil(lambda: len(applied) == 2, timeout=20_000)
+    qtbot.waitUntil(lambda: applied == ["30d"], timeout=20_000)
     qtbot.wait(200)
-    assert started == ["30d", "30d"] and applied == ["30d", "30d"]
+    assert started == ["30d", "30d"] and cancelled == [True, False]
+    # Stale dock (nothing new shown for longer than MAX_STALE_S): changes fold into one more run.
+    monkeypatch.setattr(dock_module, "MAX_STALE_S", -1.0)
     gate.clear()
     w.refresh()
     qtbot.waitUntil(lambda: len(started) == 3)
-    w.period.setCurrentIndex(2)  # 90 days: a different query cancels the running one
+    for _ in range(5):
+        w.refresh()
+    gate.set()
+    qtbot.waitUntil(lambda: len(applied) == 3, timeout=20_000)
+    qtbot.wait(200)
+    assert started == ["30d"] * 4 and applied == ["30d"] * 3 and cancelled[2:] == [False, False]
+    # Another period always cancels, stale or not.
+    gate.clear()
+    w.refresh()
+    qtbot.waitUntil(lambda: len(started) == 5)
+    w.period.setCurrentIndex(2)  # 90 days
     gate.set()
     qtbot.waitUntil(lambda: applied[-1] == "90d", timeout=20_000)
     qtbot.wait(200)
-    assert started == ["30d", "30d", "30d", "90d"] and applied == ["30d", "30d", "90d"]
-    assert cancelled[2] is True  # the superseded load stopped early instead of finishing its work
+    assert started[-2:] == ["30d", "90d"] and applied[-2:] == ["30d", "90d"] and cancelled[4] is True

@@ -4,6 +4,7 @@ month with budget line, breakdown by model, anomalies and reconciliation. Querie
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from aicost_desktop.ui.services import Services
 
 log = logging.getLogger("aicost.ui.analytics")
+MAX_STALE_S = 1.0  # longest the dock goes without new figures while the ledger keeps changing
 SOURCES = ("api", "import", "log", "manual", "subscription", "proxy")
 GROUPS = (("provider", "Provider"), ("model", "Model"), ("account", "Account"), ("project", "Project"),
           ("source", "Source"), (None, "Total"))
@@ -61,6 +63,7 @@ class AnalyticsWidget(QWidget):
         self._generation = 0
         self._running: AnalyticsQuery | None = None
         self._pending = False
+        self._shown_at = time.monotonic()  # when data was last applied
         self.today_override: date | None = None
         self._build()
         services.bus.ledger_changed.connect(self.refresh)
@@ -189,11 +192,13 @@ class AnalyticsWidget(QWidget):
                               sources=None if len(chosen) == len(SOURCES) else chosen)
 
     def refresh(self) -> None:
-        """Start a query in the pool. While one runs, the same query is folded into one more run after it
-        (a sync changes the ledger every few hundred ms); a different query cancels it."""
+        """Start a query in the pool; a running one is cancelled (it stops at its next stage), since its
+        answer is already out of date. Only when the dock has shown nothing new for MAX_STALE_S is the
+        running load of the same query left to finish, with one more run after it: a long sync changes the
+        ledger every few hundred ms, and cancelling every time would show nothing until it ends."""
         q = self.query()
         if self._worker is not None:
-            if q == self._running:
+            if q == self._running and time.monotonic() - self._shown_at > MAX_STALE_S:
                 self._pending = True
                 return
             self._worker.cancel()
@@ -229,6 +234,7 @@ class AnalyticsWidget(QWidget):
             return
         self._worker = None
         self.data = data
+        self._shown_at = time.monotonic()
         s = data.series
         fc = data.forecast
         keys = s.keys_by_total()[:9]
