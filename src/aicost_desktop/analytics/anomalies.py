@@ -203,6 +203,8 @@ class Anomaly:
                 f"${self.expected:,.2f} (actual ${self.actual:,.2f})")
         parts = []
         for c in self.contributors[:2]:
+            if round(100 * c.share) < 1:  # "0% from ..." explains nothing
+                continue
             where = []
             if self.dimension != "model" and c.model != NONE_LABEL:
                 where.append(c.model)

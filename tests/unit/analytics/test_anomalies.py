@@ -121,3 +121,11 @@ def test_find_anomalies_explains_top_contributors_and_raises_alerts(sqlite_db) -
     with sqlite_db.session() as s:
         alerts = list(s.scalars(select(CostAlert).where(CostAlert.type == "anomaly")))
     assert len(alerts) == len(found) and any("gpt-5" in a.message for a in alerts)
+
+
+def test_explanation_leaves_out_contributors_that_round_to_zero_percent() -> None:
+    from aicost_desktop.analytics.anomalies import Anomaly, Contributor
+
+    a = Anomaly(date(2026, 11, 9), "provider", "openai", Decimal("85.44"), Decimal("15.60"), 9.0,
+                [Contributor("gpt-5", "prod", 69.8, 0.998), Contributor("gpt-4o-mini", "prod", 0.1, 0.002)])
+    assert a.explanation.endswith("100% from gpt-5 on account prod")
