@@ -125,4 +125,4 @@ def test_footer_says_more_rows_can_be_scrolled_in(qtbot, dock, ctx, monkeypatch)
     t.model.more_requested.disconnect()  # hold further pages back to read the footer in between
     _refresh(qtbot, dock)
     assert t.model.rowCount() == 2
-    assert "newest 2 of 5 loaded; scroll down for more" in t.footer.text()
+    assert t.footer.text() == "2 of 2 rows shown · 3 older rows load as you scroll down"

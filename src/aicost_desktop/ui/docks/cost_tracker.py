@@ -269,7 +269,7 @@ class CostTrackerWidget(QWidget):
         loaded = self.model.rowCount()
         text = f"{shown:,} of {loaded:,} rows shown"
         if total > loaded:
-            text += f" (newest {loaded:,} of {total:,} loaded; scroll down for more)"
+            text += f" · {total - loaded:,} older rows load as you scroll down"
         self.footer.setText(text if total else "")
 
 
