@@ -107,3 +107,19 @@ def test_rollup_report_equals_direct_aggregation(tmp_path_factory, points, zone)
     got = days(spend_report(db, tz, date(2026, 10, 18), date(2026, 11, 12), ["day"]))
     assert got == expected
     db.dispose()
+
+
+def test_utc_offset_changes_finds_each_change_to_the_second() -> None:
+    from aicost_desktop.domain.days import utc_offset_changes
+
+    ny = utc_offset_changes(ZoneInfo("America/New_York"), datetime(2026, 1, 1, tzinfo=timezone.utc),
+                            datetime(2026, 12, 31, tzinfo=timezone.utc))
+    assert [(at, off) for at, off in ny[1:]] == [
+        (datetime(2026, 3, 8, 7, 0, tzinfo=timezone.utc), timedelta(hours=-4)),
+        (datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc), timedelta(hours=-5))]
+    assert ny[0][1] == timedelta(hours=-5)
+    # Lord Howe moves by 30 minutes; naive instants are taken as UTC.
+    lh = utc_offset_changes(ZoneInfo("Australia/Lord_Howe"), datetime(2026, 3, 1), datetime(2026, 5, 1))
+    assert [off for _, off in lh] == [timedelta(hours=11), timedelta(hours=10, minutes=30)]
+    assert lh[1][0] == datetime(2026, 4, 4, 15, 0, tzinfo=timezone.utc)
+    assert utc_offset_changes(ZoneInfo("UTC"), datetime(2026, 1, 1), datetime(2026, 2, 1))[1:] == []

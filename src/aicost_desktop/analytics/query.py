@@ -12,7 +12,7 @@ from sqlalchemy import Date, String, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from aicost_desktop.analytics.report import Filters, _conditions, _names
-from aicost_desktop.domain.days import local_midnight_utc, whole_hour_zone
+from aicost_desktop.domain.days import local_midnight_utc, utc_offset_changes, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
@@ -24,34 +24,9 @@ NONE_LABEL = "(none)"
 
 
 def offset_changes(tz: ZoneInfo, start: date, end: date) -> list[tuple[datetime, timedelta]]:
-    """UTC offsets of `tz` over [start - 1 day, end + 2 days]: [(utc_from, offset), ...] in order.
-
-    The first entry starts at datetime.min; a change is located to the minute by bisection.
-    """
-    def off(at_utc: datetime) -> timedelta:
-        return at_utc.astimezone(tz).utcoffset() or timedelta(0)
-
-    lo_day, hi_day = start - timedelta(days=1), end + timedelta(days=2)
-    t = datetime.combine(lo_day, time(0), tzinfo=timezone.utc)
-    out = [(datetime.min.replace(tzinfo=timezone.utc), off(t))]
-    step = timedelta(hours=12)
-    stop = datetime.combine(hi_day, time(0), tzinfo=timezone.utc)
-    while t < stop:
-        nxt = t + step
-        if off(nxt) != out[-1][1]:
-            a, b = t, nxt  # off(a) == current, off(b) == new
-            while b - a > timedelta(minutes=1):
-                mid = a + (b - a) / 2
-                mid = mid.replace(second=0, microsecond=0)
-                if mid <= a:
-                    break
-                if off(mid) == out[-1][1]:
-                    a = mid
-                else:
-                    b = mid
-            out.append((b, off(b)))
-        t = nxt
-    return out
+    """UTC offsets of `tz` over [start - 1 day, end + 2 days]: [(utc_from, offset), ...] in order."""
+    return utc_offset_changes(tz, datetime.combine(start, time(0), tzinfo=timezone.utc),
+                              datetime.combine(end + timedelta(days=1), time(0), tzinfo=timezone.utc))
 
 
 def local_day_expr(db: Database, T: Any, tz: ZoneInfo, start: date, end: date) -> ColumnElement:

@@ -50,3 +50,33 @@ def whole_hour_zone(tz: ZoneInfo, start: date, end: date) -> bool:
         d += timedelta(days=step)
     off = datetime.combine(end, time(12), tzinfo=tz).utcoffset() or timedelta(0)
     return off.total_seconds() % 3600 == 0
+
+
+def utc_offset_changes(tz: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetime, timedelta]]:
+    """UTC offsets of `tz` from a day before `lo` to a day after `hi` (aware or naive-UTC instants):
+    [(utc_from, offset), ...] in order, the first from datetime.min, each change located to the second.
+
+    SQL turns instants into local days with one CASE over these (one branch per DST change in range)."""
+    def off(at: datetime) -> timedelta:
+        return at.astimezone(tz).utcoffset() or timedelta(0)
+
+    lo, hi = (x if x.tzinfo else x.replace(tzinfo=timezone.utc) for x in (lo, hi))
+    t = lo.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    out = [(datetime.min.replace(tzinfo=timezone.utc), off(t))]
+    step = timedelta(hours=6)  # no zone changes its offset twice within 6 hours
+    stop = hi.astimezone(timezone.utc) + timedelta(days=1)
+    while t < stop:
+        nxt = t + step
+        if off(nxt) != out[-1][1]:
+            a, b = t, nxt  # off(a) is the current offset, off(b) the new one
+            while b - a > timedelta(seconds=1):
+                mid = (a + (b - a) / 2).replace(microsecond=0)
+                if mid <= a:
+                    break
+                if off(mid) == out[-1][1]:
+                    a = mid
+                else:
+                    b = mid
+            out.append((b, off(b)))
+        t = nxt
+    return out

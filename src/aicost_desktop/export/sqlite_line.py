@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, case, func, literal, literal_column
 
+from aicost_desktop.domain.days import utc_offset_changes
 from aicost_desktop.export import writer as w
 from aicost_desktop.storage.tables import UsageRow
 
@@ -74,29 +75,7 @@ def _iso(col: str, nullable: bool) -> Cell:
 
 def offset_changes(tz: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[datetime, int]]:
     """UTC offsets (seconds) of `tz` over [lo, hi]: [(utc_from, offset)], each change located to the second."""
-    def off(at: datetime) -> int:
-        return int((at.astimezone(tz).utcoffset() or timedelta(0)).total_seconds())
-
-    lo, hi = lo.replace(tzinfo=timezone.utc), hi.replace(tzinfo=timezone.utc)
-    t = lo.replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
-    out = [(datetime.min.replace(tzinfo=timezone.utc), off(t))]
-    step = timedelta(hours=6)
-    stop = hi + timedelta(days=1)
-    while t < stop:
-        nxt = t + step
-        if off(nxt) != out[-1][1]:
-            a, b = t, nxt  # off(a) is the current offset, off(b) the new one
-            while b - a > timedelta(seconds=1):
-                mid = (a + (b - a) / 2).replace(microsecond=0)
-                if mid <= a:
-                    break
-                if off(mid) == out[-1][1]:
-                    a = mid
-                else:
-                    b = mid
-            out.append((b, off(b)))
-        t = nxt
-    return out
+    return [(at, int(o.total_seconds())) for at, o in utc_offset_changes(tz, lo, hi)]
 
 
 def _local_day(col: str, dated: str, changes: list[tuple[datetime, int]]) -> Cell:
