@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,7 +17,8 @@ from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.sync.base import (
     AccountInfo, PageSink, Pricer, Progress, ProviderError, SyncReport,
 )
-from aicost_desktop.sync.http import Cancelled, HttpPolicy, follow_pages, join_url, page_cursor, request_json
+from aicost_desktop.sync.http import (Cancelled, HttpPolicy, PageRequest, day_floor, follow_pages, join_url,
+                                     page_cursor, request_json)
 
 PROVIDER = "anthropic"
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
@@ -35,23 +35,10 @@ TIERS = {"standard": ServiceTier.STANDARD, "batch": ServiceTier.BATCH, "priority
 _DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    """One GET: absolute path under the base URL and bracket-style query params."""
-
-    path: str
-    params: tuple[tuple[str, str], ...]
-
-
 def api_base(base_url: str | None) -> str:
     """Base URL without a trailing `/v1` (our paths carry it)."""
     base = (base_url or ANTHROPIC_BASE_URL).rstrip("/")
     return base[:-3] if base.endswith("/v1") else base
-
-
-def day_floor(dt: datetime) -> datetime:
-    d = dt.astimezone(timezone.utc)
-    return d.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def rfc3339(dt: datetime) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.sync.base import AuthError, ProviderError, SyncReport
 
 log = logging.getLogger("aicost.http")
@@ -26,6 +27,20 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 MAX_RETRY_AFTER = 120.0
 
 QueryParams = Mapping[str, Any] | Sequence[tuple[str, Any]]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One GET of a paged report: path (relative to the provider's API base) and query params, arrays
+    spelled out as repeated (name, value) pairs in the provider's own style."""
+
+    path: str
+    params: tuple[tuple[str, str], ...]
+
+
+def day_floor(dt: datetime) -> datetime:
+    """UTC midnight at or before `dt` (OpenAI's and Anthropic's daily buckets are UTC days)."""
+    return utc_midnight(dt.astimezone(timezone.utc).date())
 
 
 class Cancelled(Exception):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,7 +16,8 @@ from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.sync.base import (
     AccountInfo, PageSink, Pricer, Progress, ProviderError, SyncReport,
 )
-from aicost_desktop.sync.http import Cancelled, HttpPolicy, follow_pages, join_url, page_cursor, request_json
+from aicost_desktop.sync.http import (Cancelled, HttpPolicy, PageRequest, day_floor, follow_pages, join_url,
+                                     page_cursor, request_json)
 
 PROVIDER = "openai"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -33,24 +33,10 @@ COSTS_GROUP = ("project_id", "line_item")
 _DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    """One GET: path relative to the API base and query params (repeat-style arrays as tuples)."""
-
-    path: str
-    params: tuple[tuple[str, str], ...]
-
-
 def api_base(base_url: str | None) -> str:
     """The base URL the SDK uses (`.../v1`); a bare host gets `/v1` so paths never double it."""
     base = (base_url or OPENAI_BASE_URL).rstrip("/")
     return base if httpx.URL(base).path not in ("", "/") else base + "/v1"
-
-
-def day_floor(dt: datetime) -> datetime:
-    """UTC midnight at or before `dt` (OpenAI's daily buckets are UTC days)."""
-    d = dt.astimezone(timezone.utc)
-    return d.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _window(since: datetime, until: datetime) -> tuple[int, int]:
