@@ -96,3 +96,16 @@ def test_worker_signals_direct(qtbot):
     with qtbot.waitSignal(w.signals.finished) as blocker:
         w.run()
     assert blocker.args == [42]
+
+
+def test_folded_loads_run_one_at_a_time_and_fold_requests_into_one_more() -> None:
+    from aicost_desktop.ui.workers import FoldedLoads
+
+    started: list[int] = []
+    loads = FoldedLoads(lambda: started.append(1))
+    loads.request()
+    for _ in range(5):
+        loads.request()  # while the first runs
+    assert len(started) == 1 and loads.loading
+    assert loads.finished() is True and len(started) == 2  # the folded one started
+    assert loads.finished() is False and not loads.loading and len(started) == 2

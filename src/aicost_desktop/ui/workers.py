@@ -156,6 +156,38 @@ class _Relay(QObject):
         self.deleteLater()
 
 
+class FoldedLoads:
+    """One load at a time for a view: asking again while one runs folds every such request into a single
+    further load after it (a sync changes the ledger every few hundred ms; loads must not pile up).
+
+        loads = FoldedLoads(start)   # start() launches the job (e.g. services.run(..., on_done=apply))
+        loads.request()              # from refresh()
+        if not loads.finished():     # from the job's on_done / on_error: True when another load started
+            self.refreshed.emit()
+    """
+
+    def __init__(self, start: Callable[[], Any]) -> None:
+        self._start = start
+        self.loading = False
+        self._again = False
+
+    def request(self) -> None:
+        if self.loading:
+            self._again = True
+            return
+        self.loading = True
+        self._start()
+
+    def finished(self) -> bool:
+        """Mark the running load done; starts the folded one if asked for meanwhile (returns True then)."""
+        self.loading = False
+        if self._again:
+            self._again = False
+            self.request()
+            return True
+        return False
+
+
 def run_in_pool(pool: QThreadPool | None, fn: Callable[..., Any], *args: Any,
                 on_done: Callable[[Any], None] | None = None,
                 on_error: Callable[[BaseException], None] | None = None,

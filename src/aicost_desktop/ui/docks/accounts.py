@@ -24,6 +24,7 @@ from aicost_desktop.ui.models.accounts_model import (COL, ROW_ROLE, AccountRow, 
                                                      load_account_rows)
 from aicost_desktop.ui.sync_scheduler import SyncScheduler
 from aicost_desktop.ui.widgets.empty_state import EmptyState
+from aicost_desktop.ui.workers import FoldedLoads
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -105,7 +106,8 @@ class AccountsPanel(QWidget):
         self.ctx, self.services, self.scheduler = ctx, services, scheduler
         self.keychain_ok: bool | None = None
         self.confirm: Callable[[str, str], bool] = self._confirm_dialog  # tests replace it
-        self._loading = self._pending = False
+        self._loads = FoldedLoads(lambda: services.run(load_account_rows, ctx, on_done=self._apply,
+                                                       on_error=self._load_failed, owner=self))
         self._notes: dict[int, str] = {}  # per account: last test result / job failure for the detail pane
         self.model = AccountsTableModel(ctx.tz, self)
         self.model.set_paused(bool(ctx.settings.get("sync_paused")))
@@ -257,11 +259,7 @@ class AccountsPanel(QWidget):
 
     def refresh(self) -> None:
         """Reload the rows in a worker (calls during a load fold into one more)."""
-        if self._loading:
-            self._pending = True
-            return
-        self._loading = True
-        self.services.run(load_account_rows, self.ctx, on_done=self._apply, on_error=self._load_failed, owner=self)
+        self._loads.request()
 
     def _apply(self, rows: list[AccountRow]) -> None:
         selected = self.selected()
@@ -274,22 +272,14 @@ class AccountsPanel(QWidget):
             self.table.selectRow(0)
         self._show_detail()
         self._update_buttons()
-        if not self._finish():
+        if not self._loads.finished():
             self.refreshed.emit()
 
     def _load_failed(self, exc: BaseException) -> None:
         log.error("loading accounts failed: %s", exc)
         self.detail.setText(f"<span style='color:#c62828'>Could not read accounts: {html.escape(str(exc))}</span>")
-        if not self._finish():
+        if not self._loads.finished():
             self.refreshed.emit()
-
-    def _finish(self) -> bool:
-        self._loading = False
-        if self._pending:
-            self._pending = False
-            self.refresh()
-            return True
-        return False
 
     def _sync_live(self) -> None:
         running = self.scheduler.running()

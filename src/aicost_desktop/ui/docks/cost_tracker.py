@@ -15,6 +15,7 @@ from aicost_desktop.storage.queries import count_records, list_records, spend_su
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.models.ledger_model import COL, SOURCE_ROLE, LedgerFilterProxy, LedgerTableModel
 from aicost_desktop.ui.widgets.empty_state import EmptyState
+from aicost_desktop.ui.workers import FoldedLoads
 from aicost_desktop.ui.widgets.source_badge import SourceBadgeDelegate, badge_color
 
 if TYPE_CHECKING:
@@ -88,8 +89,7 @@ class CostTrackerWidget(QWidget):
         super().__init__(parent)
         self.setObjectName("costTracker")
         self.ctx, self.services = ctx, services
-        self._loading = False
-        self._pending = False
+        self._loads = FoldedLoads(self._start_load)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addLayout(self._build_header())
@@ -209,10 +209,9 @@ class CostTrackerWidget(QWidget):
 
     def refresh(self) -> None:
         """Reload from the ledger in a worker; calls while a load runs are folded into one more."""
-        if self._loading:
-            self._pending = True
-            return
-        self._loading = True
+        self._loads.request()
+
+    def _start_load(self) -> None:
         # Keep the rows the user scrolled into (up to a cap), so a sync does not yank the table back.
         limit = max(PAGE, min(self.model.rowCount(), RELOAD_CAP))
         self.services.run(_load, self.ctx, limit, on_done=self._apply, on_error=self._failed, owner=self)
@@ -228,20 +227,18 @@ class CostTrackerWidget(QWidget):
             self.model.append_page(rows, has_more=bool(rows) and self.model.rowCount() + len(rows) < total)
             self._update_footer()
 
-        self.services.run(_page, self.ctx, self.model.rowCount(), on_done=done, on_error=self._failed, owner=self)
+        def failed(exc: BaseException) -> None:
+            # Not self._failed: that ends the running reload. The model asks for no further page until the
+            # next reload, so a broken ledger is not re-read on every scroll.
+            log.error("loading more ledger rows failed: %s", exc, exc_info=(type(exc), exc, exc.__traceback__))
+            self.status.setText(f"<span style='color:#c62828'>Could not read more rows: {exc}</span>")
+
+        self.services.run(_page, self.ctx, self.model.rowCount(), on_done=done, on_error=failed, owner=self)
 
     def is_empty_state(self) -> bool:
         return self.stack.currentWidget() is self.empty
 
     # -- results (GUI thread) ------------------------------------------------------------
-
-    def _finish(self) -> bool:
-        self._loading = False
-        if self._pending:
-            self._pending = False
-            self.refresh()
-            return True
-        return False
 
     def _apply(self, result: dict[str, Any]) -> None:
         s = result["summary"]
@@ -254,13 +251,13 @@ class CostTrackerWidget(QWidget):
         self.model.set_rows(result["rows"], has_more=len(result["rows"]) < self._total)
         self.stack.setCurrentWidget(self.table if result["total"] else self.empty)
         self._update_footer()
-        if not self._finish():
+        if not self._loads.finished():
             self.refreshed.emit()
 
     def _failed(self, exc: BaseException) -> None:
         log.error("loading the ledger failed: %s", exc, exc_info=(type(exc), exc, exc.__traceback__))
         self.status.setText(f"<span style='color:#c62828'>Could not read the ledger: {exc}</span>")
-        if not self._finish():
+        if not self._loads.finished():
             self.load_failed.emit(exc)
 
     def _update_footer(self) -> None:
