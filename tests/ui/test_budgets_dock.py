@@ -51,7 +51,7 @@ def make(qtbot, ctx, services) -> BudgetsWidget:
 
 def loaded(qtbot, w: BudgetsWidget) -> None:
     w.refresh()
-    qtbot.waitUntil(lambda: not w._busy, timeout=10_000)
+    qtbot.waitUntil(lambda: not w._loads.loading, timeout=10_000)
 
 
 def test_dock_lists_budgets_with_state_forecast_and_alert_log(qtbot, ctx, services) -> None:

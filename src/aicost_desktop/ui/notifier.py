@@ -18,6 +18,7 @@ from aicost_desktop.budgets.service import CheckResult, run_check
 from aicost_desktop.notify.alerts import pending_acknowledgement
 from aicost_desktop.notify.message import render
 from aicost_desktop.notify.outbox import CallbackChannel, Delivery
+from aicost_desktop.ui.workers import FoldedLoads
 
 if TYPE_CHECKING:
     from aicost_desktop.ui.services import Services
@@ -42,8 +43,9 @@ class Notifier(QObject):
     def __init__(self, services: "Services", interval_ms: int = 5 * 60_000, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self._running = False
-        self._again = False
+        # The timer, ledger changes and budget edits all ask; one evaluation runs at a time.
+        self._evaluations = FoldedLoads(lambda: services.run(self._job, on_done=self._done, on_error=self._failed,
+                                                             owner=self))
         self._pending_ack = 0
         self._tray_base_icon: QIcon | None = None
         self.tray_message.connect(self._show)
@@ -58,11 +60,7 @@ class Notifier(QObject):
 
     @Slot()
     def evaluate_now(self) -> None:
-        if self._running:
-            self._again = True
-            return
-        self._running = True
-        self.services.run(self._job, on_done=self._done, on_error=self._failed, owner=self)
+        self._evaluations.request()
 
     def _deliver(self, d: Delivery) -> None:  # worker thread
         r = render(d.alert)
@@ -75,7 +73,7 @@ class Notifier(QObject):
 
     def _done(self, result: tuple[CheckResult, int]) -> None:
         res, pending = result
-        self._finish()
+        self._evaluations.finished()
         if res.evaluation.new_alerts or res.dispatch.sent:
             self.services.bus.notify_alerts_changed()
         self._set_ack(pending)
@@ -83,13 +81,7 @@ class Notifier(QObject):
 
     def _failed(self, exc: BaseException) -> None:
         log.error("budget evaluation failed: %s", exc, exc_info=(type(exc), exc, exc.__traceback__))
-        self._finish()
-
-    def _finish(self) -> None:
-        self._running = False
-        if self._again:
-            self._again = False
-            QTimer.singleShot(0, self.evaluate_now)
+        self._evaluations.finished()
 
     # -- GUI thread ----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
 
 from aicost_desktop.domain.money import fmt_money
 from aicost_desktop.ui.docks import DOCK_FEATURES
+from aicost_desktop.ui.workers import FoldedLoads
 from aicost_desktop.ui.models.alert_model import TYPE_LABELS, AlertFilterProxy, AlertTableModel
 from aicost_desktop.ui.models.alert_model import ALERT_ROLE
 from aicost_desktop.ui.models.budget_model import (COL, STATUS_ROLE, BudgetSortProxy, BudgetTableModel,
@@ -98,7 +99,8 @@ class BudgetsWidget(QWidget):
         self.dialog_confirm: Callable[[QWidget, str], bool] | None = None
         self.accounts: list[tuple[int, str]] = []
         self.dialog: Any = None
-        self._busy = self._again = False
+        self._loads = FoldedLoads(lambda: services.run(_load, ctx, on_done=self._apply, on_error=self._failed,
+                                                       owner=self))
         self.model = BudgetTableModel(self)
         self.proxy = BudgetSortProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -235,20 +237,15 @@ class BudgetsWidget(QWidget):
     # -- loading -------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        if self._busy:
-            self._again = True
-            return
-        self._busy = True
-        self.services.run(_load, self.ctx, on_done=self._apply, on_error=self._failed, owner=self)
+        self._loads.request()
 
     def _failed(self, exc: BaseException) -> None:
-        self._busy = False
+        self._loads.finished()
         log.error("loading budgets failed: %s", exc)
         self.empty.setText(f"Could not load budgets: {exc}")
         self.empty.show()
 
     def _apply(self, data: dict[str, Any]) -> None:
-        self._busy = False
         selected = self.selected()
         self.model.set_rows(data["statuses"])
         self.alert_model.set_rows(data["alerts"])
@@ -261,9 +258,7 @@ class BudgetsWidget(QWidget):
         elif has:
             self.table.selectRow(0)
         self._selection_changed()
-        if self._again:
-            self._again = False
-            self.refresh()
+        self._loads.finished()
 
     # -- selection / actions -------------------------------------------------------------
 
