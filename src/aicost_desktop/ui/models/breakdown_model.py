@@ -62,7 +62,6 @@ class BreakdownModel(QAbstractTableModel):
 def make_proxy(model: BreakdownModel) -> QSortFilterProxyModel:
     proxy = RawSortProxy(model.parent())
     proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
     proxy.setFilterKeyColumn(0)
     proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
     return proxy

@@ -171,7 +171,6 @@ class LedgerFilterProxy(RawSortProxy):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
         self._source: str | None = None
         self._text = ""
 
