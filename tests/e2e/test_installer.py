@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import aicost_desktop
+from tests.e2e.x11 import display_with_tray, main_window_mapped, tray_docked, wait, window_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
@@ -55,21 +56,6 @@ def _clean_env(**extra: str) -> dict[str, str]:
     env.update(extra)
     return env
 
-
-def _tail(path: Path, n: int = 3000) -> str:
-    return path.read_text(errors="replace")[-n:] if path.exists() else ""
-
-
-def _wait(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None, log: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"app exited with {proc.returncode} while waiting for {what}\n{_tail(log) if log else ''}")
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{_tail(log) if log else ''}")
 
 
 # -- building -----------------------------------------------------------------------------------------
@@ -147,61 +133,14 @@ def _as_root() -> list[str]:
     pytest.skip("installing the .deb needs root or password-less sudo")
 
 
-def _tree(env: dict[str, str]) -> str:
-    return subprocess.run(["xwininfo", "-root", "-tree"], env=env, capture_output=True, text=True,
-                          timeout=20).stdout
-
-
-def _main_window_mapped(tree: str) -> bool:
-    return any(int(w) > 400 and int(h) > 300
-               for w, h in re.findall(r'"AI Cost Tracker": \([^)]*\)\s+(\d+)x(\d+)', tree))
-
-
-def _tray_docked(tree: str) -> bool:
-    """trayer's "panel" window has our icon window ("AI Cost Tracker") among its descendants."""
-    lines = tree.splitlines()
-    for i, line in enumerate(lines):
-        if '"panel"' in line and "trayer" in line:
-            indent = len(line) - len(line.lstrip())
-            for sub in lines[i + 1:]:
-                if sub.strip() and len(sub) - len(sub.lstrip()) <= indent:
-                    break
-                if '"AI Cost Tracker"' in sub:
-                    return True
-    return False
-
-
 def _xdotool(env: dict[str, str], *args: str) -> str:
     return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=20).stdout.strip()
 
 
 @pytest.fixture
 def xdisplay():
-    missing = [t for t in ("Xvfb", "trayer", "xwininfo", "xdotool", "import") if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} (apt-get install xvfb trayer x11-utils xdotool imagemagick)")
-    read_fd, write_fd = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    procs = [xvfb]
-    try:
-        with os.fdopen(read_fd) as fh:
-            number = fh.readline().strip()
-        assert number, "Xvfb did not report a display number"
-        env = _clean_env(DISPLAY=f":{number}", QT_QPA_PLATFORM="xcb", AICOST_TZ="UTC")
-        procs.append(subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                                       "--height", "24"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        _wait(lambda: '"panel"' in _tree(env), 20, "trayer's panel")
+    with display_with_tray(_clean_env(AICOST_TZ="UTC"), ("xdotool", "import")) as env:
         yield env
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 def _dpkg_installed(root: list[str]) -> bool:
@@ -234,11 +173,11 @@ def test_deb_install_launch_second_instance_uninstall(built, xdisplay, tmp_path)
         out = (tmp_path / "app.out").open("w")
         app = subprocess.Popen(["/usr/bin/aicost-desktop", "--demo", "--home", str(home)],
                                env=env, stdout=out, stderr=subprocess.STDOUT)
-        _wait(lambda: _main_window_mapped(_tree(env)), 90, "the main window", app, log)
+        wait(lambda: main_window_mapped(window_tree(env)), 90, "the main window", app, log)
         assert _xdotool(env, "search", "--name", "^AI Cost Tracker$"), "xdotool cannot find the window"
-        _wait(lambda: "tray icon shown" in (log.read_text() if log.exists() else ""), 30, "tray log line", app, log)
-        _wait(lambda: _tray_docked(_tree(env)), 30, "the tray icon to dock in trayer", app, log)
-        _wait(lambda: "sample data loaded" in log.read_text(), 120, "demo data", app, log)
+        wait(lambda: "tray icon shown" in (log.read_text() if log.exists() else ""), 30, "tray log line", app, log)
+        wait(lambda: tray_docked(window_tree(env)), 30, "the tray icon to dock in trayer", app, log)
+        wait(lambda: "sample data loaded" in log.read_text(), 120, "demo data", app, log)
         time.sleep(1.5)  # let the coalesced refresh repaint before the screenshot
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "installed-deb.png"
@@ -258,9 +197,9 @@ def test_deb_install_launch_second_instance_uninstall(built, xdisplay, tmp_path)
         elapsed = time.monotonic() - started
         assert second.returncode == 0, second.stdout + second.stderr
         assert elapsed < 15, f"second launch took {elapsed:.1f}s"
-        _wait(lambda: "activation requested by another launch" in log.read_text(), 10,
+        wait(lambda: "activation requested by another launch" in log.read_text(), 10,
               "the first instance to receive the activation", app, log)
-        _wait(lambda: focused() == "AI Cost Tracker", 10, "the first instance's window to take the focus", app, log)
+        wait(lambda: focused() == "AI Cost Tracker", 10, "the first instance's window to take the focus", app, log)
         assert app.poll() is None, "the first instance must keep running"
         text = log.read_text()
         assert "uncaught exception" not in text and " ERROR " not in text, text[-3000:]
