@@ -205,13 +205,11 @@ class Anomaly:
         for c in self.contributors[:2]:
             if round(100 * c.share) < 1:  # "0% from ..." explains nothing
                 continue
-            where = []
-            if self.dimension != "model" and c.model != NONE_LABEL:
-                where.append(c.model)
-            if self.dimension != "account" and c.account != NONE_LABEL:
-                where.append(f"on account {c.account}")
+            model = c.model if self.dimension != "model" and c.model != NONE_LABEL else ""
+            account = f"account {c.account}" if self.dimension != "account" and c.account != NONE_LABEL else ""
+            where = f"{model} on {account}" if model and account else model or account
             if where:
-                parts.append(f"{round(100 * c.share)}% from {' '.join(where)}")
+                parts.append(f"{round(100 * c.share)}% from {where}")
         return text + (", " + ", ".join(parts) if parts else "")
 
     def as_json(self) -> dict[str, Any]:

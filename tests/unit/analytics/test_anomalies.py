@@ -129,3 +129,11 @@ def test_explanation_leaves_out_contributors_that_round_to_zero_percent() -> Non
     a = Anomaly(date(2026, 11, 9), "provider", "openai", Decimal("85.44"), Decimal("15.60"), 9.0,
                 [Contributor("gpt-5", "prod", 69.8, 0.998), Contributor("gpt-4o-mini", "prod", 0.1, 0.002)])
     assert a.explanation.endswith("100% from gpt-5 on account prod")
+
+
+def test_explanation_of_a_model_series_names_the_account_only() -> None:
+    from aicost_desktop.analytics.anomalies import Anomaly, Contributor
+
+    a = Anomaly(date(2026, 11, 9), "model", "gpt-5", Decimal("52.52"), Decimal("7.22"), 9.0,
+                [Contributor("gpt-5", "OpenAI (demo)", 45.3, 1.0)])
+    assert a.explanation.endswith(", 100% from account OpenAI (demo)")
