@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,21 @@ def test_version_and_help(capsys) -> None:
         main(["--version"])
     assert exc.value.code == 0 and "aicost" in capsys.readouterr().out
     assert main([]) == 2
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    """`aicost report --json ... | head -1`: the closed pipe ends the command quietly, without a traceback."""
+    import subprocess
+    from datetime import date, timedelta
+
+    env = {**os.environ, "AICOST_HOME": str(tmp_path / "home")}
+    cli = [sys.executable, "-m", "aicost_desktop.cli.main"]
+    assert subprocess.run([*cli, "demo", "--days", "60"], env=env, capture_output=True).returncode == 0
+    # Far more than a pipe buffer (64 KiB), so writing goes on after the reader has gone.
+    reader = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE)
+    run = subprocess.run([*cli, "report", "--json", "--group-by", "day,provider,model", "--from",
+                          (date.today() - timedelta(days=59)).isoformat()], env=env, stdout=reader.stdin,
+                         stderr=subprocess.PIPE, text=True)
+    reader.stdin.close()
+    reader.wait(30)
+    assert "Traceback" not in run.stderr and run.returncode == 0, run.stderr
