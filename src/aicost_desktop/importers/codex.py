@@ -1,35 +1,72 @@
 """OpenAI Codex CLI session logs (`$CODEX_HOME/{sessions,archived_sessions}/**/*.jsonl`) to ledger rows.
 
-Rules (research/providers.md 6.2, ccusage's codex adapter):
+Every request is counted once and priced the way OpenAI bills it. Rules and their sources:
 
-* `turn_context` lines set the current model; a token_count event's own `model` (payload or
-  info) wins over it; a session with no model at all is priced as `gpt-5` and flagged in the
-  row's note as approximate;
-* `event_msg` / `token_count` events carry `info.last_token_usage` (this turn) and
-  `info.total_token_usage` (cumulative); without `last_token_usage` the turn is the
-  difference from the previous cumulative totals; `info: null` events and zero turns are skipped;
-* `input_tokens` includes `cached_input_tokens` (stored as uncached input + cache reads);
-  `output_tokens` already includes `reasoning_output_tokens` (reasoning_included=True);
-* the same session file under `sessions/` and `archived_sessions/` is read once (the
-  `sessions/` copy wins); a row's key is the session file name plus the event's line number.
+* Turns (codex-rs `TokenUsageInfo`; ccusage codex adapter): a session's `event_msg`/`token_count`
+  events carry `info.total_token_usage`, the thread's cumulative counter, and
+  `info.last_token_usage`. A turn is the step of the cumulative total from the session's
+  previous total; an event whose total did not move adds nothing (Codex re-emits the last
+  count, and `recompute_token_usage` after a rollback rewrites only `last_token_usage`). A total
+  that goes down is a reset: the new total is the turn. A file's first total that is larger than
+  its own last turn continues a counter kept elsewhere (seeded from a parent), so only that
+  last turn is new. `last_token_usage` is the turn only where no cumulative total exists.
+  `info: null` (rate-limit-only) events and zero turns are skipped.
+* Copied history (codex-rs `SessionMeta.forked_from_id`, `SessionSource::SubAgent(ThreadSpawn
+  { parent_thread_id })`, `InitialHistory::Forked` persisting the parent's rollout items; ccusage
+  `replay.rs`): forks and sub-agents write the parent's rollout, token counts included, into their
+  own file, either verbatim at the original instants or re-stamped at the spawn instant, and the
+  child's counter continues from the parent's. A request is identified by its lineage root (the
+  oldest ancestor reachable through `forked_from_id` / `parent_thread_id` links, read from every
+  `session_meta` line, copied ones too) plus its counter step (previous total -> total), and also
+  by its exact (instant, cumulative total); copies sharing either are one request. Files are read
+  in order of session start (a parent began before anything that copied it), so the request is
+  kept where it first ran, whatever order the directory lists files in; the row's key is a
+  digest of that identity, so a copy read without its parent still lands on the same key.
+* Tier (codex-rs `ThreadSettingsAppliedEvent.thread_settings.service_tier`; openai/codex#20311:
+  token_count events carry no tier): the `service_tier` in force when a request ran, from
+  `thread_settings_applied` events (a snapshot without one means none was set: default), or a
+  `service_tier` on `turn_context` / `session_meta` / the event itself where a version writes one.
+  `priority` and legacy `fast` price at priority rates, `flex` at flex rates, `default`/`auto` at
+  standard. A log that records no tier is priced standard and its rows say so; today's
+  `~/.codex/config.toml` is never read for old sessions.
+* Models: `turn_context` (and `thread_settings_applied`) set the current model; a token_count
+  event's own `model` wins; a session with no model at all is priced as `gpt-5`, flagged
+  approximate in the row's note.
+* Tokens (providers.md 6.2): `input_tokens` includes `cached_input_tokens` (stored as uncached input
+  + cache reads); `output_tokens` already includes `reasoning_output_tokens`.
+* Files: the same session file under `sessions/` and `archived_sessions/` is read once (the
+  `sessions/` copy wins); malformed lines are rejected with their line and reason.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from aicost_desktop.domain.enums import DataSource, ServiceTier
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
-from aicost_desktop.importers.base import Billing, ImportReport, parse_instant, token_count
+from aicost_desktop.importers.base import Billing, ImportReport
+from aicost_desktop.importers.codex_rollout import read_events, read_meta
+from aicost_desktop.importers.codex_turns import SeenTurns, Turn, creation_order, lineage_roots, turns_of
 from aicost_desktop.sync.base import Pricer
 
 FALLBACK_MODEL = "gpt-5"
 FALLBACK_NOTE = f"Codex session recorded no model; priced as {FALLBACK_MODEL} (approximate)"
-_FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+NO_TIER_NOTE = "tier not recorded in log; standard price"
+_TIERS = {"priority": ServiceTier.PRIORITY, "fast": ServiceTier.PRIORITY, "flex": ServiceTier.FLEX,
+          "default": ServiceTier.STANDARD, "standard": ServiceTier.STANDARD, "auto": ServiceTier.STANDARD}
+
+
+def tier_of(raw: str | None) -> tuple[ServiceTier, str | None]:
+    """The billing tier for a logged `service_tier`, and the note a row needs when it is a guess."""
+    if raw is None:
+        return ServiceTier.STANDARD, NO_TIER_NOTE
+    tier = _TIERS.get(raw.strip().lower())
+    if tier is None:
+        return ServiceTier.STANDARD, f"service tier {raw!r} in log is not a known tier; standard price"
+    return tier, None
 
 
 def discover_homes(env: Mapping[str, str] | None = None, home: Path | None = None) -> list[Path]:
@@ -80,30 +117,8 @@ def session_files(dirs: Sequence[Path], report: ImportReport) -> list[Path]:
     return files
 
 
-def _usage(raw: Any, name: str) -> dict[str, int] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise InputError(name, raw, "must be an object of token counts")
-    return {k: token_count(raw, k, prefix=f"{name}.") for k in _FIELDS}
-
-
-def _delta(total: dict[str, int], previous: dict[str, int] | None) -> dict[str, int]:
-    if previous is None:
-        return dict(total)
-    return {k: max(total[k] - previous[k], 0) for k in _FIELDS}
-
-
-def _model_of(obj: Any) -> str | None:
-    if isinstance(obj, dict):
-        m = obj.get("model")
-        if isinstance(m, str) and m.strip():
-            return m.strip()
-    return None
-
-
 class CodexImporter:
-    """Turns Codex session logs under some session dirs into ledger records."""
+    """Turns Codex session logs under some session dirs into ledger records, each request once."""
 
     def __init__(self, dirs: Sequence[Path], pricer: Pricer, report: ImportReport,
                  billing: Billing = Billing.PER_TOKEN, workspace_id: int | None = None) -> None:
@@ -116,66 +131,35 @@ class CodexImporter:
     def records(self) -> Iterator[UsageRecord]:
         files = session_files(self.dirs, self.report)
         self.report.files += len(files)
-        for path in files:
-            yield from self._file(path)
+        # First pass: every file's session_meta lines, for the lineage links across files.
+        metas = [read_meta(path) for path in files]
+        roots = lineage_roots(metas)
+        seen, copies = SeenTurns(), 0
+        # Parents before the files that copy them, so a request is kept where it first ran.
+        for meta in creation_order(metas):
+            events = read_events(meta.path, self.report)
+            for turn in turns_of(events, roots[meta.session_id], meta.path, self.report):
+                if seen.first_time(turn):
+                    yield self._record(turn)
+                else:
+                    copies += 1
+        self.report.skipped += copies
+        if copies:
+            self.report.warnings.append(
+                f"{copies} request(s) copied into forked or sub-agent sessions were counted once")
 
-    def _file(self, path: Path) -> Iterator[UsageRecord]:
-        session = path.stem
-        previous: dict[str, int] | None = None
-        current_model: str | None = None
-        with path.open("r", encoding="utf-8", errors="replace") as fh:
-            for n, line in enumerate(fh, start=1):
-                line = line.rstrip("\r\n")
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    self.report.reject(n, f"malformed JSON ({exc.msg} at column {exc.colno})", path)
-                    continue
-                if not isinstance(data, dict):
-                    continue
-                kind, payload = data.get("type"), data.get("payload")
-                if kind == "turn_context":
-                    current_model = _model_of(payload) or current_model
-                    continue
-                if kind != "event_msg" or not isinstance(payload, dict) or payload.get("type") != "token_count":
-                    continue
-                info = payload.get("info")
-                if not isinstance(info, dict):
-                    continue  # info: null (rate-limit-only events)
-                try:
-                    total = _usage(info.get("total_token_usage"), "info.total_token_usage")
-                    last = _usage(info.get("last_token_usage"), "info.last_token_usage")
-                    turn = last if last is not None else (_delta(total, previous) if total else None)
-                    if total is not None:
-                        previous = total
-                    if turn is None:
-                        continue
-                    if not any(turn.values()):
-                        self.report.skipped += 1
-                        continue
-                    when = parse_instant(data.get("timestamp"), "timestamp")
-                except InputError as exc:
-                    self.report.reject(n, str(exc), path)
-                    continue
-                model = _model_of(payload) or _model_of(info) or current_model
-                yield self._record(session, n, when, model, turn)
-
-    def _record(self, session: str, line: int, when: Any, model: str | None,
-                turn: dict[str, int]) -> UsageRecord:
-        cached = min(turn["cached_input_tokens"], turn["input_tokens"])
-        usage = TokenUsage(
-            input_tokens=turn["input_tokens"] - cached, cache_read_tokens=cached,
-            output_tokens=turn["output_tokens"], reasoning_tokens=turn["reasoning_output_tokens"],
-            reasoning_included=True, requests=1,
-        )
-        fallback = model is None
-        priced_as = FALLBACK_MODEL if fallback else model
+    def _record(self, turn: Turn) -> UsageRecord:
+        inp, cached, out, reasoning = turn.usage
+        cached = min(cached, inp)
+        usage = TokenUsage(input_tokens=inp - cached, cache_read_tokens=cached, output_tokens=out,
+                           reasoning_tokens=reasoning, reasoning_included=True, requests=1)
+        priced_as = turn.model or FALLBACK_MODEL
+        tier, tier_note = tier_of(turn.tier)
+        notes = [n for n in (None if turn.model else FALLBACK_NOTE, tier_note) if n]
         return UsageRecord(
-            source=DataSource.LOG, dedup_key=f"codex:{session}:{line}", provider="openai",
-            bucket_start=when, bucket_end=when, usage=usage, model=priced_as, model_vendor="openai",
-            workspace_id=self.workspace_id,
-            computed_cost=self.pricer(priced_as, usage, ServiceTier.STANDARD, when.date()),
-            cost_role=self.billing.cost_role, note=FALLBACK_NOTE if fallback else None,
+            source=DataSource.LOG, dedup_key=turn.dedup_key, provider="openai",
+            bucket_start=turn.when, bucket_end=turn.when, usage=usage, model=priced_as,
+            model_vendor="openai", workspace_id=self.workspace_id, service_tier=tier,
+            computed_cost=self.pricer(priced_as, usage, tier, turn.when.date()),
+            cost_role=self.billing.cost_role, note="; ".join(notes) or None,
         )

@@ -17,13 +17,13 @@ from aicost_desktop.importers.runner import import_codex
 
 from .conftest import ledger_totals
 
-AAAA = "codex:rollout-2026-05-13T09-00-00-aaaa"
 
 
 def _import(codex_home: Path, pricer, billing: Billing = Billing.PER_TOKEN):
+    """Records by their instant ("MM-DD HH:MM"): keys are digests, instants name fixture lines."""
     report = ImportReport()
     recs = collect(CodexImporter(session_dirs([codex_home]), pricer, report, billing).records())
-    return {r.dedup_key: r for r in recs}, report
+    return {r.bucket_start.strftime("%m-%d %H:%M"): r for r in recs}, report
 
 
 def test_codex_home_env_is_comma_separated(codex_home: Path, tmp_path: Path) -> None:
@@ -44,13 +44,14 @@ def test_every_turn_once_with_exact_tokens(codex_home: Path, pricer) -> None:
     got = {k: (r.model, r.usage.input_tokens, r.usage.cache_read_tokens, r.usage.output_tokens,
                r.usage.reasoning_tokens) for k, r in recs.items()}
     assert got == {
-        f"{AAAA}:3": ("gpt-5.2-codex", 750, 250, 125, 75),          # last_token_usage
-        f"{AAAA}:5": ("gpt-5.2-codex", 500, 0, 75, 25),             # derived from cumulative totals
-        f"{AAAA}:8": ("gpt-5.1-codex-mini", 200, 100, 40, 10),      # after a turn_context switch
-        f"{AAAA}:10": ("gpt-5.2-codex", 10, 0, 5, 0),               # the event's own info.model wins
-        "codex:rollout-2026-05-14T08-00-00-bbbb:2": (FALLBACK_MODEL, 150, 50, 20, 5),
-        "codex:rollout-2026-05-01T07-00-00-cccc:2": ("gpt-5", 100, 0, 10, 0),
+        "05-13 09:01": ("gpt-5.2-codex", 750, 250, 125, 75),        # first total == last turn
+        "05-13 09:02": ("gpt-5.2-codex", 500, 0, 75, 25),           # step of the cumulative total
+        "05-13 09:04": ("gpt-5.1-codex-mini", 200, 100, 40, 10),    # after a turn_context switch
+        "05-13 09:06": ("gpt-5.2-codex", 10, 0, 5, 0),              # the event's own info.model wins
+        "05-14 08:01": (FALLBACK_MODEL, 150, 50, 20, 5),
+        "05-01 07:01": ("gpt-5", 100, 0, 10, 0),
     }
+    assert all(k.startswith("codex:t:") for k in (r.dedup_key for r in recs.values()))
     assert (report.files, report.skipped, report.rejected_total) == (3, 1, 1)
     assert report.rejected[0].line == 9 and "malformed JSON" in report.rejected[0].reason
     assert any("archived_sessions" in w and "counted once" in w for w in report.warnings)
@@ -58,7 +59,7 @@ def test_every_turn_once_with_exact_tokens(codex_home: Path, pricer) -> None:
 
 def test_reasoning_is_inside_output_not_added_again(codex_home: Path, pricer) -> None:
     recs, _ = _import(codex_home, pricer)
-    r = recs[f"{AAAA}:3"]
+    r = recs["05-13 09:01"]
     assert r.usage.reasoning_included and r.usage.billable_output_tokens == 125
     assert r.usage.total_tokens == 1000 + 125
     assert r.computed_cost is not None and r.computed_cost * 1_000_000 == 1125
@@ -66,9 +67,9 @@ def test_reasoning_is_inside_output_not_added_again(codex_home: Path, pricer) ->
 
 def test_session_without_model_is_priced_as_fallback_and_flagged(codex_home: Path, pricer) -> None:
     recs, _ = _import(codex_home, pricer)
-    b = recs["codex:rollout-2026-05-14T08-00-00-bbbb:2"]
+    b = recs["05-14 08:01"]
     assert b.model == "gpt-5" and b.note and "approximate" in b.note and b.computed_cost is not None
-    assert recs[f"{AAAA}:3"].note is None
+    assert recs["05-13 09:01"].note == "tier not recorded in log; standard price"
 
 
 def test_rows_are_openai_log_rows_with_the_billing_role(codex_home: Path, pricer) -> None:
@@ -84,7 +85,8 @@ def test_an_archived_only_copy_keeps_the_same_keys(codex_home: Path, pricer, tmp
     (home / "archived_sessions").mkdir(parents=True)
     shutil.copy(codex_home / "archived_sessions/rollout-2026-05-13T09-00-00-aaaa.jsonl", home / "archived_sessions")
     archived, _ = _import(home, pricer)
-    assert set(archived) <= set(live) and len(archived) == 4
+    assert len(archived) == 4
+    assert {r.dedup_key for r in archived.values()} <= {r.dedup_key for r in live.values()}
 
 
 def test_importing_twice_gives_the_same_ledger_as_once(codex_home: Path, pricer, db) -> None:
