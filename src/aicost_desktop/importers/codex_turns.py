@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from aicost_desktop.importers.base import ImportReport, stable_digest
+from aicost_desktop.importers.base import ImportReport
 from aicost_desktop.importers.codex_rollout import ZERO, SessionMeta, TokenEvent, Vec
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -20,8 +20,8 @@ class Turn:
     """One request as one file records it. Copies of the same request in other files share
     `identity` (same lineage root and counter step) or `exact` (same instant and total)."""
 
-    identity: tuple[object, ...]
-    exact: tuple[object, ...]
+    identity: str
+    exact: str
     when: datetime
     line: int
     usage: Vec
@@ -30,7 +30,7 @@ class Turn:
 
     @property
     def dedup_key(self) -> str:
-        return f"codex:t:{stable_digest(list(self.identity))}"
+        return f"codex:t:{hashlib.blake2b(self.identity.encode('utf-8'), digest_size=12).hexdigest()}"
 
 
 def lineage_roots(metas: Sequence[SessionMeta]) -> dict[str, str]:
@@ -74,12 +74,12 @@ def turns_of(events: Iterable[TokenEvent], root: str, path: Path, report: Import
     for ev in events:
         if ev.total is not None:
             before, usage = _step(prev, ev)
-            identity: tuple[object, ...] = ("total", root, list(before), list(ev.total))
-            exact: tuple[object, ...] = ("at", _iso(ev.when), list(ev.total))
+            identity = f"total|{root}|{_csv(before)}|{_csv(ev.total)}"
+            exact = f"at|{_iso(ev.when)}|{_csv(ev.total)}"
         else:
             assert ev.last is not None  # read_events keeps only events with some usage
             usage = ev.last
-            identity = exact = ("last", _iso(ev.when), list(ev.last))
+            identity = exact = f"last|{_iso(ev.when)}|{_csv(ev.last)}"
         if not any(usage):
             report.skipped += 1
             prev = ev.total if ev.total is not None else prev
@@ -114,8 +114,12 @@ def _minus(a: Vec, b: Vec) -> Vec:
     return (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3])
 
 
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when is not None else None
+def _iso(when: datetime | None) -> str:
+    return when.isoformat() if when is not None else "-"
+
+
+def _csv(v: Vec) -> str:
+    return f"{v[0]},{v[1]},{v[2]},{v[3]}"
 
 
 class SeenTurns:
@@ -127,16 +131,15 @@ class SeenTurns:
     def first_time(self, turn: Turn) -> bool:
         """True the first time a request is met; a copy matching by either token is not, and its
         own tokens join the set so copies of the copy are recognised too."""
-        a, b = _h(turn.identity), _h(turn.exact)
-        new = a not in self._seen and b not in self._seen
-        self._seen.add(a)
-        self._seen.add(b)
-        return new
+        new_identity = self._seen.add(_h(turn.identity))
+        if turn.exact == turn.identity:
+            return new_identity
+        new_exact = self._seen.add(_h(turn.exact))
+        return new_identity and new_exact
 
 
-def _h(token: tuple[object, ...]) -> int:
-    text = repr(token).encode("utf-8")
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big") or 1
+def _h(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "big") or 1
 
 
 class _U64Set:
@@ -156,20 +159,24 @@ class _U64Set:
             i = (i + 1) & mask
         return False
 
-    def add(self, value: int) -> None:
+    def add(self, value: int) -> bool:
+        """Add `value`; True when it was not a member yet."""
         if 2 * (self._count + 1) > len(self._slots):
             old, self._slots, self._count = self._slots, array("Q", bytes(16 * len(self._slots))), 0
             for v in old:
                 if v:
                     self._insert(v)
-        self._insert(value)
+        return self._insert(value)
 
-    def _insert(self, value: int) -> None:
+    def _insert(self, value: int) -> bool:
         slots, mask = self._slots, len(self._slots) - 1
         i = value & mask
-        while slots[i]:
-            if slots[i] == value:
-                return
+        while True:
+            held = slots[i]
+            if not held:
+                slots[i] = value
+                self._count += 1
+                return True
+            if held == value:
+                return False
             i = (i + 1) & mask
-        slots[i] = value
-        self._count += 1
