@@ -140,3 +140,67 @@ def test_a_refresh_cancels_the_running_load_unless_the_dock_has_been_stale_too_l
     qtbot.waitUntil(lambda: applied[-1] == "90d", timeout=20_000)
     qtbot.wait(200)
     assert started[-2:] == ["30d", "90d"] and applied[-2:] == ["30d", "90d"] and cancelled[4] is True
+
+
+def test_set_price_in_the_dock_reprices_in_a_worker_and_the_cli_report_sees_it(qtbot, ctx, services,
+                                                                               capsys) -> None:
+    """"Set price" on an unpriced model: the dialog answers by signal, repricing.set_price (the path of
+    `aicost prices set`) runs on a pool thread, and the dock, the running catalog and `aicost report` in the same
+    home all show the model priced without a restart."""
+    import json
+    import threading
+    from datetime import datetime, timezone
+
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from aicost_desktop.cli.main import main
+    from aicost_desktop.domain import DataSource, UsageRecord
+    from aicost_desktop.domain.enums import ServiceTier
+    from aicost_desktop.domain.usage import TokenUsage
+    from aicost_desktop.storage import ledger
+    from aicost_desktop.ui.docks.analytics import AnalyticsWidget
+
+    model = "acme-coder-9"
+    when = datetime(2026, 3, 2, 10, tzinfo=timezone.utc)
+    usage = TokenUsage(input_tokens=1_000_000, output_tokens=100_000, requests=1)
+    ledger.upsert_records(ctx.db, [
+        UsageRecord(DataSource.LOG, f"r{i}", "anthropic", when, when, usage=usage, model=model) for i in range(3)])
+    w = AnalyticsWidget(ctx, services)
+    w.today_override = TODAY
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.refreshed, timeout=20_000):
+        w.refresh()
+    assert w.unpriced_table.rowCount() == 1 and w.unpriced_table.item(0, 0).text() == model
+    assert w.set_price_btn.isEnabled()
+    writers: list[threading.Thread] = []
+    statuses: list[str] = []
+    w.priced.connect(lambda _r: statuses.append(w.status.text()))
+    listener = lambda hours: writers.append(threading.current_thread())  # noqa: E731
+    ledger.add_listener(listener)
+    try:
+        w.unpriced_table.selectRow(0)
+        w.set_price_btn.click()
+        dlg = w.price_dialog
+        assert dlg is not None and dlg.isVisible()
+        dlg.input.setText("2")
+        dlg.output.setText("abc")
+        dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+        assert dlg.isVisible() and "output price" in dlg.error.text()  # refused, nothing started
+        dlg.output.setText("10")
+        with qtbot.waitSignal(w.priced, timeout=20_000) as sig:
+            dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+        qtbot.waitUntil(lambda: w.data is not None and w.unpriced_table.rowCount() == 0, timeout=20_000)
+    finally:
+        ledger.remove_listener(listener)
+    done = sig.args[0]
+    assert (done.model_key, done.rows_changed, done.still_unpriced) == (model, 3, 0)
+    assert writers and threading.main_thread() not in writers  # the writes ran in the worker
+    assert statuses == ["Priced acme-coder-9: 3 ledger rows repriced"]
+    qtbot.waitUntil(lambda: {r.key: r.cost for r in w.data.breakdown}.get(model) == Decimal(9), timeout=20_000)
+    # 1M x $2 + 0.1M x $10 = $3 a row. The running catalog prices new usage of the model too.
+    assert ctx.catalog.cost_of(model, usage, ServiceTier.STANDARD, when.date()) == Decimal(3)
+    assert main(["--home", str(ctx.paths.home), "report", "--mode", "computed", "--group-by", "model", "--json",
+                 "--from", "2026-03-01", "--to", "2026-03-31"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    row = {r["model"]: r for r in report["rows"]}[model]
+    assert (row["cost_exact"], row["unpriced_rows"]) == ("9.0000000000", 0)

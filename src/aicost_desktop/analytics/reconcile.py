@@ -1,33 +1,46 @@
 """Reconciliation: provider-reported vs catalog-computed cost per local day, account and model.
 
-OpenAI describes one spend twice (costs rows: SPEND with reported_cost; usage rows: DETAIL with tokens
-and computed_cost), often with different model labels, so the account/day level is the primary check
-and the model level is shown where both sides name the same model. Also lists unpriced models.
+The comparison is per day and model where both sides exist: OpenAI and Anthropic describe one spend twice
+(cost rows: SPEND with reported_cost; usage rows: DETAIL with tokens and computed_cost), OpenRouter reports
+both on one row. Spellings of one model merge through the catalog's resolution when a resolver is given.
+Reported money with no computed side (a model the catalog cannot price, a cost line without token detail)
+is listed apart instead of showing up as drift; so are unpriced models (tokens with no price at all).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select, type_coerce
 
 from aicost_desktop.analytics.query import NONE_LABEL, local_day_expr, source_table
 from aicost_desktop.analytics.report import _names, time_window
-from aicost_desktop.domain.money import ZERO
+from aicost_desktop.domain.money import QUANT, ZERO
+from aicost_desktop.pricing.normalize import undated
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import UNPRICED_ROWS, PriceOverride, UsageRow
+from aicost_desktop.storage.tables import UNPRICED_ROWS, UsageRow
 from aicost_desktop.storage.types import Money
 
-DRIFT_LIMIT = 5.0  # percent
+if TYPE_CHECKING:
+    from aicost_desktop.pricing.catalog import PriceCatalog
+
+DRIFT_LIMIT = Decimal(2)  # percent: computed more than 2% away from reported is flagged
+# Rows whose money the user typed: there is no provider figure and no catalog price to compare.
+TYPED_SOURCES = ("manual", "subscription")
+
+
+def _money(d: Decimal) -> str:
+    """Exact JSON money at ledger scale ('0.0000000000', never '0' or '0E-10')."""
+    return f"{d.quantize(QUANT):f}"
 
 
 @dataclass
 class ReconRow:
-    """Reported vs computed for one day and account (model '*' = whole account)."""
+    """Reported vs computed for one day, account and model (model '*' = the account's compared models)."""
 
     day: date
     account: str
@@ -38,20 +51,38 @@ class ReconRow:
 
     @property
     def drift_pct(self) -> float | None:
+        """(computed - reported) / reported in percent; None when both are 0, inf when only reported is."""
         if not self.reported:
             return None if not self.computed else float("inf")
         return float((self.computed - self.reported) / self.reported * 100)
 
     @property
     def flagged(self) -> bool:
-        d = self.drift_pct
-        return d is not None and abs(d) > DRIFT_LIMIT
+        if not self.reported:
+            return bool(self.computed)
+        # Exact: |computed - reported| > 2% of |reported|, in Decimal (no float rounding at the limit).
+        return abs(self.computed - self.reported) * 100 > DRIFT_LIMIT * abs(self.reported)
 
     def as_json(self) -> dict[str, Any]:
         d = self.drift_pct
         return {"day": self.day.isoformat(), "account": self.account, "provider": self.provider,
-                "model": self.model, "reported": f"{self.reported:f}", "computed": f"{self.computed:f}",
+                "model": self.model, "reported": _money(self.reported), "computed": _money(self.computed),
                 "drift_pct": None if d is None or d == float("inf") else round(d, 2), "flagged": self.flagged}
+
+
+@dataclass
+class ReportedOnly:
+    """Provider-reported money of a model we computed nothing for in the range (set a price to compare)."""
+
+    account: str
+    provider: str
+    model: str
+    reported: Decimal
+    days: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"account": self.account, "provider": self.provider, "model": self.model,
+                "reported": _money(self.reported), "days": self.days}
 
 
 @dataclass
@@ -74,56 +105,89 @@ class UnpricedModel:
 class Reconciliation:
     start: date
     end: date
-    accounts: list[ReconRow]
-    models: list[ReconRow]
+    accounts: list[ReconRow]  # per day and account, summed over the compared models only
+    models: list[ReconRow]  # per day, account and model where both sides exist
     unpriced: list[UnpricedModel]
+    reported_only: list[ReportedOnly]
+
+    @property
+    def flagged(self) -> list[ReconRow]:
+        return [r for r in self.models if r.flagged]
 
     def as_json(self) -> dict[str, Any]:
-        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "drift_limit_pct": DRIFT_LIMIT,
-                "accounts": [r.as_json() for r in self.accounts], "models": [r.as_json() for r in self.models],
-                "flagged": sum(r.flagged for r in self.accounts + self.models),
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "drift_limit_pct": float(DRIFT_LIMIT),
+                "models": [r.as_json() for r in self.models], "flagged": len(self.flagged),
+                "accounts": [r.as_json() for r in self.accounts],
+                "reported_only": [r.as_json() for r in self.reported_only],
                 "unpriced": [u.as_json() for u in self.unpriced]}
 
 
-def reconcile(db: Database, tz: ZoneInfo, start: date, end: date) -> Reconciliation:
-    """Compare reported and computed cost for accounts that have both in [start, end]."""
+def model_family(catalog: "PriceCatalog") -> Callable[[str], str | None]:
+    """A `resolve` for reconcile: the catalog key of a name without its date suffix, so the cost rows'
+    `claude-sonnet-4-5` and the usage rows' `claude-sonnet-4-5-20250929` (two keys of the snapshot) and a
+    router spelling (`anthropic/claude-sonnet-4.5`) group as one model. Coarser groups still compare sums."""
+    def family(model: str) -> str | None:
+        key = catalog.resolve_key(model)
+        return None if key is None else undated(key) or key
+
+    return family
+
+
+def reconcile(db: Database, tz: ZoneInfo, start: date, end: date,
+              resolve: Callable[[str], str | None] | None = None) -> Reconciliation:
+    """Compare reported and computed cost per local day, account and model in [start, end].
+
+    `resolve` maps a model name to the name it is compared under (`model_family(catalog)`); names it maps to
+    None, and every name without it, are compared as spelled."""
     # The hourly roll-up keeps reported and computed sums per (hour, account, model, cost_role) with SQL SUM
     # semantics (NULL when no row had one), so it answers this exactly without scanning the raw ledger.
     T = source_table(tz, start, end)
     day = local_day_expr(db, T, tz, start, end).label("day")
     rep = func.sum(type_coerce(case((T.reported_cost.is_not(None), T.reported_cost), else_=0), Money))
     comp = func.sum(type_coerce(case((T.computed_cost.is_not(None), T.computed_cost), else_=0), Money))
-    n_rep = func.sum(case((T.reported_cost.is_not(None), 1), else_=0))
-    n_comp = func.sum(case((T.computed_cost.is_not(None), 1), else_=0))
+    rows = T.rows if T is not UsageRow else 1
+    n_rep = func.sum(case((T.reported_cost.is_not(None), rows), else_=0))
+    n_comp = func.sum(case((T.computed_cost.is_not(None), rows), else_=0))
     q = (select(day, T.account_id, T.provider, T.model, rep, comp, n_rep, n_comp)
-         .where(time_window(start, end, tz, T), T.cost_role != "covered")
+         .where(time_window(start, end, tz, T), T.cost_role != "covered", T.source.not_in(TYPED_SOURCES),
+                T.account_id.is_not(None))
          .group_by(day, T.account_id, T.provider, T.model))
     names = _names(db)["account"]
-    by_model: list[tuple[date, Any, str, str, Decimal, Decimal, int, int]] = []
+    keys: dict[str, str] = {}
+    groups: dict[tuple[date, Any, str, str], list[Any]] = {}
     with db.session() as s:
         for d, acc, prov, model, r, c, nr, nc in s.execute(q):
-            by_model.append((date.fromisoformat(str(d)[:10]), acc, prov, model or NONE_LABEL,
-                             Decimal(0) + (r or ZERO), Decimal(0) + (c or ZERO), int(nr or 0), int(nc or 0)))
-    has = {}
-    for _d, acc, _p, _m, _r, _c, nr, nc in by_model:
-        h = has.setdefault(acc, [0, 0])
-        h[0] += nr
-        h[1] += nc
-    both = {acc for acc, (nr, nc) in has.items() if nr and nc and acc is not None}
+            label = model or NONE_LABEL
+            if model and resolve is not None:
+                if model not in keys:
+                    keys[model] = resolve(model) or model
+                label = keys[model]
+            g = groups.setdefault((date.fromisoformat(str(d)[:10]), acc, prov, label), [ZERO, ZERO, 0, 0, set()])
+            g[0] += Decimal(0) + (r or ZERO)
+            g[1] += Decimal(0) + (c or ZERO)
+            g[2] += int(nr or 0)
+            g[3] += int(nc or 0)
+            g[4].add(model or NONE_LABEL)
     accounts: dict[tuple[date, Any], ReconRow] = {}
     models: list[ReconRow] = []
-    for d, acc, prov, model, r, c, nr, nc in by_model:
-        if acc not in both:
-            continue
+    only: dict[tuple[Any, str, str], ReportedOnly] = {}
+    for (d, acc, prov, key), (r, c, nr, nc, spellings) in groups.items():
         name = names.get(acc, str(acc))
-        row = accounts.setdefault((d, acc), ReconRow(d, name, prov, "*", ZERO, ZERO))
-        row.reported += r
-        row.computed += c
+        # Shown as the ledger spells it; as the catalog key only where several spellings were merged.
+        model = next(iter(spellings)) if len(spellings) == 1 else key
         if nr and nc:
             models.append(ReconRow(d, name, prov, model, r, c))
+            row = accounts.setdefault((d, acc), ReconRow(d, name, prov, "*", ZERO, ZERO))
+            row.reported += r
+            row.computed += c
+        elif nr and r:
+            o = only.setdefault((acc, prov, model), ReportedOnly(name, prov, model, ZERO, 0))
+            o.reported += r
+            o.days += 1
     return Reconciliation(start, end, sorted(accounts.values(), key=lambda r: (r.day, r.account), reverse=True),
                           sorted(models, key=lambda r: (r.day, r.account, r.model), reverse=True),
-                          unpriced_models(db))
+                          unpriced_models(db),
+                          sorted(only.values(), key=lambda o: (-o.reported, o.account, o.model)))
 
 
 def unpriced_models(db: Database) -> list[UnpricedModel]:
@@ -142,32 +206,3 @@ def _d(v: Any) -> date:
     if isinstance(v, datetime):
         return v.date()
     return date.fromisoformat(str(v)[:10])
-
-
-def set_price(db: Database, model: str, input_per_mtok: Decimal, output_per_mtok: Decimal,
-              effective_from: date | None = None, cache_read_per_mtok: Decimal | None = None,
-              note: str = "set from the Analytics dock") -> None:
-    """Write a user price override (the one-click 'set price'); the pricing helper's recompute picks it up.
-
-    Prefer the pricing package's own setter when it exists, so validation and recomputation are shared.
-    """
-    try:
-        from aicost_desktop.pricing import overrides as _ov  # type: ignore[attr-defined]
-
-        setter = getattr(_ov, "set_override", None)
-    except ImportError:
-        setter = None
-    eff = effective_from or date(2000, 1, 1)
-    if setter is not None:
-        setter(db, model, effective_from=eff, input_per_mtok=input_per_mtok, output_per_mtok=output_per_mtok,
-               cache_read_per_mtok=cache_read_per_mtok, note=note)
-        return
-    with db.write_session() as s:
-        row = s.scalar(select(PriceOverride).where(PriceOverride.model_key == model,
-                                                   PriceOverride.effective_from == eff))
-        if row is None:
-            row = PriceOverride(model_key=model, effective_from=eff)
-            s.add(row)
-        row.input_per_mtok, row.output_per_mtok = input_per_mtok, output_per_mtok
-        row.cache_read_per_mtok, row.note = cache_read_per_mtok, note
-        row.created_at = datetime.now(timezone.utc)

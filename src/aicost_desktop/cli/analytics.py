@@ -27,7 +27,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     r = asub.add_parser("reconcile", help="provider-reported vs computed cost per day, account and model")
     r.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="default: 30 days ago")
     r.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="default: today")
-    r.add_argument("--all", action="store_true", help="list every day, not only flagged ones")
+    r.add_argument("--all", action="store_true", help="list every compared day and model, not only flagged ones")
     r.add_argument("--json", action="store_true")
     r.set_defaults(handler=run_reconcile)
 
@@ -84,24 +84,34 @@ def run_anomalies(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-unty
 
 
 def run_reconcile(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
-    from aicost_desktop.analytics.reconcile import DRIFT_LIMIT, reconcile
+    from aicost_desktop.analytics.reconcile import DRIFT_LIMIT, model_family, reconcile
 
     start, end = _range(args, ctx)
-    rec = reconcile(ctx.db, ctx.tz, start, end)
+    rec = reconcile(ctx.db, ctx.tz, start, end, resolve=model_family(ctx.catalog))
     if args.json:
         print_json(rec.as_json())
         return 0
-    rows = rec.accounts if args.all else [r for r in rec.accounts if r.flagged]
-    print(f"Reported vs computed, {start} .. {end} (flag above {DRIFT_LIMIT:g}%):")
-    if not rec.accounts:
-        print("  no account has both provider-reported cost and token detail in this range")
-    elif not rows:
-        print(f"  {len(rec.accounts)} account-days checked, none drift above {DRIFT_LIMIT:g}%")
-    for r in rows:
-        d = r.drift_pct
-        pct = "n/a" if d is None or d == float("inf") else f"{d:+.1f}%"
-        print(f"  {r.day}  {r.account:<20} reported {fmt_money(r.reported):>11}  computed {fmt_money(r.computed):>11}"
-              f"  {pct:>8}{'  FLAG' if r.flagged else ''}")
+    limit = f"{DRIFT_LIMIT:g}%"
+    rows = rec.models if args.all else rec.flagged
+    print(f"Reported vs computed per day and model, {start} .. {end} (flag above {limit}):")
+    if not rec.models:
+        print("  no model has both a provider-reported and a computed cost in this range")
+    elif rows:
+        aw = max(len("account"), *(len(r.account) for r in rows))
+        mw = max(len("model"), *(len(r.model) for r in rows))
+        print(f"  {'day':<10}  {'account':<{aw}}  {'model':<{mw}}  {'reported':>11}  {'computed':>11}  {'drift':>7}")
+        for r in rows:
+            d = r.drift_pct
+            pct = "n/a" if d is None or d == float("inf") else f"{d:+.1f}%"
+            print(f"  {r.day}  {r.account:<{aw}}  {r.model:<{mw}}  {fmt_money(r.reported):>11}  "
+                  f"{fmt_money(r.computed):>11}  {pct:>7}{'  FLAG' if r.flagged else ''}")
+    if rec.models:
+        n = len(rec.flagged)
+        print(f"  {len(rec.models)} model-days compared, {n or 'none'} drift above {limit}")
+    if rec.reported_only:
+        print("Reported cost with nothing computed to compare (set a price with `aicost prices set` to compare):")
+        for o in rec.reported_only:
+            print(f"  {o.account} {o.model}: {fmt_money(o.reported)} reported on {o.days} day(s)")
     if rec.unpriced:
         print("Unpriced models (set a price with `aicost prices set`):")
         for u in rec.unpriced:

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.cost import price_or_error, unknown_model
-from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import parse_amount, to_str
-from aicost_desktop.pricing.normalize import clean
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.pricing.model import ModelPrice
     from aicost_desktop.pricing.sources import OverrideRow
 
-# `prices set` without --from prices every date: the usual reason to set a price is an
-# unpriced model whose past usage should get a cost.
-ALL_DATES = date(1970, 1, 1)
 PRICE_FLAGS = (
     ("--input-per-mtok", "input_per_mtok", "USD per million uncached input tokens", True),
     ("--output-per-mtok", "output_per_mtok", "USD per million output tokens", True),
@@ -47,7 +42,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     for flag, dest, text, required in PRICE_FLAGS:
         st.add_argument(flag, dest=dest, required=required, metavar="USD", help=text)
     st.add_argument("--from", dest="effective_from", metavar="YYYY-MM-DD",
-                    help="first day the price applies (default: all dates)")
+                    help="first day the price applies (default: all dates); ledger rows from then on are repriced")
     st.add_argument("--note", help="free text kept with the price")
     st.add_argument("--json", action="store_true")
     st.set_defaults(handler=run_set)
@@ -113,44 +108,26 @@ def run_show(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_set(args: argparse.Namespace, ctx: "AppContext") -> int:
+    from aicost_desktop.repricing import ALL_DATES, set_price
+
     values: dict[str, Decimal | None] = {}
     for flag, dest, _, _ in PRICE_FLAGS:
         raw = getattr(args, dest)
         values[dest] = None if raw is None else parse_amount(raw, flag, allow_zero=True)
     effective_from = parse_date(args.effective_from, "--from") if args.effective_from else ALL_DATES
-    if not clean(args.model):
-        raise InputError("model", args.model, "must not be empty")
-    catalog = ctx.catalog
-    # Store under the catalog key so every spelling of the model (dated, routed, Bedrock) finds it;
-    # a model no source knows is stored under its cleaned name.
-    key = catalog.resolve_key(args.model) or clean(args.model)
-    if len(key) > 200:
-        raise InputError("model", args.model, "is longer than 200 characters")
-
-    from sqlalchemy import select
-
-    from aicost_desktop.storage.tables import PriceOverride
-
-    with ctx.db.session() as session:
-        row = session.scalar(select(PriceOverride).where(PriceOverride.model_key == key,
-                                                         PriceOverride.effective_from == effective_from))
-        replaced = row is not None
-        if row is None:
-            row = PriceOverride(model_key=key, effective_from=effective_from)
-            session.add(row)
-        for dest, value in values.items():
-            setattr(row, dest, value)
-        row.note = args.note
-    catalog.reload_overrides()
+    done = set_price(ctx.db, ctx.catalog, args.model, effective_from=effective_from, note=args.note,
+                     **values)  # type: ignore[arg-type]
     if args.json:
-        print_json({"model": args.model, "model_key": key, "effective_from": effective_from, "replaced": replaced,
-                    **{dest: to_str(v) for dest, v in values.items()}, "note": args.note})
+        print_json(done.as_json())
         return 0
     since = "all dates" if effective_from == ALL_DATES else f"{effective_from} on"
     parts = [f"{flag.removeprefix('--').removesuffix('-per-mtok')} ${to_str(v)}"
              for flag, dest, _, _ in PRICE_FLAGS if (v := values[dest]) is not None]
-    verb = "replaced" if replaced else "set"
-    print(f"{verb} price of {key} for {since} (USD per million tokens): {', '.join(parts)}")
+    verb = "replaced" if done.replaced else "set"
+    print(f"{verb} price of {done.model_key} for {since} (USD per million tokens): {', '.join(parts)}")
+    if done.rows_checked:
+        left = f"; {done.still_unpriced} still unpriced" if done.still_unpriced else ""
+        print(f"repriced {done.rows_changed} of {done.rows_checked} ledger rows of {', '.join(done.models)}{left}")
     return 0
 
 

@@ -19,6 +19,7 @@ from aicost_desktop.importers.csv_anthropic import AnthropicCostCsv, AnthropicUs
 from aicost_desktop.importers.csv_common import CsvFormat, iter_csv
 from aicost_desktop.importers.csv_generic import AccountResolver, GenericCsv, parse_mapping
 from aicost_desktop.importers.csv_openai import OpenAICostsCsv
+from aicost_desktop.notify.alerts import raise_unpriced_written
 from aicost_desktop.sync.base import Pricer
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def import_claude_code(db: "Database", pricer: Pricer, path: Path | None = None,
         report.warnings.append("no Claude Code logs found (~/.claude/projects, ~/.config/claude/projects)")
         return report
     importer = ClaudeCodeImporter(roots, pricer, report, parse_billing(billing), workspace_id)
-    return ingest(db, importer.records(), report, page_size)
+    return _ingest(db, importer.records(), report, page_size)
 
 
 def import_codex(db: "Database", pricer: Pricer, path: Path | None = None,
@@ -54,7 +55,7 @@ def import_codex(db: "Database", pricer: Pricer, path: Path | None = None,
         report.warnings.append("no Codex sessions found ($CODEX_HOME or ~/.codex)")
         return report
     importer = CodexImporter(dirs, pricer, report, parse_billing(billing), workspace_id)
-    return ingest(db, importer.records(), report, page_size)
+    return _ingest(db, importer.records(), report, page_size)
 
 
 def csv_format(fmt: str, pricer: Pricer, mapping: Sequence[str] = (), tz: tzinfo = timezone.utc,
@@ -90,7 +91,19 @@ def import_csv(db: "Database", pricer: Pricer, path: Path, fmt: str, mapping: Se
     first = next(records, None)  # header problems raise here, before any write
     if first is None:
         return report
-    return ingest(db, _chain(first, records), report, page_size)
+    return _ingest(db, _chain(first, records), report, page_size)
+
+
+def _ingest(db: "Database", records: Iterator[UsageRecord], report: ImportReport, page_size: int) -> ImportReport:
+    """`ingest`, then one unpriced-model alert per model this import wrote rows of without a price."""
+    started = datetime.now(timezone.utc)
+    ingest(db, records, report, page_size)
+    if report.added or report.updated:
+        try:
+            raise_unpriced_written(db, started)
+        except Exception:  # the rows are committed: a failed alert must not make the import look failed
+            log.exception("could not record unpriced-model alerts")
+    return report
 
 
 def _chain(first: UsageRecord, rest: Iterator[UsageRecord]) -> Iterator[UsageRecord]:

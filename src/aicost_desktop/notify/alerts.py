@@ -1,7 +1,7 @@
 """Raising alerts once per dedup key (with their outbox rows), listing and acknowledging them.
 
-Other subsystems call `raise_sync_failure`, `raise_unpriced_models` and `raise_anomaly`; the
-budget engine calls `raise_alert` inside its own transaction. An alert and its deliveries are
+Other subsystems call `raise_sync_failure`, `raise_unpriced_written` (after imports and syncs) and
+`raise_anomaly`; the budget engine calls `raise_alert` inside its own transaction. An alert and its deliveries are
 written in one transaction, so a crash either loses both or keeps both (and the outbox delivers).
 """
 
@@ -12,13 +12,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import Account, Budget, CostAlert, OutboxMessage, utcnow
+from aicost_desktop.storage.tables import (UNPRICED_ROWS, Account, Budget, CostAlert, OutboxMessage, UsageRow,
+                                          utcnow)
 
 ALERT_TYPES = ("threshold", "forecast", "sync_failure", "unpriced_model", "anomaly")
 TRAY = "tray"
@@ -125,20 +126,61 @@ def clear_sync_failure(db: Database, account_id: int) -> bool:
         return True
 
 
+def _unpriced_key(model: str) -> str:
+    """The dedup key of a model's open unpriced alert (closed ones are renamed when the model gets priced)."""
+    return f"unpriced_model:{model}"
+
+
+def unpriced_message(model: str, rows: int | None) -> str:
+    """'N ledger rows of model X have no price — set one': the alert log and tray text."""
+    head = f"{rows} ledger row{'s' if rows != 1 else ''} of model {model}" if rows else f"Rows of model {model}"
+    verb = "has" if rows == 1 else "have"
+    return (f"{head} {verb} no price — set one (aicost prices set, or 'Set price' in the Analytics dock); "
+            f"until then their usage counts as $0 in spend and budgets.")
+
+
 def raise_unpriced_models(db: Database, models: Iterable[str], *, account_id: int | None = None,
                           rows: dict[str, int] | None = None, now: datetime | None = None) -> list[CostAlert]:
-    """One alert per model that has no price (once per model): its usage counts as $0 until priced."""
+    """One alert per model that has no price: a model alerts once until it gets priced
+    (`resolve_unpriced_models` closes its alert), however many imports and syncs write its rows meanwhile."""
     out: list[CostAlert] = []
     with db.write_session() as s:
         for model in sorted(set(m for m in models if m)):
-            n = (rows or {}).get(model)
-            extra = f" ({n} ledger rows)" if n else ""
-            msg = (f"Model {model} has no price{extra}: its usage is not counted in spend or budgets "
-                   f"until you set a price (aicost prices set, or 'Set price' in the app).")
-            a = raise_in(s, "unpriced_model", f"unpriced_model:{model}", msg, account_id=account_id, now=now)
+            msg = unpriced_message(model, (rows or {}).get(model))
+            a = raise_in(s, "unpriced_model", _unpriced_key(model), msg, account_id=account_id, now=now)
             if a is not None:
                 out.append(a)
     return out
+
+
+def raise_unpriced_written(db: Database, since: datetime, *, account_id: int | None = None,
+                           now: datetime | None = None) -> list[CostAlert]:
+    """After an import or a sync: alert for each model that has rows written at or after `since` without
+    a price (of `account_id` when given). The count in the message is the model's unpriced rows."""
+    # UNPRICED_ROWS is the partial index's own condition, so only unpriced rows are read.
+    q = (select(UsageRow.model, func.count(), func.sum(case((UsageRow.updated_at >= since, 1), else_=0)))
+         .where(UNPRICED_ROWS).group_by(UsageRow.model))
+    if account_id is not None:  # a sync's own rows (other accounts may sync at the same time)
+        q = q.where(UsageRow.account_id == account_id)
+    with db.session() as s:
+        counts = {m: int(n) for m, n, fresh in s.execute(q) if m and fresh}
+    return raise_unpriced_models(db, counts, account_id=account_id, rows=counts, now=now) if counts else []
+
+
+def resolve_unpriced_models(db: Database, models: Iterable[str], *, now: datetime | None = None) -> int:
+    """Close the open unpriced alerts of models that got a price (acknowledged, key renamed so a later
+    unpriced episode alerts again). Returns how many were closed."""
+    closed = 0
+    with db.write_session() as s:
+        for model in sorted(set(m for m in models if m)):
+            a = s.scalar(select(CostAlert).where(CostAlert.dedup_key == _unpriced_key(model)))
+            if a is None:
+                continue
+            a.dedup_key = f"{_unpriced_key(model)}:closed:{a.id}"
+            if not a.acknowledged:
+                a.acknowledged, a.acknowledged_at = True, now or utcnow()
+            closed += 1
+    return closed
 
 
 def raise_anomaly(db: Database, dedup_key: str, message: str, *, current_usage: Decimal | None = None,

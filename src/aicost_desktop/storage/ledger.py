@@ -183,6 +183,11 @@ def _upsert_page_core(db: Database, page: list[UsageRecord], ws: int) -> UpsertR
     return result
 
 
+def notify_changed(hours: set[datetime]) -> None:
+    """Tell the listeners about rows changed outside upsert_records (repricing), as a page write does."""
+    _notify(hours)
+
+
 def _notify(hours: set[datetime]) -> None:
     if hours:
         for fn in list(_listeners):

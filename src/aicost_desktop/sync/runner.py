@@ -69,10 +69,14 @@ def sync_account(ctx: "AppContext", account_id: int, *, since: datetime | None =
     lock = _lock_for(account_id)
     if not lock.acquire(blocking=False):
         raise AlreadyRunning(f"account {account_id} is already syncing")
+    started = datetime.now(timezone.utc)  # wall clock, as the ledger stamps updated_at (`now` may be fixed)
     try:
-        return _sync_locked(ctx, account_id, since, client, policy, progress, cancel, now)
+        outcome = _sync_locked(ctx, account_id, since, client, policy, progress, cancel, now)
     finally:
         lock.release()
+    if outcome.written.added or outcome.written.updated:
+        _raise_unpriced_alerts(ctx, account_id, started)
+    return outcome
 
 
 def _sync_locked(ctx: "AppContext", account_id: int, since: datetime | None, client: httpx.Client | None,
@@ -169,6 +173,16 @@ def _raise_failure_alert(ctx: "AppContext", account_id: int, name: str, message:
             fn(ctx.db, account_id, f"Sync of {name} failed: {message}")
         except Exception:  # alerting must not hide the sync outcome
             log.exception("could not record sync-failure alert")
+
+
+def _raise_unpriced_alerts(ctx: "AppContext", account_id: int, since: datetime) -> None:
+    # Local import like the failure alert's: notify sits above the provider syncs this module drives.
+    from aicost_desktop.notify.alerts import raise_unpriced_written
+
+    try:
+        raise_unpriced_written(ctx.db, since, account_id=account_id)
+    except Exception:  # the rows are committed: alerting must not hide the sync outcome
+        log.exception("could not record unpriced-model alerts")
 
 
 def due_accounts(ctx: "AppContext", now: datetime | None = None) -> list[int]:

@@ -51,9 +51,11 @@ class Skeleton(QWidget):
 class AnalyticsWidget(QWidget):
     """Signals:
         refreshed(object): the AnalyticsData just applied (tests wait on it).
+        priced(object): the repricing.PriceSet of a finished "Set price".
     """
 
     refreshed = Signal(object)
+    priced = Signal(object)
 
     def __init__(self, ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +67,7 @@ class AnalyticsWidget(QWidget):
         self._pending = False
         self._shown_at = time.monotonic()  # when data was last applied
         self.today_override: date | None = None
+        self.price_dialog: SetPriceDialog | None = None
         self._build()
         services.bus.ledger_changed.connect(self.refresh)
 
@@ -338,30 +341,56 @@ class AnalyticsWidget(QWidget):
         item = self.unpriced_table.item(row, 0)
         if item is None:
             return
-        dlg = SetPriceDialog(item.text(), self)
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            from aicost_desktop.analytics.reconcile import set_price
+        model = item.text()
+        # Not exec(): the dialog is window-modal and the answer comes back by signal (tests drive it too).
+        self.price_dialog = dlg = SetPriceDialog(model, self)
+        dlg.accepted.connect(lambda: self.start_set_price(model, *dlg.prices(), effective_from=dlg.effective_from()))
+        dlg.open()
 
-            try:
-                set_price(self.ctx.db, item.text(), *dlg.prices())
-            except Exception as exc:  # noqa: BLE001 - shown to the user, logged
-                log.exception("set price failed")
-                QMessageBox.warning(self, "Set price", str(exc))
-                return
-            self.refresh()
+    def start_set_price(self, model: str, input_per_mtok: Decimal, output_per_mtok: Decimal,
+                        effective_from: date | None = None) -> None:
+        """Store the price, reload the catalog and reprice the model's rows in a worker (repricing.set_price,
+        the same path as `aicost prices set`); `priced` is emitted with the PriceSet when done."""
+        from aicost_desktop.repricing import set_price
+
+        self.set_price_btn.setEnabled(False)
+        self.status.setText(f"Pricing {model}…")
+        self.services.run(set_price, self.ctx.db, self.ctx.catalog, model, input_per_mtok=input_per_mtok,
+                          output_per_mtok=output_per_mtok, effective_from=effective_from,
+                          note="set from the Analytics dock", on_done=self._priced,
+                          on_error=lambda exc: self._price_failed(model, exc),
+                          on_progress=lambda done, total: self.status.setText(
+                              f"Pricing {model}… {done:,} of {total:,} rows"), owner=self)
+
+    def _priced(self, result: Any) -> None:
+        self.status.setText(f"Priced {result.model_key}: {result.rows_changed:,} ledger rows repriced"
+                            + (f", {result.still_unpriced:,} still unpriced" if result.still_unpriced else ""))
+        if result.alerts_closed:
+            self.services.bus.notify_alerts_changed()
+        self.priced.emit(result)
+        self.refresh()
+
+    def _price_failed(self, model: str, exc: BaseException) -> None:
+        log.error("set price of %s failed: %s", model, exc)
+        self.set_price_btn.setEnabled(True)
+        self.status.setText(f"Could not set the price of {model}: {exc}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Set price", str(exc), parent=self)
+        box.open()
 
 
 class SetPriceDialog(QDialog):
-    """Input and output price per million tokens for an unpriced model (writes a price override)."""
+    """Input and output price per million tokens for an unpriced model, from a first day on (blank: all dates)."""
 
     def __init__(self, model: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Set price for {model}")
         form = QFormLayout(self)
-        self.input = QLineEdit(placeholderText="e.g. 3.00")
-        self.output = QLineEdit(placeholderText="e.g. 15.00")
+        self.input = QLineEdit(placeholderText="e.g. 3.00", objectName="inputPrice")
+        self.output = QLineEdit(placeholderText="e.g. 15.00", objectName="outputPrice")
+        self.start = QLineEdit(placeholderText="YYYY-MM-DD (blank: all dates)", objectName="priceFrom")
         form.addRow("Input $ / 1M tokens", self.input)
         form.addRow("Output $ / 1M tokens", self.output)
+        form.addRow("From", self.start)
         self.error = QLabel("")
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -375,9 +404,21 @@ class SetPriceDialog(QDialog):
         return (parse_amount(self.input.text(), "input price", allow_zero=True),
                 parse_amount(self.output.text(), "output price", allow_zero=True))
 
+    def effective_from(self) -> date | None:
+        from aicost_desktop.domain.errors import InputError
+
+        text = self.start.text().strip()
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise InputError("from", text, "must be a date (YYYY-MM-DD)") from None
+
     def _accept(self) -> None:
         try:
             self.prices()
+            self.effective_from()
         except Exception as exc:  # noqa: BLE001 - InputError names the field
             self.error.setText(str(exc))
             return
