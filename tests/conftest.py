@@ -28,6 +28,14 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_redactor() -> None:
+    """Registered secrets are process-wide: each test starts with none, as a new process does."""
+    from aicost_desktop.domain import redact
+
+    redact.clear()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     """In CI nothing may be skipped for a missing service: a skip there is a failure

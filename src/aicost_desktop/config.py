@@ -15,6 +15,7 @@ import platformdirs
 
 from aicost_desktop import APP_ID
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.private_files import FILE_MODE, fix_tree, private_dir, private_sqlite, restrict
 
 log = logging.getLogger("aicost.config")
 
@@ -61,8 +62,16 @@ class Paths:
         return self.home / "exports"
 
     def ensure(self) -> "Paths":
+        """Create the home and its folders private (0700), and make private what an older version
+        left readable by other users: the ledger and its -wal/-shm, settings, logs, backups, exports."""
         for p in (self.home, self.logs, self.backups):
-            p.mkdir(parents=True, exist_ok=True)
+            private_dir(p)
+        for folder in (self.logs, self.backups, self.exports):
+            fix_tree(folder)
+        for f in (self.settings, self.price_catalog):
+            restrict(f, FILE_MODE)
+        if self.database.exists():
+            private_sqlite(self.database)
         return self
 
     def database_url(self, override: str | None = None) -> str:
@@ -172,8 +181,8 @@ class Settings:
         self.save()
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Write-then-rename so a crash never leaves a half-written settings file.
+        private_dir(self.path.parent)
+        # Write-then-rename so a crash never leaves a half-written settings file; mkstemp makes it 0600.
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".settings.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(self._values, fh, indent=2, sort_keys=True)

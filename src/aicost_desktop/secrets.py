@@ -6,6 +6,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 
+from aicost_desktop.domain import redact
 from aicost_desktop.domain.errors import OperationError
 
 log = logging.getLogger("aicost.secrets")
@@ -17,7 +18,8 @@ class NoKeychainError(OperationError):
 
 
 class SecretStore(ABC):
-    """get/set/delete secrets by reference (e.g. 'account:3'). Values never reach logs or messages."""
+    """get/set/delete secrets by reference (e.g. 'account:3'). Values never reach logs or messages:
+    every implementation registers each value it reads or writes with `domain.redact`."""
 
     @abstractmethod
     def get(self, ref: str) -> str | None: ...
@@ -44,9 +46,12 @@ class MemorySecretStore(SecretStore):
 
     def get(self, ref: str) -> str | None:
         with self._lock:
-            return self._data.get(ref)
+            value = self._data.get(ref)
+        redact.register(value)
+        return value
 
     def set(self, ref: str, secret: str) -> None:
+        redact.register(secret)
         with self._lock:
             self._data[ref] = secret
 
@@ -97,13 +102,16 @@ class KeyringSecretStore(SecretStore):
         from keyring.errors import KeyringError
 
         try:
-            return self._backend().get_password(self.service, ref)
+            value = self._backend().get_password(self.service, ref)
         except KeyringError as exc:
             raise NoKeychainError(f"keychain read failed for {ref}: {exc.__class__.__name__}") from None
+        redact.register(value)  # from here on, no log line, status or message of this process shows it
+        return value
 
     def set(self, ref: str, secret: str) -> None:
         from keyring.errors import KeyringError
 
+        redact.register(secret)  # before the write: a failing backend's error must not show it either
         try:
             self._backend().set_password(self.service, ref, secret)
         except KeyringError as exc:

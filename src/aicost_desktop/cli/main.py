@@ -10,6 +10,7 @@ import sys
 from typing import Sequence
 
 from aicost_desktop import __version__
+from aicost_desktop.domain import redact
 from aicost_desktop.domain.errors import InputError, OperationError
 
 # Each module exposes `register(subparsers)`; its parsers set `handler(args, ctx) -> int`.
@@ -27,6 +28,11 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(message)
+
+
+def print_error(message: object) -> None:
+    """The one place the CLI prints an error: `error: ...` on stderr, every secret redacted."""
+    print(f"error: {redact.redact(message)}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,27 +59,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             _tz(args.tz)
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 2
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 2
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    redact.install_on_logger()  # stderr log lines (and -v debug output) never show a secret
     ctx = AppContext(home=args.home, db_url=args.db, tz=args.tz)
     try:
         return int(args.handler(args, ctx) or 0)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 2
     except OperationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print_error("interrupted")
         return 1
     except BrokenPipeError:
         # The reader went away (`aicost ... | head`): not an error of ours. Point stdout at devnull so the

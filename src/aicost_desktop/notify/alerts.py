@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.redact import redact
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import (UNPRICED_ROWS, Account, Budget, CostAlert, OutboxMessage, UsageRow,
                                           utcnow)
@@ -73,7 +74,8 @@ def raise_in(s: Session, type_: str, dedup_key: str, message: str, *,
     if s.scalar(select(CostAlert.id).where(CostAlert.dedup_key == dedup_key)) is not None:
         return None
     now = now or utcnow()
-    alert = CostAlert(type=type_, dedup_key=dedup_key, message=message, sent_at=now, **fields)
+    # Messages quote provider errors (a sync failure's): no secret they echo is stored.
+    alert = CostAlert(type=type_, dedup_key=dedup_key, message=redact(message), sent_at=now, **fields)
     try:
         with s.begin_nested():
             s.add(alert)

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Callable, Mapping
 
+from aicost_desktop.domain import redact
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.notify.message import render
 from aicost_desktop.notify.outbox import Delivery, PermanentDeliveryError
@@ -96,6 +97,7 @@ class EmailChannel:
                 server.starttls(context=ctx)
             if cfg.user:
                 pw = self.password()
+                redact.register(pw)  # a server that echoes the AUTH exchange must not leak it
                 if pw is None:
                     raise PermanentDeliveryError(f"no SMTP password in the keychain ({SMTP_SECRET_KEY})")
                 server.login(cfg.user, pw)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 
+from aicost_desktop.domain.redact import redact
 from aicost_desktop.notify.alerts import AlertView, get_alert
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Budget, CostAlert, OutboxMessage, utcnow
@@ -196,7 +197,8 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - every channel failure is recorded and retried
             permanent = isinstance(exc, PermanentDeliveryError) or d.attempts >= self.max_attempts
             now = self.clock()
-            values: dict[str, object] = {"last_error": f"{type(exc).__name__}: {exc}"[:2000], "claimed_at": None}
+            values: dict[str, object] = {"last_error": redact(f"{type(exc).__name__}: {exc}")[:2000],
+                                         "claimed_at": None}
             if permanent:
                 values["status"] = "failed"
                 result.failed.append(d.outbox_id)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aicost_desktop.domain.errors import InputError, OperationError
+from aicost_desktop.domain.private_files import private_dir, private_sqlite
 from aicost_desktop.storage import migrate
 from aicost_desktop.storage.tables import Workspace
 
@@ -50,8 +51,8 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
             db_file = engine.url.database
-            if db_file and db_file != ":memory:":
-                Path(db_file).parent.mkdir(parents=True, exist_ok=True)
+            if db_file and db_file != ":memory:" and not db_file.startswith("file:"):
+                _private_ledger(Path(db_file))
         elif url.startswith("postgresql"):
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
         else:
@@ -61,6 +62,18 @@ def make_engine(url: str) -> Engine:
     except Exception as exc:  # ArgumentError, missing driver
         raise InputError("db", _redact(url), f"cannot use this database URL ({exc.__class__.__name__})") from None
     return engine
+
+
+def _private_ledger(path: Path) -> None:
+    """0600 before SQLite first writes the file (its -wal/-shm then get the same mode); an existing
+    ledger and companions left readable by others are tightened. A path we cannot create is left for
+    SQLite to report when the database is opened."""
+    try:
+        if not path.parent.exists():
+            private_dir(path.parent)
+        private_sqlite(path)
+    except OSError as exc:
+        log.debug("cannot prepare %s as a private file: %s", path, exc)
 
 
 def _redact(url: str) -> str:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from aicost_desktop.domain.private_files import private_dir, private_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -58,12 +60,13 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
     db_file = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
     if current is not None and db_file and db_file != ":memory:" and Path(db_file).exists() and backup_dir:
         # A schema change is the one moment a bug could lose history: keep a copy first.
-        backup_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(backup_dir)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         target = backup_dir / f"{Path(db_file).stem}-{current}-{stamp}.sqlite3"
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        shutil.copy2(db_file, target)
+        # The copy is as private as the ledger: created 0600, then filled (never readable in between).
+        shutil.copyfile(db_file, private_file(target))
         log.info("backed up %s to %s before migrating %s -> %s", db_file, target, current, head)
     cfg = alembic_config()
     with engine.begin() as conn:

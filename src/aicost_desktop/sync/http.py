@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +16,8 @@ from typing import Any
 import httpx
 
 from aicost_desktop.domain.days import utc_midnight
+from aicost_desktop.domain.redact import redact as _redact
+from aicost_desktop.domain.redact import register_credential_header
 from aicost_desktop.sync.base import AuthError, ProviderError, SyncReport
 
 log = logging.getLogger("aicost.http")
@@ -67,18 +68,27 @@ class HttpPolicy:
 
 DEFAULT_POLICY = HttpPolicy()
 
-_SECRET_RE = re.compile(r"sk-[A-Za-z0-9_\-]{4,}")
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"})
 
 
 def redact(text: str) -> str:
-    """Replace anything that looks like an API key (`sk-...`) with `sk-***`."""
-    return _SECRET_RE.sub("sk-***", text)
+    """Every secret this process holds, and anything that looks like a credential, as `[redacted]`
+    (the one redactor, domain.redact, so error text echoing a key of any shape is safe)."""
+    return _redact(text)
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Copy of `headers` with credentials masked, for logs."""
     return {k: ("***" if k.lower() in _SECRET_HEADERS else redact(v)) for k, v in headers.items()}
+
+
+def _register_credentials(client: httpx.Client, headers: Mapping[str, str] | None) -> None:
+    # The key being sent is a secret whatever its source (keychain, a test, a gateway's default
+    # header): a provider echoing it back in an error must not get it into any message.
+    for source in (client.headers, headers or {}):
+        for k, v in source.items():
+            if k.lower() in _SECRET_HEADERS:
+                register_credential_header(v)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
@@ -131,7 +141,8 @@ def error_message(resp: httpx.Response) -> str:
         body = resp.json()
     except (ValueError, UnicodeDecodeError):
         text = resp.text.strip()
-        return redact(text[:300]) if text else (resp.reason_phrase or f"HTTP {resp.status_code}")
+        # Redact before cutting: a cut through an echoed key would leave a fragment nothing recognises.
+        return redact(text)[:300] if text else (resp.reason_phrase or f"HTTP {resp.status_code}")
     msg: Any = None
     if isinstance(body, dict):
         err = body.get("error")
@@ -143,7 +154,7 @@ def error_message(resp: httpx.Response) -> str:
             msg = err
         msg = msg or body.get("message") or body.get("detail") or body.get("msg")
     if not msg:
-        msg = json.dumps(body)[:300]
+        return redact(json.dumps(body))[:300]
     return redact(str(msg))
 
 
@@ -186,6 +197,7 @@ def send(client: httpx.Client, method: str, url: str, *, provider: str, auth_hin
     errors are retried up to `policy.max_attempts`, then raise ProviderError.
     """
     policy = policy or DEFAULT_POLICY
+    _register_credentials(client, headers)
     safe_url = redact(url)
     last: str = ""
     for attempt in range(1, policy.max_attempts + 1):
@@ -239,7 +251,7 @@ def request_json(client: httpx.Client, method: str, url: str, *, provider: str, 
     try:
         return json.loads(resp.content)
     except (ValueError, UnicodeDecodeError) as exc:
-        log.debug("invalid JSON from %s: %s", redact(str(resp.request.url)), redact(resp.text[:200]))
+        log.debug("invalid JSON from %s: %s", redact(str(resp.request.url)), redact(resp.text)[:200])
         raise ProviderError(f"{provider}: invalid JSON from {_path(url)} ({exc})") from None
 
 

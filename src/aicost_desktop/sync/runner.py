@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable
 import httpx
 from sqlalchemy import select
 
+from aicost_desktop.domain.redact import redact
 from aicost_desktop.domain.usage import UsageRecord
 from aicost_desktop.storage.ledger import UpsertResult, upsert_records
 from aicost_desktop.storage.tables import Account, BalanceReading, SyncState
@@ -142,6 +143,9 @@ def _sync_locked(ctx: "AppContext", account_id: int, since: datetime | None, cli
 def _finish(ctx: "AppContext", account_id: int, name: str, ok: bool, message: str, status: str, now: datetime,
             written: UpsertResult | None = None, report: SyncReport | None = None,
             synced_through: datetime | None = None) -> SyncOutcome:
+    # The message quotes the provider's error, which may echo the request's credentials: redacted once
+    # here, it is safe in the account's status, the sync state, the alert, the log and the outcome.
+    message = redact(message)
     with ctx.db.write_session() as s:
         acc = s.get(Account, account_id)
         if acc is not None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
 from aicost_desktop import APP_NAME, ORG_NAME, __version__
+from aicost_desktop.domain import redact
+from aicost_desktop.domain.private_files import PrivateRotatingFileHandler, private_dir
 
 log = logging.getLogger("aicost.ui.app")
 
@@ -49,13 +50,16 @@ def setup_logging(log_file: Path, level: int = logging.INFO) -> list[logging.Han
     root = logging.getLogger("aicost")
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
-    fh = logging.handlers.RotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    private_dir(log_file.parent)
+    # 0600 files, and every line redacted: a provider echoing a key of any shape never lands in the log.
+    fh = PrivateRotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     fh.setLevel(level)
     err = logging.StreamHandler(sys.stderr)
     err.setLevel(logging.WARNING)
     err.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handlers: list[logging.Handler] = [fh, err]
+    redact.install(*handlers)
     for h in handlers:
         root.addHandler(h)
     return handlers
@@ -147,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = AppContext(home=args.home, db_url=args.db, tz=args.tz)
     handlers = setup_logging(ctx.paths.log_file)
     counter = _Counter()
+    redact.install(counter)  # its messages are printed by --smoke-test
     logging.getLogger("aicost").addHandler(counter)
     app = QApplication.instance() or QApplication(["aicost-desktop"])  # argv[0] names the X11 WM_CLASS
     app.setApplicationName(APP_NAME)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 
 from aicost_desktop import APP_NAME
 from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.domain.private_files import private_file
 from aicost_desktop.storage.queries import SpendSummary, last_sync_at, spend_summary
 from aicost_desktop.ui.actions import AppActions
 from aicost_desktop.ui.bus import LedgerBus
@@ -29,7 +30,8 @@ WINDOW_INI = "window.ini"
 
 def window_settings(ctx: "AppContext") -> QSettings:
     """Window geometry and dock layout live in an INI file in the home dir (never the user's registry)."""
-    return QSettings(str(ctx.paths.home / WINDOW_INI), QSettings.Format.IniFormat)
+    # Created 0600 here: Qt's save-and-rename keeps the mode of the file it replaces.
+    return QSettings(str(private_file(ctx.paths.home / WINDOW_INI)), QSettings.Format.IniFormat)
 
 
 class MainWindow(QMainWindow):

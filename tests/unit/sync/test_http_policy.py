@@ -198,7 +198,7 @@ def test_pure_helpers() -> None:
     assert retry_delay(1, {"Retry-After": "0"}, pol) == 0.375  # 0 falls back to backoff
     assert join_url("https://api.openai.com/v1/", "/organization/costs") == \
         "https://api.openai.com/v1/organization/costs"
-    assert redact("key sk-ant-admin01-AbC_d-9 and sk-proj-x1y2z3") == "key sk-*** and sk-***"
+    assert redact("key sk-ant-admin01-AbC_d-9 and sk-proj-x1y2z3") == "key [redacted] and [redacted]"
     resp = httpx.Response(400, json={"type": "error", "request_id": "r",
                                      "error": {"type": "invalid_request_error", "message": "bad"}})
     assert error_message(resp) == "bad (invalid_request_error)"
