@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from aicost_desktop.domain.enums import DataSource, ServiceTier
 from aicost_desktop.domain.errors import InputError
@@ -127,10 +127,12 @@ class CodexImporter:
         self.report = report
         self.billing = billing
         self.workspace_id = workspace_id
+        self.stems: set[str] = set()  # session files read, for retiring their pre-digest row keys
 
     def records(self) -> Iterator[UsageRecord]:
         files = session_files(self.dirs, self.report)
         self.report.files += len(files)
+        self.stems.update(f.stem for f in files)
         # First pass: every file's session_meta lines, for the lineage links across files.
         metas = [read_meta(path) for path in files]
         roots = lineage_roots(metas)
@@ -163,3 +165,17 @@ class CodexImporter:
             computed_cost=self.pricer(priced_as, usage, tier, turn.when.date()),
             cost_role=self.billing.cost_role, note="; ".join(notes) or None,
         )
+
+
+LEGACY_KEY_PREFIX = "codex:"  # before per-request digests keys were codex:<file stem>:<line>
+
+
+def legacy_keys(stems: Iterable[str]) -> list[str]:
+    """The LIKE patterns of rows an older version wrote for these session files (one per line),
+    which the digest-keyed rows of a new import replace; `codex:t:` digests never match."""
+    return [f"{LEGACY_KEY_PREFIX}{_like_escape(stem)}:%" for stem in sorted(stems) if stem != "t"]
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+

@@ -7,19 +7,21 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from aicost_desktop.domain.enums import CostRole
+from aicost_desktop.domain.enums import CostRole, DataSource
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.usage import UsageRecord
 from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport, ingest, parse_billing
 from aicost_desktop.importers.claude_code import ClaudeCodeImporter, discover_roots, roots_for_path
-from aicost_desktop.importers.codex import CodexImporter, dirs_for_path, discover_homes, session_dirs
+from aicost_desktop.importers.codex import CodexImporter, dirs_for_path, discover_homes, legacy_keys, session_dirs
 from aicost_desktop.importers.csv_anthropic import AnthropicCostCsv, AnthropicUsageCsv
 from aicost_desktop.importers.csv_common import CsvFormat, iter_csv
 from aicost_desktop.importers.csv_generic import AccountResolver, GenericCsv, parse_mapping
 from aicost_desktop.importers.csv_openai import OpenAICostsCsv
 from aicost_desktop.notify.alerts import raise_unpriced_written
+from aicost_desktop.storage.ledger import delete_where
+from aicost_desktop.storage.tables import UsageRow
 from aicost_desktop.sync.base import Pricer
 
 if TYPE_CHECKING:
@@ -55,7 +57,23 @@ def import_codex(db: "Database", pricer: Pricer, path: Path | None = None,
         report.warnings.append("no Codex sessions found ($CODEX_HOME or ~/.codex)")
         return report
     importer = CodexImporter(dirs, pricer, report, parse_billing(billing), workspace_id)
-    return _ingest(db, importer.records(), report, page_size)
+    _ingest(db, importer.records(), report, page_size)
+    _retire_legacy_codex_rows(db, importer.stems, report)
+    return report
+
+
+def _retire_legacy_codex_rows(db: "Database", stems: set[str], report: ImportReport) -> None:
+    """Delete rows an older version keyed by file and line for the files just imported: their
+    requests now live under per-request digest keys, and keeping both would count them twice.
+    Runs only after the new rows are stored, so an interrupted import never loses spend."""
+    patterns = legacy_keys(stems)
+    removed = 0
+    for i in range(0, len(patterns), 200):
+        chunk = patterns[i:i + 200]
+        removed += delete_where(db, UsageRow.source == DataSource.LOG.value,
+                                or_(*(UsageRow.dedup_key.like(p, escape="\\") for p in chunk)))
+    if removed:
+        report.warnings.append(f"replaced {removed} row(s) written by an older version of the Codex import")
 
 
 def csv_format(fmt: str, pricer: Pricer, mapping: Sequence[str] = (), tz: tzinfo = timezone.utc,
