@@ -13,6 +13,7 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import to_str
 from aicost_desktop.domain.usage import TokenUsage
 from aicost_desktop.pricing.compute import compute_cost, rate_for
+from aicost_desktop.pricing.model import SPEEDS, check_speed
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -30,12 +31,16 @@ TOKEN_FLAGS = (
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("cost", help="price a number of tokens of a model",
-                       description="Compute the cost of tokens with the price catalog (overrides, snapshot, "
-                                   "retired models). Input tokens are uncached input only.")
+                       description="Compute the cost of one request's tokens with the price catalog (overrides, "
+                                   "curated provider prices, snapshot). Input tokens are uncached input only; a "
+                                   "prompt (input + cache) above a model's long-context threshold bills at its "
+                                   "long-context rates.")
     p.add_argument("--model", required=True, help="model id as any provider, router or log spells it")
     for flag, dest, text in TOKEN_FLAGS:
         p.add_argument(flag, dest=dest, default="0", metavar="N", help=f"{text} (default 0)")
     p.add_argument("--tier", default="standard", help="standard, batch, priority or flex (default standard)")
+    p.add_argument("--speed", default="standard",
+                   help="standard or fast (Anthropic fast mode; a MODEL-fast name means fast too)")
     p.add_argument("--at", metavar="YYYY-MM-DD", help="price on this date (default: today in --tz)")
     p.add_argument("--json", action="store_true", help="print JSON (money as strings)")
     p.set_defaults(handler=run)
@@ -49,6 +54,13 @@ def parse_tier(text: str) -> ServiceTier:
         raise InputError("--tier", text, f"must be one of {choices}") from None
 
 
+def parse_speed(text: str) -> str:
+    try:
+        return check_speed(text)
+    except ValueError:
+        raise InputError("--speed", text, f"must be one of {', '.join(SPEEDS)}") from None
+
+
 def unknown_model(catalog: "PriceCatalog", model: str) -> InputError:
     """The error for a model no source knows, with close matches when there are any."""
     hints = catalog.suggest(model, n=5)
@@ -58,9 +70,9 @@ def unknown_model(catalog: "PriceCatalog", model: str) -> InputError:
                                       "`aicost prices set MODEL --input-per-mtok X --output-per-mtok Y`")
 
 
-def price_or_error(catalog: "PriceCatalog", model: str, at: Any) -> "ModelPrice":
-    """The model's price on `at`, or an InputError saying why there is none."""
-    price = catalog.lookup(model, at)
+def price_or_error(catalog: "PriceCatalog", model: str, at: Any, speed: str | None = None) -> "ModelPrice":
+    """The model's price on `at` (at `speed`), or an InputError saying why there is none."""
+    price = catalog.lookup(model, at, speed=speed)
     if price is not None:
         return price
     key = catalog.resolve_key(model)
@@ -81,10 +93,11 @@ def usd(value: Decimal) -> str:
 def run(args: argparse.Namespace, ctx: "AppContext") -> int:
     counts = {dest: parse_int(getattr(args, dest), flag) for flag, dest, _ in TOKEN_FLAGS}
     tier = parse_tier(args.tier)
+    speed = parse_speed(args.speed)
     at = parse_date(args.at, "--at") if args.at else datetime.now(ctx.tz).date()
-    usage = TokenUsage(requests=1, **counts)
+    usage = TokenUsage(requests=1, **counts)  # one request: its own prompt size decides long context
     catalog = ctx.catalog
-    price = price_or_error(catalog, args.model, at)
+    price = price_or_error(catalog, args.model, at, speed)
     result = compute_cost(price, usage, tier)
     if result is None:
         missing = [k for k, n in (("input", usage.input_tokens), ("output", usage.billable_output_tokens))
@@ -94,7 +107,8 @@ def run(args: argparse.Namespace, ctx: "AppContext") -> int:
     if args.json:
         print_json({
             "model": args.model, "resolved_model": price.key, "priced": True, "total_usd": to_str(result.total),
-            "tier": tier.value, "at": at, "source": price.source, "effective_from": price.effective_from,
+            "tier": tier.value, "speed": result.speed, "at": at, "source": price.source,
+            "effective_from": price.effective_from,
             "long_context_above_tokens": result.above_tokens or None, "notes": result.notes,
             "lines": [{"kind": ln.kind, "tokens": ln.tokens, "per_mtok": to_str(ln.per_mtok),
                        "amount": to_str(ln.amount), **({"note": ln.note} if ln.note else {})}
@@ -102,7 +116,8 @@ def run(args: argparse.Namespace, ctx: "AppContext") -> int:
         })
         return 0
     since = f" from {price.effective_from}" if price.effective_from else ""
-    print(f"model  {args.model} -> {price.key} ({price.source}{since}), {tier.value} tier, {at}")
+    fast = ", fast mode" if result.speed != "standard" else ""
+    print(f"model  {args.model} -> {price.key} ({price.source}{since}), {tier.value} tier{fast}, {at}")
     rows = [("kind", "tokens", "$/MTok", "amount")]
     rows += [(ln.kind, f"{ln.tokens:,}", to_str(ln.per_mtok) or "", usd(ln.amount)) for ln in result.lines]
     rows.append(("total", "", "", usd(result.total)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
@@ -19,6 +19,13 @@ OUTPUT = "output"
 KINDS = (INPUT, CACHE_READ, CACHE_WRITE_5M, CACHE_WRITE_1H, OUTPUT)
 
 MTOK = Decimal(1_000_000)
+
+# Request speeds (Anthropic `usage.speed`). Fast mode bills a per-model multiple of every
+# standard rate (cache and long-context rates included), so it is a property of the price,
+# not a tier: it stacks with tiers and long-context tiers.
+STANDARD_SPEED = "standard"
+FAST = "fast"
+SPEEDS = (STANDARD_SPEED, FAST)
 
 # LiteLLM field stems -> our kinds. `cache_creation_input_token_cost_above_1hr` is the 1-hour
 # TTL cache write (not a long-context tier), so it must be matched before the plain stem.
@@ -70,6 +77,11 @@ class ModelPrice:
     effective_from: date | None = None
     note: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # What fast mode costs as a multiple of these rates (None: no published fast price).
+    fast_multiplier: Decimal | None = None
+    # The speed these rates are for, and what the breakdown should say about it.
+    speed: str = STANDARD_SPEED
+    speed_note: str | None = None
 
     def rate(self, kind: str, tier: ServiceTier = ServiceTier.STANDARD, above_tokens: int = 0) -> Decimal | None:
         return self.rates.get(RateKey(kind, tier, above_tokens))
@@ -96,6 +108,35 @@ class ModelPrice:
     def anthropic_style(self) -> bool:
         """Claude models bill cache writes at a premium over input (1.25x for 5m, 2x for 1h)."""
         return "claude" in self.key or (self.provider or "").startswith("anthropic")
+
+    @property
+    def cache_writes_at_input(self) -> bool:
+        """DeepSeek has no cache-write price: what others call a cache write it bills as cache-miss input."""
+        return self.provider == "deepseek"
+
+    def at_speed(self, speed: str) -> "ModelPrice":
+        """These rates for a request made at `speed` ("standard" or "fast").
+
+        Fast mode multiplies every rate by the model's published multiplier; a model without
+        one keeps its standard rates and says so (a floor, never a hidden zero).
+        """
+        speed = check_speed(speed)
+        if speed == self.speed or speed == STANDARD_SPEED:
+            return self
+        m = self.fast_multiplier
+        if m is None:
+            return replace(self, speed=FAST,
+                           speed_note=f"no fast-mode price for {self.key}: standard price used")
+        return replace(self, rates={k: plain(v * m) for k, v in self.rates.items()}, speed=FAST,
+                       speed_note=f"fast mode: {plain(m)}x standard rates")
+
+
+def check_speed(speed: str) -> str:
+    """`speed` lower-cased, or ValueError naming it when it is not standard or fast."""
+    s = str(speed).strip().lower()
+    if s not in SPEEDS:
+        raise ValueError(f"speed={speed!r}: must be one of {', '.join(SPEEDS)}")
+    return s
 
 
 def plain(value: Decimal) -> Decimal:

@@ -8,7 +8,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -113,8 +113,14 @@ class Snapshot:
         cached = self._prices.get(key)
         if cached is None:
             entry = self._ensure()[key]
+            rates = rates_from_litellm(entry)
+            if entry.get("litellm_provider") == "deepseek":
+                # DeepSeek bills cache hits and cache misses only; LiteLLM's
+                # `cache_creation_input_token_cost: 0.0` on some DeepSeek keys would make
+                # cache writes free on one spelling and input-priced on another.
+                rates = {k: v for k, v in rates.items() if k.kind not in (CACHE_WRITE_5M, CACHE_WRITE_1H)}
             cached = ModelPrice(key=key, source="snapshot" if self.info.bundled else "user_file",
-                                rates=rates_from_litellm(entry), provider=entry.get("litellm_provider"),
+                                rates=rates, provider=entry.get("litellm_provider"),
                                 mode=entry.get("mode"), note=None,
                                 extra={k: entry[k] for k in ("source", "deprecation_date", "max_input_tokens")
                                        if k in entry})
@@ -127,6 +133,19 @@ class RetiredPeriod:
     effective_from: date
     rates: Mapping[RateKey, Decimal]
     note: str | None
+    fast: Decimal | None = None  # fast-mode multiplier of every rate, when the provider publishes one
+
+
+def _fast_multiplier(raw: Any, where: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise ValueError(f"{where}: fast={raw!r}: must be a number (multiplier of standard rates)") from None
+    if not value.is_finite() or value < 1:
+        raise ValueError(f"{where}: fast={raw!r}: must be a multiplier of at least 1")
+    return plain(value)
 
 
 @dataclass(frozen=True)
@@ -146,19 +165,26 @@ class RetiredModel:
                 chosen = period
         return ModelPrice(key=self.key, source="retired", rates=chosen.rates, provider=self.provider,
                           mode="chat", effective_from=chosen.effective_from,
-                          note=chosen.note or self.note, extra={"source": self.source})
+                          note=chosen.note or self.note, extra={"source": self.source},
+                          fast_multiplier=chosen.fast)
 
 
 class RetiredTable:
-    """Curated prices of models the snapshot pruned (`data/retired_models.json`)."""
+    """Curated provider-published prices (`data/retired_models.json`).
+
+    Holds the models the snapshot pruned, and the published rates LiteLLM lacks or gets wrong
+    for current models (long-context tiers, fast-mode multipliers, dated price changes); the
+    catalog prefers it to the snapshot for the spellings it lists.
+    """
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.models: dict[str, RetiredModel] = {}
         self._index: dict[str, str] = {}
         for key, raw in doc["models"].items():
+            where = f"retired_models.json {key}"
             periods = tuple(sorted(
-                (RetiredPeriod(date.fromisoformat(p["effective_from"]),
-                               rates_from_compact(p["rates"], f"retired_models.json {key}"), p.get("note"))
+                (RetiredPeriod(date.fromisoformat(p["effective_from"]), rates_from_compact(p["rates"], where),
+                               p.get("note"), _fast_multiplier(p.get("fast"), where))
                  for p in raw["prices"]), key=lambda p: p.effective_from))
             if not periods:
                 raise ValueError(f"retired_models.json {key}: no prices")

@@ -33,22 +33,23 @@ def test_cost_json_worked_example(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_cost_cache_read_example_and_resolution(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = run_json(tmp_path, capsys, "cost", "--model", "anthropic/claude-sonnet-4.5", "--input-tokens", "0",
-                   "--output-tokens", "0", "--cache-read-tokens", "1_000_000")
+                   "--output-tokens", "0", "--cache-read-tokens", "100_000")
     assert doc["model"] == "anthropic/claude-sonnet-4.5" and doc["resolved_model"] == "claude-sonnet-4-5"
-    assert doc["total_usd"] == "0.3"
-    assert doc["lines"][1] == {"kind": "cache_read", "tokens": 1000000, "per_mtok": "0.3", "amount": "0.3"}
+    assert doc["total_usd"] == "0.03"
+    assert doc["lines"][1] == {"kind": "cache_read", "tokens": 100000, "per_mtok": "0.3", "amount": "0.03"}
 
 
 def test_cost_all_kinds_batch_tier_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = run_json(tmp_path, capsys, "cost", "--model", "claude-sonnet-4-5-20250929", "--input-tokens", "1000000",
-                   "--output-tokens", "100000", "--cache-read-tokens", "1000000", "--cache-write-tokens", "100000",
-                   "--cache-write-1h-tokens", "100000", "--tier", "batch")
-    # 1.5 + 0.15 + 0.1875 + 0.3 (1h: 50% of $6, noted) + 0.75
-    assert doc["total_usd"] == "2.8875"
+    # one request with a 190k-token prompt: under Sonnet 4.5's 200k long-context threshold
+    doc = run_json(tmp_path, capsys, "cost", "--model", "claude-sonnet-4-5-20250929", "--input-tokens", "100000",
+                   "--output-tokens", "100000", "--cache-read-tokens", "50000", "--cache-write-tokens", "20000",
+                   "--cache-write-1h-tokens", "20000", "--tier", "batch")
+    # 0.15 + 0.0075 + 0.0375 + 0.06 (1h: 50% of $6, noted) + 0.75
+    assert doc["total_usd"] == "1.005"
     assert [(ln["kind"], ln["per_mtok"]) for ln in doc["lines"]] == [
         ("input", "1.5"), ("cache_read", "0.15"), ("cache_write_5m", "1.875"), ("cache_write_1h", "3"),
         ("output", "7.5")]
-    assert doc["lines"][3]["note"] == "no batch price in catalog: 50% of standard"
+    assert doc["notes"] == ["no batch price for claude-sonnet-4-5-20250929 (cache_write_1h): 50% of standard price used"]
     assert doc["tier"] == "batch"
 
 
@@ -112,7 +113,8 @@ def test_cost_model_is_required(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_prices_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = run_json(tmp_path, capsys, "prices", "show", "claude-sonnet-4-5-20250929")
-    assert doc["resolved_model"] == "claude-sonnet-4-5-20250929" and doc["source"] == "snapshot"
+    # Anthropic's published price (curated table) wins over LiteLLM's, which lacks the >200k rates
+    assert doc["resolved_model"] == "claude-sonnet-4-5-20250929" and doc["source"] == "retired"
     rates = {(r["kind"], r["tier"], r["above_tokens"]): r["per_mtok"] for r in doc["rates"]}
     assert rates[("input", "standard", None)] == "3" and rates[("cache_write_1h", "standard", None)] == "6"
     assert rates[("output", "batch", None)] == "7.5"
@@ -134,10 +136,10 @@ def test_prices_set_then_cost_uses_override(tmp_path: Path, capsys: pytest.Captu
     assert code == 0
     assert out == ("set price of claude-sonnet-4-5 for 2026-01-01 on (USD per million tokens): "
                    "input $2, output $10, cache-read $0.2\n")
-    args = ("cost", "--model", "claude-sonnet-4-5-20250929", "--input-tokens", "1000000", "--output-tokens",
-            "1000000", "--cache-read-tokens", "1000000")
-    assert run_json(tmp_path, capsys, *args, "--at", "2026-02-01")["total_usd"] == "12.2"
-    assert run_json(tmp_path, capsys, *args, "--at", "2025-12-31")["total_usd"] == "18.3"
+    args = ("cost", "--model", "claude-sonnet-4-5-20250929", "--input-tokens", "100000", "--output-tokens",
+            "100000", "--cache-read-tokens", "100000")
+    assert run_json(tmp_path, capsys, *args, "--at", "2026-02-01")["total_usd"] == "1.22"
+    assert run_json(tmp_path, capsys, *args, "--at", "2025-12-31")["total_usd"] == "1.83"
     shown = run_json(tmp_path, capsys, "prices", "show", "claude-sonnet-4-5", "--at", "2026-02-01")
     assert shown["source"] == "override" and shown["effective_from"] == "2026-01-01"
     assert shown["overrides"][0]["input_per_mtok"] == "2"
@@ -199,3 +201,23 @@ def test_prices_update_refuses_suspicious_file(tmp_path: Path, capsys: pytest.Ca
     bad.write_text("[]")
     code, _, err = run(home, capsys, "prices", "update", "--from", str(bad), "--force")
     assert code == 2 and "must be a JSON object" in err
+
+
+def test_cost_flex_without_flex_price_says_standard_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # gpt-4o has batch but no flex price: flex used to bill the batch price silently.
+    code, out, _ = run(tmp_path, capsys, "cost", "--model", "gpt-4o", "--input-tokens", "1000000",
+                       "--output-tokens", "1000000", "--tier", "flex", "--at", "2026-11-01")
+    assert code == 0
+    assert out.splitlines()[-2].split() == ["total", "$12.50"]
+    assert out.splitlines()[-1] == "note: no flex price for gpt-4o: standard price used"
+
+
+def test_cost_fast_mode_by_name_and_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--input-tokens", "1000000", "--output-tokens", "1000000", "--at", "2026-04-01")
+    by_name = run_json(tmp_path, capsys, "cost", "--model", "claude-opus-4-6-fast", *args)
+    by_flag = run_json(tmp_path, capsys, "cost", "--model", "claude-opus-4-6", "--speed", "fast", *args)
+    for doc in (by_name, by_flag):  # Opus 4.6 fast mode: 6x $5 / $25
+        assert (doc["total_usd"], doc["speed"], doc["resolved_model"]) == ("180", "fast", "claude-opus-4-6")
+        assert doc["notes"] == ["fast mode: 6x standard rates"]
+    code, _, err = run(tmp_path, capsys, "cost", "--model", "claude-opus-4-6", "--speed", "turbo", *args)
+    assert code == 2 and err.startswith("error: --speed='turbo': must be one of standard, fast")

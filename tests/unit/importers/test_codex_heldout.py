@@ -83,10 +83,8 @@ def test_reimporting_the_generated_home_changes_nothing(
     assert _report(capsys, base) == first
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "provider wins: openai.com/api-priority-processing lists GPT-5-codex and GPT-5.1-codex at "
-    "$2.50 in / $0.25 cached / $20 out, but the LiteLLM catalog has no *_priority rate for the "
-    "codex models, so compute falls back to the standard rate (half the billed price)"))
+# provider wins: OpenAI's priority page lists GPT-5-codex and GPT-5.1-codex at $2.50 in / $0.25
+# cached / $20 out; LiteLLM has no *_priority rate for them, the curated price table does.
 def test_priority_codex_models_are_priced_at_openais_published_priority_rate(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from datetime import datetime, timezone

@@ -82,22 +82,31 @@ def test_explicit_tier_prices_are_used(tier: ServiceTier, expected_in: str, expe
 def test_batch_falls_back_to_half_of_standard_with_note() -> None:
     r = compute_cost(price(input="2", output="8"), TokenUsage(input_tokens=M, output_tokens=M), B)
     assert r.total == D("5")
-    assert r.lines[0].note == "no batch price in catalog: 50% of standard"
+    assert r.notes == ["no batch price for test-model: 50% of standard price used"]
+    assert all(ln.note is None for ln in r.lines)  # said once for the breakdown, not per line
 
 
-def test_flex_falls_back_to_batch_then_half() -> None:
+def test_flex_without_a_flex_price_bills_standard_not_batch() -> None:
+    # Before: flex fell back to the batch price (1.2 + 4 = 5.2), silently half the bill.
     with_batch = price(input="2", output="8", input_batch="1.2", output_batch="4")
     r = compute_cost(with_batch, TokenUsage(input_tokens=M, output_tokens=M), F)
-    assert r.total == D("5.2")
-    assert r.lines[0].note == "no flex price in catalog: batch price used"
+    assert r.total == D("10")
+    assert r.notes == ["no flex price for test-model: standard price used"]
     r2 = compute_cost(price(input="2", output="8"), TokenUsage(input_tokens=M), F)
-    assert r2.total == D("1") and "50% of standard" in r2.lines[0].note
+    assert r2.total == D("2") and r2.notes == ["no flex price for test-model: standard price used"]
+
+
+def test_flex_note_names_only_the_kinds_without_a_flex_price() -> None:
+    p = price(input="2", output="8", cache_read="0.2", input_flex="1", output_flex="4")
+    r = compute_cost(p, TokenUsage(input_tokens=M, cache_read_tokens=M, output_tokens=M), F)
+    assert r.total == D("5.2")  # 1 + 0.2 (standard cache read) + 4
+    assert r.notes == ["no flex price for test-model (cache_read): standard price used"]
 
 
 def test_priority_falls_back_to_standard_with_note() -> None:
     r = compute_cost(price(input="2", output="8"), TokenUsage(input_tokens=M), P)
     assert r.total == D("2")
-    assert "standard rate" in r.lines[0].note
+    assert r.notes == ["no priority price for test-model: standard price used (priority usually costs more)"]
 
 
 def test_anthropic_cache_write_fallbacks() -> None:
@@ -178,3 +187,50 @@ def test_unpriced_kind_with_tokens_returns_none_not_zero() -> None:
     assert compute_cost(embedding, TokenUsage(input_tokens=M, output_tokens=1)) is None
     output_only = price(output="5")
     assert compute_cost(output_only, TokenUsage(input_tokens=1)) is None
+
+
+def test_anthropic_long_context_cache_rates_derive_from_long_context_input() -> None:
+    # Published: cache prices are multiples of the input price at every prompt size.
+    p = price("claude-x", "anthropic", input="3", output="15", input_gt200000="6", output_gt200000="22.5")
+    u = TokenUsage(input_tokens=150_000, cache_read_tokens=M // 10, cache_write_5m_tokens=M // 10,
+                   cache_write_1h_tokens=M // 10, requests=1)
+    lines = {ln.kind: ln for ln in compute_cost(p, u).lines}
+    assert [lines[k].per_mtok for k in ("cache_read", "cache_write_5m", "cache_write_1h")] == [
+        D("0.6"), D("7.5"), D("12")]
+    assert lines["cache_write_1h"].note == "no >200k cache_write_1h price in catalog: 2x >200k input"
+
+
+def test_a_bucket_of_unknown_request_count_is_not_one_request() -> None:
+    # requests=0 is what aggregated API rows carry: never judge them by their own size.
+    p = price(input="3", output="15", input_gt200000="6", output_gt200000="22.5")
+    day = TokenUsage(input_tokens=4 * M, output_tokens=400_000)
+    assert day.requests == 0
+    assert long_context_threshold(p, day) == 0
+    assert compute_cost(p, day).total == D("18")
+    assert compute_cost(p, day, long_context=True).total == D("33")
+
+
+def test_fast_speed_multiplies_every_rate_once() -> None:
+    p = ModelPrice(key="claude-opus-x", source="test", provider="anthropic", fast_multiplier=D(6),
+                   rates={RateKey("input"): D(5), RateKey("output"): D(25), RateKey("input", S, 200_000): D(10)})
+    u = TokenUsage(input_tokens=M, cache_write_1h_tokens=M, output_tokens=M, requests=1)
+    r = compute_cost(p, u, speed="fast")
+    assert amounts(r) == {"input": (M, "60", "60"), "cache_write_1h": (M, "120", "120"),
+                          "output": (M, "150", "150")}  # 2M prompt: 6 x $10 long-context input
+    assert r.speed == "fast" and "fast mode: 6x standard rates" in r.notes
+    assert compute_cost(p.at_speed("fast"), u, speed="fast").total == r.total  # not multiplied twice
+    assert compute_cost(p, u).total == D("55")  # 10 + 2 x 10 + 25
+
+
+def test_fast_speed_without_multiplier_and_bad_speed() -> None:
+    p = price("claude-x", "anthropic", input="3", output="15")
+    r = compute_cost(p, TokenUsage(input_tokens=M), speed="fast")
+    assert r.total == D("3") and r.notes == ["no fast-mode price for claude-x: standard price used"]
+    with pytest.raises(ValueError, match="speed='ludicrous': must be one of standard, fast"):
+        compute_cost(p, TokenUsage(), speed="ludicrous")
+
+
+def test_deepseek_cache_writes_are_cache_miss_input() -> None:
+    p = price("deepseek-chat", "deepseek", input="0.28", output="0.42", cache_read="0.028")
+    lines = amounts(compute_cost(p, TokenUsage(cache_write_5m_tokens=M, cache_write_1h_tokens=M)))
+    assert lines["cache_write_5m"] == (M, "0.28", "0.28") and lines["cache_write_1h"] == (M, "0.28", "0.28")
