@@ -95,7 +95,11 @@ def run(args: argparse.Namespace, ctx: "AppContext") -> int:
     tier = parse_tier(args.tier)
     speed = parse_speed(args.speed)
     at = parse_date(args.at, "--at") if args.at else datetime.now(ctx.tz).date()
-    usage = TokenUsage(requests=1, **counts)  # one request: its own prompt size decides long context
+    # One request: its own prompt size decides long context.
+    usage = TokenUsage(input_tokens=counts["input_tokens"], output_tokens=counts["output_tokens"],
+                       cache_read_tokens=counts["cache_read_tokens"],
+                       cache_write_5m_tokens=counts["cache_write_5m_tokens"],
+                       cache_write_1h_tokens=counts["cache_write_1h_tokens"], requests=1)
     catalog = ctx.catalog
     price = price_or_error(catalog, args.model, at, speed)
     result = compute_cost(price, usage, tier)
