@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from aicost_desktop.analytics.report import Filters, spend_report
+from aicost_desktop.analytics.report import spend_report
+from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import UsageHourly, UsageRow
 from tests.fakes.openai_fake import ADMIN_KEY, OpenAIFake
@@ -32,7 +33,7 @@ def spawn(home: Path, db_url: str, base: str) -> subprocess.Popen[str]:
 
 def openai_total(db: Database, now: datetime) -> Decimal:
     return spend_report(db, ZoneInfo("UTC"), (now - timedelta(days=120)).date(), now.date(),
-                        filters=Filters(provider="openai")).total
+                        filters=LedgerFilter.of(provider="openai")).total
 
 
 def consistent(db: Database) -> tuple[int, bool]:

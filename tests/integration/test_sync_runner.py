@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from aicost_desktop.accounts import add_account, get_account, list_accounts, remove_account
-from aicost_desktop.analytics.report import Filters, spend_report
+from aicost_desktop.analytics.report import spend_report
+from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.storage.tables import BalanceReading
 from aicost_desktop.sync.http import HttpPolicy
 from aicost_desktop.sync.runner import AlreadyRunning, _lock_for, due_accounts, sync_account
@@ -29,7 +30,7 @@ def fake():
 
 def total(ctx, account: str) -> Decimal:
     return spend_report(ctx.db, ZoneInfo("UTC"), date(2025, 6, 1), date(2025, 9, 30),
-                        filters=Filters(account=account)).total
+                        filters=LedgerFilter.of(account=account)).total
 
 
 def test_openrouter_account_sync_matches_fake_and_resync_changes_nothing(ctx, fake) -> None:

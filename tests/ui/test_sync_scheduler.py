@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from aicost_desktop.accounts import add_account, get_account
-from aicost_desktop.analytics.report import Filters, spend_report
+from aicost_desktop.analytics.report import spend_report
+from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.sync.http import HttpPolicy
 from aicost_desktop.ui.sync_scheduler import JITTER, SyncScheduler, jittered_ms
 from tests.fakes.openrouter_fake import EXPECTED_RECORDS, EXPECTED_TOTAL, MANAGEMENT_KEY, TODAY, OpenRouterFake
@@ -35,7 +36,7 @@ def scheduler(services):
 
 def total(ctx, account: str) -> Decimal:
     return spend_report(ctx.db, ZoneInfo("UTC"), date(2025, 6, 1), date(2025, 9, 30),
-                        filters=Filters(account=account)).total
+                        filters=LedgerFilter.of(account=account)).total
 
 
 def test_sync_runs_in_a_worker_while_the_gui_thread_keeps_ticking(qtbot, ctx, services, bus, scheduler, fake):

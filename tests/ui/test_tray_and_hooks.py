@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from PySide6.QtGui import QPalette
 
-from aicost_desktop.storage.queries import SpendSummary
+from aicost_desktop.analytics.report import SpendSummary
 from aicost_desktop.ui import excepthook, theme
 from aicost_desktop.ui.tray import tooltip_text
 

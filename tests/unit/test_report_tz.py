@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from aicost_desktop.analytics.report import Filters, parse_group_by, spend_report
+from aicost_desktop.analytics.report import parse_group_by, spend_report
+from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.domain import DataSource, InputError, UsageRecord
 from aicost_desktop.domain.days import is_dated_bucket, local_midnight_utc, whole_hour_zone
 from aicost_desktop.storage.db import Database
@@ -78,7 +79,7 @@ def test_group_by_week_month_provider_and_filters(sqlite_db: Database) -> None:
         ("2026-11-09", "openai", Decimal("4"))]
     sunday = spend_report(sqlite_db, tz, date(2026, 11, 1), date(2026, 11, 30), ["week"], week_start=6)
     assert [x.keys["week"] for x in sunday.rows] == ["2026-11-01", "2026-11-08"]
-    only = spend_report(sqlite_db, tz, date(2026, 11, 1), date(2026, 11, 30), ["month"], Filters(provider="openai"))
+    only = spend_report(sqlite_db, tz, date(2026, 11, 1), date(2026, 11, 30), ["month"], LedgerFilter.of(provider="openai"))
     assert [(x.keys["month"], x.cost) for x in only.rows] == [("2026-11", Decimal("5"))]
 
 
@@ -88,7 +89,7 @@ def test_bad_group_by_and_range_name_the_field(sqlite_db: Database) -> None:
     with pytest.raises(InputError, match="to="):
         spend_report(sqlite_db, ZoneInfo("UTC"), date(2026, 2, 1), date(2026, 1, 1))
     with pytest.raises(InputError, match="account='nobody'"):
-        spend_report(sqlite_db, ZoneInfo("UTC"), date(2026, 1, 1), date(2026, 1, 2), filters=Filters(account="nobody"))
+        spend_report(sqlite_db, ZoneInfo("UTC"), date(2026, 1, 1), date(2026, 1, 2), filters=LedgerFilter.of(account="nobody"))
 
 
 @settings(max_examples=25, deadline=None)

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from aicost_desktop.analytics.query import NONE_LABEL, daily_cells, day_range
-from aicost_desktop.analytics.report import Filters
+from aicost_desktop.analytics.query import NONE_LABEL, daily_cells
+from aicost_desktop.storage.query import LedgerFilter, day_range
 from aicost_desktop.storage.db import Database
 
 WARMUP = 14
@@ -225,7 +225,7 @@ def _cents(x: float) -> Decimal:
 
 
 def find_anomalies(db: Database, tz: ZoneInfo, start: date, end: date,
-                   dimensions: Sequence[str] = SERIES_DIMENSIONS, filters: Filters | None = None,
+                   dimensions: Sequence[str] = SERIES_DIMENSIONS, filters: LedgerFilter | None = None,
                    sources: Sequence[str] | None = USAGE_SOURCES, threshold: float = THRESHOLD,
                    min_dollars: float = MIN_DOLLARS, fx: dict[str, Decimal] | None = None,
                    currency: str = "USD") -> list[Anomaly]:

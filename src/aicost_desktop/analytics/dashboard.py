@@ -16,11 +16,11 @@ from sqlalchemy import select
 from aicost_desktop.analytics.anomalies import Anomaly, find_anomalies
 from aicost_desktop.analytics.forecast import SpendForecast, spend_forecast
 from aicost_desktop.analytics.reconcile import Reconciliation, reconcile
-from aicost_desktop.analytics.report import time_window
 from aicost_desktop.analytics.series import (BreakdownRow, MonthOverMonth, Series, breakdown, month_over_month,
                                              spend_series)
 from aicost_desktop.domain.days import local_day
 from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.query import time_window
 from aicost_desktop.storage.tables import Budget, UsageRow
 
 PERIODS = (("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days"), ("mtd", "Month to date"),

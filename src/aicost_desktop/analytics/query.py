@@ -1,56 +1,25 @@
-"""Daily aggregation in SQL: local-day expressions per dialect and a grouped, filtered spend query."""
+"""Daily aggregation in SQL: spend per local day and dimensions, grouped and filtered in one query."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, case, cast, func, literal, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import func, select
 
-from aicost_desktop.analytics.report import Filters, _conditions, _names
-from aicost_desktop.domain.days import local_midnight_utc, utc_offset_changes, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import UsageHourly, UsageRow
+from aicost_desktop.storage.query import (LedgerFilter, display_names, filter_conditions, local_day_expr,
+                                          source_table)
+from aicost_desktop.storage.tables import UsageHourly
 
 # Dimensions a series or breakdown can be grouped by (None = one series "total").
 DIMENSIONS = ("provider", "model", "account", "project", "source", "workspace")
 NONE_LABEL = "(none)"
-
-
-def offset_changes(tz: ZoneInfo, start: date, end: date) -> list[tuple[datetime, timedelta]]:
-    """UTC offsets of `tz` over [start - 1 day, end + 2 days]: [(utc_from, offset), ...] in order."""
-    return utc_offset_changes(tz, datetime.combine(start, time(0), tzinfo=timezone.utc),
-                              datetime.combine(end + timedelta(days=1), time(0), tzinfo=timezone.utc))
-
-
-def local_day_expr(db: Database, T: Any, tz: ZoneInfo, start: date, end: date) -> ColumnElement:
-    """SQL expression of a row's local calendar day as 'YYYY-MM-DD' text (dated rows keep their date)."""
-    at = T.hour_start if T is UsageHourly else T.bucket_start
-    if db.dialect == "postgresql":
-        local = cast(func.timezone(tz.key, func.timezone("UTC", at)), Date)
-        return case((T.dated.is_(True), cast(cast(at, Date), String)), else_=cast(local, String))
-    changes = offset_changes(tz, start, end)
-
-    def modifier(o: timedelta) -> str:
-        return f"{int(o.total_seconds() // 60):+d} minutes"
-
-    if len(changes) == 1:
-        shifted: Any = func.date(at, modifier(changes[0][1]))
-    else:
-        whens = [(at < changes[i + 1][0], literal(modifier(changes[i][1]))) for i in range(len(changes) - 1)]
-        shifted = func.date(at, case(*whens, else_=literal(modifier(changes[-1][1]))))
-    return case((T.dated.is_(True), func.date(at)), else_=shifted)
-
-
-def source_table(tz: ZoneInfo, start: date, end: date) -> Any:
-    """The roll-up when the zone re-buckets exactly by whole UTC hours, else the raw ledger."""
-    return UsageHourly if whole_hour_zone(tz, start, end) else UsageRow
 
 
 @dataclass(frozen=True)
@@ -65,21 +34,22 @@ class Cell:
 
 
 def daily_cells(db: Database, tz: ZoneInfo, start: date, end: date, dims: Sequence[str] = (),
-                filters: Filters | None = None, sources: Sequence[str] | None = None, mode: str = "auto",
+                filters: LedgerFilter | None = None, sources: Sequence[str] | None = None, mode: str = "auto",
                 fx: dict[str, Decimal] | None = None, currency: str = "USD") -> list[Cell]:
     """Spend per local day and `dims` over [start, end], grouped in SQL (one small result set)."""
-    for d in dims:
-        if d not in DIMENSIONS:
-            raise InputError("group-by", d, f"use one of {', '.join(DIMENSIONS)}")
-    if end < start:
-        raise InputError("to", end.isoformat(), f"is before from={start.isoformat()}")
-    filters = filters or Filters()
+    for dim in dims:
+        if dim not in DIMENSIONS:
+            raise InputError("group-by", dim, f"use one of {', '.join(DIMENSIONS)}")
+    # `sources` narrows the filter (the dock's source picker); an empty list, like None, means any.
+    flt = (filters or LedgerFilter()).between(start, end).narrowed(sources=list(sources) if sources else None)
+    flt = replace(flt, mode=mode)
+    flt.validate()
     fx = fx or {"USD": Decimal(1)}
     T = source_table(tz, start, end)
-    cond = _conditions(db, T, start, end, tz, filters, mode)
-    if sources:
-        cond.append(T.source.in_(list(sources)))
-    cost_col = {"auto": T.cost, "reported": T.reported_cost, "computed": T.computed_cost}[mode]
+    shown = "account" in dims or "workspace" in dims
+    names = display_names(db) if shown else {"account": {}, "workspace": {}}
+    cond = filter_conditions(db, flt, tz, T, names if shown else None)
+    cost_col = flt.cost_column(T)
     cols = {"provider": T.provider, "model": T.model, "account": T.account_id, "project": T.project,
             "source": T.source, "workspace": T.workspace_id}
     day = local_day_expr(db, T, tz, start, end).label("day")
@@ -88,7 +58,6 @@ def daily_cells(db: Database, tz: ZoneInfo, start: date, end: date, dims: Sequen
     group = [day, *[cols[d] for d in dims], T.currency]
     q = (select(*group, func.sum(cost_col), func.sum(tokens), func.sum(T.requests))
          .where(*cond).group_by(*group))
-    names = _names(db) if ("account" in dims or "workspace" in dims) else {"account": {}, "workspace": {}}
     acc: dict[tuple[date, tuple[str, ...]], list[Any]] = {}
     with db.session() as s:
         for row in s.execute(q):
@@ -114,11 +83,3 @@ def daily_cells(db: Database, tz: ZoneInfo, start: date, end: date, dims: Sequen
                 a[1] += int(row[3 + len(dims)] or 0)
                 a[2] += int(row[4 + len(dims)] or 0)
     return [Cell(d, k, v[0], v[1], v[2]) for (d, k), v in sorted(acc.items())]
-
-
-def day_range(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-
-def utc_bounds(tz: ZoneInfo, start: date, end: date) -> tuple[datetime, datetime]:
-    return local_midnight_utc(start, tz), local_midnight_utc(end + timedelta(days=1), tz)

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select, type_coerce
 
-from aicost_desktop.analytics.query import NONE_LABEL, local_day_expr, source_table
-from aicost_desktop.analytics.report import _names, time_window
+from aicost_desktop.analytics.query import NONE_LABEL
 from aicost_desktop.domain.money import QUANT, ZERO
 from aicost_desktop.pricing.normalize import undated
 from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.query import display_names, local_day_expr, source_table, time_window
 from aicost_desktop.storage.tables import UNPRICED_ROWS, UsageRow
 from aicost_desktop.storage.types import Money
 
@@ -152,7 +152,7 @@ def reconcile(db: Database, tz: ZoneInfo, start: date, end: date,
          .where(time_window(start, end, tz, T), T.cost_role != "covered", T.source.not_in(TYPED_SOURCES),
                 T.account_id.is_not(None))
          .group_by(day, T.account_id, T.provider, T.model))
-    names = _names(db)["account"]
+    names = display_names(db)["account"]
     keys: dict[str, str] = {}
     groups: dict[tuple[date, Any, str, str], list[Any]] = {}
     with db.session() as s:

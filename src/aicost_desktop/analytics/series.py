@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from aicost_desktop.analytics.query import DIMENSIONS, daily_cells, day_range
-from aicost_desktop.analytics.report import Filters, week_start_of
+from aicost_desktop.analytics.query import DIMENSIONS, daily_cells
+from aicost_desktop.storage.query import LedgerFilter, day_range, week_start_of
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
@@ -75,7 +75,7 @@ class Series:
 
 
 def spend_series(db: Database, tz: ZoneInfo, start: date, end: date, granularity: str = "day",
-                 dimension: str | None = None, filters: Filters | None = None,
+                 dimension: str | None = None, filters: LedgerFilter | None = None,
                  sources: Sequence[str] | None = None, mode: str = "auto", week_start: int = 0,
                  fx: dict[str, Decimal] | None = None, currency: str = "USD") -> Series:
     """Spend over local days [start, end] bucketed by day/week/month, one series per `dimension` value."""
@@ -112,7 +112,7 @@ class BreakdownRow:
 
 
 def breakdown(db: Database, tz: ZoneInfo, start: date, end: date, dimension: str = "model",
-              filters: Filters | None = None, sources: Sequence[str] | None = None, mode: str = "auto",
+              filters: LedgerFilter | None = None, sources: Sequence[str] | None = None, mode: str = "auto",
               fx: dict[str, Decimal] | None = None, currency: str = "USD") -> list[BreakdownRow]:
     """Spend by `dimension` (with its provider) over [start, end], largest first, with share of total."""
     dims = (dimension, "provider") if dimension != "provider" else ("provider",)
@@ -165,7 +165,7 @@ def _cumulative(values: list[Decimal]) -> list[Decimal]:
     return out
 
 
-def month_over_month(db: Database, tz: ZoneInfo, today: date, filters: Filters | None = None,
+def month_over_month(db: Database, tz: ZoneInfo, today: date, filters: LedgerFilter | None = None,
                      sources: Sequence[str] | None = None, fx: dict[str, Decimal] | None = None,
                      currency: str = "USD") -> MonthOverMonth:
     """This month through `today` vs last month; 'same days' is days 1..today.day (clamped to its length)."""
@@ -203,7 +203,7 @@ class Mover:
 
 
 def top_movers(db: Database, tz: ZoneInfo, end: date, days: int = 7, dimension: str = "model", n: int = 5,
-               filters: Filters | None = None, sources: Sequence[str] | None = None,
+               filters: LedgerFilter | None = None, sources: Sequence[str] | None = None,
                fx: dict[str, Decimal] | None = None, currency: str = "USD") -> list[Mover]:
     """Groups ranked by absolute change of spend: [end-days+1, end] against the `days` before it."""
     cur_start = end - timedelta(days=days - 1)

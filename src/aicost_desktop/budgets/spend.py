@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 
-from aicost_desktop.analytics.report import Filters, _conditions, _names
-from aicost_desktop.domain.days import whole_hour_zone
+from aicost_desktop.domain.days import local_day, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.query import LedgerFilter, at_column, display_names, filter_conditions
 from aicost_desktop.storage.tables import UsageHourly, UsageRow
 
 SCOPE_KINDS = ("all", "workspace", "provider", "account", "project", "model", "source")
@@ -60,11 +60,17 @@ class ScopeSpend:
     by_day: dict[date, Decimal] = field(default_factory=dict)
 
 
-def _filters(scope: Scope) -> Filters:
-    f = Filters()
-    if scope.kind in ("provider", "account", "model", "source", "workspace"):
-        setattr(f, scope.kind, scope.value)
-    return f
+def scope_filter(scope: Scope) -> LedgerFilter:
+    """The ledger filter of a budget scope (everything: no condition)."""
+    v = scope.value
+    if scope.kind == "all" or not v:
+        return LedgerFilter()
+    return LedgerFilter.of(provider=v if scope.kind == "provider" else None,
+                           model=v if scope.kind == "model" else None,
+                           account=v if scope.kind == "account" else None,
+                           workspace=v if scope.kind == "workspace" else None,
+                           project=v if scope.kind == "project" else None,
+                           source=v if scope.kind == "source" else None)
 
 
 def scope_spend(db: Database, tz: ZoneInfo, first: date, last: date, scope: Scope, currency: str = "USD",
@@ -74,18 +80,14 @@ def scope_spend(db: Database, tz: ZoneInfo, first: date, last: date, scope: Scop
     Dated rows (whole UTC days) count on their date in every zone, instants by local time: the
     same `time_window` rules as the spend report, so a budget and a report never disagree.
     """
-    from aicost_desktop.domain.days import local_day
-
     fx = fx or {"USD": Decimal(1)}
     T: Any = UsageHourly if whole_hour_zone(tz, first, last) else UsageRow
     out = ScopeSpend()
     try:
-        cond = _conditions(db, T, first, last, tz, _filters(scope), "auto")
+        cond = filter_conditions(db, scope_filter(scope).between(first, last), tz, T)
     except InputError:
-        return out  # the scope's account/workspace was deleted: nothing to count
-    if scope.kind == "project":
-        cond.append(T.project == scope.value)
-    at = T.hour_start if T is UsageHourly else T.bucket_start
+        return out  # nothing has the scope's name (yet, or any more: a deleted account): nothing to count
+    at = at_column(T)
     if T is UsageHourly:
         tokens = T.input_tokens + T.output_tokens + T.cache_read_tokens + T.cache_write_tokens
         unpriced = func.sum(T.unpriced_rows)
@@ -121,5 +123,5 @@ def scope_spend(db: Database, tz: ZoneInfo, first: date, last: date, scope: Scop
 
 def known_names(db: Database) -> dict[str, set[str]]:
     """Account and workspace names, for validating a scope when a budget is created."""
-    names = _names(db)
+    names = display_names(db)
     return {k: {n for n in v.values()} for k, v in names.items()}

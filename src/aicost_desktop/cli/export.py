@@ -7,8 +7,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from aicost_desktop.analytics.report import Filters
 from aicost_desktop.cli.common import parse_date
+from aicost_desktop.storage.query import LedgerFilter
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -36,8 +36,8 @@ def run_export(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped
         fmt=args.fmt, path=Path(args.out),
         start=parse_date(args.start, "from") if args.start else None,
         end=parse_date(args.end, "to") if args.end else None,
-        filters=Filters(provider=args.provider, account=args.account, model=args.model, source=args.source,
-                        workspace=args.workspace),
+        filters=LedgerFilter.of(provider=args.provider, account=args.account, model=args.model,
+                                source=args.source, workspace=args.workspace),
         columns=parse_columns(args.columns), bom=args.bom)
     spec.validate()
     show = not args.quiet and sys.stderr.isatty()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from aicost_desktop.analytics.report import COST_MODES, GROUP_FIELDS, Filters, parse_group_by, spend_report
+from aicost_desktop.analytics.report import COST_MODES, GROUP_FIELDS, parse_group_by, spend_report
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.storage.query import LedgerFilter
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -31,7 +32,8 @@ def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     start = parse_date(args.start, "from") if args.start else end.replace(day=1)
     group_by = parse_group_by(args.group_by)
     report = spend_report(ctx.db, tz, start, end, group_by,
-                          Filters(provider=args.provider, account=args.account, model=args.model, source=args.source),
+                          LedgerFilter.of(provider=args.provider, account=args.account, model=args.model,
+                                          source=args.source),
                           mode=args.mode or ctx.settings.get("cost_mode"), fx=ctx.settings.fx_rates(),
                           week_start=ctx.settings.get("week_start"))
     if args.json:

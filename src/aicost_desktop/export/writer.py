@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Boolean, String, select, type_coerce
 
-from aicost_desktop.analytics.report import Filters, _conditions, _names
 from aicost_desktop.domain.days import whole_hour_zone
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.query import LedgerFilter, display_names, filter_conditions
 from aicost_desktop.storage.tables import UsageRow
 
 log = logging.getLogger("aicost.export")
@@ -51,13 +51,15 @@ class ExportCancelled(OperationError):
 
 @dataclass
 class ExportSpec:
-    """What to export: format, target, local-day range (None = everything), filters and columns."""
+    """What to export: format, target, local-day range (None = open), filters and columns.
+
+    `start`/`end`, when given, replace the filter's dates; `sources` narrows its sources."""
 
     fmt: str
     path: Path
     start: date | None = None
     end: date | None = None
-    filters: Filters = field(default_factory=Filters)
+    filters: LedgerFilter = field(default_factory=LedgerFilter)
     sources: Sequence[str] | None = None
     columns: Sequence[str] = DEFAULT_COLUMNS
     bom: bool = False
@@ -71,8 +73,15 @@ class ExportSpec:
             raise InputError("columns", ",".join(bad), f"unknown column; use {', '.join(ALL_COLUMNS)}")
         if not self.columns:
             raise InputError("columns", "", "choose at least one column")
-        if self.start and self.end and self.end < self.start:
-            raise InputError("to", self.end.isoformat(), f"is before from={self.start.isoformat()}")
+        self.ledger_filter().validate()
+
+    def ledger_filter(self) -> LedgerFilter:
+        """The rows this export selects, as one filter."""
+        flt = self.filters
+        if self.start is not None or self.end is not None:
+            flt = replace(flt, start=self.start if self.start is not None else flt.start,
+                          end=self.end if self.end is not None else flt.end)
+        return flt.narrowed(sources=list(self.sources) if self.sources else None)
 
 
 @dataclass
@@ -168,17 +177,7 @@ def _select(T: Any, dialect: str) -> tuple[list[str], list[Any]]:
 
 def _where(db: Database, tz: ZoneInfo, spec: ExportSpec) -> list[Any]:
     """The export's WHERE clauses: local-day range (if any), filters, sources."""
-    T = UsageRow
-    cond: list[Any] = []
-    if spec.start or spec.end:
-        start = spec.start or date(1970, 1, 2)
-        end = spec.end or date(9998, 12, 30)
-        cond = _conditions(db, T, start, end, tz, spec.filters, mode="all")
-    else:
-        cond = _conditions(db, T, date(1970, 1, 2), date(9998, 12, 30), tz, spec.filters, mode="all")[1:]
-    if spec.sources:
-        cond.append(T.source.in_(list(spec.sources)))
-    return cond
+    return filter_conditions(db, spec.ledger_filter(), tz, UsageRow)
 
 
 def iter_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> Iterator[list[tuple[Any, ...]]]:
@@ -198,15 +197,8 @@ def iter_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> Iterator[list[tup
 def count_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> int:
     from sqlalchemy import func
 
-    T = UsageRow
-    start, end = spec.start or date(1970, 1, 2), spec.end or date(9998, 12, 30)
-    cond = _conditions(db, T, start, end, tz, spec.filters, mode="all")
-    if not (spec.start or spec.end):
-        cond = cond[1:]
-    if spec.sources:
-        cond.append(T.source.in_(list(spec.sources)))
     with db.session() as s:
-        return int(s.scalar(select(func.count()).select_from(T).where(*cond)) or 0)
+        return int(s.scalar(select(func.count()).select_from(UsageRow).where(*_where(db, tz, spec))) or 0)
 
 
 def export(db: Database, tz: ZoneInfo, spec: ExportSpec,
@@ -221,7 +213,7 @@ def export(db: Database, tz: ZoneInfo, spec: ExportSpec,
     if not target.parent.is_dir():
         raise OperationError(f"cannot export to {target}: folder {target.parent} does not exist")
     total = count_rows(db, tz, spec) if progress else 0
-    names = _names(db)
+    names = display_names(db)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:

@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
-from aicost_desktop.analytics.report import Filters, time_window
 from aicost_desktop.domain.days import local_day
-from aicost_desktop.domain.errors import InputError
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import Account, UsageHourly, UsageRow, Workspace
+from aicost_desktop.storage.query import LedgerFilter, filter_conditions
+from aicost_desktop.storage.tables import Account, UsageHourly, UsageRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,36 +49,12 @@ class LedgerRowView:
         return self.cost_role == "spend" and self.reported_cost is None and self.computed_cost is None
 
 
-@dataclass
-class RowFilter:
-    """Table filters on top of `Filters`: local date range and a case-insensitive text search."""
-
-    filters: Filters | None = None
-    start: date | None = None
-    end: date | None = None
-    text: str | None = None
-
-
-def _conditions(db: Database, tz: ZoneInfo, f: RowFilter) -> list[Any]:
-    cond: list[Any] = []
-    flt = f.filters or Filters()
-    for name in ("provider", "model", "source"):
-        value = getattr(flt, name)
-        if value:
-            cond.append(getattr(UsageRow, name) == value)
-    if flt.account:
-        cond.append(UsageRow.account_id.in_(select(Account.id).where(Account.name == flt.account)))
-    if flt.workspace:
-        ws = select(Workspace.id).where(Workspace.name == flt.workspace)
-        cond.append(UsageRow.workspace_id.in_(ws))
-    if f.start or f.end:
-        start = f.start or date(1970, 1, 1)
-        end = f.end or date(9998, 12, 31)
-        if end < start:
-            raise InputError("to", end.isoformat(), f"is before from={start.isoformat()}")
-        cond.append(time_window(start, end, tz, UsageRow))
-    if f.text and f.text.strip():
-        like = f"%{f.text.strip().lower()}%"
+def _row_conditions(db: Database, tz: ZoneInfo, flt: LedgerFilter | None, text: str | None) -> list[Any]:
+    """The filter's conditions on the ledger, plus a case-insensitive search of model, provider, note,
+    project and account name."""
+    cond = filter_conditions(db, flt, tz, UsageRow) if flt is not None else []
+    if text and text.strip():
+        like = f"%{text.strip().lower()}%"
         cond.append(or_(*(func.lower(func.coalesce(c, "")).like(like) for c in
                           (UsageRow.model, UsageRow.provider, UsageRow.note, UsageRow.project, Account.name))))
     return cond
@@ -89,16 +64,15 @@ def _base(columns: list[Any]) -> Any:
     return select(*columns).select_from(UsageRow).outerjoin(Account, Account.id == UsageRow.account_id)
 
 
-def list_records(db: Database, tz: ZoneInfo, filters: Filters | RowFilter | None = None,
-                 limit: int = 5000, offset: int = 0) -> list[LedgerRowView]:
-    """Ledger rows newest first (by bucket start, then id), at most `limit` from `offset`."""
-    f = filters if isinstance(filters, RowFilter) else RowFilter(filters=filters)
+def list_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None,
+                 limit: int = 5000, offset: int = 0, *, text: str | None = None) -> list[LedgerRowView]:
+    """Ledger rows newest first (by bucket start, then id), at most `limit` from `offset`; `text` searches."""
     T = UsageRow
     # Plain columns, not ORM entities: building 5,000 instrumented objects costs more than the query.
     q = (_base([T.id, T.source, T.provider, Account.name, T.model, T.project, T.bucket_start, T.dated,
                 T.input_tokens, T.output_tokens, T.cache_read_tokens, T.cache_write_5m_tokens,
                 T.cache_write_1h_tokens, T.requests, T.cost, T.reported_cost, T.computed_cost, T.cost_role,
-                T.currency, T.note, T.is_demo]).where(*_conditions(db, tz, f))
+                T.currency, T.note, T.is_demo]).where(*_row_conditions(db, tz, filters, text))
          .order_by(T.bucket_start.desc(), T.id.desc()).limit(max(0, limit)).offset(max(0, offset)))
     out: list[LedgerRowView] = []
     with db.session() as s:
@@ -114,38 +88,18 @@ def list_records(db: Database, tz: ZoneInfo, filters: Filters | RowFilter | None
     return out
 
 
-def count_records(db: Database, tz: ZoneInfo, filters: Filters | RowFilter | None = None) -> int:
+def count_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None, *,
+                  text: str | None = None) -> int:
     """How many rows `list_records` would return without a limit."""
-    f = filters if isinstance(filters, RowFilter) else RowFilter(filters=filters)
-    cond = _conditions(db, tz, f)
+    cond = _row_conditions(db, tz, filters, text)
     with db.session() as s:
         if not cond:  # the whole ledger: the roll-up counts rows per cell (a few thousand cells, not 1M rows)
             return int(s.scalar(select(func.sum(UsageHourly.rows))) or 0)
         return int(s.scalar(_base([func.count(UsageRow.id)]).where(*cond)) or 0)
 
 
-@dataclass(frozen=True)
-class SpendSummary:
-    """Header figures: spend this local month so far and today, in `currency`."""
-
-    month_to_date: Decimal
-    today: Decimal
-    currency: str
-    unpriced_rows: int
-
-
-def spend_summary(db: Database, tz: ZoneInfo, fx: dict[str, Decimal] | None = None, currency: str = "USD",
-                  today: date | None = None) -> SpendSummary:
-    """Month-to-date and today's spend (auto mode) for the tray tooltip and the cost tracker header."""
-    from aicost_desktop.analytics.report import spend_report
-
-    today = today or datetime.now(tz).date()
-    rep = spend_report(db, tz, today.replace(day=1), today, group_by=["day"], fx=fx, currency=currency)
-    day = next((r.cost for r in rep.rows if r.keys.get("day") == today.isoformat()), Decimal(0))
-    return SpendSummary(rep.total, day, currency, sum(r.unpriced_rows for r in rep.rows))
-
-
 def last_sync_at(db: Database) -> datetime | None:
     """The most recent successful sync of any account (status bar), or None if none ever ran."""
     with db.session() as s:
         return s.scalar(select(func.max(Account.last_success_at)))
+

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QM
 from aicost_desktop import APP_NAME
 from aicost_desktop.domain.money import fmt_money
 from aicost_desktop.domain.private_files import private_file
-from aicost_desktop.storage.queries import SpendSummary, last_sync_at, spend_summary
+from aicost_desktop.analytics.report import SpendSummary, spend_summary
+from aicost_desktop.storage.queries import last_sync_at
 from aicost_desktop.ui.actions import AppActions
 from aicost_desktop.ui.bus import LedgerBus
 from aicost_desktop.ui.docks import DOCKS, call_refresh

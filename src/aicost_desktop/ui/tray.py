@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from aicost_desktop import APP_NAME
 from aicost_desktop.domain.money import fmt_money
-from aicost_desktop.storage.queries import SpendSummary, spend_summary
+from aicost_desktop.analytics.report import SpendSummary, spend_summary
 
 if TYPE_CHECKING:
     from aicost_desktop.ui.actions import AppActions

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aicost_desktop.analytics.query import offset_changes
-from aicost_desktop.analytics.report import Filters, spend_report
+from aicost_desktop.analytics.report import spend_report
+from aicost_desktop.storage.query import LedgerFilter, offset_changes
 from aicost_desktop.analytics.series import breakdown, buckets, month_over_month, spend_series, top_movers
 from aicost_desktop.domain import DataSource, InputError, UsageRecord
 from aicost_desktop.storage.ledger import upsert_records
@@ -66,7 +66,7 @@ def test_breakdown_shares_sum_to_one_and_sort_by_cost(sqlite_db) -> None:
 def test_filters_and_source_filter(sqlite_db) -> None:
     build_ledger(sqlite_db, END, 30)
     tz = ZoneInfo("UTC")
-    only = spend_series(sqlite_db, tz, date(2026, 3, 1), END, filters=Filters(provider="anthropic"))
+    only = spend_series(sqlite_db, tz, date(2026, 3, 1), END, filters=LedgerFilter.of(provider="anthropic"))
     assert set(only.values) == {"total"}
     logs = spend_series(sqlite_db, tz, date(2026, 3, 1), END, sources=["log"])
     assert only.total == logs.total

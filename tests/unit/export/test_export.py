@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aicost_desktop.analytics.report import Filters, spend_report
+from aicost_desktop.analytics.report import spend_report
+from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.domain import DataSource, InputError, UsageRecord
 from aicost_desktop.domain.errors import OperationError
 from aicost_desktop.export import ExportCancelled, ExportSpec, export, parse_columns
@@ -57,17 +58,17 @@ def test_everything_when_no_range_and_filters_select_rows(sqlite_db, tmp_path: P
     build_ledger(sqlite_db, END, 20)
     out = tmp_path / "all.csv"
     n_all = export(sqlite_db, TZ, ExportSpec("csv", out)).rows
-    res = export(sqlite_db, TZ, ExportSpec("csv", out, filters=Filters(provider="openai", account="prod")))
+    res = export(sqlite_db, TZ, ExportSpec("csv", out, filters=LedgerFilter.of(provider="openai", account="prod")))
     rows = parse(out, "csv")
     assert 0 < res.rows < n_all and {r["provider"] for r in rows} == {"openai"} and {r["account"] for r in rows} == {"prod"}
-    res = export(sqlite_db, TZ, ExportSpec("csv", out, filters=Filters(source="manual")))
+    res = export(sqlite_db, TZ, ExportSpec("csv", out, filters=LedgerFilter.of(source="manual")))
     assert res.rows == 2 and {r["source"] for r in parse(out, "csv")} == {"manual"}
-    res = export(sqlite_db, TZ, ExportSpec("csv", out, filters=Filters(model="gpt-5"), sources=["api"]))
+    res = export(sqlite_db, TZ, ExportSpec("csv", out, filters=LedgerFilter.of(model="gpt-5"), sources=["api"]))
     assert {r["model"] for r in parse(out, "csv")} == {"gpt-5"}
-    export(sqlite_db, TZ, ExportSpec("csv", out, filters=Filters(workspace="default"), columns=("id", "cost")))
+    export(sqlite_db, TZ, ExportSpec("csv", out, filters=LedgerFilter.of(workspace="default"), columns=("id", "cost")))
     assert out.read_text().splitlines()[0] == "id,cost"
     with pytest.raises(InputError):
-        export(sqlite_db, TZ, ExportSpec("csv", out, filters=Filters(account="nope")))
+        export(sqlite_db, TZ, ExportSpec("csv", out, filters=LedgerFilter.of(account="nope")))
 
 
 def test_formula_injection_is_neutralized(sqlite_db, tmp_path: Path) -> None:

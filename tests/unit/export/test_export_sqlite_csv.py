@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aicost_desktop.analytics.report import Filters
+from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.domain import DataSource, UsageRecord
 from aicost_desktop.domain.usage import TokenUsage
 from aicost_desktop.export import ALL_COLUMNS, DEFAULT_COLUMNS, ExportSpec, export
@@ -121,7 +121,7 @@ def test_rare_odd_rows_are_formatted_by_the_general_path(sqlite_db, tmp_path: Pa
 def test_fast_path_with_a_range_and_filters(sqlite_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tricky_ledger(sqlite_db)
     spec = ExportSpec("csv", tmp_path / "x.csv", date(2026, 3, 3), date(2026, 10, 3),
-                      filters=Filters(provider="openai"), columns=ALL_COLUMNS, batch_size=7)
+                      filters=LedgerFilter.of(provider="openai"), columns=ALL_COLUMNS, batch_size=7)
     fast, general, seen = both_paths(sqlite_db, ZoneInfo("Australia/Lord_Howe"), spec, monkeypatch, tmp_path)
     assert seen["fast"] == 1 and fast == general and fast.count(b"\n") > 10
     assert seen["marked"] == [True, False]

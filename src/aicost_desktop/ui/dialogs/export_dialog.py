@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDi
                                QPushButton, QVBoxLayout, QWidget)
 from sqlalchemy import select
 
-from aicost_desktop.analytics.report import Filters
 from aicost_desktop.export.writer import ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportResult, ExportSpec, export
+from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.storage.tables import Account, UsageRow, Workspace
 
 if TYPE_CHECKING:
@@ -152,8 +152,9 @@ class ExportDialog(QDialog):
         if not self.all_dates.isChecked():
             start, end = self.date_from.date().toPython(), self.date_to.date().toPython()
         return ExportSpec(fmt=self.fmt.currentData(), path=Path(self.path.text()).expanduser(), start=start, end=end,
-                          filters=Filters(provider=val("provider"), account=val("account"), model=val("model"),
-                                          source=val("source"), workspace=val("workspace")),
+                          filters=LedgerFilter.of(provider=val("provider"), account=val("account"),
+                                                  model=val("model"), source=val("source"),
+                                                  workspace=val("workspace")),
                           columns=tuple(columns), bom=self.bom.isChecked())
 
     def _format_changed(self) -> None:

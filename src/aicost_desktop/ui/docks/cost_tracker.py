@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QDockWidget, QHB
                                QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.money import fmt_money
-from aicost_desktop.storage.queries import count_records, list_records, spend_summary
+from aicost_desktop.analytics.report import spend_summary
+from aicost_desktop.storage.queries import count_records, list_records
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.models.ledger_model import COL, SOURCE_ROLE, LedgerFilterProxy, LedgerTableModel
 from aicost_desktop.ui.widgets.empty_state import EmptyState

@@ -6,11 +6,12 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from aicost_desktop.analytics.report import Filters
 from aicost_desktop.domain.enums import DataSource
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.storage.ledger import upsert_records
-from aicost_desktop.storage.queries import RowFilter, count_records, list_records, spend_summary
+from aicost_desktop.analytics.report import spend_summary
+from aicost_desktop.storage.query import LedgerFilter
+from aicost_desktop.storage.queries import count_records, list_records
 from aicost_desktop.storage.tables import Account
 
 TZ = ZoneInfo("America/Los_Angeles")
@@ -57,12 +58,13 @@ def test_filters_account_names_and_unpriced(sqlite_db):
         _rec("b", t, t + timedelta(hours=1), source=DataSource.LOG, model="mystery-model", computed=None,
              note="from laptop"),
     ])
-    api = list_records(sqlite_db, TZ, Filters(source="api"))
+    api = list_records(sqlite_db, TZ, LedgerFilter.of(source="api"))
     assert [r.account for r in api] == ["OpenAI prod"]
-    assert count_records(sqlite_db, TZ, Filters(account="OpenAI prod")) == 1
-    (log,) = list_records(sqlite_db, TZ, RowFilter(text="LAPTOP"))
+    assert count_records(sqlite_db, TZ, LedgerFilter.of(account="OpenAI prod")) == 1
+    (log,) = list_records(sqlite_db, TZ, text="LAPTOP")
     assert log.unpriced and log.cost == 0 and log.account == ""
-    assert list_records(sqlite_db, TZ, RowFilter(start=date(2025, 3, 2))) == []
+    assert list_records(sqlite_db, TZ, LedgerFilter(start=date(2025, 3, 2))) == []
+    assert len(list_records(sqlite_db, TZ, LedgerFilter(end=date(2025, 3, 1)))) == 2
 
 
 def test_spend_summary_and_fx(sqlite_db):
@@ -76,3 +78,4 @@ def test_spend_summary_and_fx(sqlite_db):
     from aicost_desktop.domain.money import parse_fx_rates as fx_rates
 
     assert fx_rates({"eur": "1.1", "bad": "x"}) == {"EUR": Decimal("1.1"), "USD": Decimal(1)}
+
