@@ -26,6 +26,12 @@ def test_export_runs_and_reports(qtbot, demo_ctx, services, tmp_path) -> None:
     dlg = ExportDialog(demo_ctx, services)
     qtbot.addWidget(dlg)
     dlg.path.setText(str(tmp_path / "out.csv"))
+    # The pickers fill from a worker with what the ledger has (delivered through the event loop, so never
+    # before this wait starts).
+    with qtbot.waitSignal(dlg.choices_loaded, timeout=20_000):
+        pass
+    assert dlg.filters["provider"].itemText(0) == "(any)" and "openai" in [
+        dlg.filters["provider"].itemText(i) for i in range(dlg.filters["provider"].count())]
     dlg.filters["provider"].setCurrentText("openai")
     dlg.bom.setChecked(True)
     with qtbot.waitSignal(dlg.exported, timeout=20_000) as sig:

@@ -1,4 +1,4 @@
-"""Ledger row listing for tables (GUI cost tracker, CLI): newest first, filtered, with local dates."""
+"""Reads the GUI and CLI show as they are: ledger rows newest first with local dates, balances, sync facts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from aicost_desktop.domain.days import local_day
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import LedgerFilter, filter_conditions
-from aicost_desktop.storage.tables import Account, UsageHourly, UsageRow
+from aicost_desktop.storage.tables import Account, BalanceReading, UsageHourly, UsageRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +103,40 @@ def last_sync_at(db: Database) -> datetime | None:
     with db.session() as s:
         return s.scalar(select(func.max(Account.last_success_at)))
 
+
+@dataclass(frozen=True)
+class LatestBalance:
+    """The newest balance snapshot of an account (prepaid credit, not spend)."""
+
+    account_id: int
+    currency: str
+    remaining: Decimal | None
+    total: Decimal | None
+    limit: Decimal | None
+    used: Decimal | None
+    taken_at: datetime
+
+
+def latest_balances(db: Database) -> dict[int, LatestBalance]:
+    """Each account's newest balance reading (the latest taken_at; of equal ones the last written), read as
+    one row per account: a window function, on SQLite and PostgreSQL alike."""
+    B = BalanceReading
+    rank = func.row_number().over(partition_by=B.account_id, order_by=(B.taken_at.desc(), B.id.desc()))
+    ranked = select(B.account_id, B.currency, B.remaining, B.total, B.limit, B.used, B.taken_at,
+                    rank.label("rn")).subquery()
+    q = select(*[c for c in ranked.c if c.name != "rn"]).where(ranked.c.rn == 1)
+    with db.session() as s:
+        return {row[0]: LatestBalance(*row) for row in s.execute(q)}
+
+
+def shortest_sync_interval(db: Database) -> int | None:
+    """The shortest sync interval (minutes) any enabled account sets, or None when none sets one."""
+    with db.session() as s:
+        return s.scalar(select(func.min(Account.sync_interval_minutes)).where(Account.enabled.is_(True)))
+
+
+def accounts_of(db: Database, provider: str) -> list[tuple[int, str]]:
+    """(id, name) of the provider's accounts, by name (e.g. the OpenRouter keys a budget may pause)."""
+    with db.session() as s:
+        return [(i, n) for i, n in s.execute(select(Account.id, Account.name)
+                                             .where(Account.provider == provider).order_by(Account.name))]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
+from aicost_desktop.storage.queries import shortest_sync_interval
 from aicost_desktop.ui.workers import Cancelled, Worker
 
 if TYPE_CHECKING:
@@ -349,11 +350,6 @@ class SyncScheduler(QObject):
 
 def _shortest_interval(ctx: Any) -> float:
     """The next tick comes after the shortest interval of any enabled account (or the default)."""
-    from sqlalchemy import func, select
-
-    from aicost_desktop.storage.tables import Account
-
     default = float(ctx.settings.get("sync_interval_minutes"))
-    with ctx.db.session() as s:
-        shortest = s.scalar(select(func.min(Account.sync_interval_minutes)).where(Account.enabled.is_(True)))
+    shortest = shortest_sync_interval(ctx.db)
     return min(default, float(shortest)) if shortest else default

@@ -1,4 +1,4 @@
-"""storage.queries: ledger rows for tables, newest first, with local days per the `dated` rule."""
+"""storage.queries: ledger rows for tables (newest first, local days per the `dated` rule), balances, accounts."""
 
 from __future__ import annotations
 
@@ -79,3 +79,54 @@ def test_spend_summary_and_fx(sqlite_db):
 
     assert fx_rates({"eur": "1.1", "bad": "x"}) == {"EUR": Decimal("1.1"), "USD": Decimal(1)}
 
+
+def test_latest_balance_is_one_row_per_account_the_newest(db):
+    from aicost_desktop.storage.queries import latest_balances
+    from aicost_desktop.storage.tables import BalanceReading
+
+    t0 = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    with db.write_session() as s:
+        ids = []
+        for name in ("a", "b", "c"):
+            acc = Account(name=name, provider="deepseek", workspace_id=db.default_workspace_id())
+            s.add(acc)
+            s.flush()
+            ids.append(acc.id)
+        a, b, _ = ids
+        # Written out of time order; b has two readings at the same instant (the later written wins).
+        for acc, hours, remaining in ((a, 5, "7.50"), (a, 1, "9.00"), (a, 3, "8.25"), (b, 2, "1.00"), (b, 2, "0.75")):
+            s.add(BalanceReading(account_id=acc, taken_at=t0 + timedelta(hours=hours), currency="USD",
+                                 remaining=Decimal(remaining), total=Decimal("10")))
+    from sqlalchemy import event
+
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        latest = latest_balances(db)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    # One query, and the database itself sends one row per account (not every reading to be folded here).
+    (statement, parameters), = [x for x in statements if "balance_snapshots" in x[0]]
+    with db.engine.connect() as conn:
+        assert len(conn.exec_driver_sql(statement, parameters).all()) == 2
+    assert sorted(latest) == [a, b]  # c has no reading
+    assert (latest[a].remaining, latest[a].taken_at, latest[a].total) == (Decimal("7.50"), t0 + timedelta(hours=5),
+                                                                        Decimal("10"))
+    assert latest[b].remaining == Decimal("0.75") and latest[b].limit is None and latest[b].currency == "USD"
+
+
+def test_sync_interval_and_provider_accounts(db):
+    from aicost_desktop.storage.queries import accounts_of, shortest_sync_interval
+
+    assert shortest_sync_interval(db) is None
+    with db.write_session() as s:
+        for name, provider, interval, enabled in (("z", "openrouter", 30, True), ("y", "openrouter", 5, False),
+                                                   ("x", "openai", 45, True)):
+            s.add(Account(name=name, provider=provider, workspace_id=db.default_workspace_id(),
+                          sync_interval_minutes=interval, enabled=enabled))
+    assert shortest_sync_interval(db) == 30  # the disabled account's 5 does not count
+    assert [n for _, n in accounts_of(db, "openrouter")] == ["y", "z"]

@@ -12,11 +12,9 @@ from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
-from sqlalchemy import select
 
 from aicost_desktop.export.writer import ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportResult, ExportSpec, export
-from aicost_desktop.storage.query import LedgerFilter
-from aicost_desktop.storage.tables import Account, UsageRow, Workspace
+from aicost_desktop.storage.query import LedgerFilter, filter_choices
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -26,23 +24,14 @@ log = logging.getLogger("aicost.ui.export")
 ANY = "(any)"
 
 
-def _choices(ctx: "AppContext") -> dict[str, list[str]]:
-    with ctx.db.session() as s:
-        return {
-            "provider": sorted(p for (p,) in s.execute(select(UsageRow.provider).distinct()) if p),
-            "model": sorted(m for (m,) in s.execute(select(UsageRow.model).distinct()) if m),
-            "source": sorted(x for (x,) in s.execute(select(UsageRow.source).distinct()) if x),
-            "account": sorted(n for (n,) in s.execute(select(Account.name))),
-            "workspace": sorted(n for (n,) in s.execute(select(Workspace.name))),
-        }
-
-
 class ExportDialog(QDialog):
     """Signals:
         exported(object): the ExportResult of a finished export.
+        choices_loaded(): the filter pickers got the ledger's values.
     """
 
     exported = Signal(object)
+    choices_loaded = Signal()
 
     def __init__(self, ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,12 +67,10 @@ class ExportDialog(QDialog):
         form.addRow("Local days", rng)
         self.filters: dict[str, QComboBox] = {}
         grid = QHBoxLayout()
-        choices = _choices(ctx)
         for name in ("provider", "account", "model", "source", "workspace"):
             box = QComboBox(objectName=f"{name}Filter")
             box.setEditable(name == "model")
             box.addItem(ANY)
-            box.addItems(choices[name])
             box.setToolTip(name)
             self.filters[name] = box
             col = QVBoxLayout()
@@ -137,6 +124,13 @@ class ExportDialog(QDialog):
         for b in (self.export_btn, self.cancel_btn, self.close_btn):
             buttons.addWidget(b)
         root.addLayout(buttons)
+        # The pickers' values come from a worker: reading them must not hold up the dialog on a large ledger.
+        services.run(filter_choices, ctx.db, on_done=self._fill_choices, owner=self)
+
+    def _fill_choices(self, choices: dict[str, list[str]]) -> None:
+        for name, box in self.filters.items():
+            box.addItems(choices[name])  # after "(any)": what is selected or typed stays
+        self.choices_loaded.emit()
 
     # -- spec ---------------------------------------------------------------------------------
 

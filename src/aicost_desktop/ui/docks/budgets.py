@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
                                QTabWidget, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.storage.queries import accounts_of
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.workers import FoldedLoads
 from aicost_desktop.ui.models.alert_model import TYPE_LABELS, AlertFilterProxy, AlertTableModel
@@ -35,15 +36,10 @@ log = logging.getLogger("aicost.ui.budgets")
 
 def _load(ctx: "AppContext") -> dict[str, Any]:
     """Worker: every budget's status, the alert log and the OpenRouter accounts (for pause_key)."""
-    from sqlalchemy import select
-
     from aicost_desktop.budgets.service import context_statuses
     from aicost_desktop.notify.alerts import list_alerts
-    from aicost_desktop.storage.tables import Account
 
-    with ctx.db.session() as s:
-        accounts = [(i, n) for i, n in s.execute(select(Account.id, Account.name)
-                                                 .where(Account.provider == "openrouter").order_by(Account.name))]
+    accounts = accounts_of(ctx.db, "openrouter")
     return {"statuses": context_statuses(ctx), "alerts": list_alerts(ctx.db, limit=2000), "accounts": accounts}
 
 

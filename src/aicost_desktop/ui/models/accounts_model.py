@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from aicost_desktop.accounts import AccountView
 from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.storage.queries import latest_balances
 from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
 from aicost_desktop.sync.registry import PROVIDERS
 
@@ -99,18 +100,13 @@ class AccountRow:
 
 def load_account_rows(ctx: "AppContext", now: datetime | None = None) -> list[AccountRow]:
     """Worker side: accounts, their newest balance snapshot and next scheduled sync (no Qt)."""
-    from sqlalchemy import select
-
     from aicost_desktop.accounts import list_accounts
-    from aicost_desktop.storage.tables import BalanceReading
 
     now = now or datetime.now(timezone.utc)
     default = int(ctx.settings.get("sync_interval_minutes"))
     views = list_accounts(ctx.db)
-    balances: dict[int, Balance] = {}
-    with ctx.db.session() as s:
-        for b in s.scalars(select(BalanceReading).order_by(BalanceReading.taken_at)):
-            balances[b.account_id] = Balance(b.currency, b.remaining, b.total, b.limit, b.used, b.taken_at)
+    balances = {i: Balance(b.currency, b.remaining, b.total, b.limit, b.used, b.taken_at)
+                for i, b in latest_balances(ctx.db).items()}
     rows = []
     for v in views:
         nxt = None
