@@ -1,41 +1,71 @@
-"""Claude Code transcripts (`projects/**/*.jsonl`) to ledger rows, de-duplicated the way ccusage does.
+"""Claude Code transcripts (`projects/**/*.jsonl`) to ledger rows, one per API request, de-duplicated the
+way ccusage does (research/providers.md 6.1), read incrementally.
 
-Memory stays flat however large the logs are: pass 1 streams every line and keeps, per
-(message.id, requestId), only a rank and the (file, line) of the best copy seen; pass 2 streams
-the files again and builds records for the winning lines only. Rules (research/providers.md 6.1):
+Rules, in order (claude_parse.py reads the lines):
 
-* duplicates of one key keep the non-sidechain copy, then the larger token total, then the one
-  with `speed` set, then the first seen (files in path order);
-* sidechain replays (`isSidechain: true`) are dropped when a non-sidechain entry has the same
-  message id; sidechain copies of one message id collapse into one;
+* a request is (message.id, requestId); its copies (streaming snapshots, resumed sessions copying
+  the earlier conversation, copies across files and roots) keep the non-sidechain one, then the
+  larger token total, then the one in fast mode, then the first seen (files in path order, then
+  earlier imports);
+* sidechain copies (`isSidechain: true`: sub-agent files, `/btw` side questions) are dropped when a
+  non-sidechain copy of the same message id exists (a side question replays parent messages with
+  a new requestId); sidechain copies of one message id collapse into one;
+* an `agent_progress` line in the parent transcript embeds a sub-agent's message; it counts only
+  when no other copy of that message exists (the sub-agent file was deleted), as one request;
 * entries without `message.id` are not de-duplicated (keyed by a hash of the line);
-* `<synthetic>` entries (Claude Code's own placeholders) and `isApiErrorMessage` entries are
-  not API requests and are skipped; lines without `message.usage` are ignored;
-* nested `cache_creation.{ephemeral_5m,ephemeral_1h}_input_tokens` replace the flat
-  `cache_creation_input_tokens`; `speed: "fast"` is priced as `<model>-fast` (unpriced unless
-  the catalog knows it, never silently at standard rates); `costUSD` becomes `reported_cost`.
+* `<synthetic>` entries and `isApiErrorMessage` entries are not requests; lines without usage are
+  ignored; nested `cache_creation.{ephemeral_5m,ephemeral_1h}_input_tokens` replace the flat
+  `cache_creation_input_tokens`; `speed: "fast"` is priced as `<model>-fast` (unpriced unless the
+  catalog knows it, never silently at standard rates); `costUSD` becomes `reported_cost`; each
+  request is priced on its own (requests=1), so long-context rates apply per request.
+
+`import_into` reads only what changed since the last import (importers/file_state.py) and settles
+new copies against the ledger: a better copy replaces the stored row, and a row that a new copy
+makes redundant (a sidechain copy, a progress copy, a smaller sidechain copy) is deleted.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import gc
+import multiprocessing
 import os
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
+import queue
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
+
+from sqlalchemy import and_, or_, select
 
 from aicost_desktop.domain.enums import DataSource, ServiceTier
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
-from aicost_desktop.importers.base import Billing, ImportReport, parse_instant, token_count
+from aicost_desktop.importers import file_state
+from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport, ingest
+from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN, NUMBERS, SYNTHETIC_MODEL,
+                                                   Entry, FileScan, identity, iter_entries, rank_of,
+                                                   scan_file)
+from aicost_desktop.importers.request_pricer import RequestPricer
 from aicost_desktop.sync.base import Pricer
 
-SYNTHETIC_MODEL = "<synthetic>"
+if TYPE_CHECKING:
+    from aicost_desktop.storage.db import Database
+
+__all__ = ["SYNTHETIC_MODEL", "ClaudeCodeImporter", "discover_roots", "roots_for_path", "usage_files"]
+
+KIND = "claude-code"
+# Bump when parsing rules change: every file is then read again and its rows rewritten.
+PARSER_VERSION = "1"
+# Reading this many bytes or more uses worker processes (when the platform and caller allow it).
+PARALLEL_BYTES = 64 << 20
 _TIERS = {t.value: t for t in ServiceTier}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_KEYLESS = KEY_PREFIX + "line:"
+_PREFIX_LEN = len(KEY_PREFIX)
+_LEDGER_BATCH = 200  # message ids per ledger lookup (two bound parameters each)
+Writer = Callable[["Database", Iterator[UsageRecord], ImportReport, int], ImportReport]
 
 
 def discover_roots(env: Mapping[str, str] | None = None, home: Path | None = None) -> list[Path]:
@@ -82,181 +112,427 @@ def roots_for_path(path: Path) -> list[Path]:
 
 
 def usage_files(roots: Sequence[Path]) -> list[tuple[Path, Path]]:
-    """Every `*.jsonl` under the roots, recursively, as (root, file) sorted by path."""
+    """Every `*.jsonl` under the roots, recursively, as (root, file) sorted by path; a root reached
+    twice (a symlink to another root) is read once."""
     found: list[tuple[Path, Path]] = []
     seen: set[Path] = set()
     for root in roots:
-        for f in root.rglob("*.jsonl"):
-            if f.is_file() and f.resolve() not in seen:
-                seen.add(f.resolve())
-                found.append((root, f))
+        real = root.resolve()
+        if real in seen:
+            continue
+        seen.add(real)
+        found.extend((root, f) for f in root.rglob("*.jsonl") if f.is_file())
     found.sort(key=lambda rf: str(rf[1]))
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """The parts of a usage line that de-duplication and records need."""
+class _Dedup:
+    """What one import has kept so far: copies are offered in path order and the first best copy
+    of each request wins. Non-sidechain copies are written as they come (a later better copy
+    rewrites the row); sidechain and progress copies are held to the end, when it is known whether
+    a non-sidechain copy of their message exists."""
 
-    message_id: str | None
-    request_id: str | None
-    sidechain: bool
-    model: str | None
-    usage: TokenUsage
-    fast: bool
-    tier: ServiceTier
-    timestamp: datetime
-    cost_usd: Any
-    api_error: bool
+    def __init__(self) -> None:
+        self.main: dict[int, int] = {}     # hash(dedup key) -> rank of the copy written
+        self.main_mids: set[int] = set()   # hash(message id) of messages with a non-sidechain copy
+        self.keyless: set[int] = set()
+        self.side: dict[str, Entry] = {}   # message id -> best sidechain or progress copy
+        self.late: dict[str, Entry] = {}   # dedup key -> better copy of a request written earlier
 
+    def offer(self, e: Entry) -> bool:
+        """True when `e` is to be written now."""
+        key = e[1]
+        if e[2] == MAIN:
+            if key.startswith(_KEYLESS):
+                h = hash(key)
+                if h in self.keyless:
+                    return False
+                self.keyless.add(h)
+                return True
+            h = hash(key)
+            old = self.main.get(h)
+            if old is None:
+                self.main_mids.add(hash(key[_PREFIX_LEN:].rpartition(":")[0]))
+                self.main[h] = e[0]
+                return True
+            if e[0] > old:  # a better copy of a request already written: rewritten at the end
+                self.main[h] = e[0]
+                self.late[key] = e
+            return False
+        if key.startswith(_KEYLESS):  # sidechain copies without message.id are not de-duplicated either
+            h = hash(key)
+            if h in self.keyless:
+                return False
+            self.keyless.add(h)
+            return True
+        mid = identity(e)
+        old_side = self.side.get(mid)
+        if old_side is None or e[0] > old_side[0]:
+            self.side[mid] = e
+        return False
 
-def _parse_line(line: str) -> _Entry | None:
-    """None for lines that are not usage entries; InputError naming the field for bad ones."""
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError("line", line[:60], f"malformed JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(data, dict):
-        return None
-    message = data.get("message")
-    if not isinstance(message, dict) or not isinstance(message.get("usage"), dict):
-        return None  # user, summary, file-history-snapshot lines
-    u = message["usage"]
-    p = "message.usage."
-    nested = u.get("cache_creation")
-    if isinstance(nested, dict):
-        w5 = token_count(nested, "ephemeral_5m_input_tokens", prefix=p + "cache_creation.")
-        w1 = token_count(nested, "ephemeral_1h_input_tokens", prefix=p + "cache_creation.")
-    else:
-        w5, w1 = token_count(u, "cache_creation_input_tokens", prefix=p), 0
-    usage = TokenUsage(
-        input_tokens=token_count(u, "input_tokens", required=True, prefix=p),
-        output_tokens=token_count(u, "output_tokens", required=True, prefix=p),
-        cache_read_tokens=token_count(u, "cache_read_input_tokens", prefix=p),
-        cache_write_5m_tokens=w5, cache_write_1h_tokens=w1,
-        reasoning_included=True, requests=1,
-    )
-    timestamp = parse_instant(data.get("timestamp"), "timestamp")
-    cost = data.get("costUSD")
-    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, (int, float))):
-        raise InputError("costUSD", cost, "must be a number")
-    model = message.get("model")
-    mid, rid = message.get("id"), data.get("requestId")
-    return _Entry(
-        message_id=mid if isinstance(mid, str) and mid else None,
-        request_id=rid if isinstance(rid, str) and rid else None,
-        sidechain=data.get("isSidechain") is True,
-        model=model if isinstance(model, str) and model else None,
-        usage=usage, fast=u.get("speed") == "fast",
-        tier=_TIERS.get(str(u.get("service_tier") or "standard"), ServiceTier.STANDARD),
-        timestamp=timestamp, cost_usd=cost, api_error=data.get("isApiErrorMessage") is True,
-    )
+    def held(self) -> list[Entry]:
+        """The sidechain/progress copies that count: those of messages without a non-sidechain copy.
+        (Written at the end, as `late` is: after their first copies, each rewriting a row once.)"""
+        return [e for mid, e in self.side.items() if hash(mid) not in self.main_mids]
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) for each non-blank line, streaming from the open file object."""
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for n, line in enumerate(fh, start=1):
-            if line.strip():
-                yield n, line.rstrip("\r\n")
+class _Writer:
+    """Writes records in a thread while the caller goes on reading: SQLite does its work with the
+    GIL released, so the two overlap. Pages are handed over through a short queue; `segment()`
+    ends one `write` call and starts another (its pages never share a ledger page with earlier ones)."""
+
+    _SEGMENT: list[UsageRecord] = []
+
+    def __init__(self, db: "Database", write: "Writer", page_size: int) -> None:
+        self.report = ImportReport()
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[list[UsageRecord] | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, args=(db, write, page_size),
+                                        name="claude-code-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self, db: "Database", write: "Writer", page_size: int) -> None:
+        try:
+            more = [True]
+            while more[0]:
+                write(db, self._records(more), self.report, page_size)
+        except BaseException as exc:  # handed to the caller in put()/close()
+            self.error = exc
+            while self._queue.get() is not None:  # let the caller finish putting
+                pass
+
+    def _records(self, more: list[bool]) -> Iterator[UsageRecord]:
+        while True:
+            page = self._queue.get()
+            if page is None:
+                more[0] = False
+                return
+            if page is self._SEGMENT:
+                return
+            yield from page
+
+    def put(self, page: list[UsageRecord]) -> None:
+        if self.error is not None:
+            raise self.error
+        if page:
+            self._queue.put(page)
+
+    def segment(self) -> None:
+        if self.error is not None:
+            raise self.error
+        self._queue.put(self._SEGMENT)
+
+    def close(self) -> ImportReport:
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.report
 
 
 class ClaudeCodeImporter:
     """Turns Claude Code transcripts under some `projects/` roots into ledger records."""
 
     def __init__(self, roots: Sequence[Path], pricer: Pricer, report: ImportReport,
-                 billing: Billing = Billing.PER_TOKEN, workspace_id: int | None = None) -> None:
+                 billing: Billing = Billing.PER_TOKEN, workspace_id: int | None = None,
+                 workers: int | None = None) -> None:
         self.roots = list(roots)
-        self.pricer = pricer
+        self.pricer = RequestPricer(pricer)
         self.report = report
         self.billing = billing
         self.workspace_id = workspace_id
+        self.workers = workers  # None: decide from the size to read and the platform
+        self._files: list[tuple[Path, Path]] = []
+        self._projects: list[str | None] = []
+        self._usage_lines = 0
 
-    def records(self) -> Iterator[UsageRecord]:
-        files = usage_files(self.roots)
-        self.report.files += len(files)
-        winners = self._select(files)
-        for idx, (root, path) in enumerate(files):
-            wanted = winners.get(idx)
-            if not wanted:
-                continue
-            project = _project(root, path)
-            for n, line in _lines(path):
-                if n not in wanted:
-                    continue
-                try:
-                    entry = _parse_line(line)
-                except ValueError:  # the file changed between the passes; pass 1 saw it valid
-                    continue
-                if entry is not None:
-                    yield self._record(entry, project, line)
+    # --- reading ---------------------------------------------------------------------------------
+    def _list(self) -> list[tuple[Path, Path]]:
+        self._files = usage_files(self.roots)
+        self._projects = [_project(root, path) for root, path in self._files]
+        self.report.files += len(self._files)
+        return self._files
 
-    def _select(self, files: list[tuple[Path, Path]]) -> dict[int, set[int]]:
-        """Pass 1: the (file index -> line numbers) of the copy that wins for every key."""
-        exact: dict[int, tuple[tuple[int, int], int, int]] = {}   # hash(mid, rid) -> rank, file, line
-        side: dict[int, tuple[tuple[int, int], int, int]] = {}    # hash(mid) -> best sidechain copy
-        main_mids: set[int] = set()
-        keyless: list[tuple[int, int]] = []
+    def _entries(self, jobs: list[tuple[int, int]], nbytes: int,
+                 done: dict[int, FileScan] | None = None) -> Iterator[Entry]:
+        """Every entry of the (file index, start offset) jobs, in path order; reports each file's
+        rejects and errors and keeps its scan (without entries) in `done`."""
         report = self.report
-        for idx, (_root, path) in enumerate(files):
-            for n, line in _lines(path):
-                try:
-                    entry = _parse_line(line)
-                except InputError as exc:
-                    report.reject(n, str(exc) if exc.field != "line" else exc.reason, path)
-                    continue
-                except ValueError as exc:
-                    report.reject(n, str(exc), path)
-                    continue
-                if entry is None:
-                    continue
-                if entry.api_error or entry.model == SYNTHETIC_MODEL:
-                    report.skipped += 1
-                    continue
-                if entry.message_id is None:
-                    keyless.append((idx, n))
-                    continue
-                rank = (entry.usage.total_tokens, 1 if entry.fast else 0)
-                if entry.sidechain:
-                    table, key = side, hash(entry.message_id)
-                else:
-                    table, key = exact, hash((entry.message_id, entry.request_id))
-                    main_mids.add(hash(entry.message_id))
-                best = table.get(key)
-                if best is None:
-                    table[key] = (rank, idx, n)
-                elif rank > best[0]:
-                    table[key] = (rank, idx, n)
-                    report.skipped += 1
-                else:
-                    report.skipped += 1
-        winners: dict[int, set[int]] = defaultdict(set)
-        for _rank, idx, n in exact.values():
-            winners[idx].add(n)
-        for mid_hash, (_rank, idx, n) in side.items():
-            if mid_hash in main_mids:
-                report.skipped += 1  # a sidechain replay of a main-session message
-            else:
-                winners[idx].add(n)
-        for idx, n in keyless:
-            winners[idx].add(n)
-        return winners
+        for scan, entries in _scans([(str(self._files[i][1]), start, i) for i, start in jobs],
+                                    self._worker_count(nbytes), self.pricer.warm):
+            yield from entries
+            path = self._files[scan.index][1]
+            if scan.error:
+                report.warnings.append(f"{path}: {scan.error}")
+            for line, reason in scan.rejects:
+                report.reject(line, reason, path)
+            report.rejected_total += scan.rejected - len(scan.rejects)
+            self._usage_lines += scan.usage_lines
+            scan.entries = []
+            if done is not None:
+                done[scan.index] = scan
 
-    def _record(self, e: _Entry, project: str | None, line: str) -> UsageRecord:
-        model = f"{e.model}-fast" if e.model and e.fast else e.model
-        if e.message_id is not None:
-            key = f"claude-code:{e.message_id}:{e.request_id or ''}"
-        else:
-            key = f"claude-code:line:{hashlib.sha256(line.strip().encode()).hexdigest()[:24]}"
-        computed = self.pricer(model, e.usage, e.tier, e.timestamp.date())
+    def _worker_count(self, nbytes: int) -> int:
+        if self.workers is not None:
+            return max(1, self.workers)
+        if nbytes < PARALLEL_BYTES or not _can_fork():
+            return 1
+        return max(1, min(4, os.cpu_count() or 1))
+
+    # --- records ---------------------------------------------------------------------------------
+    def records(self) -> Iterator[UsageRecord]:
+        """Every request in the roots as a record (a full read; no ledger, no file state)."""
+        files = self._list()
+        dedup = _Dedup()
+        written = 0
+        for e in self._entries([(i, 0) for i in range(len(files))], _size(f for _, f in files)):
+            if dedup.offer(e):
+                written += 1
+                yield self._record(e)
+        for e in [*dedup.held(), *dedup.late.values()]:
+            written += 1
+            yield self._record(e)
+        self._count(written, len(dedup.late))
+
+    def _count(self, written: int, rewrites: int) -> None:
+        """Usage lines that were not written (other copies, placeholders, copies the ledger has) are
+        skipped; a request rewritten with a better copy within this import counts once, as added."""
+        self.report.skipped += self._usage_lines - (written - rewrites)
+
+    def _record(self, e: Entry) -> UsageRecord:
+        rank, key, cls, model, numbers, tier_text, index = e
+        ts_us, inp, out, cr, w5, w1, cost = NUMBERS.unpack(numbers)
+        if model and rank & 1:
+            model = f"{model}-fast"
+        at = _EPOCH + timedelta(microseconds=ts_us)
+        tier = _TIERS.get(tier_text, ServiceTier.STANDARD)
+        usage = TokenUsage(inp, out, cr, w5, w1, 0, True, 1)
         return UsageRecord(
-            source=DataSource.LOG, dedup_key=key, provider="anthropic",
-            bucket_start=e.timestamp, bucket_end=e.timestamp, usage=e.usage, model=model,
-            model_vendor="anthropic", workspace_id=self.workspace_id, project=project,
-            service_tier=e.tier, line_item="sidechain" if e.sidechain else None,
-            reported_cost=money(e.cost_usd) if e.cost_usd is not None else None,
-            computed_cost=computed, cost_role=self.billing.cost_role,
+            source=DataSource.LOG, dedup_key=key, provider="anthropic", bucket_start=at, bucket_end=at,
+            usage=usage, model=model, model_vendor="anthropic", workspace_id=self.workspace_id,
+            project=self._projects[index], service_tier=tier, line_item=LINE_ITEMS[cls],
+            reported_cost=money(cost) if cost == cost else None,  # NaN: no costUSD
+            computed_cost=self.pricer(model, usage, tier, at.date()), cost_role=self.billing.cost_role,
         )
+
+    # --- incremental import ----------------------------------------------------------------------
+    def import_into(self, db: "Database", page_size: int = PAGE_SIZE, write: "Writer" = ingest) -> ImportReport:
+        """Import what changed since the last import into the ledger; returns the report. `write`
+        stores records (base.ingest, or the runner's ingest-and-alert)."""
+        files = self._list()
+        settings = f"v{PARSER_VERSION}:{self.billing.value}:{self.workspace_id or ''}"
+        states = file_state.load(db, KIND)
+        plans: dict[int, file_state.ReadPlan] = {}
+        real = {root: root.resolve() for root in self.roots}
+        for i, (root, path) in enumerate(files):
+            key = str(real[root] / path.relative_to(root))
+            try:
+                st = path.stat()
+            except OSError as exc:
+                self.report.warnings.append(f"{path}: cannot read: {exc.strerror or exc}")
+                continue
+            p = file_state.plan(path, key, st, states.get(key), settings)
+            if p is not None:
+                plans[i] = p
+        if not plans:
+            return self.report
+        refreshed = {i for i, p in plans.items() if p.refresh}
+        stored = _Stored(db) if _ledger_has_claude_rows(db) else None
+        scans: dict[int, FileScan] = {}
+        dedup = _Dedup()
+        pending: list[Entry] = []
+        writer: _Writer | None = None
+        written = 0
+        gc_was_on = gc.isenabled()
+        gc.disable()  # parsing makes millions of acyclic objects: collections would only cost time
+        try:
+            entries = self._entries([(i, p.start) for i, p in plans.items()],
+                                    sum(p.size - p.start for p in plans.values()), scans)
+            for e in entries:
+                if dedup.offer(e):
+                    pending.append(e)
+                    if len(pending) >= page_size:
+                        if writer is None:  # after the worker processes are forked: no thread then
+                            writer = _Writer(db, write, page_size)
+                        written += self._flush(pending, stored, refreshed, writer)
+            if writer is None:
+                writer = _Writer(db, write, page_size)
+            written += self._flush(pending, stored, refreshed, writer)
+            held, late = dedup.held(), list(dedup.late.values())
+            if stored is not None:
+                held = stored.settle_side(held, refreshed)
+                late = stored.settle_main(late, refreshed)
+            rewrites = sum(1 for e in late if stored is None or hash(e[1]) not in stored.dropped)
+            for i in range(0, len(held), page_size):
+                writer.put([self._record(e) for e in held[i:i + page_size]])
+            if late:
+                writer.segment()  # after the first copies are stored, so each rewrites its row once
+                for i in range(0, len(late), page_size):
+                    writer.put([self._record(e) for e in late[i:i + page_size]])
+            written += len(held) + len(late)
+            self.report.merge(writer.close())
+            writer = None
+        finally:
+            if writer is not None:
+                try:
+                    writer.close()
+                except BaseException:
+                    pass
+            if gc_was_on:
+                gc.enable()
+        self._count(written, rewrites)
+        self.report.updated -= rewrites  # the ledger saw them update rows this import had added
+        if stored is not None and stored.stale:
+            _delete(db, stored.stale)
+        file_state.save(db, KIND, ((plans[i].key, file_state.FileState(plans[i].size, plans[i].mtime_ns,
+                                                                         s.offset, s.probe, settings))
+                                   for i, s in scans.items() if not s.error))
+        return self.report
+
+    def _flush(self, pending: list[Entry], stored: "_Stored | None", refreshed: set[int], writer: _Writer) -> int:
+        batch = pending if stored is None else stored.settle_main(pending, refreshed)
+        writer.put([self._record(e) for e in batch])
+        n = len(batch)
+        pending.clear()
+        return n
+
+
+class _Stored:
+    """Copies already in the ledger from earlier imports, looked up by message id as new copies come."""
+
+    def __init__(self, db: "Database") -> None:
+        self.db = db
+        self.stale: list[str] = []  # stored rows that new copies make redundant
+        self.dropped: set[int] = set()  # hash(dedup key) of copies not written (the stored one is as good)
+
+    def settle_main(self, entries: list[Entry], refreshed: set[int]) -> list[Entry]:
+        """The non-sidechain copies to write: new requests, and copies better than the stored one
+        (ties keep the stored row, unless its file is read again for changed settings). Stored
+        sidechain/progress copies of their messages become stale."""
+        rows = _stored_copies(self.db, {identity_mid(e) for e in entries if not e[1].startswith(_KEYLESS)})
+        keep: list[Entry] = []
+        for e in entries:
+            if e[1].startswith(_KEYLESS):
+                keep.append(e)  # the ledger compares it with the stored row
+                continue
+            copies = rows.get(identity_mid(e), ())
+            same = next((r for r in copies if r[0] == e[1]), None)
+            if same is None or e[0] > same[1] or (e[0] == same[1] and e[6] in refreshed):
+                keep.append(e)
+            else:
+                self.dropped.add(hash(e[1]))
+            self.stale.extend(k for k, _rank, cls in copies if cls != MAIN)
+        return keep
+
+    def settle_side(self, entries: list[Entry], refreshed: set[int]) -> list[Entry]:
+        """The sidechain/progress copies to write: none for a message with a stored non-sidechain
+        copy; otherwise only one better than the best stored sidechain copy (which becomes stale)."""
+        rows = _stored_copies(self.db, {identity(e) for e in entries if not e[1].startswith(_KEYLESS)})
+        keep: list[Entry] = []
+        for e in entries:
+            if e[1].startswith(_KEYLESS):
+                keep.append(e)
+                continue
+            copies = rows.get(identity(e), ())
+            best = max(copies, key=lambda r: r[1], default=None)
+            if any(cls == MAIN for _k, _r, cls in copies):
+                continue
+            if best is None or e[0] > best[1] or (e[0] == best[1] and best[0] == e[1] and e[6] in refreshed):
+                keep.append(e)
+                self.stale.extend(k for k, _r, _c in copies if k != e[1])
+        return keep
+
+
+def identity_mid(e: Entry) -> str:
+    """The message id of a keyed entry."""
+    return e[1][_PREFIX_LEN:].rpartition(":")[0]
+
+
+def _ledger_has_claude_rows(db: "Database") -> bool:
+    from aicost_desktop.storage.tables import UsageRow as U
+
+    with db.session() as s:
+        return s.scalar(select(U.id).where(U.source == DataSource.LOG.value, U.dedup_key >= KEY_PREFIX,
+                                           U.dedup_key < KEY_PREFIX[:-1] + ";").limit(1)) is not None
+
+
+def _stored_copies(db: "Database", mids: set[str]) -> dict[str, list[tuple[str, int, int]]]:
+    """Stored rows of these message ids: mid -> [(dedup key, rank, copy class)]."""
+    from aicost_desktop.storage.tables import UsageRow as U
+
+    cols = (U.dedup_key, U.line_item, U.input_tokens, U.output_tokens, U.cache_read_tokens,
+            U.cache_write_5m_tokens, U.cache_write_1h_tokens, U.model)
+    classes = {v: k for k, v in LINE_ITEMS.items()}
+    out: dict[str, list[tuple[str, int, int]]] = {}
+    if not mids:
+        return out
+
+    def take(rows: Iterable) -> None:  # type: ignore[type-arg]
+        for key, item, i, o, cr, w5, w1, model in rows:
+            if key.startswith(_KEYLESS):
+                continue
+            mid = key[_PREFIX_LEN:].rpartition(":")[0]
+            if mid in mids:
+                cls = classes.get(item, MAIN)
+                out.setdefault(mid, []).append(
+                    (key, rank_of(cls, i + o + cr + w5 + w1, bool(model and model.endswith("-fast"))), cls))
+
+    with db.session() as s:
+        ordered = sorted(mids)
+        for i in range(0, len(ordered), _LEDGER_BATCH):
+            ranges = [and_(U.dedup_key >= f"{KEY_PREFIX}{m}:", U.dedup_key < f"{KEY_PREFIX}{m};")
+                      for m in ordered[i:i + _LEDGER_BATCH]]
+            take(s.execute(select(*cols).where(U.source == DataSource.LOG.value, or_(*ranges))))
+    return out
+
+
+def _delete(db: "Database", keys: list[str]) -> None:
+    from aicost_desktop.storage.ledger import delete_where
+    from aicost_desktop.storage.tables import UsageRow as U
+
+    unique = sorted(set(keys))
+    for i in range(0, len(unique), 500):
+        delete_where(db, U.source == DataSource.LOG.value, U.dedup_key.in_(unique[i:i + 500]))
+
+
+def _scans(jobs: list[tuple[str, int, int]], workers: int,
+           warm: Callable[[], None]) -> Iterator[tuple[FileScan, Iterable[Entry]]]:
+    """(scan, its entries) per job in job order; the scan's bookkeeping is complete once its entries
+    are consumed. In `workers` forked processes when more than one."""
+    if workers <= 1 or len(jobs) < 2:
+        warm()
+        for path, start, index in jobs:
+            scan = FileScan(index=index)
+            yield scan, iter_entries(path, start, scan)
+        return
+    with multiprocessing.get_context("fork").Pool(workers, initializer=gc.disable) as pool:
+        # Big chunks: a task round trip costs more than scanning a small file.
+        results = pool.imap(_scan_job, jobs, chunksize=max(1, min(256, len(jobs) // (workers * 8))))
+        warm()  # load prices here while the workers read
+        for scan in results:
+            yield scan, scan.entries
+
+
+def _scan_job(job: tuple[str, int, int]) -> FileScan:
+    return scan_file(*job)
+
+
+def _can_fork() -> bool:
+    """Fork only where it is safe and cheap: POSIX but not macOS (system libraries break after
+    fork), from a single-threaded caller (a GUI worker thread reads in-process)."""
+    return (hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
+            and threading.current_thread() is threading.main_thread())
+
+
+def _size(paths: Iterable[Path]) -> int:
+    total = 0
+    for p in paths:
+        try:
+            total += p.stat().st_size
+        except OSError:
+            pass
+    return total
 
 
 def _project(root: Path, path: Path) -> str | None:

@@ -199,6 +199,23 @@ class ImportSource(Base):
     last_result: Mapped[str | None] = mapped_column(Text)
 
 
+class ImportFileState(Base):
+    """How much of one log file an importer has read: size, mtime and the byte offset consumed, so a
+    re-import reads only what was appended (importers/file_state.py)."""
+
+    __tablename__ = "import_file_state"
+    __table_args__ = (UniqueConstraint("kind", "path", name="uq_import_file_state_kind_path"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # claude-code
+    path: Mapped[str] = mapped_column(String(1000))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger)  # end of the last complete line read
+    probe: Mapped[str] = mapped_column(String(64))  # hash of the head and of the bytes before `offset`
+    settings: Mapped[str] = mapped_column(String(100))  # billing/workspace/parser the rows were made with
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SyncState(Base):
     """Per account and stream: how far history is complete, and the last run's outcome."""
 

@@ -144,8 +144,13 @@ def test_importing_twice_gives_the_same_ledger_as_once(claude_home: Path, pricer
     first = import_claude_code(db, pricer, page_size=3)
     once = ledger_totals(db)
     second = import_claude_code(db, pricer, page_size=3)
-    assert (first.added, first.updated, first.rejected_total) == (8, 0, 3)
-    assert (second.added, second.updated, second.skipped) == (0, 0, 7 + 8)
+    # msg_D1's larger copy comes in a later file: its row is rewritten, and still counts as one added.
+    assert (first.added, first.updated, first.skipped, first.rejected_total) == (8, 0, 7, 3)
+    assert (second.added, second.updated, second.skipped) == (0, 0, 0)  # nothing changed: nothing read
+    assert ledger_totals(db) == once
+    # Other settings (here the workspace) read every file again; equal rows are left as they are.
+    third = ClaudeCodeImporter(discover_roots(), pricer, ImportReport(), Billing.PER_TOKEN, 1).import_into(db, 3)
+    assert (third.added, third.updated, third.skipped, third.rejected_total) == (0, 0, 7 + 8, 3)
     assert ledger_totals(db) == once
     # $0.12 reported for msg_C1 + computed $1/Mtok for the rest (msg_F1 fast is unpriced)
     computed = Decimal(1160 + 21837 + 15 + 305 + 2 + 4) * Decimal("0.000001")

@@ -41,7 +41,7 @@ def test_scheduled_imports_run_auto_sources_and_survive_log_deletion(tmp_path: P
         with ctx.db.session() as s:
             rows = {r.id: r for r in s.scalars(select(ImportSource))}
             assert rows[claude_id].last_import_at is not None
-            assert rows[claude_id].last_result == "added 0, updated 0, skipped 8, rejected 3"
+            assert rows[claude_id].last_result == "added 0, updated 0, skipped 0, rejected 0"  # nothing read again
             assert rows[codex_id].last_import_at is None
             assert rows[gone_id].last_result is not None and "does not exist" in rows[gone_id].last_result
     finally:

@@ -1,0 +1,368 @@
+"""Reading Claude Code transcript files: usage lines to compact entries, fast and in bounded memory.
+
+Only lines containing the token `"usage"` can carry usage, so a file is read in chunks and only
+those lines are looked at (lines without it, most of the bytes, are never decoded). A usage line
+in Claude Code's own layout (assistant role, scalar members up to `message.content`, exactly one
+`"usage":{` whose object is a member of a member of the top level) is parsed without its content
+blocks: the head up to `"content":` and the tail from `"usage":` are parsed as JSON, which is the
+same result as parsing the whole line for those fields. Any other line (agent_progress lines,
+spaced JSON, odd layouts, malformed lines) is parsed whole by json.loads.
+
+An entry is a tuple (see `Entry`) and its `rank` orders copies of one request: non-progress before
+progress copies, non-sidechain before sidechain, then the larger token total, then fast mode set.
+This module imports nothing heavy so it can run in worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import json.scanner
+import os
+import struct
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.importers.base import MAX_REJECTED_DETAILS, parse_instant, token_count
+from aicost_desktop.importers.file_state import probe
+
+SYNTHETIC_MODEL = "<synthetic>"
+KEY_PREFIX = "claude-code:"
+CHUNK = 1 << 17  # 128 KiB: stays in cache while scanned; a longer line grows the buffer as needed
+WINDOW = 64  # distinct copies held back per file (see _Window)
+MAIN, SIDECHAIN, PROGRESS = 2, 1, 0  # copy classes; higher wins
+LINE_ITEMS = {MAIN: None, SIDECHAIN: "sidechain", PROGRESS: "sidechain-progress"}
+
+_USAGE_TOKEN = b'"usage"'
+_KEYLESS = KEY_PREFIX + "line:"
+_PREFIX_LEN = len(KEY_PREFIX)
+_USAGE_KEY = b'"usage":{'
+_CONTENT_KEY = b'"content":'
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = 1_000_000
+# ts (us since epoch), input, output, cache read, 5m write, 1h write, cost USD (NaN = none)
+NUMBERS = struct.Struct("<qqqqqqd")
+_NAN = float("nan")
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[attr-defined]
+_loads = json.loads
+
+# One usage copy: rank, dedup key, copy class, model, numbers (NUMBERS packed), service tier text,
+# file index. Tuples, not objects: a big import keeps one per distinct request.
+Entry = tuple[int, str, int, "str | None", bytes, str, int]
+
+
+def rank_of(cls: int, total: int, fast: bool) -> int:
+    """Copies of one request compare by this: class, then token total, then fast mode set."""
+    return (cls << 62) | (total << 1) | (1 if fast else 0)
+
+
+def unpack(entry: Entry) -> tuple[int, int, int, int, int, int, float]:
+    return NUMBERS.unpack(entry[4])  # type: ignore[return-value]
+
+
+@dataclass
+class FileScan:
+    """What reading one file (from an offset) found, and the bookkeeping for its file state."""
+
+    index: int
+    entries: list[Entry] = field(default_factory=list)  # when no `emit` was given, in file order
+    usage_lines: int = 0       # lines that were usage entries (placeholders included, rejects not)
+    ignored: int = 0           # synthetic and API-error placeholders
+    rejects: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason), the first ones
+    rejected: int = 0          # all rejected lines
+    offset: int = 0            # end of the last complete line read
+    probe: str = ""
+    error: str | None = None   # the file could not be read
+
+
+class _Window:
+    """The last WINDOW distinct copies read, so streaming snapshots of one request (adjacent lines)
+    leave the file as one entry: the best, at the place of the first."""
+
+    __slots__ = ("slots", "emit")
+
+    def __init__(self, emit: Callable[[Entry], None]) -> None:
+        self.slots: dict[str, Entry] = {}
+        self.emit = emit
+
+    def add(self, ident: str, e: Entry) -> None:
+        slots = self.slots
+        old = slots.get(ident)
+        if old is not None:
+            if e[0] > old[0]:
+                slots[ident] = e
+            return
+        slots[ident] = e
+        if len(slots) > WINDOW:
+            first = next(iter(slots))
+            self.emit(slots.pop(first))
+
+    def flush(self) -> None:
+        for e in self.slots.values():
+            self.emit(e)
+        self.slots.clear()
+
+
+def _spliced(line: bytes, first: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(top level, message) of a line in Claude Code's layout, parsed without its content blocks;
+    None when the line is not in that layout (it is then parsed whole). `first` is where the line's
+    first `"usage"` token is.
+
+    The line minus everything from its first `"content":` key up to its only `"usage":{` key is
+    parsed. A `"content":` or `"usage"` with unescaped quotes is a key (inside a JSON string every
+    quote is escaped), so the spliced usage object lands in the object that was open at the cut.
+    The result has `message.usage` only if that object is the top-level `message` (no other usage
+    key exists), and it parses to the end only if the tail closes exactly what the head left open.
+    So `message.content` is a direct member of an assistant message and the usage is a member of a
+    top-level member. The one case this does not prove, a message without usage followed by a
+    top-level object holding one, is not a layout any Claude Code version writes (the Task tool's
+    `toolUseResult.usage` is on user lines, which are refused here for their role).
+    """
+    if not line.startswith(_USAGE_KEY, first) or line.find(_USAGE_TOKEN, first + 9) != -1:
+        return None
+    c = line.find(_CONTENT_KEY, 0, first)
+    if c <= 0 or line[c - 1] not in (44, 123):  # preceded by ',' or '{'
+        return None
+    try:
+        text = (line[:c] + line[first:]).decode("utf-8")
+        data, end = _scan(text, 0)
+    except (StopIteration, ValueError):  # the C scanner signals "no value here" with StopIteration
+        return None
+    if end != len(text) and text[end:].strip():
+        return None
+    if type(data) is not dict:
+        return None
+    message = data.get("message")
+    if type(message) is not dict or message.get("role") != "assistant" or type(message.get("usage")) is not dict:
+        return None
+    return data, message
+
+
+def parse_usage_line(line: bytes, first: int = -1) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
+    """(entry fields, message, is_progress_copy) for a line with usage, None for other lines.
+    InputError for malformed JSON (the reason json gives, with the column). `first`: where the
+    line's first `"usage"` token is, when the caller knows."""
+    if first < 0:
+        first = line.find(_USAGE_TOKEN)
+    fast = _spliced(line, first) if first >= 0 else None
+    if fast is not None:
+        return fast[0], fast[1], False
+    text = line.decode("utf-8", errors="replace")
+    try:
+        data = _loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError("line", text[:60], f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+    if type(data) is not dict:
+        return None
+    message = data.get("message")
+    if type(message) is dict and type(message.get("usage")) is dict:
+        return data, message, False
+    # agent_progress (Claude Code 2.0-2.1): a sub-agent's transcript line embedded in the parent's
+    # {"type":"progress","data":{"type":"agent_progress","agentId":...,"message":{"type":"assistant",
+    # "timestamp":...,"requestId":...,"message":{...usage...}}}}. The sub-agent file has the same
+    # message when it still exists; the copy here counts only when no other copy does.
+    inner = data.get("data")
+    if type(inner) is dict:
+        entry = inner.get("message")
+        if type(entry) is dict:
+            message = entry.get("message")
+            if type(message) is dict and type(message.get("usage")) is dict:
+                if "timestamp" not in entry and "timestamp" in data:
+                    entry = {**entry, "timestamp": data["timestamp"]}
+                return entry, message, True
+    return None
+
+
+def _count(u: dict[str, Any], key: str, prefix: str, required: bool = False) -> int:
+    v = u.get(key)
+    if type(v) is int and v >= 0:
+        return v
+    return token_count(u, key, required=required, prefix=prefix)
+
+
+_P = "message.usage."
+_PC = "message.usage.cache_creation."
+
+
+def make_entry(fields: dict[str, Any], message: dict[str, Any], progress: bool, line: bytes | bytearray,
+               index: int) -> Entry | None:
+    """The entry of one usage line; None for placeholders that are not requests; InputError/ValueError
+    naming the field for bad values."""
+    u = message["usage"]
+    nested = u.get("cache_creation")
+    if type(nested) is dict:
+        w5 = _count(nested, "ephemeral_5m_input_tokens", _PC)
+        w1 = _count(nested, "ephemeral_1h_input_tokens", _PC)
+    else:
+        w5, w1 = _count(u, "cache_creation_input_tokens", _P), 0
+    inp = u.get("input_tokens")
+    if type(inp) is not int or inp < 0:
+        inp = token_count(u, "input_tokens", required=True, prefix=_P)
+    out = u.get("output_tokens")
+    if type(out) is not int or out < 0:
+        out = token_count(u, "output_tokens", required=True, prefix=_P)
+    cr = u.get("cache_read_input_tokens", 0)
+    if type(cr) is not int or cr < 0:
+        cr = token_count(u, "cache_read_input_tokens", prefix=_P)
+    dt = _instant(fields.get("timestamp"))
+    cost = fields.get("costUSD")
+    if cost is not None and (type(cost) is bool or not isinstance(cost, (int, float))):
+        raise InputError("costUSD", cost, "must be a number")
+    model = message.get("model")
+    if model == SYNTHETIC_MODEL or fields.get("isApiErrorMessage") is True:
+        return None
+    mid = message.get("id")
+    cls = PROGRESS if progress else SIDECHAIN if fields.get("isSidechain") is True else MAIN
+    if type(mid) is str and mid:
+        rid = fields.get("requestId")
+        key = f"{KEY_PREFIX}{mid}:{rid}" if type(rid) is str else f"{KEY_PREFIX}{mid}:"
+    else:
+        key = f"{_KEYLESS}{hashlib.sha256(line.strip()).hexdigest()[:24]}"
+    tier = u.get("service_tier")
+    shared = _SHARED
+    return ((cls << 62) | ((inp + out + cr + w5 + w1) << 1) | (u.get("speed") == "fast"), key, cls,
+            (shared.get(model) or _shared(model)) if type(model) is str and model else None,
+            NUMBERS.pack((dt - _EPOCH) // _ONE_US, inp, out, cr, w5, w1, _NAN if cost is None else float(cost)),
+            (shared.get(tier) or _shared(tier)) if type(tier) is str and tier else "standard", index)
+
+
+_SHARED: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One string object per model / tier name (a big import holds one per request)."""
+    got = _SHARED.get(text)
+    if got is None:
+        if len(_SHARED) > 10_000:
+            return text
+        got = _SHARED[text] = text
+    return got
+
+
+_ONE_US = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
+
+
+def _instant(ts: Any) -> datetime:
+    # fromisoformat (3.11) reads Claude Code's "2026-03-01T10:00:00.000Z" directly; anything else
+    # goes through the shared parser for its error message.
+    if type(ts) is str:
+        try:
+            dt = datetime.fromisoformat(ts)
+        except ValueError:
+            return parse_instant(ts, "timestamp")
+        if dt.tzinfo is not None:
+            return dt
+    return parse_instant(ts, "timestamp")
+
+
+def identity(e: Entry) -> str:
+    """What copies of one request share: the dedup key, or for sidechain and progress copies the
+    message id (they collapse whatever their requestId)."""
+    key = e[1]
+    if e[2] == MAIN or key.startswith(_KEYLESS):
+        return key
+    return key[_PREFIX_LEN:].rpartition(":")[0]
+
+
+def iter_entries(path: str, start: int, scan: FileScan) -> Iterator[Entry]:
+    """The entries of `path` from byte `start` to its last complete line, streaming snapshots merged;
+    `scan` gets the bookkeeping (complete once the iterator is exhausted). Never raises for file
+    content: bad lines become rejects, an unreadable file `scan.error`."""
+    scan.offset = start
+    rejects: list[tuple[int, str]] = []  # (byte offset, reason) until line numbers are known
+    try:
+        fh = open(path, "rb", buffering=0)
+    except OSError as exc:
+        scan.error = f"cannot read: {exc.strerror or exc}"
+        return
+    out: list[Entry] = []
+    window = _Window(out.append)
+    with fh:
+        try:
+            fh.seek(start)
+            buf = bytearray(2 * CHUNK)
+            view = memoryview(buf)
+            filled, base = 0, start  # bytes in buf; file offset of buf[0]
+            while True:
+                if len(buf) - filled < CHUNK:  # a line longer than the buffer: grow it
+                    view.release()
+                    buf.extend(bytes(len(buf)))
+                    view = memoryview(buf)
+                got = fh.readinto(view[filled:filled + CHUNK])
+                if not got:
+                    break
+                filled += got
+                end = buf.rfind(b"\n", 0, filled) + 1
+                if not end:
+                    continue
+                _scan_lines(scan, window, buf, end, base, rejects)
+                carry = bytes(view[end:filled])  # not view-to-view: the ranges may overlap
+                buf[:len(carry)] = carry
+                filled -= end
+                base += end
+                if out:
+                    yield from out
+                    out.clear()
+            view.release()
+            window.flush()
+            yield from out
+            scan.offset = base  # a partial last line (no newline yet) is read again next time
+            scan.probe = probe(fh.fileno(), base)
+            if rejects:
+                scan.rejects = _line_numbers(fh.fileno(), rejects)
+        except OSError as exc:
+            scan.error = f"cannot read: {exc.strerror or exc}"
+
+
+def scan_file(path: str, start: int, index: int) -> FileScan:
+    """`iter_entries` collected: the file's entries and bookkeeping in one picklable result."""
+    scan = FileScan(index=index)
+    scan.entries = list(iter_entries(path, start, scan))
+    return scan
+
+
+def _scan_lines(scan: FileScan, window: _Window, buf: bytearray, end: int, base: int,
+                rejects: list[tuple[int, str]]) -> None:
+    find, rfind = buf.find, buf.rfind
+    p = find(_USAGE_TOKEN, 0, end)
+    index = scan.index
+    add = window.add
+    while p != -1:
+        ls = rfind(b"\n", 0, p) + 1
+        le = find(b"\n", p, end)
+        line = buf[ls:le]
+        first = p - ls
+        p = find(_USAGE_TOKEN, le, end)
+        try:
+            parsed = parse_usage_line(line, first)
+            if parsed is None:
+                continue
+            e = make_entry(parsed[0], parsed[1], parsed[2], line, index)
+        except ValueError as exc:  # InputError included
+            scan.rejected += 1
+            if len(rejects) < MAX_REJECTED_DETAILS:
+                reason = exc.reason if isinstance(exc, InputError) and exc.field == "line" else str(exc)
+                rejects.append((base + ls, reason))
+            continue
+        scan.usage_lines += 1
+        if e is None:
+            scan.ignored += 1
+        else:
+            add(identity(e), e)
+
+
+def _line_numbers(fd: int, rejects: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Byte offsets of rejected lines -> 1-based line numbers (counted only when a line was rejected)."""
+    out: list[tuple[int, str]] = []
+    pos, line = 0, 1
+    for offset, reason in sorted(rejects):
+        while pos < offset:
+            chunk = os.pread(fd, min(CHUNK, offset - pos), pos)
+            if not chunk:
+                break
+            line += chunk.count(b"\n")
+            pos += len(chunk)
+        out.append((line, reason))
+    return out

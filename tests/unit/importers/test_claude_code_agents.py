@@ -1,0 +1,64 @@
+"""Sub-agents: agent_progress copies in the parent transcript count once, and only when the sub-agent's
+own file does not have the message; Task tool results (toolUseResult.usage) are not requests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from aicost_desktop.importers.base import ImportReport, collect
+from aicost_desktop.importers.claude_code import ClaudeCodeImporter
+from aicost_desktop.importers.runner import import_claude_code
+
+from .conftest import FIXTURES, ledger_totals
+
+AGENTS = FIXTURES / "claude" / "agents"
+SUBAGENT = Path("projects/-Users-bob-app/sess-1/subagents/agent-a1.jsonl")
+
+
+def _records(root: Path, pricer) -> tuple[dict[str, object], ImportReport]:
+    report = ImportReport()
+    recs = collect(ClaudeCodeImporter([root / "projects"], pricer, report).records())
+    return {r.dedup_key: r for r in recs}, report
+
+
+def test_progress_copies_count_once_and_the_subagent_file_wins(pricer) -> None:
+    recs, report = _records(AGENTS, pricer)
+    assert set(recs) == {"claude-code:msg_P1:req_P1", "claude-code:msg_S1:req_S1", "claude-code:msg_S2:req_S2",
+                         "claude-code:msg_S3:req_S3"}
+    s1 = recs["claude-code:msg_S1:req_S1"]
+    # The progress copy of msg_S1 has more output (45); the sub-agent file's copy (40) is the one counted.
+    assert (s1.usage.output_tokens, s1.line_item) == (40, "sidechain")
+    s2 = recs["claude-code:msg_S2:req_S2"]  # agent a2's file is gone: its two progress copies are one request
+    assert (s2.usage.output_tokens, s2.usage.cache_write_1h_tokens, s2.line_item) == (20, 200, "sidechain-progress")
+    assert s2.bucket_start.isoformat() == "2026-04-01T09:00:09+00:00"  # the sub-agent message's own time
+    assert s2.model == "claude-haiku-4-5-20251001" and s2.usage.requests == 1
+    assert recs["claude-code:msg_P1:req_P1"].line_item is None
+    # 6 usage lines (P1, 3 progress copies, S1, S3) -> 4 rows; the Task result's usage is not a usage line
+    assert report.skipped == 2 and report.rejected_total == 0
+
+
+def test_without_the_subagent_file_its_progress_copies_count(tmp_path: Path, pricer) -> None:
+    shutil.copytree(AGENTS, tmp_path / "c")
+    (tmp_path / "c" / SUBAGENT).unlink()
+    recs, _ = _records(tmp_path / "c", pricer)
+    assert set(recs) == {"claude-code:msg_P1:req_P1", "claude-code:msg_S1:req_S1", "claude-code:msg_S2:req_S2"}
+    s1 = recs["claude-code:msg_S1:req_S1"]
+    assert (s1.usage.output_tokens, s1.line_item) == (45, "sidechain-progress")
+
+
+def test_a_subagent_file_that_appears_later_replaces_the_progress_rows(tmp_path: Path, pricer, db) -> None:
+    shutil.copytree(AGENTS, tmp_path / "c")
+    sub = tmp_path / "c" / SUBAGENT
+    content = sub.read_bytes()
+    sub.unlink()
+    first = import_claude_code(db, pricer, path=tmp_path / "c")
+    assert (first.added, first.updated) == (3, 0)
+    sub.write_bytes(content)
+    second = import_claude_code(db, pricer, path=tmp_path / "c")
+    assert (second.added, second.updated) == (1, 1)  # msg_S3 is new; msg_S1 now from the sub-agent file
+    once_db_rows = ledger_totals(db)
+    report = ImportReport()
+    want = collect(ClaudeCodeImporter([AGENTS / "projects"], pricer, report).records())
+    assert once_db_rows["rows"] == len(want) == 4
+    assert once_db_rows["output"] == sum(r.usage.output_tokens for r in want)
