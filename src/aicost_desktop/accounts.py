@@ -13,10 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import Account, BalanceReading, SyncState
+from aicost_desktop.storage.tables import Account, BalanceReading, SyncState, Workspace
 from aicost_desktop.sync.registry import PROVIDERS
 
 MAX_NAME = 120
+MAX_WORKSPACE = 100
+MAX_ID = 2**63 - 1  # row ids are 64-bit: a larger number can only be a name
 
 
 @dataclass(frozen=True)
@@ -78,14 +80,29 @@ def add_account(db: Database, secrets, provider: str, name: str, key: str, base_
     url = validate_base_url(base_url, provider)
     if sync_interval_minutes is not None and sync_interval_minutes < 1:
         raise InputError("sync-interval", sync_interval_minutes, "must be at least 1 minute")
-    ws_id = db.workspace_id(workspace, create=True) if workspace else db.default_workspace_id()
+    ws_name = (workspace or "").strip() or None  # empty: the default workspace
+    if ws_name is not None and len(ws_name) > MAX_WORKSPACE:
+        raise InputError("workspace", workspace, f"must be 1..{MAX_WORKSPACE} characters")
+    # Every check comes before any write: a rejected account leaves no workspace or key behind.
     with db.session() as s:
         if s.scalar(select(Account.id).where(Account.name == name)) is not None:
             raise InputError("name", name, "an account with this name exists")
+    default_ws = db.default_workspace_id()
     ref = f"account:{uuid.uuid4().hex}"
     secrets.set(ref, key.strip())  # raises NoKeychainError: then nothing is stored at all
     try:
+        # One writer's transaction for the workspace and the account: both or neither.
         with db.write_session() as s:
+            if s.scalar(select(Account.id).where(Account.name == name)) is not None:
+                raise IntegrityError("account name taken", None, ValueError(name))
+            ws_id = default_ws
+            if ws_name is not None:
+                ws = s.scalar(select(Workspace).where(Workspace.name == ws_name))
+                if ws is None:
+                    ws = Workspace(name=ws_name)
+                    s.add(ws)
+                    s.flush()
+                ws_id = ws.id
             acc = Account(name=name, provider=provider, workspace_id=ws_id, base_url=url, key_ref=ref,
                           sync_interval_minutes=sync_interval_minutes)
             s.add(acc)
@@ -95,7 +112,7 @@ def add_account(db: Database, secrets, provider: str, name: str, key: str, base_
         # Another process added the same name between our check and insert (shared PostgreSQL ledger).
         secrets.delete(ref)
         raise InputError("name", name, "an account with this name exists") from None
-    except Exception:
+    except BaseException:
         secrets.delete(ref)
         raise
 
@@ -109,10 +126,11 @@ def list_accounts(db: Database, include_demo: bool = True) -> list[AccountView]:
 def get_account(db: Database, name_or_id: str | int) -> AccountView:
     with db.session() as s:
         q = select(Account)
-        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-            acc = s.get(Account, int(name_or_id)) or s.scalar(q.where(Account.name == str(name_or_id)))
-        else:
-            acc = s.scalar(q.where(Account.name == name_or_id))
+        text = str(name_or_id)
+        acc = None
+        if text.isascii() and text.isdigit() and len(text) <= 19 and 0 < int(text) <= MAX_ID:
+            acc = s.get(Account, int(text))
+        acc = acc or s.scalar(q.where(Account.name == text))
         if acc is None:
             raise InputError("account", name_or_id, "no such account")
         return _view(acc)

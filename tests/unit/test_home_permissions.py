@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from aicost_desktop.app_context import AppContext
-from aicost_desktop.domain.errors import OperationError
 from aicost_desktop.domain.private_files import PrivateRotatingFileHandler, private_dir
 from aicost_desktop.secrets import MemorySecretStore
 from aicost_desktop.storage.db import Database
@@ -103,16 +102,22 @@ def test_database_elsewhere_is_private_and_tightened(tmp_path: Path) -> None:
 
 
 def test_migration_backup_is_private(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from aicost_desktop.storage import migrate
+
     url = f"sqlite:///{tmp_path / 'l.sqlite3'}"
-    db = Database.open(url, backup_dir=tmp_path / "backups")
-    with db.engine.begin() as conn:  # pretend the file is from an older schema
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0000'")
-    db.dispose()
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a ledger an older version left at the first revision
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
     os.chmod(tmp_path / "l.sqlite3", 0o644)
     old = os.umask(0)
     try:
-        with pytest.raises(OperationError):  # 0000 is unknown: fails after the backup was taken
-            Database.open(url, backup_dir=tmp_path / "backups")
+        Database.open(url, backup_dir=tmp_path / "backups").dispose()  # migrates, after the backup
     finally:
         os.umask(old)
     [backup] = list((tmp_path / "backups").glob("*.sqlite3"))

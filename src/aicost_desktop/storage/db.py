@@ -86,6 +86,18 @@ def _redact(url: str) -> str:
         return "<unparseable URL>"
 
 
+class LedgerGoneError(OperationError):
+    """The SQLite ledger file disappeared (or was swapped) under a running app."""
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class Database:
     """One ledger database: engine, session factory, and the default workspace id."""
 
@@ -93,6 +105,21 @@ class Database:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._default_workspace_id: int | None = None
+        db_file = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+        self.file = Path(db_file) if db_file and db_file != ":memory:" and not db_file.startswith("file:") else None
+        self._file_id = _file_id(self.file) if self.file else None
+
+    def file_gone(self) -> bool:
+        """True when the SQLite file was deleted or replaced since it was opened. Open connections
+        would go on writing into the deleted file and new ones would create an empty ledger: both
+        lose data silently, so sessions refuse to start instead (see check_file)."""
+        return self._file_id is not None and _file_id(self.file) != self._file_id  # type: ignore[arg-type]
+
+    def check_file(self) -> None:
+        if self.file_gone():
+            raise LedgerGoneError(f"the ledger file {self.file} was deleted or replaced while the app was "
+                                  "running; nothing more is saved to it: restore the file, or restart to "
+                                  "start a new ledger")
 
     @classmethod
     def open(cls, url: str, backup_dir: Path | None = None, migrate_schema: bool = True) -> "Database":
@@ -114,6 +141,7 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
+        self.check_file()
         with self._sessions() as session:
             with session.begin():
                 yield session
@@ -122,6 +150,7 @@ class Database:
     def write_session(self) -> Iterator[Session]:
         """A writer's transaction: takes the write lock up front (SQLite BEGIN IMMEDIATE, PostgreSQL
         advisory lock) so concurrent writers queue instead of failing or deadlocking."""
+        self.check_file()
         with self._sessions() as session:
             with session.begin():
                 conn = session.connection(execution_options={"sqlite_immediate": True})
@@ -136,10 +165,16 @@ class Database:
 
     def workspace_id(self, name: str, create: bool = False) -> int:
         with self.session() as s:
+            ws_id = s.scalar(select(Workspace.id).where(Workspace.name == name))
+        if ws_id is not None:
+            return ws_id
+        if not create:
+            raise InputError("workspace", name, "no such workspace")
+        # Created under the write lock: a read transaction that turns into a write fails at once
+        # ("database is locked") when another process wrote meanwhile, e.g. on a first start.
+        with self.write_session() as s:
             ws = s.scalar(select(Workspace).where(Workspace.name == name))
             if ws is None:
-                if not create:
-                    raise InputError("workspace", name, "no such workspace")
                 ws = Workspace(name=name)
                 s.add(ws)
                 s.flush()

@@ -7,7 +7,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -52,11 +52,15 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
     if _stored_revision(engine) == HEAD:
         return False
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
+    script = ScriptDirectory.from_config(alembic_config())
     current = current_revision(engine)
-    head = head_revision()
+    head = script.get_current_head()
     if current == head:
         return False
+    _refuse_unknown(script, current)  # before the backup: a newer ledger is not copied on every start
     db_file = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
     if current is not None and db_file and db_file != ":memory:" and Path(db_file).exists() and backup_dir:
         # A schema change is the one moment a bug could lose history: keep a copy first.
@@ -69,10 +73,38 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
         shutil.copyfile(db_file, private_file(target))
         log.info("backed up %s to %s before migrating %s -> %s", db_file, target, current, head)
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    # Under the write lock (SQLite BEGIN IMMEDIATE, PostgreSQL advisory lock): processes starting at
+    # once on a new or old ledger migrate one after another instead of failing with "database is locked".
+    with engine.connect() as conn:
+        conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                from aicost_desktop.storage.db import PG_WRITE_LOCK  # db imports this module
+
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == head:  # another process migrated while we waited
+                return False
+            _refuse_unknown(script, current)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
     return True
+
+
+class NewerLedgerError(RuntimeError):
+    """The ledger's schema revision is unknown here: a newer version of the app wrote it."""
+
+
+def _refuse_unknown(script: Any, current: str | None) -> None:
+    if current is None:
+        return
+    try:
+        known = script.get_revision(current) is not None
+    except Exception:  # alembic raises ResolutionError / CommandError subclasses for unknown ids
+        known = False
+    if not known:
+        raise NewerLedgerError(f"this ledger was written by a newer AI Cost Tracker (revision {current}); "
+                               "update the app")
 
 
 def _stored_revision(engine: Engine) -> str | None:

@@ -29,6 +29,9 @@ STATE_VERSION = 1  # bump when the dock set changes incompatibly: old saved layo
 WINDOW_INI = "window.ini"
 
 
+LEDGER_CHECK_MS = 5000
+
+
 def window_settings(ctx: "AppContext") -> QSettings:
     """Window geometry and dock layout live in an INI file in the home dir (never the user's registry)."""
     # Created 0600 here: Qt's save-and-rename keeps the mode of the file it replaces.
@@ -72,6 +75,11 @@ class MainWindow(QMainWindow):
         self.restore_layout()
         self.services.bus.ledger_changed.connect(self.refresh_status)
         self.services.bus.sync_state_changed.connect(self.refresh_status)
+        # A ledger file deleted under the running app is noticed within seconds, not at the next write.
+        self._ledger_check = QTimer(self)
+        self._ledger_check.setInterval(LEDGER_CHECK_MS)
+        self._ledger_check.timeout.connect(self.check_ledger_file)
+        self._ledger_check.start()
 
     # -- construction --------------------------------------------------------------------
 
@@ -225,6 +233,20 @@ class MainWindow(QMainWindow):
         self.ctx.settings.set("sync_paused", bool(paused))
         self.statusBar().showMessage("Syncing paused" if paused else "Syncing resumed", 4000)
         self.services.bus.notify_sync_state_changed()
+
+    def check_ledger_file(self) -> bool:
+        """Show the banner (and stop checking) once the SQLite ledger file is gone; True while it is there."""
+        db = self.ctx.__dict__.get("db")  # never open the database from here
+        if db is None or not db.file_gone():
+            return True
+        banner = QLabel(f"The ledger file {db.file} was deleted or replaced while the app was running: nothing "
+                        "more is saved. Restore the file, or restart to start a new ledger.")
+        banner.setObjectName("ledgerGoneBanner")
+        banner.setStyleSheet("QLabel { background: #b00020; color: white; padding: 2px 8px; }")
+        banner.setWordWrap(True)
+        self.statusBar().insertPermanentWidget(0, banner, 1)
+        self._ledger_check.stop()
+        return False
 
     def refresh_status(self) -> None:
         ctx = self.ctx

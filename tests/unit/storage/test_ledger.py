@@ -103,19 +103,34 @@ def test_naive_datetimes_are_rejected() -> None:
 
 
 def test_migration_backs_up_sqlite_before_upgrading(tmp_path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'l.sqlite3'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a ledger an older version left at the first revision
+        cfg = migrate.alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    db = Database.open(url, backup_dir=tmp_path / "backups")
+    db.dispose()
+    backups = list((tmp_path / "backups").glob("*.sqlite3"))
+    assert [b.name.split("-")[1] for b in backups] == ["0001"]
+
+
+def test_unknown_revision_fails_without_a_backup(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'l.sqlite3'}"
     db = Database.open(url, backup_dir=tmp_path / "backups")
-    upsert_records(db, [rec(1)])
-    with db.engine.begin() as conn:  # pretend the file is from an older schema
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0000'")
+    with db.engine.begin() as conn:  # as a newer version of the app leaves it
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_future'")
     db.dispose()
-    # 0000 is unknown to Alembic: upgrade must fail loudly, after having made the backup.
     from aicost_desktop.domain.errors import OperationError
 
-    with pytest.raises(OperationError):
-        Database.open(url, backup_dir=tmp_path / "backups")
-    backups = list((tmp_path / "backups").glob("*.sqlite3"))
-    assert len(backups) == 1
+    for _ in range(2):
+        with pytest.raises(OperationError, match=r"newer AI Cost Tracker \(revision 9999_future\)"):
+            Database.open(url, backup_dir=tmp_path / "backups")
+    assert list((tmp_path / "backups").glob("*")) == []
 
 
 def test_head_revision_applied(db: Database) -> None:
