@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from aicost_desktop.config import Paths, Settings, default_home, system_timezone
+from aicost_desktop.config import Paths, Settings, default_home, timezone_name
 
 if TYPE_CHECKING:
     from aicost_desktop.pricing.catalog import PriceCatalog
@@ -40,9 +40,7 @@ class AppContext:
 
     @property
     def tz_name(self) -> str:
-        import os
-
-        return self._tz_override or os.environ.get("AICOST_TZ") or self.settings.get("timezone") or system_timezone()
+        return timezone_name(self._tz_override, self.settings)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -90,19 +90,22 @@ class Setting:
     validate: Callable[[Any], Any] | None = None
 
 
-def _tz(value: Any) -> str:
+def _tz(value: Any, field: str = "timezone") -> str:
+    """An IANA zone name ('' = the system's), or InputError naming where the value came from."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if value in ("", None):
         return ""
+    if not isinstance(value, str) or len(value) > 255:
+        raise InputError(field, value, "unknown IANA time zone (e.g. Europe/Belgrade)")
     try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError("timezone", value, "unknown IANA time zone (e.g. Europe/Belgrade)") from None
-    return str(value)
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones such as 'Europe'
+        raise InputError(field, value, "unknown IANA time zone (e.g. Europe/Belgrade)") from None
+    return value
 
 
-def _positive_int(name: str) -> Callable[[Any], int]:
+def _positive_int(name: str, maximum: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
         try:
             v = int(value)
@@ -110,9 +113,50 @@ def _positive_int(name: str) -> Callable[[Any], int]:
             raise InputError(name, value, "must be an integer") from None
         if v <= 0:
             raise InputError(name, value, "must be greater than zero")
+        if v > maximum:
+            raise InputError(name, value, f"must be at most {maximum}")
         return v
 
     return check
+
+
+def _fx_rates(value: Any) -> dict[str, Any]:
+    """Currency code -> rate to USD: every rate a finite decimal number above zero (a NaN, negative
+    or infinite rate would turn every total in that currency into nonsense)."""
+    from decimal import InvalidOperation
+
+    if not isinstance(value, dict):
+        raise InputError("fx_rates", value, "must be an object of currency codes to rates")
+    for code, rate in value.items():
+        try:
+            d = Decimal(str(rate).strip()) if isinstance(rate, (str, int, float)) and not isinstance(rate, bool) \
+                else None
+        except (InvalidOperation, ValueError):
+            d = None
+        if d is None or not d.is_finite() or d <= 0 or d > 10**9:
+            raise InputError(f"fx_rates.{code}", rate, "must be a number above 0 such as \"1.08\"")
+    return value
+
+
+def _smtp(value: Any) -> dict[str, Any]:
+    """The SMTP server: a port 1..65535 and a finite positive timeout when given."""
+    if not isinstance(value, dict):
+        raise InputError("smtp", value, "must be an object with host, port, security, user, from")
+    port = value.get("port")
+    if port not in (None, ""):
+        ok = isinstance(port, int) and not isinstance(port, bool) or isinstance(port, str) and port.isascii() \
+            and port.strip().isdigit()
+        if not ok or not 1 <= int(port) <= 65535:
+            raise InputError("smtp.port", port, "must be a port number 1..65535")
+    timeout = value.get("timeout")
+    if timeout is not None:
+        try:
+            t = float(timeout)
+        except (TypeError, ValueError):
+            t = -1.0
+        if isinstance(timeout, bool) or not 0 < t <= 3600:
+            raise InputError("smtp.timeout", timeout, "must be seconds, above 0 and at most 3600")
+    return value
 
 
 def _weekday(value: Any) -> int:
@@ -129,8 +173,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("start_minimized", bool, False, "Start minimized to the tray"),
     Setting("close_to_tray", bool, True, "Closing the window keeps the app in the tray"),
     Setting("start_at_login", bool, False, "Start at login"),
-    Setting("sync_interval_minutes", int, 15, "Default sync interval (minutes)", _positive_int("sync_interval_minutes")),
-    Setting("backfill_days", int, 90, "First sync backfills this many days", _positive_int("backfill_days")),
+    Setting("sync_interval_minutes", int, 15, "Default sync interval (minutes)", _positive_int("sync_interval_minutes", 525_600)),
+    Setting("backfill_days", int, 90, "First sync backfills this many days", _positive_int("backfill_days", 36_600)),
     Setting("sync_paused", bool, False, "Syncing paused"),
     Setting("http_debug_log", bool, False, "Log provider requests and responses (keys redacted)"),
     Setting("cost_mode", str, "auto", "Cost mode (auto, reported, computed)"),
@@ -138,8 +182,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
                                "AUD": "0.66", "CHF": "1.13", "CNY": "0.14", "INR": "0.012", "SEK": "0.095",
                                "NOK": "0.093", "DKK": "0.145", "PLN": "0.25", "RSD": "0.0092", "NZD": "0.6",
                                "BRL": "0.18", "MXN": "0.055", "SGD": "0.75", "HKD": "0.128", "KRW": "0.00072"},
-            "Exchange rates to USD used for totals"),
-    Setting("smtp", dict, {}, "SMTP server for alert email (password in the keychain)"),
+            "Exchange rates to USD used for totals", _fx_rates),
+    Setting("smtp", dict, {}, "SMTP server for alert email (password in the keychain)", _smtp),
     Setting("theme", str, "system", "Theme (system, light, dark)"),
 ]}
 
@@ -155,12 +199,22 @@ class Settings:
                 self._values = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 log.warning("settings file %s unreadable (%s); using defaults", path, exc)
+        if not isinstance(self._values, dict):
+            # A list, string or null: no setting could be read from it, and saving would destroy it.
+            kind = "null" if self._values is None else type(self._values).__name__
+            raise InputError("settings file", str(path), f"must hold a JSON object ({{\"timezone\": \"UTC\", ...}}), "
+                                                          f"not {kind}; fix or delete it")
 
     def get(self, key: str) -> Any:
         spec = SETTINGS[key]
         value = self._values.get(key, spec.default)
         if not isinstance(value, spec.type):
             return spec.default
+        if spec.validate and key in self._values:
+            try:
+                spec.validate(value)
+            except InputError as exc:  # name the file: the user has to fix it there
+                raise InputError(f"{self.path}: {exc.field}", exc.value, exc.reason) from None
         return value
 
     def fx_rates(self) -> "dict[str, Decimal]":
@@ -191,9 +245,9 @@ class Settings:
 
 def system_timezone() -> str:
     """The system's IANA zone name, falling back to UTC when it cannot be determined."""
-    tz = os.environ.get("TZ")
-    if tz and "/" in tz:
-        return tz
+    tz = os.environ.get("TZ", "").removeprefix(":")
+    if tz and "/" in tz and not tz.startswith("/"):
+        return _tz(tz, "TZ (environment)")
     try:
         link = os.path.realpath("/etc/localtime")
         if "zoneinfo/" in link:
@@ -207,3 +261,46 @@ def system_timezone() -> str:
     except OSError:
         pass
     return "UTC"
+
+
+def timezone_name(override: str | None, settings: Settings) -> str:
+    """The zone in effect: --tz, else AICOST_TZ, else the setting, else the system's; a bad value
+    is an InputError naming where it came from."""
+    if override:
+        return _tz(override, "--tz")
+    env = os.environ.get("AICOST_TZ")
+    if env:
+        return _tz(env, "AICOST_TZ (environment)")
+    return settings.get("timezone") or system_timezone()
+
+
+# Pseudo file systems: writing a ledger there fails in odd ways (or, for /dev as root, replaces devices).
+_PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
+
+
+def check_home(text: str, field: str = "--home") -> Path:
+    """A usable data folder, or one clear error: empty, NUL, too long, a file, a pseudo file system,
+    not creatable or not writable."""
+    if not text or not text.strip():
+        raise InputError(field, text, "must not be empty (leave it out to use the default data folder)")
+    if "\x00" in text:
+        raise InputError(field, text, "must not contain a NUL byte")
+    path = Path(text).expanduser()
+    if len(os.fsencode(path)) > 4096 or any(len(os.fsencode(p)) > 255 for p in path.parts):
+        raise InputError(field, text, "is too long for a path")
+    real = os.path.realpath(path)
+    root = next((r for r in _PSEUDO_ROOTS if real == r or real.startswith(r + os.sep)), None)
+    if root:
+        raise InputError(field, text, f"is inside {root}, which cannot hold data")
+    if path.exists() and not path.is_dir():
+        raise InputError(field, text, "is a file, not a folder")
+    # The folder is created later (private, by Paths.ensure); here only whether it can be.
+    existing = path.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(field, text, f"cannot be created: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(field, text, "is not writable" if existing == path.absolute()
+                         else f"cannot be created: {existing} is not writable")
+    return path

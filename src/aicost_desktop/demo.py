@@ -128,21 +128,22 @@ def load_demo(ctx: "AppContext", days: int = 90, seed: int = 1, today: date | No
         written += upsert_records(db, records[i:i + 1000]).added
         if progress:
             progress(min(i + 1000, total), total)
+    # Each sample subscription and entry is checked on its own, so a run killed half-way through them
+    # is completed by the next one instead of being taken as done.
     with db.session() as s:
-        have_subs = s.scalar(select(Subscription.id).where(Subscription.is_demo.is_(True)).limit(1))
-        have_manual = s.scalar(select(UsageRow.id).where(UsageRow.is_demo.is_(True),
-                                                         UsageRow.source == "manual").limit(1))
-    if not have_subs:
-        for service, provider, amount in SUBSCRIPTIONS:
+        have_subs = set(s.scalars(select(Subscription.service).where(Subscription.is_demo.is_(True))))
+        have_manual = set(s.scalars(select(UsageRow.project).where(UsageRow.is_demo.is_(True),
+                                                                   UsageRow.source == "manual")))
+    if have_subs:
+        materialize(db, today=today)  # charges the existing ones are due since (or missed when killed)
+    for service, provider, amount in SUBSCRIPTIONS:
+        if service not in have_subs:
             add_subscription(db, service, amount, "monthly", today - timedelta(days=days - 3), provider=provider,
                              today=today, is_demo=True)
-    else:
-        materialize(db, today=today)
-    if not have_manual:
-        for offset, service, provider, amount, note in MANUAL:
-            if -offset <= days:
-                add_entry(db, ManualEntry(service=service, amount=amount, entry_date=today + timedelta(days=offset),
-                                          provider=provider, note=note), is_demo=True)
+    for offset, service, provider, amount, note in MANUAL:
+        if -offset <= days and service not in have_manual:
+            add_entry(db, ManualEntry(service=service, amount=amount, entry_date=today + timedelta(days=offset),
+                                      provider=provider, note=note), is_demo=True)
     return written
 
 

@@ -173,8 +173,9 @@ def update_budget(db: Database, budget_id: int, spec: BudgetSpec) -> None:
 def find_budget(db: Database, name_or_id: str | int) -> Budget:
     with db.session() as s:
         b = None
-        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-            b = s.get(Budget, int(name_or_id))
+        text = str(name_or_id)
+        if text.isascii() and text.isdigit() and len(text) <= 18:  # a 64-bit id; longer can only be a name
+            b = s.get(Budget, int(text))
         if b is None:
             b = s.scalar(select(Budget).where(Budget.name == str(name_or_id)))
         if b is None:

@@ -57,7 +57,7 @@ def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-de
 
     if args.provider not in PROVIDERS:
         raise InputError("provider", args.provider, f"use one of {', '.join(PROVIDERS)}")
-    interval = parse_int(args.sync_interval, "sync-interval", minimum=1) if args.sync_interval else None
+    interval = parse_int(args.sync_interval, "sync-interval", minimum=1, maximum=525_600) if args.sync_interval else None
     key = _read_key(args)
     acc_id = add_account(ctx.db, ctx.secrets, args.provider, args.name, key, args.base_url, args.workspace, interval)
     print(f"added account {args.name} (id {acc_id}); key stored in {ctx.secrets.describe()}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from aicost_desktop.cli.common import parse_int, print_json
+from aicost_desktop.cli.common import parse_id, print_json
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -30,7 +30,7 @@ def cmd_list(args: argparse.Namespace, ctx: "AppContext") -> int:
 def cmd_ack(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.notify.alerts import acknowledge
 
-    alert_id = parse_int(args.id, "id", minimum=1)
+    alert_id = parse_id(args.id)
     changed = acknowledge(ctx.db, alert_id)
     print(f"alert {alert_id} acknowledged" if changed else f"alert {alert_id} was already acknowledged")
     return 0
@@ -53,7 +53,7 @@ def cmd_check(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("alerts", help="the alert log")
-    al = p.add_subparsers(dest="alerts_command", metavar="ACTION")
+    al = p.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
     ls = al.add_parser("list", help="list alerts, newest first")
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--unacknowledged", action="store_true")

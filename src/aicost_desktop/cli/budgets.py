@@ -94,7 +94,7 @@ def cmd_key(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("budgets", help="spending limits per period with alerts")
-    bs = p.add_subparsers(dest="budgets_command", metavar="ACTION")
+    bs = p.add_subparsers(dest="budgets_command", metavar="ACTION", required=True)
     a = bs.add_parser("add", help="add a budget")
     a.add_argument("--name", required=True)
     a.add_argument("--amount", required=True, help="limit per period, e.g. 100 or 12.50")

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from aicost_desktop.cli.common import parse_date, parse_int, print_json
+from aicost_desktop.cli.common import parse_date, parse_tokens, print_json
 from aicost_desktop.domain.enums import ServiceTier
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import to_str
@@ -91,7 +91,7 @@ def usd(value: Decimal) -> str:
 
 
 def run(args: argparse.Namespace, ctx: "AppContext") -> int:
-    counts = {dest: parse_int(getattr(args, dest), flag) for flag, dest, _ in TOKEN_FLAGS}
+    counts = {dest: parse_tokens(getattr(args, dest), flag) for flag, dest, _ in TOKEN_FLAGS}
     tier = parse_tier(args.tier)
     speed = parse_speed(args.speed)
     at = parse_date(args.at, "--at") if args.at else datetime.now(ctx.tz).date()

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     if args.clear:
         print(f"removed {clear_demo(ctx.db)} demo rows")
         return 0
-    days = parse_int(args.days, "days", minimum=1)
+    days = parse_int(args.days, "days", minimum=1, maximum=3660)
     n = load_demo(ctx, days=days, seed=parse_int(args.seed, "seed"))
     print(f"loaded {n} demo rows ({days} days); remove with: aicost demo --clear")
     return 0

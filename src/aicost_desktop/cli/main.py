@@ -6,7 +6,9 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
+import traceback
 from typing import Sequence
 
 from aicost_desktop import __version__
@@ -35,6 +37,57 @@ def print_error(message: object) -> None:
     print(f"error: {redact.redact(message)}", file=sys.stderr)
 
 
+# SQLAlchemy appends the statement, its parameters and a link to its docs to every DBAPI error; a
+# user needs the driver's own words only.
+_SQLA_NOISE = re.compile(r"\s*(?:\[SQL: |\[parameters: |\(Background on this error at: ).*", re.S)
+_DRIVER_PREFIX = re.compile(r"\((?:sqlite3|psycopg|psycopg2|asyncpg)[\w.]*\) ")
+MAX_MESSAGE = 400
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """`text` as one short line: SQLAlchemy's SQL/parameters/link dropped, newlines folded, long text cut."""
+    text = _DRIVER_PREFIX.sub("", _SQLA_NOISE.sub("", text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _shown(value: object) -> str:
+    """A value as an error shows it: repr, with the middle of a long one left out."""
+    text = repr(value)
+    return text if len(text) <= 240 else f"{text[:120]}…{text[-40:]} ({len(str(value)):,} characters)"
+
+
+def error_exit(exc: BaseException) -> tuple[int, str] | None:
+    """Exit code and message for an error the CLI reports in one line (None: let it propagate).
+
+    Bad input (usage, InputError) is 2; a failed operation, a file or database error is 1."""
+    if isinstance(exc, UsageError):
+        return 2, one_line(str(exc))
+    if isinstance(exc, InputError):
+        if str(exc) == f"{exc.field}={exc.value!r}: {exc.reason}":  # rebuilt so a huge value stays short
+            return 2, one_line(f"{exc.field}={_shown(exc.value)}: {exc.reason}")
+        return 2, one_line(str(exc))
+    if isinstance(exc, OperationError):
+        return 1, one_line(str(exc))
+    if isinstance(exc, KeyboardInterrupt):
+        return 1, "interrupted"
+    if isinstance(exc, OSError):
+        where = f": {_shown(exc.filename)}" if exc.filename else ""
+        return 1, one_line(f"{exc.strerror or exc.__class__.__name__}{where}")
+    if isinstance(exc, MemoryError):
+        return 1, "out of memory"
+    if isinstance(exc, OverflowError):  # a sum past the 64-bit columns (the ledger's range)
+        return 1, one_line(f"a number is too large for the ledger: {exc}")
+    # Only look for database errors when a database module was loaded (keeps `aicost --help` light).
+    sa = sys.modules.get("sqlalchemy.exc")
+    if sa is not None and isinstance(exc, sa.DBAPIError):
+        return 1, one_line(f"database error: {exc.orig if exc.orig is not None else exc}")
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        return 1, one_line(f"database error: {exc}")
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aicost", description="AI Cost Tracker: what does it cost, what did I spend.")
     parser.add_argument("--version", action="version", version=f"aicost {__version__}")
@@ -48,47 +101,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_text(argv: list[str]) -> None:
+    """Arguments must be text: bytes that are not UTF-8 (surrogate-escaped by Python) cannot be stored,
+    printed or compared, and a NUL cannot come from a real command line."""
+    for arg in argv:
+        if "\x00" in arg:
+            raise UsageError(f"argument {_shown(arg)} contains a NUL byte")
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+            raise UsageError(f"argument '{shown[:60]}' is not valid UTF-8 text") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from aicost_desktop.app_context import AppContext
 
-    parser = build_parser()
+    ctx: AppContext | None = None
+    verbose = False
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        _check_text(argv)
+        parser = build_parser()
         args = parser.parse_args(argv)
-        if args.tz:
-            from aicost_desktop.config import _tz
+        verbose = args.verbose
+        if not getattr(args, "handler", None):  # bare `aicost`: the commands, and a failing exit
+            parser.print_help()
+            raise UsageError("choose a command (listed above)")
+        from aicost_desktop.config import check_home, _tz
 
-            _tz(args.tz)
-    except UsageError as exc:
-        print_error(exc)
-        return 2
-    except InputError as exc:
-        print_error(exc)
-        return 2
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    redact.install_on_logger()  # stderr log lines (and -v debug output) never show a secret
-    ctx = AppContext(home=args.home, db_url=args.db, tz=args.tz)
-    try:
+        if args.tz:
+            _tz(args.tz, "--tz")
+        if args.home is not None:
+            check_home(args.home, "--home")
+        elif os.environ.get("AICOST_HOME"):
+            check_home(os.environ["AICOST_HOME"], "AICOST_HOME (environment)")
+        logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                            format="%(levelname)s %(name)s: %(message)s")
+        redact.install_on_logger()  # stderr log lines (and -v debug output) never show a secret
+        ctx = AppContext(home=args.home, db_url=args.db, tz=args.tz)
         return int(args.handler(args, ctx) or 0)
-    except InputError as exc:
-        print_error(exc)
-        return 2
-    except OperationError as exc:
-        print_error(exc)
-        return 1
-    except KeyboardInterrupt:
-        print_error("interrupted")
-        return 1
     except BrokenPipeError:
         # The reader went away (`aicost ... | head`): not an error of ours. Point stdout at devnull so the
         # interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        mapped = error_exit(exc)
+        if mapped is None:
+            # A bug of ours: still one line (the traceback with -v), so scripts see a clean failure.
+            if verbose:
+                traceback.print_exc()
+            mapped = 1, one_line(f"internal error: {exc.__class__.__name__}: {exc} (run with -v for details)")
+        print_error(mapped[1])
+        return mapped[0]
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        return 1
     finally:
-        ctx.close()
+        if ctx is not None:
+            ctx.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

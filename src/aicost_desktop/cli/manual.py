@@ -6,7 +6,7 @@ import argparse
 
 from sqlalchemy import select
 
-from aicost_desktop.cli.common import parse_date, parse_int, print_json
+from aicost_desktop.cli.common import parse_date, parse_id, parse_tokens, print_json
 from aicost_desktop.manual import ManualEntry, add_entry, delete_entry, update_entry
 from aicost_desktop.storage.tables import UsageRow
 
@@ -45,8 +45,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 def _entry(args: argparse.Namespace) -> ManualEntry:
     return ManualEntry(service=args.service, amount=args.amount, entry_date=parse_date(args.date, "date"),
                        currency=args.currency, provider=args.provider, model=args.model, note=args.note,
-                       refund=args.refund, input_tokens=parse_int(args.input_tokens, "input-tokens"),
-                       output_tokens=parse_int(args.output_tokens, "output-tokens"))
+                       refund=args.refund, input_tokens=parse_tokens(args.input_tokens, "input-tokens"),
+                       output_tokens=parse_tokens(args.output_tokens, "output-tokens"))
 
 
 def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
@@ -56,12 +56,12 @@ def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-de
 
 
 def run_edit(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
-    update_entry(ctx.db, parse_int(args.id, "id", minimum=1), _entry(args))
+    update_entry(ctx.db, parse_id(args.id), _entry(args))
     return 0
 
 
 def run_delete(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
-    delete_entry(ctx.db, parse_int(args.id, "id", minimum=1))
+    delete_entry(ctx.db, parse_id(args.id))
     return 0
 
 

@@ -29,7 +29,7 @@ PRICE_FLAGS = (
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("prices", help="show, set and update model prices")
-    ps = p.add_subparsers(dest="prices_command", metavar="ACTION", parser_class=type(p))
+    ps = p.add_subparsers(dest="prices_command", metavar="ACTION", parser_class=type(p), required=True)
 
     show = ps.add_parser("show", help="a model's rates and where they come from")
     show.add_argument("model")
@@ -52,12 +52,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     up.add_argument("--force", action="store_true", help="install even if many models vanish or prices move 10x")
     up.add_argument("--json", action="store_true")
     up.set_defaults(handler=run_update)
-    p.set_defaults(handler=lambda args, ctx: _usage(p))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
 
 
 def _rates_json(price: "ModelPrice") -> list[dict[str, Any]]:

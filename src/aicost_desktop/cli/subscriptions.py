@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aicost_desktop.cli.common import parse_date, parse_int, print_json
+from aicost_desktop.cli.common import parse_date, parse_id, print_json
 from aicost_desktop.manual import SUB_PERIODS, add_subscription, list_subscriptions, remove_subscription
 
 
@@ -50,5 +50,5 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
 
 
 def run_remove(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
-    remove_subscription(ctx.db, parse_int(args.id, "id", minimum=1))
+    remove_subscription(ctx.db, parse_id(args.id))
     return 0

@@ -10,6 +10,8 @@ ZERO = Decimal(0)
 # Ledger scale: 10 decimal places is enough for a single token at per-token prices.
 SCALE = 10
 QUANT = Decimal(1).scaleb(-SCALE)
+# The ledger stores money as a signed 64-bit count of 1e-10 units: +-922,337,203.68 at most.
+MAX_AMOUNT = Decimal(2**63 - 1).scaleb(-SCALE).to_integral_value(rounding="ROUND_FLOOR")
 
 # ISO 4217 codes we accept for manual entries and subscriptions. Conversion to the display
 # currency uses the user's fx_rates setting, so every code here needs a default rate there.
@@ -35,6 +37,8 @@ def parse_amount(text: object, field: str = "amount", *, allow_zero: bool = Fals
         raise InputError(field, text, "must be a decimal number such as 12.50") from None
     if not d.is_finite():
         raise InputError(field, text, "must be a finite number")
+    if abs(d) > MAX_AMOUNT:
+        raise InputError(field, text, f"is outside the ledger's range of -{MAX_AMOUNT:,} .. {MAX_AMOUNT:,}")
     if d < 0 and not allow_negative:
         raise InputError(field, text, "must not be negative")
     if d == 0 and not allow_zero:

@@ -214,10 +214,12 @@ def export(db: Database, tz: ZoneInfo, spec: ExportSpec,
         raise OperationError(f"cannot export to {target}: folder {target.parent} does not exist")
     total = count_rows(db, tz, spec) if progress else 0
     names = display_names(db)
+    remove_stale_parts(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as exc:
         raise OperationError(f"cannot write to folder {target.parent}: {exc.strerror or exc}") from None
+    lock = _lock_part(tmp)  # held until the part is renamed: a running export's part is never stale
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig" if spec.bom and spec.fmt == "csv" else "utf-8",
                        newline="") as fh:
@@ -233,8 +235,51 @@ def export(db: Database, tz: ZoneInfo, spec: ExportSpec,
         if isinstance(exc, OSError):
             raise OperationError(f"cannot write {target}: {exc.strerror or exc}") from None
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
     log.info("exported %d rows to %s", rows, target)
     return ExportResult(target, rows, units)
+
+
+def _lock_part(path: str) -> int | None:
+    """An exclusive lock on a part file being written (POSIX flock; None where there is none)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: an open file cannot be deleted there anyway
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def remove_stale_parts(target: Path) -> int:
+    """Delete the `.NAME.*.part` files a killed export to `target` left behind; returns how many.
+    A part another export is still writing is locked (or, on Windows, open) and is kept."""
+    import glob
+
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None  # type: ignore[assignment]
+    removed = 0
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        try:
+            if fcntl is None:
+                os.unlink(part)  # Windows refuses while another export has the file open
+            else:
+                fd = os.open(part, os.O_RDONLY)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while an export holds it
+                    os.unlink(part)
+                finally:
+                    os.close(fd)
+            removed += 1
+        except OSError:
+            continue
+    if removed:
+        log.info("removed %d stale partial export(s) of %s", removed, target)
+    return removed
 
 
 def _write(fh: IO[str], db: Database, tz: ZoneInfo, spec: ExportSpec, names: dict[str, dict[Any, str]],
