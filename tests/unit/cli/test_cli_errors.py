@@ -124,7 +124,8 @@ def test_120000_character_paths_are_one_short_error_line(home: Path, capsys, com
     (lambda t: "/proc/aicost-home", "inside /proc"),
     (lambda t: LONG, "too long"),
 ])
-def test_bad_home_is_one_error_line(tmp_path: Path, capsys, make, needle) -> None:
+def test_bad_home_is_one_error_line(tmp_path: Path, capsys, monkeypatch, make, needle) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative home ('  ') accepted by mistake lands here
     (tmp_path / "file.txt").write_text("not a folder")
     code, _, err = run(capsys, make(tmp_path), "report")
     line = one_error(err)
@@ -133,6 +134,7 @@ def test_bad_home_is_one_error_line(tmp_path: Path, capsys, make, needle) -> Non
 
 def test_empty_home_never_falls_back_to_the_real_data_folder(tmp_path: Path, capsys, monkeypatch) -> None:
     default = tmp_path / "default-home"
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AICOST_HOME", str(default))
     code, _, err = run(capsys, "", "manual", "add", "--service", "X", "--amount", "1", "--date", "2024-01-01")
     assert code == 2 and "--home=''" in one_error(err)
