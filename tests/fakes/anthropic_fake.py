@@ -33,6 +33,12 @@ USAGE_LIMITS = {"1d": (7, 31), "1h": (24, 168), "1m": (60, 1440)}
 COST_LIMITS = {"1d": (7, 31)}
 
 
+# Long-context (prompt > 200k) multiples of the base rates for models with a 1M window: Sonnet 4 is
+# published at $6 in / $22.50 out above 200k (x2 every input kind, x1.5 output).
+LONG_CONTEXT_MODELS = {"claude-sonnet-4-20250514"}
+LONG_INPUT, LONG_OUTPUT = Decimal(2), Decimal("1.5")
+
+
 @dataclass(frozen=True)
 class Usage:
     day: date
@@ -41,6 +47,7 @@ class Usage:
     tier: str
     tokens: tuple[int, int, int, int, int]  # uncached, cache_read, 5m, 1h, output
     web_searches: int
+    context_window: str = "0-200k"
 
 
 def _iso(ts: int) -> str:
@@ -58,8 +65,14 @@ def _parse(v: str) -> int | None:
 class AnthropicFake(FakeHTTPServer):
     """Seeded org over `days` days ending on `now`'s day; every 5th day empty; priority usage never costed.
 
-    `now` is the fake clock (today's bucket holds the elapsed share). Modes: `disagree`
-    (has_more without next_page) and `throttle_after` (429 with retry-after once N requests were served).
+    `now` is the fake clock (today's bucket holds the elapsed share). Sonnet 4 has `200k-1M`
+    context-window usage every third day (costed at long-context rates); the named workspace has
+    `priority_on_demand` Sonnet usage. `costed_tiers`: the service tiers whose money the cost report
+    carries (default the documented `standard`/`batch`; add e.g. `priority_on_demand` to have the
+    report carry it). `ending_at` at or before `starting_at` is a 400; `reject_future_end` also
+    400s an `ending_at` after the clock (Anthropic's behaviour there is unconfirmed: strict on
+    purpose). Modes: `disagree` (has_more without next_page) and `throttle_after` (429 with
+    retry-after once N requests were served).
     """
 
     def __init__(self, now: datetime, days: int = 30, seed: int = 11,
@@ -68,6 +81,8 @@ class AnthropicFake(FakeHTTPServer):
         self.now = now
         self.disagree = False
         self.throttle_after: int | None = None
+        self.reject_future_end = False
+        self.costed_tiers = {"standard", "batch"}
         rng = random.Random(seed)
         today = now.astimezone(timezone.utc).date()
         self.usage: list[Usage] = []
@@ -83,6 +98,13 @@ class AnthropicFake(FakeHTTPServer):
                         toks = (rng.randint(0, 300_000), rng.randint(0, 2_000_000), rng.randint(0, 90_000),
                                 rng.randint(0, 40_000), rng.randint(1, 60_000))
                         self.usage.append(Usage(d, ws, m, tier, toks, rng.randint(0, 5) if tier == "standard" else 0))
+                        if m in LONG_CONTEXT_MODELS and tier != "batch" and i % 3 == 0:
+                            long_toks = (rng.randint(200_001, 4_000_000), rng.randint(0, 1_000_000),
+                                         rng.randint(0, 50_000), 0, rng.randint(1, 400_000))
+                            self.usage.append(Usage(d, ws, m, tier, long_toks, 0, "200k-1M"))
+                if ws is not None:
+                    toks = (rng.randint(0, 100_000), rng.randint(0, 500_000), 0, 0, rng.randint(1, 20_000))
+                    self.usage.append(Usage(d, ws, "claude-sonnet-4-20250514", "priority_on_demand", toks, 0))
 
     # ---- expected values ----------------------------------------------------------------
     def _f(self, d: date, lo: datetime, hi: datetime) -> Decimal:
@@ -90,16 +112,20 @@ class AnthropicFake(FakeHTTPServer):
         return fraction(ds, int(lo.timestamp()), min(int(hi.timestamp()), int(self.now.timestamp())))
 
     def _cost_lines(self, u: Usage, f: Decimal) -> list[tuple[dict[str, Any], Decimal]]:
-        """(dimension fields, cents) of a usage row; priority tier is never in the cost report."""
-        if u.tier == "priority":
+        """(dimension fields, cents) of a usage row; tiers outside `costed_tiers` are not in the cost report."""
+        if u.tier not in self.costed_tiers:
             return []
         name, pin, pout = MODELS[u.model]
         discount = Decimal("0.5") if u.tier == "batch" else Decimal(1)
+        long = u.context_window == "200k-1M"
+        if long:
+            pin, pout = pin * LONG_INPUT, pout * LONG_OUTPUT
         out = []
         for (ttype, (suffix, mult)), n in zip(TOKEN_TYPES.items(), u.tokens):
             per_tok = (pout if ttype == "output_tokens" else pin * mult) * discount / 10_000  # cents/token
-            out.append(({"description": f"{name} Usage - {suffix}", "cost_type": "tokens", "model": u.model,
-                         "token_type": ttype, "context_window": "0-200k", "service_tier": u.tier},
+            desc = f"{name} Usage - {suffix}" + (" (Long Context)" if long else "")  # wording unconfirmed
+            out.append(({"description": desc, "cost_type": "tokens", "model": u.model,
+                         "token_type": ttype, "context_window": u.context_window, "service_tier": u.tier},
                         int(n * f) * per_tok))
         if u.web_searches and int(u.web_searches * f):
             out.append(({"description": "Web Search Usage", "cost_type": "web_search", "model": None,
@@ -113,12 +139,13 @@ class AnthropicFake(FakeHTTPServer):
                     Decimal(0))
         return cents / 100
 
-    def expected_tokens(self, since: datetime, until: datetime, tier: str | None = None) -> tuple[int, ...]:
-        """Token sums (uncached, cache_read, 5m, 1h, output), optionally for one service tier."""
+    def expected_tokens(self, since: datetime, until: datetime, tier: str | None = None,
+                        context_window: str | None = None) -> tuple[int, ...]:
+        """Token sums (uncached, cache_read, 5m, 1h, output), optionally for one service tier / window."""
         t = [0] * 5
         for u in self.usage:
             f = self._f(u.day, since, until)
-            if f and (tier is None or u.tier == tier):
+            if f and (tier is None or u.tier == tier) and context_window in (None, u.context_window):
                 for i, n in enumerate(u.tokens):
                     t[i] += int(n * f)
         return tuple(t)
@@ -178,6 +205,11 @@ class AnthropicFake(FakeHTTPServer):
             offset = state["offset"]
         start -= start % DAY  # snapped down to the bucket boundary
         now = int(self.now.timestamp())
+        if req.param("ending_at") is not None:
+            if end <= start:
+                return self.error(400, "invalid_request_error", "ending_at: must be after starting_at")
+            if self.reject_future_end and end > now:
+                return self.error(400, "invalid_request_error", "ending_at: cannot be in the future")
         buckets = [(t, t + DAY) for t in range(start, min(end, now), DAY) if t + DAY <= end]
         chunk = buckets[offset:offset + limit]
         has_more = offset + limit < len(buckets)
@@ -204,14 +236,15 @@ class AnthropicFake(FakeHTTPServer):
         tok: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 6)
         for u in rows:
             key = (u.workspace if "workspace_id" in groups else None, u.model if "model" in groups else None,
-                   u.tier if "service_tier" in groups else None)
+                   u.tier if "service_tier" in groups else None,
+                   u.context_window if "context_window" in groups else None)
             for i, n in enumerate((*u.tokens, u.web_searches)):
                 tok[key][i] += int(n * f)
         out = []
-        for (ws, model, tier), t in tok.items():
+        for (ws, model, tier, cw), t in tok.items():
             r: dict[str, Any] = {
                 "api_key_id": None, "workspace_id": ws, "model": model, "service_tier": tier,
-                "context_window": "0-200k" if "context_window" in groups else None,
+                "context_window": cw,
                 "uncached_input_tokens": t[0], "cache_read_input_tokens": t[1], "output_tokens": t[4],
                 "cache_creation": {"ephemeral_5m_input_tokens": t[2], "ephemeral_1h_input_tokens": t[3]},
                 "server_tool_use": {"web_search_requests": t[5]},

@@ -84,7 +84,9 @@ class OpenAIFake(FakeHTTPServer):
 
     `now` is the fake clock: today's bucket holds the elapsed share of today's data, so it grows
     as tests advance `now`. Modes: `disagree` (has_more without next_page), `old_shape` rows
-    without the 2026 split fields (odd days). API: `base_url + "/v1"` is the SDK-style base.
+    without the 2026 split fields (odd days), `reject_future_end` (400 for an `end_time` after the
+    clock, as a user reported of the real API: research 1.7, secondary), `null_amounts` (each non-empty
+    costs bucket also carries a result with `amount: null`, which OAI-PY types as Optional). API: `base_url + "/v1"` is the SDK-style base.
     """
 
     def __init__(self, now: datetime, days: int = 30, seed: int = 7, projects: tuple[str, ...] = ("proj_a", "proj_b"),
@@ -92,6 +94,8 @@ class OpenAIFake(FakeHTTPServer):
         super().__init__()
         self.now = now
         self.disagree = False
+        self.reject_future_end = False
+        self.null_amounts = False
         rng = random.Random(seed)
         today = now.astimezone(timezone.utc).date()
         self.first_day = today - timedelta(days=days - 1)
@@ -193,6 +197,9 @@ class OpenAIFake(FakeHTTPServer):
         except ValueError:
             return self.error(400, f"Invalid value for 'start_time': {start_s}.", "invalid_request_error",
                               "start_time", "invalid_value")
+        if self.reject_future_end and req.param("end_time") is not None and end > int(self.now.timestamp()):
+            return self.error(400, f"Invalid value for 'end_time': {end}.", "invalid_request_error",
+                              "end_time", "invalid_value")
         width = req.param("bucket_width") or "1d"
         if width not in widths:
             return self.error(400, f"Invalid value for 'bucket_width': {width}.", "invalid_request_error",
@@ -279,6 +286,11 @@ class OpenAIFake(FakeHTTPServer):
                         "line_item": line_item, "project_id": project,
                         "api_key_id": "key_fake" if "api_key_id" in groups else None,
                         "quantity": None, "quantity_unit": None})
+        if self.null_amounts and out:
+            out.append({"object": "organization.costs.result", "amount": None,
+                        "line_item": "web search tool calls" if "line_item" in groups else None,
+                        "project_id": out[0]["project_id"], "api_key_id": None,
+                        "quantity": 3 if "line_item" in groups else None, "quantity_unit": None})
         return out
 
 
@@ -299,14 +311,21 @@ class ListSink(list[list[Any]]):
         return [r for page in self for r in page]
 
 
-def table_pricer(prices: dict[str, tuple[str, str]]) -> Any:
-    """Pricer from {model: (input $/Mtok, output $/Mtok)}; cache reads 10 %, writes 125 %; batch/flex half."""
+def table_pricer(prices: dict[str, tuple[str, str]], long_context_models: frozenset[str] = frozenset()) -> Any:
+    """Pricer from {model: (input $/Mtok, output $/Mtok)}; cache reads 10 %, writes 125 %; batch/flex half.
+
+    `long_context=True` on a model in `long_context_models` bills inputs x2 and output x1.5 (the
+    published Sonnet 4 premium above 200k); every other model ignores it, like the catalog.
+    """
     from aicost_desktop.domain.enums import ServiceTier
 
-    def price(model: str | None, usage: Any, tier: ServiceTier, day: date) -> Decimal | None:
+    def price(model: str | None, usage: Any, tier: ServiceTier, day: date, *,
+              long_context: bool | None = None) -> Decimal | None:
         if model not in prices:
             return None
         pin, pout = (Decimal(p) / 1_000_000 for p in prices[model])
+        if long_context and model in long_context_models:
+            pin, pout = pin * 2, pout * Decimal("1.5")
         cost = (usage.input_tokens * pin + usage.cache_read_tokens * pin / 10
                 + usage.cache_write_tokens * pin * Decimal("1.25") + usage.billable_output_tokens * pout)
         if tier in (ServiceTier.BATCH, ServiceTier.FLEX):

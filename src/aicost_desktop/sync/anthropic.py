@@ -1,4 +1,23 @@
-"""Anthropic Admin API sync: daily cost report (cents -> dollars, SPEND) plus usage token detail."""
+"""Anthropic Admin API sync: daily cost report (cents -> dollars, SPEND) plus usage token detail.
+
+Which rows are money (never counted twice):
+
+* Every cost-report row is SPEND (`amount` in cents, as billed).
+* A usage-report row is DETAIL (token detail of a cost-report row) when the cost report carries its
+  service tier: always for `standard` and `batch` (the only `service_tier` values the cost report
+  documents), and for any other tier when the cost report of the same day, workspace and model has a
+  row with that very `service_tier`.
+* Otherwise it is SPEND priced from its tokens at its tier: Priority Tier costs "are not available
+  in the cost endpoint" (Usage & Cost API FAQ: track `service_tier = priority` in usage), and
+  `priority_on_demand`, `flex`, `flex_discount` (usage-report tiers) are not among the cost report's
+  documented tiers, so without this their money would be lost. If the cost report is seen carrying
+  such a tier, those usage rows are its detail; the next re-read flips them (same dedup key).
+
+Usage rows are grouped by `context_window` and priced on their side of the long-context threshold
+(`200k-1M` at long-context rates, `0-200k` at base rates); a day's aggregate is never judged by the
+per-request 200k threshold. Requests never send an `ending_at` after the clock (the window is
+clamped to now; a window reaching today omits `ending_at`, so today's partial bucket still comes).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +47,10 @@ ADMIN_KEY_HINT = ("this endpoint needs an Anthropic Admin API key (sk-ant-admin.
 COST_PATH = "/v1/organizations/cost_report"
 USAGE_PATH = "/v1/organizations/usage_report/messages"
 COST_GROUP = ("workspace_id", "description")
-USAGE_GROUP = ("model", "workspace_id", "service_tier")
+USAGE_GROUP = ("model", "workspace_id", "service_tier", "context_window")
+# The `service_tier` values the cost report documents (ANT-REF-C): usage of these is always its detail.
+COST_REPORT_TIERS = frozenset({"standard", "batch"})
+LONG_CONTEXT = "200k-1M"
 TIERS = {"standard": ServiceTier.STANDARD, "batch": ServiceTier.BATCH, "priority": ServiceTier.PRIORITY,
          "priority_on_demand": ServiceTier.PRIORITY, "flex": ServiceTier.FLEX,
          "flex_discount": ServiceTier.FLEX}
@@ -45,33 +67,47 @@ def rfc3339(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _params(since: datetime, until: datetime, groups: tuple[str, ...], limit: int,
-            page: str | None) -> tuple[tuple[str, str], ...]:
-    start = day_floor(since)
-    # Anthropic returns buckets that *end* before ending_at, so round up to include today's bucket.
-    end = day_floor(until)
-    if end < until.astimezone(timezone.utc) or end <= start:
+def _window(since: datetime, until: datetime, now: datetime | None) -> tuple[datetime, datetime | None]:
+    """(starting_at, ending_at or None) for [since's UTC day, until), never ending after `now`.
+
+    Anthropic returns buckets that *end* before `ending_at`, so ending_at is until's day rounded up to
+    midnight; when that midnight is still in the future the parameter is left out (it is optional)
+    rather than sent ahead of the clock. Raises ValueError for a window with nothing to ask for.
+    """
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    start, stop = day_floor(since), min(until.astimezone(timezone.utc), now)
+    if stop <= start:
+        raise ValueError(f"until={until.isoformat()}: must be after since={since.isoformat()} "
+                         f"(and the window must start before now={now.isoformat()})")
+    end = day_floor(stop)
+    if end < stop:
         end += _DAY
-    out = [("starting_at", rfc3339(start)), ("ending_at", rfc3339(end)), ("bucket_width", "1d"),
-           ("limit", str(limit))]
+    return start, end if end <= now else None
+
+
+def _params(since: datetime, until: datetime, groups: tuple[str, ...], limit: int,
+            page: str | None, now: datetime | None) -> tuple[tuple[str, str], ...]:
+    start, end = _window(since, until, now)
+    out = [("starting_at", rfc3339(start))]
+    if end is not None:
+        out.append(("ending_at", rfc3339(end)))
+    out += [("bucket_width", "1d"), ("limit", str(limit))]
     out += [("group_by[]", g) for g in groups]
     if page:
         out.append(("page", page))
     return tuple(out)
 
 
-def build_cost_request(since: datetime, until: datetime, page: str | None = None, limit: int = 31) -> PageRequest:
-    """GET cost_report in daily buckets grouped by workspace and description."""
-    if until <= since:
-        raise ValueError(f"until={until.isoformat()}: must be after since={since.isoformat()}")
-    return PageRequest(COST_PATH, _params(since, until, COST_GROUP, limit, page))
+def build_cost_request(since: datetime, until: datetime, page: str | None = None, limit: int = 31,
+                       now: datetime | None = None) -> PageRequest:
+    """GET cost_report in daily buckets grouped by workspace and description (`now`: the clock)."""
+    return PageRequest(COST_PATH, _params(since, until, COST_GROUP, limit, page, now))
 
 
-def build_usage_request(since: datetime, until: datetime, page: str | None = None, limit: int = 31) -> PageRequest:
-    """GET usage_report/messages in daily buckets grouped by model, workspace and service tier."""
-    if until <= since:
-        raise ValueError(f"until={until.isoformat()}: must be after since={since.isoformat()}")
-    return PageRequest(USAGE_PATH, _params(since, until, USAGE_GROUP, limit, page))
+def build_usage_request(since: datetime, until: datetime, page: str | None = None, limit: int = 31,
+                        now: datetime | None = None) -> PageRequest:
+    """GET usage_report/messages in daily buckets grouped by model, workspace, tier and context window."""
+    return PageRequest(USAGE_PATH, _params(since, until, USAGE_GROUP, limit, page, now))
 
 
 def _time(v: Any, what: str) -> datetime:
@@ -120,13 +156,27 @@ def tier_of(value: Any) -> ServiceTier:
     return TIERS.get(str(value or "standard").lower(), ServiceTier.STANDARD)
 
 
-def parse_cost_page(body: Any, account: AccountInfo) -> list[UsageRecord]:
-    """Cost report buckets -> SPEND rows with reported_cost in dollars."""
+def _tier_name(value: Any) -> str:
+    return str(value or "standard").lower()
+
+
+# (bucket start, workspace, model, raw service tier) of a cost-report row: which usage it already bills.
+CostTierKey = tuple[datetime, Any, Any, str]
+
+
+def parse_cost_page(body: Any, account: AccountInfo, billed: set[CostTierKey] | None = None) -> list[UsageRecord]:
+    """Cost report buckets -> SPEND rows with reported_cost in dollars.
+
+    `billed` collects the (day, workspace, model, tier) of every row naming a service tier, so the
+    usage pass knows which tiers' money the cost report already holds.
+    """
     records = []
     for start, end, results in _buckets(body):
         for r in results:
             cost = cents_to_dollars(r.get("amount"))
             ws, desc, model = r.get("workspace_id"), r.get("description"), r.get("model")
+            if billed is not None and r.get("service_tier"):
+                billed.add((start, ws, model, _tier_name(r.get("service_tier"))))
             records.append(UsageRecord(
                 source=DataSource.API,
                 dedup_key=_key("anthropic", account.id, "cost", start.isoformat(), ws, desc, model,
@@ -165,28 +215,56 @@ def usage_tokens(r: dict[str, Any]) -> TokenUsage:
     )
 
 
-def parse_usage_page(body: Any, account: AccountInfo, pricer: Pricer) -> list[UsageRecord]:
-    """Usage buckets -> DETAIL rows priced from the catalog; priority tier -> SPEND rows.
+def is_long_context(value: Any) -> bool:
+    """`context_window` `200k-1M`: the bucket's requests each had a prompt above 200k tokens."""
+    return str(value or "").lower() == LONG_CONTEXT.lower()
 
-    The cost report omits Priority Tier, so priority usage is the only record of that money.
+
+def _context_key(value: Any) -> Any:
+    # Usage rows were keyed before context_window was grouped (the dimension was null then): the
+    # 0-200k share keeps that key, so a re-read updates those rows instead of adding a second copy.
+    return None if value is None or str(value).lower() == "0-200k" else value
+
+
+def usage_is_billed_elsewhere(start: datetime, r: dict[str, Any], billed: set[CostTierKey] | None) -> bool:
+    """True when the cost report holds this usage row's money (see the module docstring)."""
+    tier = _tier_name(r.get("service_tier"))
+    if tier in COST_REPORT_TIERS:
+        return True
+    return billed is not None and (start, r.get("workspace_id"), r.get("model"), tier) in billed
+
+
+def parse_usage_page(body: Any, account: AccountInfo, pricer: Pricer,
+                     billed: set[CostTierKey] | None = None) -> list[UsageRecord]:
+    """Usage buckets -> rows priced at their tier and context window; DETAIL or SPEND by the module rule.
+
+    `billed`: what the cost report of the same window carries (from `parse_cost_page`); None means
+    only the documented cost-report tiers count as billed there.
     """
     records = []
     for start, end, results in _buckets(body):
         for r in results:
             usage = usage_tokens(r)
             model, ws, tier = r.get("model"), r.get("workspace_id"), tier_of(r.get("service_tier"))
+            cw = r.get("context_window")
+            long_context = is_long_context(cw)
             searches = _int(r.get("server_tool_use"), "web_search_requests")
+            notes = [f"web_search_requests={searches}" if searches else None,
+                     f"context_window={cw}: long-context rates" if long_context else None]
+            detail = usage_is_billed_elsewhere(start, r, billed)
             records.append(UsageRecord(
                 source=DataSource.API,
                 dedup_key=_key("anthropic", account.id, "usage", start.isoformat(), ws, model,
-                               r.get("service_tier"), r.get("context_window")),
+                               r.get("service_tier"), _context_key(cw)),
                 provider=PROVIDER, bucket_start=start, bucket_end=end, usage=usage, model=model,
                 model_vendor="anthropic" if model else None, account_id=account.id,
                 workspace_id=account.workspace_id, project=ws, api_key_id=r.get("api_key_id"),
                 line_item="messages", service_tier=tier,
-                computed_cost=pricer(model, usage, tier, start.date()) if model else None,
-                cost_role=CostRole.SPEND if tier is ServiceTier.PRIORITY else CostRole.DETAIL,
-                note=f"web_search_requests={searches}" if searches else None,
+                # A bucket is many requests: its side of the 200k threshold is the reported context
+                # window, never its summed size (long_context is always a bool here).
+                computed_cost=pricer(model, usage, tier, start.date(), long_context=long_context) if model else None,
+                cost_role=CostRole.DETAIL if detail else CostRole.SPEND,
+                note="; ".join(n for n in notes if n) or None,
             ))
     return records
 
@@ -216,23 +294,31 @@ class AnthropicSync:
     def run(self, client: httpx.Client, account: AccountInfo, since: datetime, until: datetime,
             sink: PageSink, pricer: Pricer, progress: Progress | None = None,
             cancel: threading.Event | None = None) -> SyncReport:
-        """Fetch all cost then usage pages for [since's UTC day, until's UTC day end); page -> sink.
+        """Fetch all cost then usage pages for [since's UTC day, min(until, now)); page -> sink.
 
-        A bad page raises before reaching the sink; pages already sunk stay. Cancel returns early
-        with a 'cancelled' warning.
+        A window with nothing before now (since today-or-later at midnight, or in the future) asks
+        nothing. A bad page raises before reaching the sink; pages already sunk stay. Cancel returns
+        early with a 'cancelled' warning.
         """
         report = SyncReport()
+        now = self.clock()
+        until = min(until, now)
+        if until <= day_floor(since):
+            return report
         days = max(1, -(-(until - day_floor(since)) // _DAY))
         total = 2 * -(-days // self.limit)
+        billed: set[CostTierKey] = set()  # filled by the cost pass, read by the usage pass
         try:
             for kind in ("cost", "usage"):
                 build = build_cost_request if kind == "cost" else build_usage_request
 
                 def fetch(page: str | None, build: Callable[..., Any] = build) -> Any:
-                    return self._get(client, account, build(since, until, page, self.limit), report, cancel)
+                    return self._get(client, account, build(since, until, page, self.limit, now), report, cancel)
 
                 def parse(body: Any, kind: str = kind) -> list[UsageRecord]:
-                    return parse_cost_page(body, account) if kind == "cost" else parse_usage_page(body, account, pricer)
+                    if kind == "cost":
+                        return parse_cost_page(body, account, billed)
+                    return parse_usage_page(body, account, pricer, billed)
 
                 follow_pages(fetch, parse, provider=PROVIDER, sink=sink, report=report, total=total,
                              progress=progress, cancel=cancel)
@@ -243,7 +329,7 @@ class AnthropicSync:
     def test_connection(self, client: httpx.Client, account: AccountInfo) -> str:
         """One cheap 1-day cost report request; raises AuthError for a non-admin key."""
         now = self.clock()
-        body = self._get(client, account, build_cost_request(now - _DAY, now, limit=2), SyncReport(), None)
+        body = self._get(client, account, build_cost_request(now - _DAY, now, limit=2, now=now), SyncReport(), None)
         page_cursor(body, PROVIDER)
         spent = sum((r.reported_cost or Decimal(0) for r in parse_cost_page(body, account)), Decimal(0))
         return f"Anthropic Admin key OK: cost report answered (${spent:.2f} since yesterday UTC)"

@@ -13,8 +13,18 @@ import httpx
 from aicost_desktop.domain.enums import ServiceTier
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 
-# Prices tokens with our catalog; None means the model is unpriced (never $0).
-Pricer = Callable[[str | None, TokenUsage, ServiceTier, date], Decimal | None]
+
+class Pricer(Protocol):
+    """Prices tokens with our catalog (`PriceCatalog.cost_of`); None means unpriced (never $0).
+
+    `long_context` says which side of a per-request long-context threshold an aggregate is on
+    (Anthropic reports a `context_window` per bucket); callers that do not know leave it None.
+    """
+
+    def __call__(self, model: str | None, usage: TokenUsage, tier: ServiceTier, at: date, /, *,
+                 long_context: bool | None = None) -> Decimal | None: ...
+
+
 # Receives one parsed page; the caller commits it as one transaction.
 PageSink = Callable[[list[UsageRecord]], None]
 # (done, total) where total may be 0 when unknown.
@@ -55,6 +65,8 @@ class SyncReport:
     retries: int = 0
     balance: BalanceSnapshot | None = None
     warnings: list[str] = field(default_factory=list)
+    # The provider keeps no history before this UTC day (OpenRouter: 30 days), yet the window asked for it.
+    unavailable_before: date | None = None
 
 
 class AuthError(Exception):

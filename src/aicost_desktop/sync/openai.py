@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -18,6 +19,8 @@ from aicost_desktop.sync.base import (
 )
 from aicost_desktop.sync.http import (Cancelled, HttpPolicy, PageRequest, day_floor, follow_pages, join_url,
                                      page_cursor, request_json)
+
+log = logging.getLogger("aicost.sync.openai")
 
 PROVIDER = "openai"
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -125,13 +128,26 @@ def _key(*parts: object) -> str:
     return ":".join("-" if p is None else str(p) for p in parts)
 
 
-def parse_costs_page(body: Any, account: AccountInfo) -> list[UsageRecord]:
-    """Costs buckets -> SPEND rows with reported_cost (dollars; currency upper-cased)."""
+def parse_costs_page(body: Any, account: AccountInfo,
+                     skipped: Callable[[str], None] | None = None) -> list[UsageRecord]:
+    """Costs buckets -> SPEND rows with reported_cost (dollars; currency upper-cased).
+
+    A result whose `amount` (or `amount.value`) is null carries no money to record (OAI-PY types
+    it Optional): it is skipped with a logged warning, and `skipped` hears a one-line description.
+    """
     records = []
     for start, end, results in _buckets(body):
         for r in results:
-            cost, currency = _amount(r)
             project, line_item = r.get("project_id"), r.get("line_item")
+            amt = r.get("amount")
+            if amt is None or (isinstance(amt, dict) and amt.get("value") is None):
+                what = (f"openai: costs result of {start.date().isoformat()} without an amount skipped "
+                        f"(project {project or '-'}, line item {line_item or '-'})")
+                log.warning("%s", what)
+                if skipped is not None:
+                    skipped(what)
+                continue
+            cost, currency = _amount(r)
             records.append(UsageRecord(
                 source=DataSource.API,
                 dedup_key=_key("openai", account.id, "costs", start.isoformat(), project, line_item),
@@ -235,6 +251,7 @@ class OpenAISync:
         passes: list[tuple[str, int]] = [("costs", self.costs_limit)]
         passes += [(k, self.usage_limit) for k in self.usage_kinds]
         total = sum(-(-days // limit) for _, limit in passes)
+        skipped: list[str] = []
         try:
             for kind, limit in passes:
                 def fetch(page: str | None, kind: str = kind, limit: int = limit) -> Any:
@@ -243,13 +260,15 @@ class OpenAISync:
                     return self._get(client, account, req, report, cancel)
 
                 def parse(body: Any, kind: str = kind) -> list[UsageRecord]:
-                    return (parse_costs_page(body, account) if kind == "costs"
+                    return (parse_costs_page(body, account, skipped.append) if kind == "costs"
                             else parse_usage_page(body, account, pricer, kind))
 
                 follow_pages(fetch, parse, provider=PROVIDER, sink=sink, report=report, total=total,
                              progress=progress, cancel=cancel)
         except Cancelled:
             report.warnings.append("cancelled")
+        if skipped:
+            report.warnings.insert(0, f"openai: {len(skipped)} costs result(s) without an amount skipped")
         return report
 
     def test_connection(self, client: httpx.Client, account: AccountInfo) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -14,14 +15,14 @@ from aicost_desktop.domain.enums import CostRole, ServiceTier
 from aicost_desktop.sync.anthropic import AnthropicSync
 from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError
 from aicost_desktop.sync.http import HttpPolicy
-from tests.fakes.anthropic_fake import ADMIN_KEY, MODELS, WORKSPACE_KEY, AnthropicFake
+from tests.fakes.anthropic_fake import ADMIN_KEY, LONG_CONTEXT_MODELS, MODELS, WORKSPACE_KEY, AnthropicFake
 from tests.fakes.http_fake import FakeResponse, serving
 from tests.fakes.openai_fake import ListSink, table_pricer
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=timezone.utc)
 SINCE = datetime(2026, 2, 1, tzinfo=timezone.utc)
 PRICER = table_pricer({m: (str(pin), str(pout)) for m, (_, pin, pout) in MODELS.items()
-                       if not m.startswith("claude-3")})
+                       if not m.startswith("claude-3")}, long_context_models=frozenset(LONG_CONTEXT_MODELS))
 
 
 @pytest.fixture
@@ -71,6 +72,9 @@ def test_totals_to_the_cent_and_priority_tier(fake: AnthropicFake, client: httpx
     req = fake.requests[0]
     assert req.header("anthropic-version") == "2023-06-01" and req.header("x-api-key") == ADMIN_KEY
     assert req.query["group_by[]"] == ["workspace_id", "description"]
+    assert fake.requests[-1].query["group_by[]"] == ["model", "workspace_id", "service_tier", "context_window"]
+    assert {r.service_tier for r in usage if r.line_item == "messages"} >= {ServiceTier.PRIORITY}
+    assert any("200k-1M" in (r.note or "") for r in usage)
 
 
 def test_today_bucket_grows(fake: AnthropicFake, client: httpx.Client) -> None:
@@ -174,3 +178,79 @@ def test_second_sync_into_real_ledger_changes_nothing(fake: AnthropicFake, clien
         assert counts[0][0] > 0 and counts[1] == (0, 0, counts[0][0])
     finally:
         db.dispose()
+
+
+SONNET = "claude-sonnet-4-20250514"
+
+
+def test_usage_detail_prices_to_the_cost_report_per_context_window(fake: AnthropicFake, client: httpx.Client) -> None:
+    """The catalog's published Sonnet 4 rates, applied per context-window bucket, give what the cost
+    report bills for the same tokens: long-context rows at $6/$22.50, the rest at $3/$15."""
+    from aicost_desktop.pricing.catalog import PriceCatalog
+
+    sink = ListSink()
+    sync().run(client, account(fake), SINCE, NOW, sink, PriceCatalog.load().cost_of)
+    recs = sink.records
+    for window in ("0-200k", "200k-1M"):
+        billed = sum(r.reported_cost for r in recs if r.reported_cost is not None and r.model == SONNET
+                     and r.service_tier is ServiceTier.STANDARD and window in (r.dedup_key or ""))
+        usage = [r for r in recs if r.line_item == "messages" and r.model == SONNET
+                 and r.service_tier is ServiceTier.STANDARD and ("200k-1M" in (r.note or "")) == (window != "0-200k")]
+        assert usage and all(r.cost_role is CostRole.DETAIL for r in usage)
+        assert billed > 0 and abs(sum(r.computed_cost for r in usage) - billed) < Decimal("0.000001"), window
+    long = [r for r in recs if r.line_item == "messages" and "200k-1M" in (r.note or "")]
+    toks = fake.expected_tokens(SINCE, NOW, tier="standard", context_window="200k-1M")
+    assert sum(r.usage.input_tokens for r in long if r.service_tier is ServiceTier.STANDARD) == toks[0]
+
+
+def test_priority_on_demand_counts_once_whether_or_not_the_cost_report_has_it(fake: AnthropicFake,
+                                                                              client: httpx.Client) -> None:
+    def run() -> list:  # type: ignore[type-arg]
+        sink = ListSink()
+        sync().run(client, account(fake), SINCE, NOW, sink, PRICER)
+        return sink.records
+
+    def on_demand(recs: list) -> list:  # type: ignore[type-arg]
+        return [r for r in recs if r.line_item == "messages" and "priority_on_demand" in r.dedup_key]
+
+    absent = run()  # the documented case: the cost report does not carry it -> spend from usage
+    assert on_demand(absent) and all(r.cost_role is CostRole.SPEND for r in on_demand(absent))
+    fake.costed_tiers.add("priority_on_demand")  # the report carries it: usage becomes its detail
+    present = run()
+    assert on_demand(present) and all(r.cost_role is CostRole.DETAIL for r in on_demand(present))
+    extra = fake.expected_cost(SINCE, NOW)
+    fake.costed_tiers.discard("priority_on_demand")
+    carried = extra - fake.expected_cost(SINCE, NOW)
+    assert carried > 0
+    # Same tokens either way; total spend differs only by report-vs-catalog pricing of those rows.
+    spent_absent = sum(r.spend_cost for r in absent)
+    spent_present = sum(r.spend_cost for r in present)
+    priced = sum(r.computed_cost for r in on_demand(absent))
+    assert spent_present == spent_absent - priced + carried
+    assert {r.dedup_key for r in on_demand(absent)} == {r.dedup_key for r in on_demand(present)}
+
+
+def test_window_without_a_complete_day_never_sends_a_future_ending_at(fake: AnthropicFake,
+                                                                      client: httpx.Client) -> None:
+    fake.reject_future_end = True  # strict: 400 for an ending_at after the clock
+    today = datetime(2026, 3, 10, tzinfo=timezone.utc)
+    for since in (today, NOW - timedelta(hours=1)):
+        sink = ListSink()
+        report = sync().run(client, account(fake), since, NOW + timedelta(days=2), sink, PRICER)
+        assert report.pages == 2 and {r.bucket_start for r in sink.records} == {today}
+        assert sum(r.reported_cost for r in sink.records if r.reported_cost is not None) == \
+            fake.expected_cost(today, NOW)
+    assert all(r.param("ending_at") is None for r in fake.requests)
+    # A past window keeps an ending_at, never after the clock.
+    fake.requests.clear()
+    sync().run(client, account(fake), SINCE, datetime(2026, 3, 5, 6, tzinfo=timezone.utc), ListSink(), PRICER)
+    assert {r.param("ending_at") for r in fake.requests} == {"2026-03-06T00:00:00Z"}
+    # A window that starts after now asks nothing at all.
+    fake.requests.clear()
+    report = sync().run(client, account(fake), NOW + timedelta(days=1), NOW + timedelta(days=2), ListSink(), PRICER)
+    assert report.requests == 0 and fake.requests == []
+    # The fake is strict the way the brief's 400s are: ending_at at/before starting_at is refused.
+    r = client.get(fake.base_url + "/v1/organizations/cost_report", headers={
+        "x-api-key": ADMIN_KEY, "anthropic-version": "2023-06-01"},
+        params={"starting_at": "2026-03-10T00:00:00Z", "ending_at": "2026-03-10T00:00:00Z"})
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"

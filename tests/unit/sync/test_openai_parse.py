@@ -143,13 +143,28 @@ def test_costs_float_noise_and_string_value() -> None:
     {"data": [{"object": "bucket", "start_time": "x", "end_time": 1, "results": []}], "has_more": False},
     {"data": [{"object": "bucket", "start_time": 1, "end_time": 2}], "has_more": False},
     {"data": [{"object": "bucket", "start_time": 1, "end_time": 2,
-               "results": [{"amount": {"value": None, "currency": "usd"}}]}], "has_more": False},
-    {"data": [{"object": "bucket", "start_time": 1, "end_time": 2,
                "results": [{"amount": {"value": "abc", "currency": "usd"}}]}], "has_more": False},
+    {"data": [{"object": "bucket", "start_time": 1, "end_time": 2,
+               "results": [{"amount": 0.5}]}], "has_more": False},
 ])
 def test_malformed_costs_pages_raise(bad: dict) -> None:
     with pytest.raises(ProviderError):
         parse_costs_page(bad, ACCOUNT)
+
+
+@pytest.mark.parametrize("amount", [None, {"value": None, "currency": "usd"}])
+def test_costs_result_without_amount_is_skipped(amount: object) -> None:
+    """OAI-PY types `amount` and `amount.value` Optional: no money there, so no row, and the rest stays."""
+    good = {"object": "organization.costs.result", "amount": {"value": 0.06, "currency": "usd"},
+            "line_item": None, "project_id": "proj_a", "api_key_id": None, "quantity": None, "quantity_unit": None}
+    body = {"object": "page", "has_more": False, "next_page": None, "data": [
+        {"object": "bucket", "start_time": 1730419200, "end_time": 1730505600,
+         "results": [{**good, "amount": amount, "line_item": "web search tool calls"}, good]}]}
+    skipped: list[str] = []
+    [rec] = parse_costs_page(body, ACCOUNT, skipped.append)
+    assert rec.reported_cost == Decimal("0.06")
+    assert skipped == ["openai: costs result of 2024-11-01 without an amount skipped "
+                       "(project proj_a, line item web search tool calls)"]
 
 
 def test_malformed_usage_results_raise() -> None:

@@ -202,3 +202,34 @@ def test_second_sync_into_real_ledger_changes_nothing(fake: OpenAIFake, client: 
         assert (added2, updated2, unchanged2) == (0, 0, added1)
     finally:
         db.dispose()
+
+
+def test_a_costs_result_without_an_amount_is_skipped_not_fatal(fake: OpenAIFake, client: httpx.Client,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    fake.null_amounts = True  # every costs bucket also holds {"amount": null, ...} (OAI-PY: Optional)
+    sink = ListSink()
+    with caplog.at_level("WARNING", logger="aicost.sync.openai"):
+        report = sync().run(client, account(fake), SINCE, NOW, sink, PRICER)
+    assert sum(r.reported_cost for r in sink.records if r.reported_cost is not None) == fake.expected_cost(SINCE, NOW)
+    skipped = [m for m in caplog.messages if "without an amount skipped" in m]
+    assert skipped and all(ADMIN_KEY not in m for m in caplog.messages)
+    assert report.warnings == [f"openai: {len(skipped)} costs result(s) without an amount skipped"]
+    assert any(r.line_item == "completions" for r in sink.records)  # the usage passes still ran
+
+
+def test_a_window_without_a_complete_day_asks_nothing_after_now(fake: OpenAIFake, client: httpx.Client) -> None:
+    fake.reject_future_end = True
+    today = datetime(2026, 3, 10, tzinfo=timezone.utc)
+    for since in (today, NOW - timedelta(hours=1)):
+        fake.requests.clear()
+        sink = ListSink()
+        sync().run(client, account(fake), since, NOW + timedelta(days=2), sink, PRICER)
+        assert {r.bucket_start for r in sink.records} == {today}
+        assert {r.param("end_time") for r in fake.requests} == {str(int(NOW.timestamp()))}
+        assert {r.param("start_time") for r in fake.requests} == {str(int(today.timestamp()))}
+    fake.requests.clear()
+    report = sync().run(client, account(fake), NOW + timedelta(days=1), NOW + timedelta(days=2), ListSink(), PRICER)
+    assert report.requests == 0 and fake.requests == []
+    assert client.get(fake.base_url + "/v1/organization/costs", headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+                      params={"start_time": int(today.timestamp()),
+                              "end_time": int(NOW.timestamp()) + 86400}).status_code == 400
