@@ -66,10 +66,12 @@ def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-de
 
 def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     from aicost_desktop.accounts import list_accounts
+    from aicost_desktop.sync.runner import retention_notes
 
     accounts = list_accounts(ctx.db)
+    notes = retention_notes(ctx.db)  # standing holes in history (OpenRouter's 30-day activity window)
     if args.json:
-        print_json([a.as_json() for a in accounts])
+        print_json([{**a.as_json(), "history_note": notes.get(a.id)} for a in accounts])
         return 0
     if not accounts:
         print("no accounts; add one with: aicost accounts add --provider openai --name org --key-env OPENAI_ADMIN_KEY")
@@ -78,6 +80,8 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
         state = a.status if a.enabled else "disabled"
         print(f"{a.id:>4}  {a.name:<24} {a.provider:<11} {state:<16} last sync {last}"
               + (f"  ({a.status_message})" if a.status_message and a.status != "ok" else ""))
+        if a.id in notes:
+            print(f"      note: {notes[a.id]}")
     return 0
 
 

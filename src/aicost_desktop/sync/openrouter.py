@@ -144,6 +144,17 @@ def activity_params(since: datetime, until: datetime, today: date) -> dict[str, 
     return {"date": lo.isoformat()} if lo == hi else {}
 
 
+def activity_floor(today: date) -> date:
+    """The first day `/activity` serves: the 30 completed UTC days before `today` start here."""
+    return today - timedelta(days=ACTIVITY_WINDOW_DAYS)
+
+
+def retention_note(floor: date) -> str:
+    """What a backfill beyond OpenRouter's activity window cannot get, in the user's words."""
+    return (f"OpenRouter keeps {ACTIVITY_WINDOW_DAYS} days of activity: data before {floor.isoformat()} "
+            "cannot be synced")
+
+
 def model_vendor(model: str | None) -> str | None:
     """`openai/gpt-4.1` -> `openai` (the model's maker; OpenRouter itself bills the call)."""
     if not model or "/" not in model:
@@ -324,8 +335,16 @@ class OpenRouterSync:
         report = SyncReport()
         key = parse_key(self._get(client, account, "/key", report=report, cancel=cancel))
         report.balance, _ = self._balance(client, account, key, report, cancel)
-        params = activity_params(since, until, self.clock().astimezone(timezone.utc).date())
-        if params is None or (cancel is not None and cancel.is_set()):
+        today = self.clock().astimezone(timezone.utc).date()
+        floor = activity_floor(today)
+        # A window starting before the floor has a hole no sync can fill: say so on the outcome.
+        beyond = since.astimezone(timezone.utc).date() < floor
+        params = activity_params(since, until, today)
+        if cancel is not None and cancel.is_set():
+            return report
+        if params is None:
+            if beyond and key.kind != "inference":
+                self._note_retention(report, floor)
             return report
         try:
             payload = self._get(client, account, "/activity", params, report, cancel)
@@ -334,6 +353,8 @@ class OpenRouterSync:
                 raise
             report.warnings.append(NEEDS_MANAGEMENT_KEY)
             return report
+        if beyond:
+            self._note_retention(report, floor)
         days = parse_activity(payload, account, pricer, since, until)
         total = len(days)
         for done, (_day, records) in enumerate(sorted(days.items()), start=1):
@@ -346,6 +367,11 @@ class OpenRouterSync:
                 progress(done, total)
         log.info("openrouter account %s: %d records in %d days", account.id, report.records, report.pages)
         return report
+
+    @staticmethod
+    def _note_retention(report: SyncReport, floor: date) -> None:
+        report.warnings.append(retention_note(floor))
+        report.unavailable_before = floor
 
     def test_connection(self, client: httpx.Client, account: AccountInfo) -> str:
         key = parse_key(self._get(client, account, "/key"))

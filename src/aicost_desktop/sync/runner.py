@@ -6,26 +6,33 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable
 
 import httpx
 from sqlalchemy import select
 
+from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.domain.redact import redact
 from aicost_desktop.domain.usage import UsageRecord
 from aicost_desktop.storage.ledger import UpsertResult, upsert_records
 from aicost_desktop.storage.tables import Account, BalanceReading, SyncState
 from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError, SyncReport
 from aicost_desktop.sync.http import Cancelled, HttpPolicy
+from aicost_desktop.sync.openrouter import retention_note
 from aicost_desktop.sync.registry import PROVIDERS, make_sync
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
+    from aicost_desktop.storage.db import Database
 
 log = logging.getLogger("aicost.sync")
 STREAM = "main"
 REREAD_DAYS = 3  # today and the last few days are partial at the providers: re-read and upsert
+# Per account: synced_through = the earliest instant a sync wanted but the provider no longer kept
+# (a standing hole in that account's history, shown on the account until it is removed).
+RETENTION_STREAM = "retention"
+RETENTION_NOTES: dict[str, Callable[[date], str]] = {"openrouter": retention_note}
 _running: dict[int, threading.Lock] = {}
 _running_guard = threading.Lock()
 
@@ -126,6 +133,8 @@ def _sync_locked(ctx: "AppContext", account_id: int, since: datetime | None, cli
         if own_client:
             http.close()
     cancelled = "cancelled" in report.warnings
+    if report.unavailable_before is not None and not cancelled:
+        _record_retention(ctx, account_id, report.unavailable_before, now)
     if report.balance is not None:
         b = report.balance
         with db.write_session() as s:
@@ -164,6 +173,34 @@ def _finish(ctx: "AppContext", account_id: int, name: str, ok: bool, message: st
         log.warning("sync of %s failed: %s", name, message)
         _raise_failure_alert(ctx, account_id, name, message)
     return SyncOutcome(account_id, name, ok, message, written or UpsertResult(), report)
+
+
+def _record_retention(ctx: "AppContext", account_id: int, floor: date, now: datetime) -> None:
+    # Keep the earliest floor: history before it was never synced; later floors were covered before.
+    at = utc_midnight(floor)
+    with ctx.db.write_session() as s:
+        state = s.scalar(select(SyncState).where(SyncState.account_id == account_id,
+                                                 SyncState.stream == RETENTION_STREAM))
+        if state is None:
+            state = SyncState(account_id=account_id, stream=RETENTION_STREAM)
+            s.add(state)
+        if state.synced_through is None or at < state.synced_through:
+            state.synced_through = at
+        state.last_run_at = now
+
+
+def retention_notes(db: "Database") -> dict[int, str]:
+    """Account id -> the standing note about history its provider no longer keeps (CLI list, Accounts dock)."""
+    with db.session() as s:
+        rows = s.execute(select(SyncState.account_id, SyncState.synced_through, Account.provider)
+                         .join(Account, Account.id == SyncState.account_id)
+                         .where(SyncState.stream == RETENTION_STREAM)).all()
+    out = {}
+    for account_id, at, provider in rows:
+        note = RETENTION_NOTES.get(provider)
+        if note is not None and at is not None:
+            out[account_id] = note(at.astimezone(timezone.utc).date())
+    return out
 
 
 def _raise_failure_alert(ctx: "AppContext", account_id: int, name: str, message: str) -> None:

@@ -14,8 +14,8 @@ from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError
 from aicost_desktop.sync.http import HttpPolicy
 from aicost_desktop.sync.openrouter import (
-    DEFAULT_BASE_URL, NEEDS_MANAGEMENT_KEY, OpenRouterSync, activity_params, key_balance, model_vendor,
-    parse_activity, parse_credits, parse_key,
+    DEFAULT_BASE_URL, NEEDS_MANAGEMENT_KEY, OpenRouterSync, activity_floor, activity_params, key_balance,
+    model_vendor, parse_activity, parse_credits, parse_key, retention_note,
 )
 from tests.fakes.http_fake import FakeRequest, FakeResponse
 from tests.fakes.openrouter_fake import (
@@ -196,10 +196,13 @@ def test_full_sync_management_key_exact_totals(fake: OpenRouterFake, client: htt
     bedrock = [r for r in records if r.line_item == "Amazon Bedrock"]
     assert len(bedrock) == 1 and bedrock[0].usage.input_tokens == 101000
     assert progress == [(1, 3), (2, 3), (3, 3)]
-    # /credits gave the account balance; no warnings; one request each to /key, /credits, /activity.
+    # /credits gave the account balance; one request each to /key, /credits, /activity.
     assert report.balance is not None and report.balance.remaining == Decimal("74.75")
     assert report.balance.detail["key_kind"] == "management"
-    assert report.warnings == [] and report.requests == 3
+    assert report.requests == 3
+    # The window starts 2025-07-01 but /activity keeps 30 days: the hole is said, not silent.
+    assert report.warnings == ["OpenRouter keeps 30 days of activity: data before 2025-08-02 cannot be synced"]
+    assert report.unavailable_before == date(2025, 8, 2) == activity_floor(NOW.date())
     assert fake.requests_to("/api/v1/activity")[0].query == {}
 
 
@@ -227,8 +230,22 @@ def test_window_of_today_only_skips_activity(fake: OpenRouterFake, client: httpx
 
 
 def test_window_filters_days(fake: OpenRouterFake, client: httpx.Client) -> None:
-    pages, _ = sync(fake, client, MANAGEMENT_KEY, datetime(2025, 8, 30, tzinfo=timezone.utc), UNTIL)
+    pages, report = sync(fake, client, MANAGEMENT_KEY, datetime(2025, 8, 30, tzinfo=timezone.utc), UNTIL)
     assert sum((r.reported_cost for p in pages for r in p), Decimal(0)) == Decimal("3.297")
+    assert report.warnings == [] and report.unavailable_before is None  # inside the 30 days: no hole
+
+
+@pytest.mark.parametrize("since,until,note", [
+    (datetime(2025, 8, 2, tzinfo=timezone.utc), UNTIL, False),        # exactly the first day served
+    (datetime(2025, 8, 1, 23, tzinfo=timezone.utc), UNTIL, True),     # one hour before it
+    (datetime(2025, 6, 1, tzinfo=timezone.utc), datetime(2025, 7, 1, tzinfo=timezone.utc), True),  # all gone
+])
+def test_retention_note_only_when_the_window_reaches_past_30_days(fake: OpenRouterFake, client: httpx.Client,
+                                                                   since: datetime, until: datetime,
+                                                                   note: bool) -> None:
+    _, report = sync(fake, client, MANAGEMENT_KEY, since, until)
+    assert report.warnings == ([retention_note(date(2025, 8, 2))] if note else [])
+    assert (report.unavailable_before is not None) is note
 
 
 def test_rate_limit_is_retried(fake: OpenRouterFake, client: httpx.Client) -> None:

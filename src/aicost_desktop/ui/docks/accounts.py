@@ -349,6 +349,8 @@ class AccountsPanel(QWidget):
         if v.status_message:
             lines.append(f"<span style='color:{colour}'>{html.escape(v.status_message)}</span>" if colour
                          else html.escape(v.status_message))
+        if r.history_note and r.history_note not in (v.status_message or ""):
+            lines.append(html.escape(r.history_note))
         if r.id in self._notes:
             lines.append(html.escape(self._notes[r.id]))
         for label, key in (("Last sync", "last_sync"), ("Last success", "last_success"), ("Next sync", "next_sync"),

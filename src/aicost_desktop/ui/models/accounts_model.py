@@ -84,6 +84,7 @@ class AccountRow:
     view: AccountView
     balance: Balance | None
     next_sync: datetime | None   # None: not scheduled (disabled, demo)
+    history_note: str | None = None  # a standing hole in history (OpenRouter keeps 30 days of activity)
 
     @property
     def id(self) -> int:
@@ -101,6 +102,7 @@ class AccountRow:
 def load_account_rows(ctx: "AppContext", now: datetime | None = None) -> list[AccountRow]:
     """Worker side: accounts, their newest balance snapshot and next scheduled sync (no Qt)."""
     from aicost_desktop.accounts import list_accounts
+    from aicost_desktop.sync.runner import retention_notes
 
     now = now or datetime.now(timezone.utc)
     default = int(ctx.settings.get("sync_interval_minutes"))
@@ -114,7 +116,8 @@ def load_account_rows(ctx: "AppContext", now: datetime | None = None) -> list[Ac
             interval = timedelta(minutes=v.sync_interval_minutes or default)
             nxt = max(now, v.last_sync_at + interval) if v.last_sync_at else now
         rows.append(AccountRow(v, balances.get(v.id), nxt))
-    return rows
+    notes = retention_notes(ctx.db)
+    return [AccountRow(r.view, r.balance, r.next_sync, notes[r.id]) if r.id in notes else r for r in rows]
 
 
 def _fmt_time(value: datetime | None, tz: ZoneInfo, now: datetime | None = None) -> str:
@@ -180,6 +183,8 @@ class AccountsTableModel(RowsTableModel[AccountRow]):
         if status == "syncing":
             done, total = self._live[r.id] or (0, 0)
             return f"Syncing {done}/{total}…" if total else "Syncing…"
+        if r.history_note:
+            return f"{label} · partial history"  # the row's tooltip and detail pane say which part
         return label
 
     # -- Qt model API ------------------------------------------------------------------------
@@ -226,7 +231,10 @@ class AccountsTableModel(RowsTableModel[AccountRow]):
         if key in ("status", "name"):
             msg = v.status_message or ""
             head = f"{v.name}: {self.status_text(r)}"
-            return f"{head}\n{msg}" if msg else head
+            lines = [head, msg] if msg else [head]
+            if r.history_note and r.history_note not in msg:  # the sync that found it says it already
+                lines.append(r.history_note)
+            return "\n".join(lines)
         if key == "balance" and r.balance is not None:
             b = r.balance
             parts = [f"{label} {fmt_money(val, b.currency)}" for label, val in
