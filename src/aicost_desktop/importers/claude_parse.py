@@ -105,20 +105,20 @@ class _Window:
         self.slots.clear()
 
 
-def _spliced(line: bytes, first: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(top level, message) of a line in Claude Code's layout, parsed without its content blocks;
-    None when the line is not in that layout (it is then parsed whole). `first` is where the line's
-    first `"usage"` token is.
+def _spliced(line: bytes | bytearray, first: int) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
+    """`usage_of` a line in Claude Code's layout, parsed without its content blocks; None when the
+    line is not in that layout (it is then parsed whole). `first` is where its first `"usage"` is.
 
     The line minus everything from its first `"content":` key up to its only `"usage":{` key is
     parsed. A `"content":` or `"usage"` with unescaped quotes is a key (inside a JSON string every
-    quote is escaped), so the spliced usage object lands in the object that was open at the cut.
-    The result has `message.usage` only if that object is the top-level `message` (no other usage
-    key exists), and it parses to the end only if the tail closes exactly what the head left open.
-    So `message.content` is a direct member of an assistant message and the usage is a member of a
-    top-level member. The one case this does not prove, a message without usage followed by a
-    top-level object holding one, is not a layout any Claude Code version writes (the Task tool's
-    `toolUseResult.usage` is on user lines, which are refused here for their role).
+    quote is escaped), so the spliced usage object lands in the object that was open at the cut,
+    and the text parses to its end only if the tail closes exactly what the head left open. The
+    result has `message.usage` (or, for an agent_progress line, `data.message.message.usage`) only
+    if the cut was in that message (no other usage key exists): its `content` is a direct member
+    of an assistant message, and its usage object closes where that message does. The one layout
+    this does not prove, a message without usage followed by a sibling object holding one, is not
+    one Claude Code writes (the Task tool's `toolUseResult.usage` is on user lines, refused here
+    for their role).
     """
     if not line.startswith(_USAGE_KEY, first) or line.find(_USAGE_TOKEN, first + 9) != -1:
         return None
@@ -132,28 +132,14 @@ def _spliced(line: bytes, first: int) -> tuple[dict[str, Any], dict[str, Any]] |
         return None
     if end != len(text) and text[end:].strip():
         return None
-    if type(data) is not dict:
+    got = usage_of(data)
+    if got is None or got[1].get("role") != "assistant":
         return None
-    message = data.get("message")
-    if type(message) is not dict or message.get("role") != "assistant" or type(message.get("usage")) is not dict:
-        return None
-    return data, message
+    return got
 
 
-def parse_usage_line(line: bytes, first: int = -1) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
-    """(entry fields, message, is_progress_copy) for a line with usage, None for other lines.
-    InputError for malformed JSON (the reason json gives, with the column). `first`: where the
-    line's first `"usage"` token is, when the caller knows."""
-    if first < 0:
-        first = line.find(_USAGE_TOKEN)
-    fast = _spliced(line, first) if first >= 0 else None
-    if fast is not None:
-        return fast[0], fast[1], False
-    text = line.decode("utf-8", errors="replace")
-    try:
-        data = _loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError("line", text[:60], f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+def usage_of(data: Any) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
+    """(entry fields, message, is_progress_copy) of a parsed line with usage, else None."""
     if type(data) is not dict:
         return None
     message = data.get("message")
@@ -173,6 +159,23 @@ def parse_usage_line(line: bytes, first: int = -1) -> tuple[dict[str, Any], dict
                     entry = {**entry, "timestamp": data["timestamp"]}
                 return entry, message, True
     return None
+
+
+def parse_usage_line(line: bytes | bytearray, first: int = -1) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
+    """(entry fields, message, is_progress_copy) for a line with usage, None for other lines.
+    InputError for malformed JSON (the reason json gives, with the column). `first`: where the
+    line's first `"usage"` token is, when the caller knows."""
+    if first < 0:
+        first = line.find(_USAGE_TOKEN)
+    fast = _spliced(line, first) if first >= 0 else None
+    if fast is not None:
+        return fast
+    text = line.decode("utf-8", errors="replace")
+    try:
+        data = _loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError("line", text[:60], f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+    return usage_of(data)
 
 
 def _count(u: dict[str, Any], key: str, prefix: str, required: bool = False) -> int:
