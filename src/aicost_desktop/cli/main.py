@@ -21,6 +21,14 @@ COMMAND_MODULES = (
     "accounts", "sync", "imports", "subscriptions",
     "budgets", "alerts", "analytics", "export",
 )
+# Each top-level command and the module that registers it (a test keeps this equal to what the
+# modules register).
+COMMANDS = {
+    "cost": "cost", "prices": "prices", "manual": "manual", "report": "report", "demo": "demo",
+    "accounts": "accounts", "sync": "accounts", "import": "imports", "subscriptions": "subscriptions",
+    "budgets": "budgets", "alerts": "alerts", "check": "alerts", "analytics": "analytics", "export": "export",
+}
+_GLOBAL_VALUE_OPTIONS = ("--home", "--db", "--tz")
 
 
 class UsageError(Exception):
@@ -88,7 +96,8 @@ def error_exit(exc: BaseException) -> tuple[int, str] | None:
     return None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The `aicost` parser; given the command line, only the invoked command's module is loaded."""
     parser = _Parser(prog="aicost", description="AI Cost Tracker: what does it cost, what did I spend.")
     parser.add_argument("--version", action="version", version=f"aicost {__version__}")
     parser.add_argument("--home", metavar="DIR", help="data directory (env AICOST_HOME)")
@@ -96,9 +105,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tz", metavar="ZONE", help="IANA time zone for days and periods (env AICOST_TZ)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    command = _command_word(argv) if argv is not None else None
+    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         importlib.import_module(f"aicost_desktop.cli.{name}").register(sub)
     return parser
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command of a command line whose global options are all spelled out in full, else None.
+
+    With it only that command's module is imported: a scheduled `aicost import` with nothing new
+    is mostly interpreter start and imports, and every module pulls in its own dependencies.
+    Anything unusual (abbreviated or unknown options, help) parses with every command."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _GLOBAL_VALUE_OPTIONS:
+            i += 2
+        elif arg.split("=", 1)[0] in _GLOBAL_VALUE_OPTIONS or arg in ("-v", "--verbose"):
+            i += 1
+        else:
+            return None if arg.startswith("-") else arg
+    return None
 
 
 def _check_text(argv: list[str]) -> None:
@@ -122,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         _check_text(argv)
-        parser = build_parser()
+        parser = build_parser(argv)
         args = parser.parse_args(argv)
         verbose = args.verbose
         if not getattr(args, "handler", None):  # bare `aicost`: the commands, and a failing exit

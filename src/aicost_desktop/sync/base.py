@@ -6,12 +6,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Callable, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from aicost_desktop.domain.enums import ServiceTier
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
+
+if TYPE_CHECKING:  # only in signatures: importers use Pricer, and httpx costs ~0.1 s to import
+    import httpx
 
 
 class Pricer(Protocol):

@@ -1,0 +1,48 @@
+"""The parser loads only the invoked command's module, and parses exactly as the full parser does."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from aicost_desktop.cli.main import COMMAND_MODULES, COMMANDS, _command_word, build_parser
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def test_the_command_map_names_every_registered_command_and_its_module() -> None:
+    full = _commands(build_parser())
+    assert set(COMMANDS) == set(full)
+    assert set(COMMANDS.values()) <= set(COMMAND_MODULES)
+    for name, module in COMMANDS.items():
+        alone = _commands(build_parser([name]))
+        assert name in alone, f"{module} does not register {name}"
+        assert alone[name].format_help() == full[name].format_help()
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["import", "claude-code"], "import"),
+    (["--home", "/h", "--tz", "UTC", "-v", "report"], "report"),
+    (["--db=sqlite:///x", "cost"], "cost"),
+    (["--ho", "/h", "report"], None),        # abbreviated: let the full parser decide
+    (["--help"], None), ([], None), (["--home"], None),
+])
+def test_command_word(argv: list[str], word: str | None) -> None:
+    assert _command_word(argv) == word
+
+
+def test_an_import_loads_no_other_command_module(tmp_path) -> None:
+    code = ("import sys; from aicost_desktop.cli.main import main; "
+            f"rc = main(['--home', {str(tmp_path / 'h')!r}, 'import', 'codex', '--path', {str(tmp_path)!r}]); "
+            "print(sorted(m for m in sys.modules if m.startswith('aicost_desktop.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    loaded = out.stdout.strip().splitlines()[-1]
+    assert "aicost_desktop.cli.imports" in loaded
+    for other in ("budgets", "analytics", "export", "accounts", "prices"):
+        assert f"aicost_desktop.cli.{other}'" not in loaded
