@@ -101,6 +101,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--tz", default="Europe/Belgrade")
+    ap.add_argument("--claude-lines", type=int, default=300_000, help="lines of the Claude Code folder (0: skip)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from benchmarks.ledger_gen import records
@@ -196,6 +197,11 @@ def main() -> int:
     from benchmarks import gui_bench
 
     gui_bench.report(gui_bench.run(work / "ledger.sqlite3", args.tz), line)
+    if args.claude_lines:
+        print("Claude Code import vs ccusage (the same generated folder, side by side)")
+        from benchmarks import import_bench
+
+        import_bench.run(args.claude_lines, min(args.repeat, 3), line)
     print("Sync (local fake provider)")
     from benchmarks.sync_bench import main as sync_main
 
