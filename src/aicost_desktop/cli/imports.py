@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import print_json
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.importers import claude_files
 from aicost_desktop.importers.base import Billing, ImportReport
-from aicost_desktop.importers.runner import (
-    CSV_FORMATS, import_claude_code, import_codex, import_csv, remember_source,
-)
+from aicost_desktop.importers.kinds import CSV_FORMATS
+from aicost_desktop.storage.quick_state import files_unchanged
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -51,22 +54,41 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     cp.set_defaults(handler=_run_csv)
 
 
+def _runner() -> ModuleType:
+    """The importers' machinery (SQLAlchemy, the price catalog: most of a re-import's time), loaded
+    only once there is something to import."""
+    return importlib.import_module("aicost_desktop.importers.runner")
+
+
 def _run_log(args: argparse.Namespace, ctx: "AppContext") -> int:
     path = Path(args.path).expanduser() if args.path else None
     if args.auto and path is None:
-        from aicost_desktop.domain.errors import InputError
-
         raise InputError("auto", True, "--auto needs --path so the folder can be remembered")
-    run = import_claude_code if args.kind == "claude-code" else import_codex
+    if args.kind == claude_files.KIND and not args.auto:
+        unchanged = _claude_unchanged(path, args.billing, ctx)
+        if unchanged is not None:
+            return _print(unchanged, args.json)
+    runner = _runner()
+    run = runner.import_claude_code if args.kind == claude_files.KIND else runner.import_codex
     report = run(ctx.db, ctx.catalog.cost_of, path, args.billing)
     if args.auto and path is not None:
-        remember_source(ctx.db, args.kind, path, args.billing)
+        runner.remember_source(ctx.db, args.kind, path, args.billing)
     return _print(report, args.json)
 
 
+def _claude_unchanged(path: Path | None, billing: str, ctx: "AppContext") -> ImportReport | None:
+    """The report of an import that finds nothing new, when the stored file states already prove it
+    (every transcript's size and mtime as last read, same parser and billing); else None."""
+    roots = claude_files.roots_for_path(path) if path else claude_files.discover_roots()
+    files = claude_files.file_keys(roots) if roots else []
+    if not files_unchanged(ctx.db_url, claude_files.KIND, files, claude_files.settings_key(billing, None)):
+        return None
+    return ImportReport(files=len(files))
+
+
 def _run_csv(args: argparse.Namespace, ctx: "AppContext") -> int:
-    report = import_csv(ctx.db, ctx.catalog.cost_of, Path(args.file), args.csv_format, args.mapping,
-                        role=args.role, tz=ctx.tz)
+    report = _runner().import_csv(ctx.db, ctx.catalog.cost_of, Path(args.file), args.csv_format, args.mapping,
+                                  role=args.role, tz=ctx.tz)
     return _print(report, args.json)
 
 

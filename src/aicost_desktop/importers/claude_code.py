@@ -34,16 +34,17 @@ import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import and_, or_, select
 
 from aicost_desktop.domain.enums import DataSource, ServiceTier
-from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.importers import file_state
 from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport, ingest
+from aicost_desktop.importers.claude_files import (KIND, discover_roots, roots_for_path, settings_key, usage_files,
+                                                   walk)
 from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN, NUMBERS, SYNTHETIC_MODEL,
                                                    Entry, FileScan, identity, iter_entries, rank_of,
                                                    scan_file)
@@ -55,9 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SYNTHETIC_MODEL", "ClaudeCodeImporter", "discover_roots", "roots_for_path", "usage_files"]
 
-KIND = "claude-code"
-# Bump when parsing rules change: every file is then read again and its rows rewritten.
-PARSER_VERSION = "1"
 # Reading this many bytes or more uses worker processes (when the platform and caller allow it).
 PARALLEL_BYTES = 64 << 20
 _TIERS = {t.value: t for t in ServiceTier}
@@ -66,86 +64,6 @@ _KEYLESS = KEY_PREFIX + "line:"
 _PREFIX_LEN = len(KEY_PREFIX)
 _LEDGER_BATCH = 200  # message ids per ledger lookup (two bound parameters each)
 Writer = Callable[["Database", Iterator[UsageRecord], ImportReport, int], ImportReport]
-
-
-def discover_roots(env: Mapping[str, str] | None = None, home: Path | None = None) -> list[Path]:
-    """The `projects/` directories ccusage reads, in its order.
-
-    CLAUDE_CONFIG_DIR (comma-separated; each a config dir containing `projects/` or the
-    `projects/` dir itself) replaces the defaults and must name at least one valid directory.
-    Otherwise `$XDG_CONFIG_HOME/claude/projects` (default `~/.config/claude/projects`) and
-    `~/.claude/projects`, whichever exist.
-    """
-    env = os.environ if env is None else env
-    home = Path.home() if home is None else home
-    roots: list[Path] = []
-    raw = env.get("CLAUDE_CONFIG_DIR")
-    if raw is not None and raw.strip():
-        for part in (p.strip() for p in raw.split(",")):
-            if not part:
-                continue
-            path = home / part[2:] if part.startswith("~/") else (home if part == "~" else Path(part))
-            if path.name == "projects" and path.is_dir():
-                path = path.parent
-            projects = path / "projects"
-            if projects.is_dir() and projects not in roots:
-                roots.append(projects)
-        if not roots:
-            raise InputError("CLAUDE_CONFIG_DIR", raw,
-                             "no directory there contains projects/ (nor is a projects/ directory)")
-        return roots
-    xdg = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-    for base in (xdg / "claude", home / ".claude"):
-        projects = base / "projects"
-        if projects.is_dir() and projects not in roots:
-            roots.append(projects)
-    return roots
-
-
-def roots_for_path(path: Path) -> list[Path]:
-    """--path: a Claude config dir (with projects/) or a projects dir; InputError if missing."""
-    if not path.exists():
-        raise InputError("path", str(path), "does not exist")
-    if not path.is_dir():
-        raise InputError("path", str(path), "is not a directory")
-    return [path / "projects"] if (path / "projects").is_dir() else [path]
-
-
-def usage_files(roots: Sequence[Path]) -> list[tuple[Path, Path]]:
-    """Every `*.jsonl` under the roots, recursively, as (root, file) sorted by path; a root reached
-    twice (a symlink to another root) is read once."""
-    return [(root, path) for root, path, _rel in _walk(roots)]
-
-
-def _walk(roots: Sequence[Path]) -> list[tuple[Path, Path, str]]:
-    """(root, file, path relative to the root) of every `*.jsonl`, sorted by path. scandir and
-    string joins instead of Path.rglob/relative_to: a re-import with nothing new is mostly this
-    listing, and pathlib's per-file parsing was most of its time on thousands of files. Like
-    rglob, symlinked folders below a root are not followed (no loops); the scandir entries' cached
-    types save a stat per file."""
-    found: list[tuple[str, Path, str]] = []
-    seen: set[Path] = set()
-    for root in roots:
-        real = root.resolve()
-        if real in seen:
-            continue
-        seen.add(real)
-        base = str(root)
-        cut = len(base) + (0 if base.endswith(os.sep) else 1)
-        stack = [base]
-        while stack:
-            try:
-                it = os.scandir(stack.pop())
-            except OSError:
-                continue
-            with it:
-                for entry in it:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                    elif entry.name.endswith(".jsonl") and entry.is_file():
-                        found.append((entry.path, root, entry.path[cut:]))
-    found.sort(key=lambda f: f[0])
-    return [(root, Path(full), rel) for full, root, rel in found]
 
 
 class _Dedup:
@@ -272,7 +190,7 @@ class ClaudeCodeImporter:
 
     # --- reading ---------------------------------------------------------------------------------
     def _list(self) -> list[tuple[Path, Path]]:
-        walked = _walk(self.roots)
+        walked = walk(self.roots)
         self._files = [(root, path) for root, path, _rel in walked]
         self._rels = [rel for _root, _path, rel in walked]
         self._projects = [_project_of(rel) for rel in self._rels]
@@ -346,7 +264,7 @@ class ClaudeCodeImporter:
         """Import what changed since the last import into the ledger; returns the report. `write`
         stores records (base.ingest, or the runner's ingest-and-alert)."""
         files = self._list()
-        settings = f"v{PARSER_VERSION}:{self.billing.value}:{self.workspace_id or ''}"
+        settings = settings_key(self.billing, self.workspace_id)
         states = file_state.load(db, KIND)
         plans: dict[int, file_state.ReadPlan] = {}
         real = {root: str(root.resolve()) for root in self.roots}

@@ -19,6 +19,7 @@ from aicost_desktop.importers.csv_anthropic import AnthropicCostCsv, AnthropicUs
 from aicost_desktop.importers.csv_common import CsvFormat, iter_csv
 from aicost_desktop.importers.csv_generic import AccountResolver, GenericCsv, parse_mapping
 from aicost_desktop.importers.csv_openai import OpenAICostsCsv
+from aicost_desktop.importers.kinds import CSV_FORMATS, LOG_KINDS
 from aicost_desktop.notify.alerts import raise_unpriced_written
 from aicost_desktop.storage.ledger import delete_where
 from aicost_desktop.storage.tables import UsageRow
@@ -30,11 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aicost.importers")
 
-LOG_KINDS = ("claude-code", "codex")
 # A first Claude Code import writes one row per request (tens of thousands): big pages mean fewer
 # commits and WAL checkpoints (half the write time of 1,000-row pages), ~10 MB of records at once.
 CLAUDE_PAGE_SIZE = 10_000
-CSV_FORMATS = ("openai-costs", "anthropic-usage", "anthropic-cost", "generic")
 
 
 def import_claude_code(db: "Database", pricer: Pricer, path: Path | None = None,

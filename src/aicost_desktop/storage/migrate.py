@@ -13,15 +13,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from aicost_desktop.domain.private_files import private_dir, private_file
+from aicost_desktop.storage.revision import HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger("aicost.storage")
 MIGRATIONS = Path(__file__).with_name("migrations")
-# The newest revision in migrations/versions (a test keeps the two equal). Knowing it lets an up-to-date
-# ledger open without importing Alembic, a tenth of a second of every start.
-HEAD = "0005"
 
 
 def alembic_config(url: str | None = None) -> "Config":
