@@ -45,12 +45,16 @@ BUNDLE="$ROOT/dist/aicost-desktop"
 OS=$(uname -s)
 
 # --- 1. the PyInstaller bundle -----------------------------------------------------------------
+# Exists only after a build completed (PyInstaller and strip), so --reuse never takes the half-written
+# bundle of an interrupted build; it carries the build's start time, so a source edited during the
+# build makes the bundle stale.
+DONE="$ROOT/dist/.aicost-desktop.complete"
 fresh_bundle() {
     local exe="$BUNDLE/aicost-desktop"
     [ "$OS" = Darwin ] && exe="$ROOT/dist/AI Cost Tracker.app/Contents/MacOS/aicost-desktop"
-    [ -x "$exe" ] || return 1
+    [ -x "$exe" ] && [ -f "$DONE" ] || return 1
     # Anything newer than the bundle (sources, data, spec, icons, dependencies) makes it stale.
-    [ -z "$(find src installer resources pyproject.toml -newer "$exe" -type f \
+    [ -z "$(find src installer resources pyproject.toml -newer "$DONE" -type f \
               -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null | head -1)" ]
 }
 
@@ -59,6 +63,9 @@ if [ "$REUSE" = 1 ] && fresh_bundle; then
 else
     log "PyInstaller: building aicost-desktop $VERSION"
     start=$(date +%s)
+    rm -f "$DONE"
+    mkdir -p "$ROOT/dist"
+    touch "$DONE.start"
     "$PY" -m PyInstaller --noconfirm --log-level WARN \
         --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" installer/aicost_desktop.spec
     if [ "$OS" = Linux ] && [ "${AICOST_NO_STRIP:-0}" != 1 ] && command -v strip >/dev/null; then
@@ -67,6 +74,7 @@ else
         find "$BUNDLE" -type f -name '*.so*' -not -path '*.libs/*' -print0 \
             | xargs -0 strip --strip-debug 2>/dev/null || true
     fi
+    mv -f "$DONE.start" "$DONE"
     log "bundle built in $(( $(date +%s) - start )) s"
 fi
 log "bundle size: $(du -sh "$BUNDLE" | cut -f1) ($BUNDLE)"

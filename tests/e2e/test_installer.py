@@ -1,6 +1,7 @@
 """End to end: the frozen PyInstaller bundle and the .deb built by installer/build.sh.
 
-Builds once per session (reusing dist/ when it is newer than every source file), then:
+Builds once per session (reusing dist/ when it is newer than every source file), in the background from
+the end of collection while the rest of the suite runs (these tests are moved last), then:
 the frozen GUI passes `--smoke-test` offscreen; the frozen CLI prints its version and loads the
 demo; the .deb installs, `/usr/bin/aicost-desktop --demo` maps its window on Xvfb with its icon
 docked in trayer (screenshot in test-artifacts/), a second launch hands over to the first and
@@ -10,9 +11,7 @@ runs with AICOST_E2E_INSTALLER=1 or in CI.
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -23,13 +22,10 @@ from pathlib import Path
 import pytest
 
 import aicost_desktop
+from tests.e2e.installer_build import ENABLED, ROOT, clean_env as _clean_env, missing_tools, started_build
 from tests.e2e.x11 import display_with_tray, main_window_mapped, tray_docked, wait, window_tree
 
-ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "dist"
-BUNDLE = DIST / "aicost-desktop"
 ARTIFACTS = ROOT / "test-artifacts"
-ENABLED = os.environ.get("AICOST_E2E_INSTALLER") == "1" or os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,39 +45,14 @@ INSTALLED = [
 ]
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The environment for child processes, without the coverage hooks of the test run."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE_")}
-    env.pop("AICOST_HOME", None)
-    env.update(extra)
-    return env
-
-
-
 # -- building -----------------------------------------------------------------------------------------
-def _deb_compression() -> str:
-    # zstd packs the ~230 MB tree in seconds (xz takes over a minute); fall back where unsupported.
-    help_text = subprocess.run(["dpkg-deb", "--help"], capture_output=True, text=True).stdout
-    return "zstd" if "zstd" in help_text else "gzip"
-
-
 @pytest.fixture(scope="session")
-def built() -> dict[str, Path]:
-    for tool in ("dpkg-deb", "ldd", "objdump"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"building the installer needs {tool} (apt-get install dpkg-dev binutils)")
-    start = time.monotonic()
-    proc = subprocess.run(
-        ["bash", str(ROOT / "installer" / "build.sh"), "--reuse"],
-        cwd=ROOT, env=_clean_env(AICOST_DEB_COMPRESSION=_deb_compression()),
-        capture_output=True, text=True, timeout=1200,
-    )
-    assert proc.returncode == 0, f"installer/build.sh failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
-    debs = sorted(glob.glob(str(DIST / f"aicost-desktop_{aicost_desktop.__version__}_*.deb")))
-    assert debs, f"no .deb in {DIST}:\n{proc.stderr[-3000:]}"
-    size = re.search(r"bundle size: (\S+)", proc.stderr)
-    print(f"\ninstaller build: {time.monotonic() - start:.0f}s, bundle {size.group(1) if size else '?'}")
-    return {"gui": BUNDLE / "aicost-desktop", "cli": BUNDLE / "aicost", "deb": Path(debs[-1])}
+def built(request: pytest.FixtureRequest) -> dict[str, Path]:
+    """The bundle and .deb, built once per session (tests/e2e/conftest.py starts the build when collection ends)."""
+    missing = missing_tools()
+    if missing:
+        pytest.skip(f"building the installer needs {', '.join(missing)} (apt-get install dpkg-dev binutils)")
+    return started_build(request.config).wait()
 
 
 def test_frozen_gui_smoke_test_offscreen(built, tmp_path):
