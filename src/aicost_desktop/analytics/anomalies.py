@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from aicost_desktop.analytics.query import NONE_LABEL, daily_cells
+from aicost_desktop.notify.alerts import raise_anomaly
 from aicost_desktop.storage.query import LedgerFilter, day_range
 from aicost_desktop.storage.db import Database
 
@@ -193,8 +194,9 @@ class Anomaly:
         return self.actual - self.expected
 
     @property
-    def dedup_key(self) -> str:
-        return f"anomaly:{self.dimension}:{self.key}:{self.day.isoformat()}"
+    def series_day(self) -> str:
+        """Names the series and day: one alert each (notify.alerts.raise_anomaly)."""
+        return f"{self.dimension}:{self.key}:{self.day.isoformat()}"
 
     @property
     def explanation(self) -> str:
@@ -283,8 +285,7 @@ def _contributors(leaves: dict[tuple[str, str, str], np.ndarray], members: list[
 
 
 def raise_alerts(db: Database, anomalies: Sequence[Anomaly]) -> int:
-    """Turn anomalies into `anomaly` alerts through the budgets engine's alert path (deduplicated per
-    series and day). Returns how many were new."""
-    from aicost_desktop.analytics.alerts import raise_anomaly
-
-    return sum(1 for a in anomalies if raise_anomaly(db, a))
+    """Turn anomalies into `anomaly` alerts (one per series and day, with outbox rows). Returns how many were new."""
+    return sum(1 for a in anomalies
+               if raise_anomaly(db, a.series_day, a.explanation, current_usage=a.actual, expected=a.expected)
+               is not None)

@@ -1,7 +1,7 @@
 """Raising alerts once per dedup key (with their outbox rows), listing and acknowledging them.
 
-Other subsystems call `raise_sync_failure`, `raise_unpriced_written` (after imports and syncs) and
-`raise_anomaly`; the budget engine calls `raise_alert` inside its own transaction. An alert and its deliveries are
+The one home of alerts: the sync runner calls `raise_sync_failure`, imports and syncs `raise_unpriced_written`,
+the anomaly detector `raise_anomaly`; the budget engine calls `raise_in` inside its own transaction. An alert and its deliveries are
 written in one transaction, so a crash either loses both or keeps both (and the outbox delivers).
 """
 
@@ -185,11 +185,14 @@ def resolve_unpriced_models(db: Database, models: Iterable[str], *, now: datetim
     return closed
 
 
-def raise_anomaly(db: Database, dedup_key: str, message: str, *, current_usage: Decimal | None = None,
+def raise_anomaly(db: Database, series_day: str, message: str, *, current_usage: Decimal | None = None,
                   expected: Decimal | None = None, currency: str = "USD", now: datetime | None = None,
                   **fields: Any) -> CostAlert | None:
-    """Entry point for the analytics anomaly detector: `dedup_key` names the series and day."""
-    return raise_alert(db, "anomaly", f"anomaly:{dedup_key}", message, current_usage=current_usage,
+    """One `anomaly` alert per series and day (`series_day`, e.g. 'provider:openai:2026-11-20'); None when it
+    was already raised. `expected` is kept in budget_limit (the figure the actual is compared with); the
+    alert belongs to the default workspace unless `workspace_id` is given."""
+    fields.setdefault("workspace_id", db.default_workspace_id())
+    return raise_alert(db, "anomaly", f"anomaly:{series_day}", message, current_usage=current_usage,
                        budget_limit=expected, currency=currency, now=now, **fields)
 
 

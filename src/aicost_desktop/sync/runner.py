@@ -15,6 +15,7 @@ from sqlalchemy import select
 from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.domain.redact import redact
 from aicost_desktop.domain.usage import UsageRecord
+from aicost_desktop.notify.alerts import raise_sync_failure, raise_unpriced_written
 from aicost_desktop.storage.ledger import UpsertResult, upsert_records
 from aicost_desktop.storage.tables import Account, BalanceReading, SyncState
 from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError, SyncReport
@@ -205,21 +206,12 @@ def retention_notes(db: "Database") -> dict[int, str]:
 
 def _raise_failure_alert(ctx: "AppContext", account_id: int, name: str, message: str) -> None:
     try:
-        from aicost_desktop.budgets import alerts
-    except ImportError:
-        return
-    fn = getattr(alerts, "raise_sync_failure", None)
-    if fn is not None:
-        try:
-            fn(ctx.db, account_id, f"Sync of {name} failed: {message}")
-        except Exception:  # alerting must not hide the sync outcome
-            log.exception("could not record sync-failure alert")
+        raise_sync_failure(ctx.db, account_id, f"Sync of {name} failed: {message}")
+    except Exception:  # alerting must not hide the sync outcome
+        log.exception("could not record sync-failure alert")
 
 
 def _raise_unpriced_alerts(ctx: "AppContext", account_id: int, since: datetime) -> None:
-    # Local import like the failure alert's: notify sits above the provider syncs this module drives.
-    from aicost_desktop.notify.alerts import raise_unpriced_written
-
     try:
         raise_unpriced_written(ctx.db, since, account_id=account_id)
     except Exception:  # the rows are committed: alerting must not hide the sync outcome

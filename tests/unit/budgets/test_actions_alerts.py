@@ -8,12 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aicost_desktop.budgets.actions import list_actions, set_key_paused
-from aicost_desktop.budgets.alerts import (clear_sync_failure, raise_anomaly, raise_sync_failure,
-                                           raise_unpriced_models)
 from aicost_desktop.budgets.engine import evaluate
 from aicost_desktop.budgets.model import BudgetSpec, add_budget, find_budget
 from aicost_desktop.domain.errors import OperationError
-from aicost_desktop.notify.alerts import acknowledge, list_alerts, pending_acknowledgement
+from aicost_desktop.notify.alerts import (acknowledge, clear_sync_failure, list_alerts, pending_acknowledgement,
+                                          raise_anomaly, raise_sync_failure, raise_unpriced_models)
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account
 from tests.unit.budgets.helpers import spend_on
