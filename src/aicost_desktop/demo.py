@@ -154,3 +154,14 @@ def clear_demo(db: Database) -> int:
         s.execute(delete(Subscription).where(Subscription.is_demo.is_(True)))
         s.execute(delete(Account).where(Account.name.in_(list(ACCOUNTS)), Account.status == "demo"))
     return n
+
+
+def demo_counts(db: Database) -> tuple[int, int]:
+    """(the user's own ledger rows and subscriptions, sample rows): whether sample data would mix in, or is there."""
+    from sqlalchemy import func
+
+    with db.session() as s:
+        real = s.scalar(select(func.count()).select_from(UsageRow).where(UsageRow.is_demo.is_(False))) or 0
+        real += s.scalar(select(func.count()).select_from(Subscription).where(Subscription.is_demo.is_(False))) or 0
+        demo = s.scalar(select(func.count()).select_from(UsageRow).where(UsageRow.is_demo.is_(True))) or 0
+    return int(real), int(demo)
