@@ -1,4 +1,14 @@
-"""Daily spend forecast: Theil-Sen damped trend x weekday factors, 80% bands calibrated by backtesting the series."""
+"""The one spend forecast: a period's projected total and 80% band (budgets, Analytics, the CLI) and the daily
+forecast behind it (Theil-Sen damped trend x weekday factors, bands calibrated by backtesting the series).
+
+What is projected: metered usage (api, import, log, proxy rows) is learnt day by day and forecast; a manual
+entry is a one-off and a subscription charge recurs on its own calendar, so neither is extrapolated as if it
+happened every day. A period's projection is
+
+    spent through today (every source; today's usage lifted to its forecast if that is higher)
+  + forecast usage for the rest of the period
+  + charges already known for the rest of it (future-dated ledger rows, subscription renewals falling due)
+"""
 
 from __future__ import annotations
 
@@ -7,8 +17,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Sequence
+from zoneinfo import ZoneInfo
 
 import numpy as np
+from sqlalchemy import select
+
+from aicost_desktop.analytics.query import daily_cells
+from aicost_desktop.domain.days import utc_midnight
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.manual import charge_dates
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.query import LedgerFilter, filter_conditions
+from aicost_desktop.storage.tables import Subscription, UsageRow
 
 # Why this point model: spend series are short, spiky and weekly. Medians and Theil-Sen slopes ignore the odd
 # spike that would drag a least-squares or Holt-Winters fit, and the model degrades step by step with less
@@ -285,6 +305,166 @@ def _money(x: float) -> Decimal:
     return Decimal(repr(round(float(x), 2))).quantize(Decimal("0.01"))
 
 
+# Metered usage: what the daily model learns from and projects. Manual entries (one-offs) and subscription
+# charges (their own calendar) are counted where they are dated, never extrapolated.
+USAGE_SOURCES = ("api", "import", "log", "proxy")
+HISTORY_DAYS = 120
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Spend from `today` on, one entry per day (days[0] is today): the forecast of metered usage (today's
+    lifted to at least what is already spent), its bands, and the charges already known for each day."""
+
+    today: date
+    method: str
+    history_days: int
+    days: list[date]
+    usage: np.ndarray        # forecast usage per day
+    lower: np.ndarray        # its 80% band per day
+    upper: np.ndarray
+    cum_lower: np.ndarray    # 80% band of the running usage total through each day
+    cum_upper: np.ndarray
+    known: np.ndarray        # future-dated ledger rows and subscription renewals per day (0 today: spent already)
+    spent: dict[date, Decimal]  # spend per local day through today, every source
+    usage_today: Decimal        # metered usage already spent today (replaced by usage[0] in a projection)
+    currency: str
+
+
+@dataclass(frozen=True)
+class PeriodForecast:
+    """Projected spend of local days [first, last] at `last`, with its 80% band, as of `today`."""
+
+    first: date
+    last: date
+    today: date
+    spent: Decimal           # through today, every source
+    amount: Decimal          # projected total at `last`
+    lower: Decimal
+    upper: Decimal
+    known: Decimal           # charges already known after today (included in amount and band)
+    method: str
+    history_days: int
+    breach_date: date | None = None  # the day the running total is projected to reach the limit asked about
+
+    @classmethod
+    def flat(cls, first: date, last: date, today: date, spent: Decimal) -> "PeriodForecast":
+        """Nothing to project (a scope no row matches): the total stays where it is."""
+        v = spent.quantize(Decimal("0.01"))
+        return cls(first, last, today, spent, v, v, v, Decimal(0), "none", 0)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"to_date": f"{self.spent.quantize(Decimal('0.01')):f}", "projection": f"{self.amount:f}",
+                "lower": f"{self.lower:f}", "upper": f"{self.upper:f}", "known": f"{self.known:f}",
+                "method": self.method}
+
+
+def _subscription_charges(db: Database, tz: ZoneInfo, flt: LedgerFilter, first: date, last: date,
+                          fx: dict[str, Decimal], currency: str) -> dict[date, Decimal]:
+    """Renewals of the subscriptions `flt` counts that fall due in [first, last] and are not in the ledger yet."""
+    if flt.sources is not None and "subscription" not in flt.sources:
+        return {}
+    scope = LedgerFilter(flt.providers, flt.models, flt.accounts, flt.workspaces, flt.projects, mode=flt.mode)
+    with db.session() as s:
+        if scope.is_empty:
+            subs = list(s.scalars(select(Subscription)))
+        else:  # a subscription belongs to a scope through the charges it has written
+            cond = filter_conditions(db, scope, tz, UsageRow)
+            ids = select(UsageRow.subscription_id).where(UsageRow.source == "subscription", *cond).distinct()
+            subs = list(s.scalars(select(Subscription).where(Subscription.id.in_(ids))))
+        written = set(s.scalars(select(UsageRow.dedup_key).where(
+            UsageRow.source == "subscription", UsageRow.bucket_start >= utc_midnight(first))))
+    out: dict[date, Decimal] = {}
+    for sub in subs:
+        rate = Decimal(1) if sub.currency == currency else fx.get(sub.currency)
+        if rate is None:
+            raise InputError("currency", sub.currency, "no exchange rate configured (setting fx_rates)")
+        if sub.currency != currency:
+            rate = rate / fx.get(currency, Decimal(1))
+        for d in charge_dates(sub.start_date, sub.end_date, sub.period, last):
+            if d >= first and f"subscription:{sub.id}:{d.isoformat()}" not in written:
+                out[d] = out.get(d, Decimal(0)) + sub.amount * rate
+    return out
+
+
+def outlook(db: Database, tz: ZoneInfo, today: date, horizon: int, filters: LedgerFilter | None = None,
+            sources: Sequence[str] | None = None, fx: dict[str, Decimal] | None = None,
+            currency: str = "USD", history: int = HISTORY_DAYS) -> Outlook:
+    """Forecast `horizon` days from `today` (inclusive; today is partial) from the complete days before it."""
+    fx = fx or {"USD": Decimal(1)}
+    flt = (filters or LedgerFilter()).narrowed(sources=list(sources) if sources else None)
+    # At least a month is always forecast: the band through day k then never depends on how far ahead was
+    # asked (forecast_daily backtests max(horizon, LEADS) leads), so every caller gets the same month-end figure.
+    h = max(int(horizon), LEADS)
+    start, end = today - timedelta(days=history), today + timedelta(days=h - 1)
+    usage_hist = np.zeros(history)
+    spent: dict[date, Decimal] = {}
+    known = np.zeros(h)
+    usage_today = Decimal(0)
+    for c in daily_cells(db, tz, start, end, ("source",), flt, None, fx=fx, currency=currency):
+        if c.day > today:
+            known[(c.day - today).days] += float(c.cost)
+            continue
+        spent[c.day] = spent.get(c.day, Decimal(0)) + c.cost
+        if c.keys[0] in USAGE_SOURCES:
+            if c.day == today:
+                usage_today += c.cost
+            else:
+                usage_hist[(c.day - start).days] += float(c.cost)
+    for d, v in _subscription_charges(db, tz, flt, today, end, fx, currency).items():
+        known[(d - today).days] += float(v)
+    r = forecast_daily(usage_hist, h, start.weekday())
+    # Today is partial: its usage ends at least at what is already spent, and so does every running total.
+    u0 = float(usage_today)
+    lift = max(u0 - float(r.mean[0]), 0.0)
+    usage, lower, upper = r.mean.copy(), r.lower.copy(), r.upper.copy()
+    usage[0], lower[0], upper[0] = usage[0] + lift, max(lower[0], u0), max(upper[0], u0)
+    cum_lower = np.maximum(r.cum_lower + lift, u0)
+    cum_upper = r.cum_upper + lift
+    return Outlook(today, r.method, int((usage_hist > 0).sum()), [today + timedelta(days=i) for i in range(h)],
+                   usage, lower, upper, cum_lower, cum_upper, known, spent, usage_today, currency)
+
+
+def project(o: Outlook, first: date, last: date, limit: Decimal | None = None) -> PeriodForecast:
+    """The projected total of local days [first, last] (first <= o.today) from an outlook that reaches `last`."""
+    spent = sum((v for d, v in o.spent.items() if first <= d <= o.today), Decimal(0))
+    k = (last - o.today).days + 1 if last >= o.today else 0
+    if k > len(o.days):
+        raise ValueError(f"the outlook ends {o.days[-1]}, before {last}")
+    base = float(spent - (o.usage_today if first <= o.today <= last else 0))
+    known = float(o.known[:k].sum())
+    if k:
+        mean, lo, hi = float(o.usage[:k].sum()), float(o.cum_lower[k - 1]), float(o.cum_upper[k - 1])
+    else:
+        mean = lo = hi = float(o.usage_today)  # a period already over: what was spent
+    breach: date | None = None
+    if limit is not None:
+        if spent >= limit:
+            breach = min(o.today, last)
+        elif k:
+            running = base + np.cumsum(o.usage[:k] + o.known[:k])
+            hit = np.flatnonzero(running >= float(limit))
+            breach = o.days[int(hit[0])] if len(hit) else None
+    return PeriodForecast(first, last, o.today, spent, _money(base + mean + known), _money(base + lo + known),
+                          _money(base + hi + known), _money(known), o.method, o.history_days, breach)
+
+
+def period_forecast(db: Database, tz: ZoneInfo, first: date, last: date, today: date,
+                    filters: LedgerFilter | None = None, sources: Sequence[str] | None = None,
+                    fx: dict[str, Decimal] | None = None, currency: str = "USD",
+                    limit: Decimal | None = None) -> PeriodForecast:
+    """Projected spend of [first, last] as of `today`, with its band (and the breach date of `limit`): what
+    the budget card, the Budgets table, `aicost budgets status` and the Analytics month-end figure show."""
+    o = outlook(db, tz, today, (last - today).days + 1, filters, sources, fx, currency)
+    return project(o, first, last, limit)
+
+
+def month_bounds(today: date) -> tuple[date, date]:
+    """The first and last local day of the month holding `today`."""
+    first = today.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
 @dataclass
 class SpendForecast:
     """A dated forecast of daily spend and the projected totals of the horizon and of this month."""
@@ -300,11 +480,24 @@ class SpendForecast:
     total: Decimal
     total_lower: Decimal
     total_upper: Decimal
-    month_to_date: Decimal
-    month_projection: Decimal
-    month_lower: Decimal
-    month_upper: Decimal
+    month: PeriodForecast
     currency: str = "USD"
+
+    @property
+    def month_to_date(self) -> Decimal:
+        return self.month.spent.quantize(Decimal("0.01"))
+
+    @property
+    def month_projection(self) -> Decimal:
+        return self.month.amount
+
+    @property
+    def month_lower(self) -> Decimal:
+        return self.month.lower
+
+    @property
+    def month_upper(self) -> Decimal:
+        return self.month.upper
 
     def as_json(self) -> dict[str, Any]:
         s = lambda d: f"{d:f}"  # noqa: E731
@@ -317,45 +510,19 @@ class SpendForecast:
                           "lower": s(self.month_lower), "upper": s(self.month_upper)}}
 
 
-def spend_forecast(db: Any, tz: Any, today: date, days: int = 30, history: int = 120,
-                   filters: Any = None, sources: Sequence[str] | None = None,
+def spend_forecast(db: Database, tz: ZoneInfo, today: date, days: int = 30, history: int = HISTORY_DAYS,
+                   filters: LedgerFilter | None = None, sources: Sequence[str] | None = None,
                    fx: dict[str, Decimal] | None = None, currency: str = "USD") -> SpendForecast:
-    """Forecast daily spend from `today` (inclusive, today is partial) for `days` days, from complete days
-    before today, and project this month's total (actual through yesterday + forecast to month end)."""
-    from aicost_desktop.analytics.series import spend_series
-
-    start = today - timedelta(days=history)
-    s = spend_series(db, tz, start, today, "day", None, filters, sources, fx=fx, currency=currency)
-    totals = [float(v) for v in s.totals]
-    hist, today_actual = totals[:-1], totals[-1]
-    month_start = today.replace(day=1)
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
-    to_month_end = (next_month - today).days
-    h = max(days, to_month_end)
-    r = forecast_daily(hist, h, start.weekday())
-    # Today is partial: it will end at least at what is already spent, and so will every running total.
-    mean, lower, upper = r.mean.copy(), r.lower.copy(), r.upper.copy()
-    lift = max(today_actual - mean[0], 0.0)
-    mean[0], lower[0], upper[0] = mean[0] + lift, max(lower[0], today_actual), max(upper[0], today_actual)
-
-    def running(k: int) -> tuple[float, float, float]:
-        """Forecast total of the first k days and its band (the band of that running total, not a rescaled one)."""
-        if k <= 0:
-            return 0.0, 0.0, 0.0
-        return (float(mean[:k].sum()), max(float(r.cum_lower[k - 1]) + lift, today_actual),
-                float(r.cum_upper[k - 1]) + lift)
-
-    mtd_before_today = sum((v for b, v in zip(s.buckets, s.totals) if month_start <= b < today), Decimal(0))
-    t_mean, t_lower, t_upper = running(days)
-    m_mean, m_lower, m_upper = running(to_month_end)
+    """Daily spend for `days` days from `today` (inclusive, today is partial) with bands, the next `days` days'
+    total, and this month's projection (the same figure as `period_forecast` of the month)."""
+    first, last = month_bounds(today)
+    o = outlook(db, tz, today, max(days, (last - today).days + 1), filters, sources, fx, currency, history)
+    nxt = project(o, today, today + timedelta(days=days - 1))
     sel = slice(0, days)
+    known = o.known[sel]
     return SpendForecast(
-        today=today, horizon=days, method=r.method, history_days=int((np.asarray(hist) > 0).sum()),
-        days=[today + timedelta(days=i) for i in range(days)],
-        mean=[_money(v) for v in mean[sel]], lower=[_money(v) for v in lower[sel]],
-        upper=[_money(v) for v in upper[sel]],
-        total=_money(t_mean), total_lower=_money(t_lower), total_upper=_money(t_upper),
-        month_to_date=(mtd_before_today + s.totals[-1]).quantize(Decimal("0.01")),
-        month_projection=_money(float(mtd_before_today) + m_mean),
-        month_lower=_money(float(mtd_before_today) + m_lower),
-        month_upper=_money(float(mtd_before_today) + m_upper), currency=currency)
+        today=today, horizon=days, method=o.method, history_days=o.history_days, days=o.days[sel],
+        mean=[_money(v) for v in o.usage[sel] + known], lower=[_money(v) for v in o.lower[sel] + known],
+        upper=[_money(v) for v in o.upper[sel] + known],
+        total=nxt.amount, total_lower=nxt.lower, total_upper=nxt.upper,
+        month=project(o, first, last), currency=currency)

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from aicost_desktop.analytics.forecast import PeriodForecast, period_forecast
 from aicost_desktop.budgets.actions import KeyController, set_key_paused, should_pause
-from aicost_desktop.budgets.forecast import Forecast, forecast_spend, recent_average, recent_window
 from aicost_desktop.budgets.model import parse_thresholds
 from aicost_desktop.budgets.periods import BudgetPeriod, current_period, recent_periods
-from aicost_desktop.budgets.spend import Scope, ScopeSpend, scope_spend
-from aicost_desktop.domain.errors import OperationError
+from aicost_desktop.budgets.spend import Scope, ScopeSpend, scope_filter, scope_spend
+from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.domain.money import ZERO, fmt_money
 from aicost_desktop.notify.alerts import default_channels, raise_in
 from aicost_desktop.storage.db import Database
@@ -42,7 +42,7 @@ class BudgetStatus:
     spent: Decimal
     tokens: int
     thresholds: tuple[Decimal, ...]
-    forecast: Forecast
+    forecast: PeriodForecast
     days_left: int
     on_exceed: str
     by_model: dict[str, Decimal] = field(default_factory=dict)
@@ -66,7 +66,11 @@ class BudgetStatus:
         return "ok"
 
     def forecast_text(self) -> str:
-        return f"projected {fmt_money(self.forecast.amount.quantize(Decimal('1')), self.currency, 0)} " \
+        """'projected $1,740 ($1,698–$1,877) by Nov 30': the projection and its 80% band, as Analytics shows them."""
+        f, c = self.forecast, self.currency
+        band = f" ({fmt_money(f.lower.quantize(Decimal('1')), c, 0)}–{fmt_money(f.upper.quantize(Decimal('1')), c, 0)})" \
+            if f.upper > f.lower else ""
+        return f"projected {fmt_money(f.amount.quantize(Decimal('1')), c, 0)}{band} " \
                f"by {self.period.last:%b} {self.period.last.day}"
 
     def as_json(self) -> dict[str, Any]:
@@ -77,6 +81,8 @@ class BudgetStatus:
                 "spent": f"{self.spent.quantize(q):f}", "spent_exact": f"{self.spent:f}",
                 "percent": f"{self.percent.quantize(Decimal('0.1')):f}",
                 "forecast": f"{self.forecast.amount.quantize(q):f}",
+                "forecast_lower": f"{self.forecast.lower.quantize(q):f}",
+                "forecast_upper": f"{self.forecast.upper.quantize(q):f}",
                 "forecast_breach_date": self.forecast.breach_date.isoformat() if self.forecast.breach_date else None,
                 "state": self.state, "days_left": self.days_left, "tokens": self.tokens,
                 "thresholds": [f"{t.normalize():f}" for t in self.thresholds], "on_exceed": self.on_exceed,
@@ -107,9 +113,11 @@ def budget_status(db: Database, b: Budget, tz: ZoneInfo, now: datetime, *, week_
     period = current_period(b.period, now, tz, week_start)
     spend = period_spend(db, b, period, tz, fx)
     today = now.astimezone(tz).date()
-    r0, r1 = recent_window(today)
-    recent = scope_spend(db, tz, r0, r1, _scope_of(b), b.currency, fx).cost
-    fc = forecast_spend(spend.cost, period, now, recent_average(recent), b.amount, tz)
+    try:
+        fc = period_forecast(db, tz, period.first, period.last, today, scope_filter(_scope_of(b)), fx=fx,
+                             currency=b.currency, limit=b.amount)
+    except InputError:  # nothing has the scope's name (scope_spend counted nothing either)
+        fc = PeriodForecast.flat(period.first, period.last, today, spend.cost)
     return BudgetStatus(b.id, b.name, _scope_of(b), period, b.amount, b.currency, spend.cost, spend.tokens,
                         parse_thresholds(b.thresholds), fc, period.days_left(today), b.on_exceed,
                         dict(sorted(spend.by_model.items(), key=lambda kv: -kv[1])), spend.unpriced_rows,
@@ -119,6 +127,13 @@ def budget_status(db: Database, b: Budget, tz: ZoneInfo, now: datetime, *, week_
 def threshold_key(b: Budget, period: BudgetPeriod, t: Decimal) -> str:
     # The local first date (not the UTC instant) names the period, so a time-zone change does not re-fire.
     return f"threshold:{b.id}:{period.kind}:{period.first.isoformat()}:{t.normalize():f}"
+
+
+def elapsed_share(period: BudgetPeriod, now: datetime) -> Decimal:
+    """How much of the period has passed (0..1)."""
+    total = (period.end_utc - period.start_utc).total_seconds()
+    done = (min(max(now, period.start_utc), period.end_utc) - period.start_utc).total_seconds()
+    return Decimal(round(done)) / Decimal(round(total)) if total else Decimal(1)
 
 
 def forecast_key(b: Budget, period: BudgetPeriod) -> str:
@@ -198,7 +213,7 @@ def evaluate(db: Database, tz: ZoneInfo, *, now: datetime | None = None, week_st
                 if a is not None:
                     raised.append(a.id)
             if (b.forecast_alert and st.spent < b.amount and st.forecast.amount > b.amount
-                    and st.forecast.weight >= FORECAST_MIN_ELAPSED):
+                    and elapsed_share(st.period, now) >= FORECAST_MIN_ELAPSED):
                 a = raise_in(s, "forecast", forecast_key(b, st.period), _forecast_message(st),
                              channels=default_channels(emails), now=now, **common)
                 if a is not None:
@@ -238,7 +253,3 @@ def history(db: Database, b: Budget, tz: ZoneInfo, *, now: datetime | None = Non
     out = [PeriodSpend(p, period_spend(db, b, p, tz, fx).cost, b.amount)
            for p in recent_periods(b.period, now, tz, count, week_start)]
     return list(reversed(out))
-
-
-def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(tz).date()

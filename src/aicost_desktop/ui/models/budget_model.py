@@ -71,9 +71,9 @@ class BudgetTableModel(RowsTableModel[BudgetStatus]):
         if role == Qt.ItemDataRole.ToolTipRole:
             f = st.forecast
             return (f"Spent {fmt_money(st.spent, st.currency)} of {fmt_money(st.amount, st.currency)} "
-                    f"({st.percent:.1f}%)\nForecast {fmt_money(f.amount, st.currency)}: "
-                    f"{f.weight * 100:.0f}% x run rate {fmt_money(f.run_rate, st.currency)}/day + rest x recent "
-                    f"{fmt_money(f.recent_avg, st.currency)}/day" +
+                    f"({st.percent:.1f}%)\nForecast {fmt_money(f.amount, st.currency)} (80% band "
+                    f"{fmt_money(f.lower, st.currency)}–{fmt_money(f.upper, st.currency)}): spent so far + usage "
+                    f"forecast ({f.method}) + {fmt_money(f.known, st.currency)} of charges already due" +
                     (f"\nUnpriced rows not counted: {st.unpriced_rows}" if st.unpriced_rows else ""))
         if role == Qt.ItemDataRole.TextAlignmentRole and key in ("spent", "days_left", "progress"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
