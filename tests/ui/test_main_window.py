@@ -42,7 +42,7 @@ def test_menus_and_shortcuts(make_window):
     menus = [a.text() for a in w.menuBar().actions()]
     assert menus == ["&File", "&View", "&Sync", "&Help"]
     a = w.actions
-    expected = {a.quit: "Ctrl+Q", a.sync_now: "Ctrl+R", a.export: "Ctrl+E", a.settings: "Ctrl+,", a.about: "F1"}
+    expected = {a.quit: "Ctrl+Q", a.sync_now: "Ctrl+R", a.export: "Ctrl+E", a.settings: "Ctrl+,", a.docs: "F1"}
     for action, keys in expected.items():
         assert action.shortcut() == QKeySequence(keys), action.text()
     view_items = [act.text() for act in w.menuBar().actions()[1].menu().actions() if act.text()]

@@ -35,8 +35,9 @@ class AppActions:
 
         SP = QStyle.StandardPixmap
         self.export = make("&Export…", "Export ledger rows to CSV/JSON", "Ctrl+E", SP.SP_DialogSaveButton)
-        self.load_sample = make("Load &sample data", "Fill an empty ledger with 90 days of demo spend",
-                                None, SP.SP_FileDialogNewFolder)
+        self.load_sample = make("Load &sample data…", "Add 90 days of demo spend, marked as sample data")
+        self.clear_sample = make("Remove sample &data…", "Delete every sample row, subscription and account; "
+                                 "your own data stays")
         self.quit = make("&Quit", "Quit AI Cost Tracker", QKeySequence.StandardKey.Quit, SP.SP_DialogCloseButton)
         self.quit.setShortcut(QKeySequence("Ctrl+Q"))
         self.sync_now = make("&Sync now", "Refresh every dock and sync all accounts now", "Ctrl+R",
@@ -45,11 +46,20 @@ class AppActions:
                                SP.SP_MediaPause, checkable=True)
         self.settings = make("Se&ttings…", "Time zone, currency, tray behaviour", "Ctrl+,",
                              SP.SP_FileDialogDetailedView)
-        self.about = make("&About", "Version, price snapshot, data and log locations", "F1",
+        self.about = make("&About", "Version, price snapshot, data and log locations", None,
                           SP.SP_MessageBoxInformation)
-        self.reset_layout = make("&Reset layout", "Put every dock back where it started")
+        self.docs = make("&Documentation", "Open the user guide in your browser", "F1", SP.SP_DialogHelpButton)
+        self.reset_layout = make("&Reset layout", "Put every dock back where it started, sized to this screen")
+        self.compact_layout = make("&Compact layout", "Chart and budgets first on a small screen; "
+                                   "lower panes folded", checkable=True)
         self.open_window = make("&Open", "Show the AI Cost Tracker window")
         self.open_window.setIcon(QIcon())
+        # File menu entries; the shell handles them, the Accounts dock serves add_account.
+        self.add_account = make("Add &account…", "Connect an OpenAI, Anthropic, OpenRouter, DeepSeek or Moonshot "
+                                "account")
+        self.add_manual_entry = make("Add &manual entry…", "Record spend the providers do not report")
+        self.add_subscription = make("Add s&ubscription…", "A monthly or yearly plan, charged on its renewal day")
+        self.import_logs = make("&Import logs or CSV…", "Claude Code / Codex logs or a console CSV export")
 
     def handle(self, name: str, fn: Callable[[], None], *, replace: bool = True) -> None:
         """Make `fn` THE handler of action `name` (e.g. "export"), replacing an earlier one.
@@ -65,5 +75,6 @@ class AppActions:
         self._handlers[name] = getattr(self, name).triggered.connect(slot)
 
     def all(self) -> list[QAction]:
-        return [self.export, self.load_sample, self.quit, self.sync_now, self.pause_sync,
-                self.settings, self.about, self.reset_layout, self.open_window]
+        return [self.export, self.load_sample, self.clear_sample, self.quit, self.sync_now, self.pause_sync,
+                self.settings, self.about, self.docs, self.reset_layout, self.compact_layout, self.open_window,
+                self.add_account, self.add_manual_entry, self.add_subscription, self.import_logs]

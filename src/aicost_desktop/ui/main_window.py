@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QByteArray, QPoint, QSettings, QThreadPool, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtCore import QSettings, QThreadPool, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QToolBar, QWidget
 
 from aicost_desktop import APP_NAME
@@ -18,6 +18,7 @@ from aicost_desktop.storage.queries import last_sync_at
 from aicost_desktop.ui.actions import AppActions
 from aicost_desktop.ui.bus import LedgerBus
 from aicost_desktop.ui.docks import DOCKS, call_refresh
+from aicost_desktop.ui.layout import STATE_VERSION, WindowLayout
 from aicost_desktop.ui.services import Services
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from aicost_desktop.ui.tray import Tray
 
 log = logging.getLogger("aicost.ui.window")
-STATE_VERSION = 1  # bump when the dock set changes incompatibly: old saved layouts are then ignored
+__all__ = ["MainWindow", "STATE_VERSION", "window_settings"]
 WINDOW_INI = "window.ini"
 
 
@@ -43,10 +44,12 @@ class MainWindow(QMainWindow):
 
     Signals:
         demo_loaded(int): sample data finished loading (rows written).
+        sample_cleared(int): sample data was removed (rows deleted).
         status_refreshed(): the status bar figures were recomputed.
     """
 
     demo_loaded = Signal(int)
+    sample_cleared = Signal(int)
     status_refreshed = Signal()
 
     def __init__(self, ctx: "AppContext", pool: QThreadPool | None = None, bus: LedgerBus | None = None,
@@ -70,9 +73,12 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status_bar()
         self._connect_actions()
-        self._default_sizes()
-        self._default_state = self.saveState(STATE_VERSION)
-        self.restore_layout()
+        # Arrangements, reset, saved state, Ctrl+1..5 and Tab out of tables: ui/layout.py.
+        self.window_layout = WindowLayout(self, self.docks, lambda: window_settings(ctx))
+        self.window_layout.install(self._view_menu, self.actions.compact_layout, self.actions.reset_layout)
+        self.window_layout.restore()
+        # Asked before sample rows join a ledger with the user's own rows; tests replace it.
+        self.confirm: Callable[[str, str], bool] = self._ask
         self.services.bus.ledger_changed.connect(self.refresh_status)
         self.services.bus.sync_state_changed.connect(self.refresh_status)
         # A ledger file deleted under the running app is noticed within seconds, not at the next write.
@@ -104,51 +110,29 @@ class MainWindow(QMainWindow):
             if not spec.tabify_with and any(s.tabify_with == spec.object_name for s in DOCKS):
                 self.docks[spec.object_name].raise_()
 
-    def _default_sizes(self) -> None:
-        """First-run proportions: the ledger gets most of the width, budgets most of the right column."""
-        screen = QGuiApplication.primaryScreen()
-        avail = screen.availableGeometry() if screen is not None else None
-        w = min(1500, int(avail.width() * 0.92)) if avail else 1200
-        h = min(950, int(avail.height() * 0.9)) if avail else 760
-        self.resize(w, h)
-        by_area: dict[Qt.DockWidgetArea, list[QDockWidget]] = {}
-        for spec in DOCKS:
-            if not spec.tabify_with:
-                by_area.setdefault(spec.area, []).append(self.docks[spec.object_name])
-        left = by_area.get(Qt.DockWidgetArea.LeftDockWidgetArea, [])
-        right = by_area.get(Qt.DockWidgetArea.RightDockWidgetArea, [])
-        bottom = by_area.get(Qt.DockWidgetArea.BottomDockWidgetArea, [])
-        if left and right:
-            self.resizeDocks([left[0], right[0]], [int(w * 0.62), int(w * 0.38)], Qt.Orientation.Horizontal)
-        if right and bottom:
-            self.resizeDocks([right[0], bottom[0]], [int(h * 0.42), int(h * 0.42)], Qt.Orientation.Vertical)
-
     def _build_menus(self) -> None:
         a = self.actions
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        file.addActions([a.export, a.load_sample])
+        file.addAction(a.export)
+        file.addSeparator()
+        file.addActions([a.load_sample, a.clear_sample])  # sample data: a menu entry, not a toolbar button
         file.addSeparator()
         file.addAction(a.settings)
         file.addSeparator()
         file.addAction(a.quit)
-        view = bar.addMenu("&View")
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        view.addSeparator()
-        view.addAction(a.reset_layout)
+        self._view_menu = bar.addMenu("&View")  # filled by the layout: docks (Ctrl+1..5), compact, reset
         sync = bar.addMenu("&Sync")
         sync.addActions([a.sync_now, a.pause_sync])
         help_ = bar.addMenu("&Help")
-        help_.addAction(a.about)
+        help_.addActions([a.docs, a.about])
 
     def _build_toolbar(self) -> None:
         tb = QToolBar("Main toolbar")
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        tb.addActions([self.actions.sync_now, self.actions.pause_sync, self.actions.export,
-                       self.actions.load_sample, self.actions.settings])
+        tb.addActions([self.actions.sync_now, self.actions.pause_sync, self.actions.export, self.actions.settings])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
 
     def _build_status_bar(self) -> None:
@@ -167,6 +151,8 @@ class MainWindow(QMainWindow):
         a.pause_sync.setChecked(bool(self.ctx.settings.get("sync_paused")))
         a.pause_sync.toggled.connect(self._set_paused)
         a.load_sample.triggered.connect(self.load_sample_data)
+        a.clear_sample.triggered.connect(self.clear_sample_data)
+        a.docs.triggered.connect(self.open_docs)
         a.about.triggered.connect(self.show_about)
         a.settings.triggered.connect(self.show_settings)
         a.reset_layout.triggered.connect(self.reset_layout)
@@ -176,41 +162,14 @@ class MainWindow(QMainWindow):
     # -- layout persistence ----------------------------------------------------------------
 
     def save_layout(self) -> None:
-        s = window_settings(self.ctx)
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState(STATE_VERSION))
-        s.sync()
+        self.window_layout.save()
 
     def restore_layout(self) -> bool:
-        """Restore geometry and docks if saved; a window saved on a vanished screen is re-centred."""
-        s = window_settings(self.ctx)
-        geometry, state = s.value("window/geometry"), s.value("window/state")
-        restored = False
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            restored = self.restoreGeometry(geometry)
-            self._ensure_on_screen()
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            restored = self.restoreState(state, STATE_VERSION) or restored
-        return restored
-
-    def _ensure_on_screen(self) -> None:
-        frame = self.frameGeometry()
-        screens = QGuiApplication.screens()
-        if any(sc.availableGeometry().intersects(frame) for sc in screens):
-            return
-        primary = QGuiApplication.primaryScreen()
-        if primary is None:
-            return
-        avail = primary.availableGeometry()
-        w, h = min(self.width(), avail.width()), min(self.height(), avail.height())
-        self.resize(w, h)
-        self.move(avail.center() - QPoint(w // 2, h // 2))
+        """Restore geometry and docks if saved by this layout version; else the default for this screen."""
+        return self.window_layout.restore()
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state, STATE_VERSION)
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
+        self.window_layout.reset()
 
     # -- commands --------------------------------------------------------------------------
 
@@ -265,12 +224,33 @@ class MainWindow(QMainWindow):
         self.status_refreshed.emit()
 
     def load_sample_data(self) -> None:
+        """File > Load sample data: asks first when the ledger holds rows of the user's own."""
         try:
-            from aicost_desktop.demo import load_demo
+            from aicost_desktop.demo import demo_counts, load_demo
         except ImportError:
             QMessageBox.information(self, "Sample data", "Sample data is not available in this build.")
             return
         self.actions.load_sample.setEnabled(False)
+        ctx = self.ctx
+
+        def counted(counts: tuple[int, int]) -> None:
+            real, _demo = counts
+            if real and not self.confirm(
+                    "Load sample data?",
+                    f"Your ledger already has {real:,} rows and subscriptions of your own. Sample rows would be "
+                    "counted with them in every total, budget and chart until you remove them (File > Remove "
+                    "sample data, which leaves your own rows alone).\n\nLoad sample data anyway?"):
+                self.actions.load_sample.setEnabled(True)
+                return
+            self._start_loading_sample(load_demo)
+
+        def count_failed(exc: BaseException) -> None:
+            self.actions.load_sample.setEnabled(True)
+            QMessageBox.warning(self, "Sample data", f"Could not read the ledger:\n{exc}")
+
+        self.services.run(lambda: demo_counts(ctx.db), on_done=counted, on_error=count_failed, owner=self)
+
+    def _start_loading_sample(self, load_demo: Callable[..., int]) -> None:
         self.statusBar().showMessage("Loading sample data…")
         ctx = self.ctx
 
@@ -279,7 +259,8 @@ class MainWindow(QMainWindow):
 
         def done(rows: int) -> None:
             self.actions.load_sample.setEnabled(True)
-            self.statusBar().showMessage(f"Sample data loaded ({rows:,} new rows)", 5000)
+            self.statusBar().showMessage(f"Sample data loaded ({rows:,} new rows) · File > Remove sample data "
+                                         "takes it out again", 8000)
             log.info("sample data loaded: %d new rows", rows)
             self.services.bus.notify_ledger_changed()
             self.demo_loaded.emit(rows)
@@ -291,6 +272,53 @@ class MainWindow(QMainWindow):
 
         self.services.run(job, on_done=done, on_error=failed, owner=self,
                           on_progress=lambda d, t: self.statusBar().showMessage(f"Loading sample data… {d:,}/{t:,}"))
+
+    def clear_sample_data(self) -> None:
+        """File > Remove sample data: every demo row, subscription and account (demo.clear_demo)."""
+        from aicost_desktop.demo import clear_demo, demo_counts
+
+        ctx = self.ctx
+        self.actions.clear_sample.setEnabled(False)
+
+        def counted(counts: tuple[int, int]) -> None:
+            _real, demo = counts
+            if not demo:
+                self.actions.clear_sample.setEnabled(True)
+                self.statusBar().showMessage("There is no sample data to remove", 5000)
+                return
+            if not self.confirm("Remove sample data?", f"Remove the {demo:,} sample rows with their sample "
+                                "subscriptions and accounts? Your own rows are kept."):
+                self.actions.clear_sample.setEnabled(True)
+                return
+            self.services.run(lambda: clear_demo(ctx.db), on_done=removed, on_error=failed, owner=self)
+
+        def removed(rows: int) -> None:
+            self.actions.clear_sample.setEnabled(True)
+            self.statusBar().showMessage(f"Sample data removed ({rows:,} rows)", 5000)
+            log.info("sample data removed: %d rows", rows)
+            self.services.bus.notify_ledger_changed()
+            self.sample_cleared.emit(rows)
+
+        def failed(exc: BaseException) -> None:
+            self.actions.clear_sample.setEnabled(True)
+            log.error("removing sample data failed: %s", exc)
+            QMessageBox.warning(self, "Sample data", f"Could not remove sample data:\n{exc}")
+
+        self.services.run(lambda: demo_counts(ctx.db), on_done=counted, on_error=failed, owner=self)
+
+    def _ask(self, title: str, text: str) -> bool:
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
+
+    def open_docs(self) -> bool:
+        """F1: the user guide (docs/ or the README of this checkout, else the project page) in the browser."""
+        from aicost_desktop.ui.layout import docs_url
+
+        url = docs_url(self.ctx.paths.home)
+        log.info("opening the documentation: %s", url.toString())
+        ok = QDesktopServices.openUrl(url)
+        if not ok:
+            self.statusBar().showMessage(f"Could not open a browser; the guide is at {url.toString()}", 10_000)
+        return ok
 
     def load_demo_if_empty(self) -> None:
         """--demo: load sample data unless the ledger already has rows."""
@@ -344,11 +372,8 @@ class MainWindow(QMainWindow):
             log.info("notification (no tray): %s: %s", title, message)
 
     def show_dock(self, object_name: str) -> None:
-        dock = self.docks.get(object_name)
         self.bring_to_front()
-        if dock is not None:
-            dock.show()
-            dock.raise_()
+        self.window_layout.show_dock(object_name)
 
     def bring_to_front(self) -> None:
         if self.isMinimized():
@@ -390,21 +415,7 @@ class MainWindow(QMainWindow):
 
 
 def _scroll_when_small(dock: QDockWidget) -> None:
-    """Let a dock scroll its content when made smaller than the content's minimum.
+    """The dock scrolls its content only below the content's minimum size (ui/layout.py)."""
+    from aicost_desktop.ui.layout import scroll_when_small
 
-    Without this the window's minimum size is the sum of every dock's minimum (over 1100x700),
-    more than a small laptop screen offers. The content stays reachable as `dock.content`.
-    """
-    from PySide6.QtWidgets import QScrollArea
-
-    content = dock.widget()
-    if content is None or isinstance(content, QScrollArea):
-        return
-    area = QScrollArea()
-    area.setObjectName(f"{dock.objectName()}Scroll")
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setWidgetResizable(True)
-    area.setMinimumSize(160, 120)
-    dock.setWidget(area)
-    area.setWidget(content)
-    dock.content = content  # type: ignore[attr-defined]
+    scroll_when_small(dock)
