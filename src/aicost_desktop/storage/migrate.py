@@ -75,17 +75,26 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
     # once on a new or old ledger migrate one after another instead of failing with "database is locked".
     with engine.connect() as conn:
         conn.execution_options(sqlite_immediate=True)
-        with conn.begin():
-            if engine.dialect.name == "postgresql":
-                from aicost_desktop.storage.db import PG_WRITE_LOCK  # db imports this module
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # A migration that rebuilds a table drops it: with foreign keys enforced that would run the
+            # ON DELETE actions of every row referencing it. The pragma only changes outside a transaction.
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                if engine.dialect.name == "postgresql":
+                    from aicost_desktop.storage.db import PG_WRITE_LOCK  # db imports this module
 
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
-            current = MigrationContext.configure(conn).get_current_revision()
-            if current == head:  # another process migrated while we waited
-                return False
-            _refuse_unknown(script, current)
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+                current = MigrationContext.configure(conn).get_current_revision()
+                if current == head:  # another process migrated while we waited
+                    return False
+                _refuse_unknown(script, current)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
     return True
 
 

@@ -21,6 +21,12 @@ NAMING = {
 }
 
 
+# Tables whose ids users act on (delete entry 12, ack alert 7): SQLite AUTOINCREMENT never hands out an id
+# again once its row is deleted, so a retried delete cannot hit a row added since (PostgreSQL's sequences
+# never do). Migration 0006 gives existing ledgers the same.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -33,6 +39,7 @@ class Workspace(Base):
     """A group of accounts sharing budgets (default: one workspace called 'default')."""
 
     __tablename__ = "workspaces"
+    __table_args__ = NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -42,6 +49,7 @@ class Account(Base):
     """A provider account; its key lives in the OS keychain under `key_ref`, never here."""
 
     __tablename__ = "accounts"
+    __table_args__ = NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     provider: Mapped[str] = mapped_column(String(40))
@@ -79,6 +87,7 @@ class UsageRow(Base):
         Index("ix_usage_records_account_bucket", "account_id", "bucket_start"),
         Index("ix_usage_records_unpriced", "provider", "model", sqlite_where=UNPRICED_ROWS,
               postgresql_where=UNPRICED_ROWS),
+        NEVER_REUSED,
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     source: Mapped[str] = mapped_column(String(20))
@@ -153,7 +162,8 @@ class PriceOverride(Base):
     """A user-set price for a model from a date on (per million tokens)."""
 
     __tablename__ = "price_overrides"
-    __table_args__ = (UniqueConstraint("model_key", "effective_from", name="uq_price_overrides_model_from"),)
+    __table_args__ = (UniqueConstraint("model_key", "effective_from", name="uq_price_overrides_model_from"),
+                      NEVER_REUSED)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_key: Mapped[str] = mapped_column(String(200))
     effective_from: Mapped[date] = mapped_column(Date)
@@ -170,6 +180,7 @@ class Subscription(Base):
     """A recurring charge (e.g. ChatGPT Plus $20 monthly) materialized as one ledger row per period."""
 
     __tablename__ = "subscriptions"
+    __table_args__ = NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service: Mapped[str] = mapped_column(String(120))
     provider: Mapped[str | None] = mapped_column(String(40))
@@ -249,6 +260,7 @@ class Budget(Base):
     """A spending limit over a calendar period for a scope, with alert thresholds."""
 
     __tablename__ = "budgets"
+    __table_args__ = NEVER_REUSED
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
@@ -310,7 +322,7 @@ class CostAlert(Base):
     """An alert raised once per (budget, period, threshold) or other dedup key; acknowledgeable."""
 
     __tablename__ = "cost_alerts"
-    __table_args__ = (UniqueConstraint("dedup_key", name="uq_cost_alerts_dedup_key"),)
+    __table_args__ = (UniqueConstraint("dedup_key", name="uq_cost_alerts_dedup_key"), NEVER_REUSED)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(20))  # threshold, forecast, sync_failure, unpriced_model, anomaly
     dedup_key: Mapped[str] = mapped_column(String(300))
