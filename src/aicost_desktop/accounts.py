@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from aicost_desktop import __version__
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account, BalanceReading, SyncState, Workspace
@@ -197,7 +198,5 @@ def account_key(db: Database, secrets, account_id: int) -> str:  # type: ignore[
 
 def make_client(timeout: float = 30.0) -> httpx.Client:
     """The shared HTTP client for provider calls (tests pass their own)."""
-    from aicost_desktop import __version__
-
     return httpx.Client(timeout=timeout, headers={"User-Agent": f"aicost-desktop/{__version__}"},
                         follow_redirects=False)

@@ -46,6 +46,8 @@ class AppContext:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.tz_name)
 
+    # The database, catalog and keychain are imported when first used, not for a cycle: `aicost --help`
+    # and the import fast path never load SQLAlchemy, the catalog or keyring.
     @cached_property
     def db(self) -> "Database":
         from aicost_desktop.storage.db import Database

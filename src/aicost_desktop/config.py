@@ -7,14 +7,16 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
 from aicost_desktop import APP_ID
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import parse_fx_rates
 from aicost_desktop.domain.private_files import FILE_MODE, fix_tree, private_dir, private_sqlite, restrict
 
 log = logging.getLogger("aicost.config")
@@ -90,10 +92,8 @@ class Setting:
     validate: Callable[[Any], Any] | None = None
 
 
-def _tz(value: Any, field: str = "timezone") -> str:
+def check_timezone(value: Any, field: str = "timezone") -> str:
     """An IANA zone name ('' = the system's), or InputError naming where the value came from."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     if value in ("", None):
         return ""
     if not isinstance(value, str) or len(value) > 255:
@@ -123,8 +123,6 @@ def _positive_int(name: str, maximum: int) -> Callable[[Any], int]:
 def _fx_rates(value: Any) -> dict[str, Any]:
     """Currency code -> rate to USD: every rate a finite decimal number above zero (a NaN, negative
     or infinite rate would turn every total in that currency into nonsense)."""
-    from decimal import InvalidOperation
-
     if not isinstance(value, dict):
         raise InputError("fx_rates", value, "must be an object of currency codes to rates")
     for code, rate in value.items():
@@ -167,7 +165,7 @@ def _weekday(value: Any) -> int:
 
 # Every setting is declared once here; window geometry lives in QSettings, not here.
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
-    Setting("timezone", str, "", "Time zone (empty = system)", _tz),
+    Setting("timezone", str, "", "Time zone (empty = system)", check_timezone),
     Setting("display_currency", str, "USD", "Display currency"),
     Setting("week_start", int, 0, "First day of the week (0 = Monday)", _weekday),
     Setting("start_minimized", bool, False, "Start minimized to the tray"),
@@ -219,8 +217,6 @@ class Settings:
 
     def fx_rates(self) -> "dict[str, Decimal]":
         """Exchange rates to USD as Decimals (the one place the setting is parsed)."""
-        from aicost_desktop.domain.money import parse_fx_rates
-
         return parse_fx_rates(self.get("fx_rates"))
 
     def set(self, key: str, value: Any) -> None:
@@ -247,7 +243,7 @@ def system_timezone() -> str:
     """The system's IANA zone name, falling back to UTC when it cannot be determined."""
     tz = os.environ.get("TZ", "").removeprefix(":")
     if tz and "/" in tz and not tz.startswith("/"):
-        return _tz(tz, "TZ (environment)")
+        return check_timezone(tz, "TZ (environment)")
     try:
         link = os.path.realpath("/etc/localtime")
         if "zoneinfo/" in link:
@@ -267,10 +263,10 @@ def timezone_name(override: str | None, settings: Settings) -> str:
     """The zone in effect: --tz, else AICOST_TZ, else the setting, else the system's; a bad value
     is an InputError naming where it came from."""
     if override:
-        return _tz(override, "--tz")
+        return check_timezone(override, "--tz")
     env = os.environ.get("AICOST_TZ")
     if env:
-        return _tz(env, "AICOST_TZ (environment)")
+        return check_timezone(env, "AICOST_TZ (environment)")
     return settings.get("timezone") or system_timezone()
 
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -131,7 +131,3 @@ def anomaly_notes(anomalies: Sequence[Anomaly]) -> dict[date, str]:
         if cur is None or rank > (cur.dimension == "provider", abs(cur.delta)):
             best[a.day] = a
     return {d: a.explanation for d, a in best.items()}
-
-
-def summary(data: AnalyticsData) -> dict[str, Any]:
-    return {"total": data.series.total, "anomalies": len({a.day for a in data.anomalies})}

@@ -21,7 +21,7 @@ from aicost_desktop.storage.tables import UsageHourly, UsageRow
 
 GROUP_FIELDS = ("day", "week", "month", "provider", "model", "account", "source", "workspace", "project")
 TIME_FIELDS = ("day", "week", "month")
-__all__ = ["COST_MODES", "GROUP_FIELDS", "Report", "ReportRow", "SpendSummary", "month_to_date", "parse_group_by",
+__all__ = ["COST_MODES", "GROUP_FIELDS", "Report", "ReportRow", "SpendSummary", "parse_group_by",
            "spend_report", "spend_summary"]
 
 
@@ -208,12 +208,6 @@ def _add_hourly_groups(s: Any, T: Any, cond: list[Any], tz: ZoneInfo, group_by: 
         day = local_day(hour, dated, tz)
         key = tuple(_time_key(f, day, week_start) if f in TIME_FIELDS else values[f] for f in group_by)
         _add(groups, key, group_by, row[8], row[9:], fx, currency)
-
-
-def month_to_date(db: Database, tz: ZoneInfo, today: date | None = None, fx: dict[str, Decimal] | None = None) -> Decimal:
-    """Spend of the current local month so far (the tray tooltip and Cost tracker header)."""
-    today = today or datetime.now(tz).date()
-    return spend_report(db, tz, today.replace(day=1), today, fx=fx).total
 
 
 @dataclass(frozen=True)

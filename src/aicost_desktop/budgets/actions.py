@@ -14,9 +14,12 @@ from typing import Any, Callable, Protocol
 import httpx
 from sqlalchemy import select
 
+from aicost_desktop.accounts import account_key, make_client
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account, Budget, BudgetAction, utcnow
+from aicost_desktop.sync.base import AccountInfo
+from aicost_desktop.sync.openrouter import DEFAULT_BASE_URL, update_key
 
 log = logging.getLogger("aicost.budgets")
 RETRY_FAILED_AFTER = timedelta(hours=1)
@@ -35,10 +38,6 @@ class OpenRouterKeys:
         self.db, self.secrets, self.client_factory = db, secrets, client_factory
 
     def set_disabled(self, account_id: int, key_hash: str, disabled: bool) -> str:
-        from aicost_desktop.accounts import account_key, make_client
-        from aicost_desktop.sync.base import AccountInfo
-        from aicost_desktop.sync.openrouter import DEFAULT_BASE_URL, update_key
-
         with self.db.session() as s:
             acc = s.get(Account, account_id)
             if acc is None or acc.provider != "openrouter":

@@ -157,10 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "handler", None):  # bare `aicost`: the commands, and a failing exit
             parser.print_help()
             raise UsageError("choose a command (listed above)")
-        from aicost_desktop.config import check_home, _tz
+        from aicost_desktop.config import check_home, check_timezone
 
         if args.tz:
-            _tz(args.tz, "--tz")
+            check_timezone(args.tz, "--tz")
         if args.home is not None:
             check_home(args.home, "--home")
         elif os.environ.get("AICOST_HOME"):

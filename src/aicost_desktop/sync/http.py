@@ -77,11 +77,6 @@ def redact(text: str) -> str:
     return _redact(text)
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Copy of `headers` with credentials masked, for logs."""
-    return {k: ("***" if k.lower() in _SECRET_HEADERS else redact(v)) for k, v in headers.items()}
-
-
 def _register_credentials(client: httpx.Client, headers: Mapping[str, str] | None) -> None:
     # The key being sent is a secret whatever its source (keychain, a test, a gateway's default
     # header): a provider echoing it back in an error must not get it into any message.

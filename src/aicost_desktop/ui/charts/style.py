@@ -6,7 +6,6 @@ from datetime import date, datetime, timezone
 
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
 
 # Okabe-Ito-like qualitative colours: distinct for colour-blind users, mid lightness for both themes.
 SERIES = ["#4C8BF5", "#F28E2B", "#59A14F", "#B07AA1", "#E15759", "#76B7B2", "#EDC948", "#9C755F",
@@ -25,11 +24,6 @@ def with_alpha(c: QColor | str, alpha: int) -> QColor:
     q = QColor(c)
     q.setAlpha(alpha)
     return q
-
-
-def is_dark(widget: QWidget | None = None) -> bool:
-    pal = widget.palette() if widget is not None else QApplication.palette()
-    return pal.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def apply_theme(plot: pg.PlotWidget) -> None:
