@@ -34,21 +34,18 @@ class AppActions:
             return act
 
         SP = QStyle.StandardPixmap
-        self.export = make("&Export…", "Export ledger rows to CSV/JSON", "Ctrl+E", SP.SP_DialogSaveButton)
+        self.export = make("&Export…", "Export ledger rows to CSV/JSON", "Ctrl+E")
         self.load_sample = make("Load &sample data…", "Add 90 days of demo spend, marked as sample data")
         self.clear_sample = make("Remove sample &data…", "Delete every sample row, subscription and account; "
                                  "your own data stays")
         self.quit = make("&Quit", "Quit AI Cost Tracker", QKeySequence.StandardKey.Quit, SP.SP_DialogCloseButton)
         self.quit.setShortcut(QKeySequence("Ctrl+Q"))
-        self.sync_now = make("&Sync now", "Refresh every dock and sync all accounts now", "Ctrl+R",
-                             SP.SP_BrowserReload)
-        self.pause_sync = make("&Pause syncing", "Stop scheduled syncs until unchecked", None,
-                               SP.SP_MediaPause, checkable=True)
-        self.settings = make("Se&ttings…", "Time zone, currency, tray behaviour", "Ctrl+,",
-                             SP.SP_FileDialogDetailedView)
+        self.sync_now = make("&Sync now", "Refresh every dock and sync all accounts now", "Ctrl+R")
+        self.pause_sync = make("&Pause syncing", "Stop scheduled syncs until unchecked", None, checkable=True)
+        self.settings = make("Se&ttings…", "Time zone, currency, tray behaviour", "Ctrl+,")
         self.about = make("&About", "Version, price snapshot, data and log locations", None,
                           SP.SP_MessageBoxInformation)
-        self.docs = make("&Documentation", "Open the user guide in your browser", "F1", SP.SP_DialogHelpButton)
+        self.docs = make("&Documentation", "Open the user guide in your browser", "F1")
         self.reset_layout = make("&Reset layout", "Put every dock back where it started, sized to this screen")
         self.compact_layout = make("&Compact layout", "Chart and budgets first on a small screen; "
                                    "lower panes folded", checkable=True)
@@ -60,6 +57,17 @@ class AppActions:
         self.add_manual_entry = make("Add &manual entry…", "Record spend the providers do not report")
         self.add_subscription = make("Add s&ubscription…", "A monthly or yearly plan, charged on its renewal day")
         self.import_logs = make("&Import logs or CSV…", "Claude Code / Codex logs or a console CSV export")
+
+        self._line_icons = {"sync_now": "sync", "pause_sync": "pause", "export": "export", "settings": "settings",
+                            "docs": "help"}
+        self.refresh_icons()
+
+    def refresh_icons(self) -> None:
+        """Toolbar icons drawn in the current palette's text colour (again after a theme change)."""
+        from aicost_desktop.ui.theme import line_icon
+
+        for attr, icon in self._line_icons.items():
+            getattr(self, attr).setIcon(line_icon(icon))
 
     def handle(self, name: str, fn: Callable[[], None], *, replace: bool = True) -> None:
         """Make `fn` THE handler of action `name` (e.g. "export"), replacing an earlier one.

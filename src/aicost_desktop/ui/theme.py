@@ -1,9 +1,11 @@
-"""Light and dark palettes on the Fusion style, chosen by the `theme` setting (system, light, dark)."""
+"""Light and dark palettes on the Fusion style (the `theme` setting), banners and line icons drawn from the palette."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QApplication
 
 G = QPalette.ColorGroup
@@ -63,9 +65,123 @@ def apply_theme(app: QApplication, mode: str = "system") -> str:
     """Fusion style with our light or dark palette; returns the kind applied."""
     kind = resolve(mode)
     app.setStyle("Fusion")
-    app.setPalette(palette(kind))
-    app.setStyleSheet(STYLESHEET)
+    pal = palette(kind)
+    app.setPalette(pal)
+    app.setStyleSheet(STYLESHEET + banner_stylesheet(pal))
     return kind
+
+
+def _mix(a: QColor, b: QColor, t: float) -> QColor:
+    """`t` of the way from a to b."""
+    return QColor(round(a.red() + (b.red() - a.red()) * t), round(a.green() + (b.green() - a.green()) * t),
+                  round(a.blue() + (b.blue() - a.blue()) * t))
+
+
+BANNER_HUES = {"warning": "#e0a000", "error": "#d32f2f", "info": "#2f6fdb"}
+
+
+def banner_colors(pal: QPalette, kind: str = "warning") -> tuple[QColor, QColor, QColor]:
+    """(background, text, border) of a banner: a tint of the window colour, text in the window's text colour,
+    so a banner reads in light and dark alike."""
+    hue = QColor(BANNER_HUES.get(kind, BANNER_HUES["warning"]))
+    window = pal.color(R.Window)
+    return _mix(window, hue, 0.22), pal.color(R.WindowText), _mix(window, hue, 0.7)
+
+
+def banner_stylesheet(pal: QPalette | None = None) -> str:
+    """Rules for QLabel[banner="warning|error|info"] (set the property, not a fixed-colour stylesheet)."""
+    pal = pal or QApplication.palette()
+    out = []
+    for kind in BANNER_HUES:
+        bg, fg, border = banner_colors(pal, kind)
+        out.append(f'QLabel[banner="{kind}"] {{ background: {bg.name()}; color: {fg.name()}; '
+                   f"border: 1px solid {border.name()}; border-radius: 4px; padding: 6px; }}")
+    return "\n".join(out) + "\n"
+
+
+def banner_style(kind: str = "warning", pal: QPalette | None = None) -> str:
+    """The same banner as a widget stylesheet, for a label that must carry its own."""
+    bg, fg, border = banner_colors(pal or QApplication.palette(), kind)
+    return (f"QLabel {{ background: {bg.name()}; color: {fg.name()}; border: 1px solid {border.name()}; "
+            "border-radius: 4px; padding: 6px; }")
+
+
+# -- line icons in the palette's text colour (the style's stock pixmaps are dark-on-dark in the dark theme) --
+
+def _draw(name: str, p: QPainter, s: float) -> None:
+    """Draw icon `name` on a 24x24 design grid scaled by `s`; the pen is already set."""
+    p.scale(s, s)
+    if name == "sync":
+        rect = QRectF(4.5, 4.5, 15, 15)
+        for start in (30.0, 210.0):  # two arcs, each ending in an arrowhead
+            path = QPainterPath()
+            path.arcMoveTo(rect, start)
+            path.arcTo(rect, start, 140.0)
+            p.drawPath(path)
+            end = math.radians(start + 140.0)
+            tip = QPointF(12 + 7.5 * math.cos(end), 12 - 7.5 * math.sin(end))
+            tangent = QPointF(-math.sin(end), -math.cos(end))  # direction of travel (counter-clockwise)
+            normal = QPointF(-tangent.y(), tangent.x())
+            head = QPainterPath(tip + tangent * 0.5)
+            head.lineTo(tip - tangent * 3.5 + normal * 3.0)
+            head.moveTo(tip + tangent * 0.5)
+            head.lineTo(tip - tangent * 3.5 - normal * 3.0)
+            p.drawPath(head)
+    elif name == "pause":
+        p.setBrush(p.pen().color())
+        p.drawRoundedRect(QRectF(7, 5, 3, 14), 1, 1)
+        p.drawRoundedRect(QRectF(14, 5, 3, 14), 1, 1)
+    elif name == "export":
+        path = QPainterPath(QPointF(5, 13))
+        path.lineTo(5, 19)
+        path.lineTo(19, 19)
+        path.lineTo(19, 13)
+        path.moveTo(12, 15)
+        path.lineTo(12, 4)
+        path.moveTo(8, 8)
+        path.lineTo(12, 4)
+        path.lineTo(16, 8)
+        p.drawPath(path)
+    elif name == "settings":
+        p.drawEllipse(QPointF(12, 12), 3.2, 3.2)
+        p.drawEllipse(QPointF(12, 12), 6.5, 6.5)
+        for i in range(8):
+            a = math.radians(i * 45)
+            p.drawLine(QPointF(12 + 6.5 * math.cos(a), 12 + 6.5 * math.sin(a)),
+                       QPointF(12 + 9.5 * math.cos(a), 12 + 9.5 * math.sin(a)))
+    elif name == "help":
+        p.drawEllipse(QPointF(12, 12), 8.5, 8.5)
+        path = QPainterPath(QPointF(9.3, 9.6))
+        path.cubicTo(9.3, 6.2, 14.8, 6.2, 14.8, 9.6)
+        path.cubicTo(14.8, 11.8, 12, 11.6, 12, 14.2)
+        p.drawPath(path)
+        p.drawPoint(QPointF(12, 17.2))
+    else:
+        raise KeyError(name)
+
+
+ICONS = ("sync", "pause", "export", "settings", "help")
+
+
+def line_icon(name: str, pal: QPalette | None = None) -> QIcon:
+    """Icon `name` (ICONS) drawn in the palette's button text colour, its disabled look in the disabled one."""
+    pal = pal or QApplication.palette()
+    icon = QIcon()
+    for mode, group in ((QIcon.Mode.Normal, G.Active), (QIcon.Mode.Disabled, G.Disabled)):
+        color = pal.color(group, R.ButtonText)
+        for size in (16, 24, 32, 48):
+            pm = QPixmap(size, size)
+            pm.fill(Qt.GlobalColor.transparent)
+            p = QPainter(pm)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            pen = QPen(color, 1.8)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            p.setPen(pen)
+            _draw(name, p, size / 24)
+            p.end()
+            icon.addPixmap(pm, mode)
+    return icon
 
 
 def app_icon() -> QIcon:
