@@ -25,7 +25,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add.add_argument("--workspace")
     add.add_argument("--sync-interval", metavar="MINUTES")
     add.set_defaults(handler=run_add)
-    ls = asub.add_parser("list")
+    ls = asub.add_parser("list", help="accounts, their status and last sync")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=run_list)
     for name, helptext in (("test", "check the key against the provider"), ("remove", "forget an account and its key"),
@@ -66,7 +66,7 @@ def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-de
 
 def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     from aicost_desktop.accounts import list_accounts
-    from aicost_desktop.sync.runner import retention_notes
+    from aicost_desktop.account_sync import retention_notes
 
     accounts = list_accounts(ctx.db)
     notes = retention_notes(ctx.db)  # standing holes in history (OpenRouter's 30-day activity window)
@@ -115,7 +115,9 @@ def run_remove(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped
 def _set_enabled(args: argparse.Namespace, ctx, enabled: bool) -> int:  # type: ignore[no-untyped-def]
     from aicost_desktop.accounts import get_account, update_account
 
-    update_account(ctx.db, get_account(ctx.db, args.account).id, enabled=enabled)
+    acc = get_account(ctx.db, args.account)
+    update_account(ctx.db, acc.id, enabled=enabled)
+    print(f"account {acc.name} {'enabled' if enabled else 'disabled (its history stays)'}")
     return 0
 
 
@@ -129,7 +131,7 @@ def run_disable(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untype
 
 def run_sync(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     from aicost_desktop.accounts import get_account, list_accounts
-    from aicost_desktop.sync.runner import sync_account
+    from aicost_desktop.account_sync import sync_account
 
     since = None
     if args.since:

@@ -38,10 +38,14 @@ def cmd_ack(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 def cmd_check(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.budgets.service import run_check
+    from aicost_desktop.cli.budgets import status_lines
 
     res = run_check(ctx)
-    for st in res.evaluation.statuses:
-        print(f"{st.name}: {st.spent:.2f} of {st.amount:.2f} {st.currency} ({st.percent:.0f}%), {st.state}")
+    if res.evaluation.statuses:
+        for line in status_lines(res.evaluation.statuses):
+            print(line)
+    else:
+        print("no budgets")
     print(f"{len(res.evaluation.new_alerts)} new alert(s); {len(res.dispatch.sent)} delivered, "
           f"{len(res.dispatch.retried)} to retry, {len(res.dispatch.failed)} failed")
     for line in res.evaluation.actions:

@@ -6,7 +6,7 @@ import argparse
 from datetime import date, datetime, timedelta
 
 from aicost_desktop.cli.common import parse_date, print_json
-from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.cli.format import money, table
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -55,11 +55,15 @@ def run_forecast(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyp
         print_json(fc.as_json())
         return 0
     print(f"Forecast from {today} ({fc.method}, {fc.history_days} days of history), 80% band")
-    for d, m, lo, hi in zip(fc.days, fc.mean, fc.lower, fc.upper):
-        print(f"  {d} {d.strftime('%a')}  {fmt_money(m):>12}   [{fmt_money(lo)} .. {fmt_money(hi)}]")
-    print(f"Next {args.days} days: {fmt_money(fc.total)} [{fmt_money(fc.total_lower)} .. {fmt_money(fc.total_upper)}]")
-    print(f"This month: {fmt_money(fc.month_to_date)} so far, projected {fmt_money(fc.month_projection)} "
-          f"[{fmt_money(fc.month_lower)} .. {fmt_money(fc.month_upper)}]")
+    cur = fc.currency
+    for line in table(("day", "", "forecast", "low", "high"),
+                      [(d, d.strftime("%a"), money(m, cur), money(lo, cur), money(hi, cur))
+                       for d, m, lo, hi in zip(fc.days, fc.mean, fc.lower, fc.upper)], right={2, 3, 4}, indent="  "):
+        print(line)
+    print(f"Next {args.days} days: {money(fc.total, cur)} [{money(fc.total_lower, cur)} .. "
+          f"{money(fc.total_upper, cur)}]")
+    print(f"This month: {money(fc.month_to_date, cur)} so far, projected {money(fc.month_projection, cur)} "
+          f"[{money(fc.month_lower, cur)} .. {money(fc.month_upper, cur)}]")
     return 0
 
 
@@ -97,21 +101,20 @@ def run_reconcile(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-unty
     if not rec.models:
         print("  no model has both a provider-reported and a computed cost in this range")
     elif rows:
-        aw = max(len("account"), *(len(r.account) for r in rows))
-        mw = max(len("model"), *(len(r.model) for r in rows))
-        print(f"  {'day':<10}  {'account':<{aw}}  {'model':<{mw}}  {'reported':>11}  {'computed':>11}  {'drift':>7}")
-        for r in rows:
-            d = r.drift_pct
-            pct = "n/a" if d is None or d == float("inf") else f"{d:+.1f}%"
-            print(f"  {r.day}  {r.account:<{aw}}  {r.model:<{mw}}  {fmt_money(r.reported):>11}  "
-                  f"{fmt_money(r.computed):>11}  {pct:>7}{'  FLAG' if r.flagged else ''}")
+        def drift(d: float | None) -> str:
+            return "n/a" if d is None or d == float("inf") else f"{d:+,.1f}%"
+
+        for line in table(("day", "account", "model", "reported", "computed", "drift", ""),
+                          [(r.day, r.account, r.model, money(r.reported), money(r.computed), drift(r.drift_pct),
+                            "FLAG" if r.flagged else "") for r in rows], right={3, 4, 5}, indent="  "):
+            print(line)
     if rec.models:
         n = len(rec.flagged)
         print(f"  {len(rec.models)} model-days compared, {n or 'none'} drift above {limit}")
     if rec.reported_only:
         print("Reported cost with nothing computed to compare (set a price with `aicost prices set` to compare):")
         for o in rec.reported_only:
-            print(f"  {o.account} {o.model}: {fmt_money(o.reported)} reported on {o.days} day(s)")
+            print(f"  {o.account} {o.model}: {money(o.reported)} reported on {o.days} day(s)")
     if rec.unpriced:
         print("Unpriced models (set a price with `aicost prices set`):")
         for u in rec.unpriced:

@@ -6,11 +6,13 @@ import argparse
 from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import print_json
+from aicost_desktop.cli.format import money, percent, table
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.money import fmt_money
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
+    from aicost_desktop.budgets.engine import BudgetStatus
+    from aicost_desktop.budgets.spend import Scope
 
 
 def _pause_account(ctx: "AppContext", text: str | None) -> int | None:
@@ -32,10 +34,23 @@ def cmd_add(args: argparse.Namespace, ctx: "AppContext") -> int:
                             emails=args.email or (), on_exceed=args.on_exceed, quiet_start=args.quiet_start,
                             quiet_end=args.quiet_end, pause_account_id=_pause_account(ctx, args.pause_account),
                             pause_key_hash=args.pause_key)
+    _check_scope(ctx, spec.scope, args.scope)
     bid = add_budget(ctx.db, spec)
-    print(f"budget {spec.name} added (id {bid}): {fmt_money(spec.amount, spec.currency)} {spec.period}, "
+    print(f"budget {spec.name} added (id {bid}): {money(spec.amount, spec.currency)} {spec.period}, "
           f"{spec.scope}, alerts at {', '.join(f'{t}%' for t in spec.thresholds)}")
     return 0
+
+
+def _check_scope(ctx: "AppContext", scope: "Scope", text: str | None) -> None:
+    """A scope naming a provider, model, account... that nothing has is a typo: refused with close matches
+    (a budget on it would read $0.00 for ever)."""
+    from aicost_desktop.budgets.spend import scope_filter
+    from aicost_desktop.storage.query import filter_conditions
+
+    try:
+        filter_conditions(ctx.db, scope_filter(scope), ctx.tz)
+    except InputError as exc:
+        raise InputError("scope", text, exc.reason) from None
 
 
 def cmd_list(args: argparse.Namespace, ctx: "AppContext") -> int:
@@ -52,10 +67,12 @@ def cmd_list(args: argparse.Namespace, ctx: "AppContext") -> int:
     if not rows:
         print("no budgets (add one: aicost budgets add --name N --amount A --period monthly)")
         return 0
-    for b in rows:
-        scope = "everything" if b.scope_kind == "all" else f"{b.scope_kind}:{b.scope_value}"
-        print(f"{b.id:>3}  {b.name:<20} {fmt_money(b.amount, b.currency):>12} {b.period:<9} {scope:<24} "
-              f"{b.thresholds:<12} {b.on_exceed}")
+    for line in table(("id", "name", "limit", "period", "scope", "alerts at %", "when exceeded", ""),
+                      [(b.id, b.name, money(b.amount, b.currency), b.period,
+                        "everything" if b.scope_kind == "all" else f"{b.scope_kind}:{b.scope_value}",
+                        b.thresholds, b.on_exceed, "" if b.enabled else "(disabled)") for b in rows],
+                      right={0, 2}):
+        print(line)
     return 0
 
 
@@ -64,21 +81,34 @@ def cmd_status(args: argparse.Namespace, ctx: "AppContext") -> int:
 
     sts = context_statuses(ctx)
     if args.json:
-        print_json([st.as_json() for st in sts])
+        print_json([status_json(st) for st in sts])
         return 0
     if not sts:
         print("no budgets")
         return 0
-    for st in sts:
-        print(f"{st.name:<20} {fmt_money(st.spent, st.currency):>10} / {fmt_money(st.amount, st.currency):<10} "
-              f"{st.percent:6.1f}%  {st.state:<9} {st.forecast_text()}, {st.days_left} day(s) left")
+    for line in status_lines(sts):
+        print(line)
     return 0
+
+
+def status_json(st: "BudgetStatus") -> dict[str, object]:
+    """A budget's status as JSON: the limit exact (as_json rounds it to cents; a $0.001 limit is not $0)."""
+    return {**st.as_json(), "limit": st.amount}
+
+
+def status_lines(sts: "list[BudgetStatus]") -> list[str]:
+    """The table `budgets status` and `check` print: spent against limit, state and forecast."""
+    return table(("budget", "spent", "limit", "used", "state", "forecast", "by", "days left"),
+                 [(st.name, money(st.spent, st.currency), money(st.amount, st.currency), percent(st.percent),
+                   st.state, money(st.forecast.amount, st.currency),
+                   f"{st.period.last:%b} {st.period.last.day}", st.days_left) for st in sts],
+                 right={1, 2, 3, 5, 7})
 
 
 def cmd_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.budgets.model import remove_budget
 
-    print(f"budget {remove_budget(ctx.db, args.budget)} removed")
+    print(f"budget {remove_budget(ctx.db, args.budget)} removed (its alerts stay in the log)")
     return 0
 
 

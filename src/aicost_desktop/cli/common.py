@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from aicost_desktop.cli.format import json_money, money_json
 from aicost_desktop.domain.errors import InputError
 
 # Ids and counts end up in 64-bit integer columns: a larger number could never name a row and would
@@ -76,13 +77,13 @@ def parse_path(text: str, field: str, *, must_exist: bool = False, kind: str | N
 
 def _default(obj: Any) -> Any:
     if isinstance(obj, Decimal):
-        return f"{obj:f}"
+        return money_json(obj)
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
     raise TypeError(f"not JSON serializable: {type(obj).__name__}")
 
 
 def print_json(data: Any) -> None:
-    """Money as strings, dates as ISO strings; one document on stdout."""
-    json.dump(data, sys.stdout, indent=2, default=_default)
+    """Money as strings in the one JSON money format (cli.format), dates as ISO strings; one document."""
+    json.dump(json_money(data), sys.stdout, indent=2, default=_default)
     sys.stdout.write("\n")

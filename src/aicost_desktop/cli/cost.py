@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aicost_desktop.cli.common import parse_date, parse_tokens, print_json
+from aicost_desktop.cli.format import money
 from aicost_desktop.domain.enums import ServiceTier
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import to_str
@@ -82,14 +82,6 @@ def price_or_error(catalog: "PriceCatalog", model: str, at: Any, speed: str | No
                                      f"set one with `aicost prices set {key} --input-per-mtok X --output-per-mtok Y`")
 
 
-def usd(value: Decimal) -> str:
-    """Exact dollars for people: at least cents ('$0.75', '$3.00'), more digits only when present."""
-    text = to_str(value) or "0"
-    if "." not in text or len(text.split(".")[1]) < 2:
-        text = to_str(value, 2) or "0.00"
-    return f"${text}"
-
-
 def run(args: argparse.Namespace, ctx: "AppContext") -> int:
     counts = {dest: parse_tokens(getattr(args, dest), flag) for flag, dest, _ in TOKEN_FLAGS}
     tier = parse_tier(args.tier)
@@ -123,8 +115,8 @@ def run(args: argparse.Namespace, ctx: "AppContext") -> int:
     fast = ", fast mode" if result.speed != "standard" else ""
     print(f"model  {args.model} -> {price.key} ({price.source}{since}), {tier.value} tier{fast}, {at}")
     rows = [("kind", "tokens", "$/MTok", "amount")]
-    rows += [(ln.kind, f"{ln.tokens:,}", to_str(ln.per_mtok) or "", usd(ln.amount)) for ln in result.lines]
-    rows.append(("total", "", "", usd(result.total)))
+    rows += [(ln.kind, f"{ln.tokens:,}", to_str(ln.per_mtok) or "", money(ln.amount)) for ln in result.lines]
+    rows.append(("total", "", "", money(result.total)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]:>{widths[3]}}".rstrip())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 from aicost_desktop.cli.common import parse_date
+from aicost_desktop.cli.format import money
 from aicost_desktop.storage.query import LedgerFilter
 
 
@@ -48,5 +48,5 @@ def run_export(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped
     result = export(ctx.db, ctx.tz, spec, progress=progress if show else None)
     if show:
         print(file=sys.stderr)
-    print(f"exported {result.rows} rows to {result.path} (sum of cost: {result.total_cost.quantize(Decimal('0.01'))})")
+    print(f"exported {result.rows:,} rows to {result.path} (sum of cost: {money(result.total_cost)})")
     return 0

@@ -31,6 +31,21 @@ COMMANDS = {
 _GLOBAL_VALUE_OPTIONS = ("--home", "--db", "--tz")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help that keeps every command's description on its name's line ('subscriptions' included)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        # argparse measures command names one indent short, then wraps the longest onto a line of its own.
+        if isinstance(action, argparse._SubParsersAction) and action.choices:
+            longest = max(len(name) for name in action.choices)
+            self._action_max_length = max(self._action_max_length,
+                                          longest + self._current_indent + self._indent_increment)
+
+
 class UsageError(Exception):
     """argparse usage errors, turned into exit 2 with an `error:` line."""
 
@@ -98,7 +113,8 @@ def error_exit(exc: BaseException) -> tuple[int, str] | None:
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The `aicost` parser; given the command line, only the invoked command's module is loaded."""
-    parser = _Parser(prog="aicost", description="AI Cost Tracker: what does it cost, what did I spend.")
+    parser = _Parser(prog="aicost", description="AI Cost Tracker: what does it cost, what did I spend.",
+                     formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"aicost {__version__}")
     parser.add_argument("--home", metavar="DIR", help="data directory (env AICOST_HOME)")
     parser.add_argument("--db", metavar="URL", help="database URL (env AICOST_DATABASE_URL); default SQLite in home")

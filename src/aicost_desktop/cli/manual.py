@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from sqlalchemy import select
 
 from aicost_desktop.cli.common import parse_date, parse_id, parse_tokens, print_json
+from aicost_desktop.cli.format import money, table
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import parse_amount
 from aicost_desktop.manual import ManualEntry, add_entry, delete_entry, update_entry
 from aicost_desktop.storage.tables import UsageRow
 
 
-def _entry_args(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument("--service", required=required, help="what was paid for (e.g. Midjourney)")
-    p.add_argument("--amount", required=required, help="positive decimal amount")
-    p.add_argument("--currency", default="USD")
-    p.add_argument("--date", required=required, metavar="YYYY-MM-DD")
+def _entry_args(p: argparse.ArgumentParser, editing: bool = False) -> None:
+    # Editing: every flag is optional and a flag not given keeps the entry's value.
+    required = not editing
+    keep = " (default: unchanged)" if editing else ""
+    p.add_argument("--service", required=required, help=f"what was paid for (e.g. Midjourney){keep}")
+    p.add_argument("--amount", required=required, help=f"positive decimal amount{keep}")
+    p.add_argument("--currency", default=None if editing else "USD", help=f"ISO code{keep or ' (default USD)'}")
+    p.add_argument("--date", required=required, metavar="YYYY-MM-DD", help="default: unchanged" if editing else None)
     p.add_argument("--provider")
     p.add_argument("--model")
-    p.add_argument("--input-tokens", default="0")
-    p.add_argument("--output-tokens", default="0")
-    p.add_argument("--note")
-    p.add_argument("--refund", action="store_true", help="record a refund (reduces spend)")
+    p.add_argument("--input-tokens", default=None if editing else "0", metavar="N")
+    p.add_argument("--output-tokens", default=None if editing else "0", metavar="N")
+    p.add_argument("--note", help="free text; with edit, --note '' clears it")
+    if editing:
+        p.add_argument("--refund", action=argparse.BooleanOptionalAction, default=None,
+                       help="make it a refund (--no-refund: a charge again)")
+    else:
+        p.add_argument("--refund", action="store_true", help="record a refund (reduces spend)")
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -30,9 +41,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add = msub.add_parser("add", help="add an entry; prints its id")
     _entry_args(add)
     add.set_defaults(handler=run_add)
-    edit = msub.add_parser("edit", help="replace an entry's values")
+    edit = msub.add_parser("edit", help="change an entry's values (flags not given keep theirs)")
     edit.add_argument("id")
-    _entry_args(edit)
+    _entry_args(edit, editing=True)
     edit.set_defaults(handler=run_edit)
     rm = msub.add_parser("delete", help="delete an entry")
     rm.add_argument("id")
@@ -55,13 +66,42 @@ def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
+def _stored(ctx, entry_id: int) -> ManualEntry:  # type: ignore[no-untyped-def]
+    """The entry as it is stored, in the terms `manual add` takes."""
+    with ctx.db.session() as s:
+        row = s.get(UsageRow, entry_id)
+        if row is None or row.source != "manual":
+            raise InputError("id", entry_id, "no manual entry with this id")
+        amount = row.reported_cost if row.reported_cost is not None else row.cost
+        return ManualEntry(service=row.project or "", amount=abs(amount), entry_date=row.bucket_start.date(),
+                           currency=row.currency, provider=row.provider, model=row.model, note=row.note,
+                           refund=row.line_item == "refund", input_tokens=row.input_tokens,
+                           output_tokens=row.output_tokens, workspace_id=row.workspace_id)
+
+
 def run_edit(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
-    update_entry(ctx.db, parse_id(args.id), _entry(args))
+    entry_id = parse_id(args.id)
+    given = {"service": args.service, "amount": args.amount, "currency": args.currency,
+             "provider": args.provider, "model": args.model, "note": args.note, "refund": args.refund}
+    if args.date is not None:
+        given["entry_date"] = parse_date(args.date, "date")
+    for flag, name in (("input-tokens", "input_tokens"), ("output-tokens", "output_tokens")):
+        if getattr(args, name) is not None:
+            given[name] = parse_tokens(getattr(args, name), flag)
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise InputError("edit", args.id, "give at least one value to change (--amount, --service, --date, ...)")
+    entry = replace(_stored(ctx, entry_id), **changes)
+    update_entry(ctx.db, entry_id, entry)
+    print(f"updated manual entry {entry_id}: {entry.entry_date} {entry.service} "
+          f"{money(-parse_amount(entry.amount) if entry.refund else parse_amount(entry.amount), entry.currency)}")
     return 0
 
 
 def run_delete(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
-    delete_entry(ctx.db, parse_id(args.id))
+    entry_id = parse_id(args.id)
+    delete_entry(ctx.db, entry_id)
+    print(f"deleted manual entry {entry_id}")
     return 0
 
 
@@ -73,7 +113,13 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
               "note": r.note} for r in rows]
     if args.json:
         print_json(items)
-    else:
-        for i in items:
-            print(f"{i['id']:>6}  {i['date']}  {i['service']:<20} {i['amount']:>12f} {i['currency']}  {i['note'] or ''}")
+        return 0
+    if not items:
+        print("no manual entries (add one: aicost manual add --service S --amount A --date YYYY-MM-DD)")
+        return 0
+    for line in table(("id", "date", "service", "provider", "model", "amount", "type", "note"),
+                      [(i["id"], i["date"], i["service"], i["provider"], i["model"] or "",
+                        money(i["amount"], i["currency"]), i["type"], i["note"] or "") for i in items],
+                      right={0, 5}):
+        print(line)
     return 0

@@ -64,6 +64,16 @@ def _override_json(row: "OverrideRow") -> dict[str, Any]:
             **{dest: to_str(getattr(row, dest)) for _, dest, _, _ in PRICE_FLAGS}, "note": row.note}
 
 
+def source_label(price: "ModelPrice", info: Any) -> str:
+    """Where a price comes from, in words: source 'retired' is the curated table of provider-published
+    prices (retired models and current ones whose published rates the snapshot lacks), not only retired ones."""
+    if price.source == "retired":
+        page = price.extra.get("source") if price.extra else None
+        return "provider-published price (curated table" + (f", {page})" if page else ")")
+    return {"snapshot": f"snapshot {info.source} ({info.snapshot_date})", "user_file": f"price file {info.source}",
+            "override": "your price"}.get(price.source, price.source)
+
+
 def run_show(args: argparse.Namespace, ctx: "AppContext") -> int:
     at = parse_date(args.at, "--at") if args.at else datetime.now(ctx.tz).date()
     catalog = ctx.catalog
@@ -72,22 +82,30 @@ def run_show(args: argparse.Namespace, ctx: "AppContext") -> int:
     price = price_or_error(catalog, args.model, at)
     overrides = catalog.overrides_for(args.model)
     info = catalog.snapshot_info
+    # Curated prices start on a model's launch (or first published price); an earlier date gets the first
+    # price, which was not in force then: the model did not exist yet, or had no published price.
+    early = price.effective_from is not None and at < price.effective_from
     if args.json:
         print_json({"model": args.model, "resolved_model": price.key, "priced": True, "at": at,
-                    "source": price.source, "effective_from": price.effective_from, "provider": price.provider,
+                    "source": price.source, "source_label": source_label(price, info),
+                    "before_first_price": early,
+                    "effective_from": price.effective_from, "provider": price.provider,
                     "mode": price.mode, "note": price.note, "rates": _rates_json(price),
                     "overrides": [_override_json(r) for r in overrides], "snapshot": info.as_dict()})
         return 0
-    origin = {"snapshot": f"snapshot {info.source} ({info.snapshot_date})", "user_file": info.source,
-              "retired": "retired-models table", "override": "your price"}[price.source]
     since = f", effective {price.effective_from}" if price.effective_from else ""
     print(f"{args.model} -> {price.key}")
-    print(f"source    {origin}{since}")
+    print(f"source    {source_label(price, info)}{since}")
     if price.provider:
         print(f"provider  {price.provider}")
     if price.note:
         print(f"note      {price.note}")
-    print(f"rates on {at}, USD per million tokens:")
+    if early:
+        print(f"note      {price.key} had no published price on {at}: its first price is from "
+              f"{price.effective_from} (the model did not exist yet); the rates below are that first price")
+        print(f"rates from {price.effective_from}, USD per million tokens:")
+    else:
+        print(f"rates on {at}, USD per million tokens:")
     labels = [(k.label(), to_str(v) or "") for k, v in sorted(price.rates.items())]
     width = max(len(lbl) for lbl, _ in labels)
     for lbl, value in labels:
@@ -115,7 +133,8 @@ def run_set(args: argparse.Namespace, ctx: "AppContext") -> int:
         print_json(done.as_json())
         return 0
     since = "all dates" if effective_from == ALL_DATES else f"{effective_from} on"
-    parts = [f"{flag.removeprefix('--').removesuffix('-per-mtok')} ${to_str(v)}"
+    # Rates, not amounts: plain numbers, as `prices show` lists them (an amount would be rounded to cents).
+    parts = [f"{flag.removeprefix('--').removesuffix('-per-mtok')} {to_str(v)}"
              for flag, dest, _, _ in PRICE_FLAGS if (v := values[dest]) is not None]
     verb = "replaced" if done.replaced else "set"
     print(f"{verb} price of {done.model_key} for {since} (USD per million tokens): {', '.join(parts)}")

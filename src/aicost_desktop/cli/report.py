@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from typing import Any
 
 from aicost_desktop.analytics.report import COST_MODES, GROUP_FIELDS, parse_group_by, spend_report
 from aicost_desktop.cli.common import parse_date, print_json
-from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.cli.format import money, table
 from aicost_desktop.storage.query import LedgerFilter
 
 
@@ -39,13 +40,20 @@ def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     if args.json:
         print_json(report.as_json())
         return 0
-    print(f"Spend {start} .. {end} ({report.tz}): {fmt_money(report.total)}")
+    print(f"Spend {start} .. {end} ({report.tz}): {money(report.total, report.currency)}")
     if group_by:
-        widths = [max(len(f), *(len(r.keys[f]) for r in report.rows)) if report.rows else len(f) for f in group_by]
-        print("  ".join(f.ljust(w) for f, w in zip(group_by, widths)) + "  " + "cost".rjust(12) + "  tokens")
-        for r in report.rows:
-            tokens = r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens
-            flag = "  (unpriced rows)" if r.unpriced_rows else ""
-            print("  ".join(r.keys[f].ljust(w) for f, w in zip(group_by, widths)) + "  "
-                  + fmt_money(r.cost).rjust(12) + f"  {tokens:,}{flag}")
+        # Rows without a value (manual entries and subscriptions have no model) are named and listed last.
+        rows = sorted(report.rows, key=lambda r: tuple((not r.keys[f], r.keys[f]) for f in group_by))
+        n = len(group_by)
+        lines = table([*group_by, "cost", "tokens", ""],
+                      [[r.keys[f] or f"(no {f})" for f in group_by]
+                       + [money(r.cost, report.currency), f"{_tokens(r):,}",
+                          "(unpriced rows)" if r.unpriced_rows else ""] for r in rows],
+                      right={n, n + 1})
+        for line in lines:
+            print(line)
     return 0
+
+
+def _tokens(r: Any) -> int:
+    return r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens

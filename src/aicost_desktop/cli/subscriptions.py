@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from aicost_desktop.cli.common import parse_date, parse_id, print_json
+from aicost_desktop.cli.format import money, table
 from aicost_desktop.manual import SUB_PERIODS, add_subscription, list_subscriptions, remove_subscription
 
 
@@ -21,10 +22,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add.add_argument("--provider")
     add.add_argument("--note")
     add.set_defaults(handler=run_add)
-    ls = ssub.add_parser("list")
+    ls = ssub.add_parser("list", help="list subscriptions")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=run_list)
-    rm = ssub.add_parser("remove")
+    rm = ssub.add_parser("remove", help="remove a subscription and the charges it added")
     rm.add_argument("id")
     rm.set_defaults(handler=run_remove)
 
@@ -42,13 +43,20 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
               "start": s.start_date, "end": s.end_date, "provider": s.provider} for s in list_subscriptions(ctx.db)]
     if args.json:
         print_json(items)
-    else:
-        for i in items:
-            print(f"{i['id']:>4}  {i['service']:<20} {i['amount']:f} {i['currency']} {i['period']}  from {i['start']}"
-                  + (f" to {i['end']}" if i["end"] else ""))
+        return 0
+    if not items:
+        print("no subscriptions (add one: aicost subscriptions add --service S --amount A --period monthly "
+              "--start YYYY-MM-DD)")
+        return 0
+    for line in table(("id", "service", "provider", "amount", "period", "from", "to"),
+                      [(i["id"], i["service"], i["provider"] or "", money(i["amount"], i["currency"]), i["period"],
+                        i["start"], i["end"] or "") for i in items], right={0, 3}):
+        print(line)
     return 0
 
 
 def run_remove(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
-    remove_subscription(ctx.db, parse_id(args.id))
+    sub_id = parse_id(args.id)
+    remove_subscription(ctx.db, sub_id)
+    print(f"removed subscription {sub_id} and its charges")
     return 0

@@ -89,3 +89,35 @@ def parse_fx_rates(raw: dict[str, object] | None) -> dict[str, Decimal]:
             continue
     out.setdefault("USD", Decimal(1))
     return out
+
+
+def format_money(value: Decimal | None, currency: str = "USD") -> str:
+    """The one money format of tables and messages: '$1,234.56', '-$3.00', '12.50 EUR'.
+
+    A non-zero amount that rounds to zero cents keeps two significant digits ('$0.0012', '$0.000003'),
+    so a tiny cost never reads as nothing; None (no price) is 'unpriced'."""
+    if value is None:
+        return "unpriced"
+    shown = value.quantize(Decimal("0.01"))
+    if shown == 0 and value != 0:
+        places = min(SCALE, 1 - value.adjusted())
+        shown = value.quantize(Decimal(1).scaleb(-places)).normalize()
+    if shown == 0:
+        shown = abs(shown)  # no '-$0.00'
+    text = f"{abs(shown):,f}"
+    if "." not in text or len(text.rsplit(".", 1)[1]) < 2:
+        text = f"{abs(shown):,.2f}"
+    sign = "-" if shown < 0 else ""
+    return f"{sign}${text}" if currency == "USD" else f"{sign}{text} {currency}"
+
+
+def money_json(value: Decimal | None) -> str | None:
+    """The one money format of JSON: the exact amount as a string with at least two decimals and no
+    trailing zeros past them ('30.00', '0.001', '16.843331'); None stays null."""
+    if value is None:
+        return None
+    text = f"{value.normalize():f}"
+    if text.startswith("-") and value == 0:
+        text = text[1:]
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac:0<2}"

@@ -47,8 +47,8 @@ def test_done_when_four_checks_three_threshold_alerts(tmp_path: Path, capsys: py
     assert sorted(a["threshold"] for a in alerts) == ["100", "50", "80"]
     assert all(a["type"] == "threshold" and a["budget"] == "Monthly" and a["currency"] == "USD" for a in alerts)
     by = {a["threshold"]: a for a in alerts}
-    assert (by["50"]["current_usage"], by["80"]["current_usage"], by["100"]["current_usage"]) == ("6", "9", "11")
-    assert by["100"]["budget_limit"] == "10" and by["100"]["acknowledged"] is False
+    assert (by["50"]["current_usage"], by["80"]["current_usage"], by["100"]["current_usage"]) == ("6.00", "9.00", "11.00")
+    assert by["100"]["budget_limit"] == "10.00" and by["100"]["acknowledged"] is False
     run(capsys, tmp_path, "check")
     set_spend(tmp_path, "11")
     run(capsys, tmp_path, "check")

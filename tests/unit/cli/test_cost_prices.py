@@ -28,7 +28,7 @@ def test_cost_json_worked_example(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert doc["model"] == "gpt-4o-mini" and doc["resolved_model"] == "gpt-4o-mini"
     assert doc["priced"] is True and doc["total_usd"] == "0.75"
     assert doc["lines"] == [{"kind": "input", "tokens": 1000000, "per_mtok": "0.15", "amount": "0.15"},
-                            {"kind": "output", "tokens": 1000000, "per_mtok": "0.6", "amount": "0.6"}]
+                            {"kind": "output", "tokens": 1000000, "per_mtok": "0.6", "amount": "0.60"}]
 
 
 def test_cost_cache_read_example_and_resolution(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,7 +124,8 @@ def test_prices_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_prices_show_human_and_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(tmp_path, capsys, "prices", "show", "gemini-1.5-pro", "--at", "2024-06-01")
     assert code == 0
-    assert "source    retired-models table, effective 2024-05-14" in out
+    assert ("source    provider-published price (curated table, https://ai.google.dev/gemini-api/docs/pricing), "
+            "effective 2024-05-14") in out
     assert "  input>128000       7" in out.splitlines()
     code, _, err = run(tmp_path, capsys, "prices", "show", "gpt-4o-mni")
     assert code == 2 and err.startswith("error: model='gpt-4o-mni': unknown model; did you mean: gpt-4o-mini")
@@ -135,7 +136,7 @@ def test_prices_set_then_cost_uses_override(tmp_path: Path, capsys: pytest.Captu
                        "--output-per-mtok", "10", "--cache-read-per-mtok", "0.2", "--from", "2026-01-01")
     assert code == 0
     assert out == ("set price of claude-sonnet-4-5 for 2026-01-01 on (USD per million tokens): "
-                   "input $2, output $10, cache-read $0.2\n")
+                   "input 2, output 10, cache-read 0.2\n")
     args = ("cost", "--model", "claude-sonnet-4-5-20250929", "--input-tokens", "100000", "--output-tokens",
             "100000", "--cache-read-tokens", "100000")
     assert run_json(tmp_path, capsys, *args, "--at", "2026-02-01")["total_usd"] == "1.22"
@@ -184,7 +185,7 @@ def test_prices_update_installs_and_replaces_snapshot(tmp_path: Path, capsys: py
     assert "models 4552 -> 4552: 0 added, 0 removed, 1 with changed input/output prices" in out
     doc = run_json(home, capsys, "cost", "--model", "gpt-4o-mini", "--input-tokens", "1000000",
                    "--output-tokens", "1000000")
-    assert doc["total_usd"] == "0.9" and doc["source"] == "user_file"
+    assert doc["total_usd"] == "0.90" and doc["source"] == "user_file"
 
 
 def test_prices_update_refuses_suspicious_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -217,7 +218,7 @@ def test_cost_fast_mode_by_name_and_flag(tmp_path: Path, capsys: pytest.CaptureF
     by_name = run_json(tmp_path, capsys, "cost", "--model", "claude-opus-4-6-fast", *args)
     by_flag = run_json(tmp_path, capsys, "cost", "--model", "claude-opus-4-6", "--speed", "fast", *args)
     for doc in (by_name, by_flag):  # Opus 4.6 fast mode: 6x $5 / $25
-        assert (doc["total_usd"], doc["speed"], doc["resolved_model"]) == ("180", "fast", "claude-opus-4-6")
+        assert (doc["total_usd"], doc["speed"], doc["resolved_model"]) == ("180.00", "fast", "claude-opus-4-6")
         assert doc["notes"] == ["fast mode: 6x standard rates"]
     code, _, err = run(tmp_path, capsys, "cost", "--model", "claude-opus-4-6", "--speed", "turbo", *args)
     assert code == 2 and err.startswith("error: --speed='turbo': must be one of standard, fast")

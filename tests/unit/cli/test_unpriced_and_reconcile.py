@@ -69,13 +69,13 @@ def test_import_of_an_unknown_model_alerts_once_and_set_price_reprices_and_close
 
     code, out, _ = run(home, capsys, "prices", "set", MODEL, "--input-per-mtok", "2", "--output-per-mtok", "10")
     assert code == 0 and out.splitlines() == [
-        f"set price of {MODEL} for all dates (USD per million tokens): input $2, output $10",
+        f"set price of {MODEL} for all dates (USD per million tokens): input 2, output 10",
         f"repriced 2 of 2 ledger rows of {MODEL}"]
     # 1M x $2 + 0.1M x $10 = $3; 0.5M x $2 = $1. Reports in every mode see it at once.
     for mode in ("computed", "auto"):
         after = run_json(home, capsys, "report", "--mode", mode, "--group-by", "model", *rng)
         row = {r["model"]: r for r in after["rows"]}[MODEL]  # type: ignore[index]
-        assert (row["cost_exact"], row["unpriced_rows"]) == ("4.0000000000", 0), mode
+        assert (row["cost_exact"], row["unpriced_rows"]) == ("4.00", 0), mode
     out_file = tmp_path / "x.ndjson"
     assert run(home, capsys, "export", "--format", "ndjson", "--out", str(out_file), *rng)[0] == 0
     exported = [json.loads(x) for x in out_file.read_text().splitlines()]
@@ -88,7 +88,7 @@ def test_a_sync_that_writes_unpriced_rows_alerts_once_for_that_account(ctx, caps
     from aicost_desktop.accounts import add_account
     from aicost_desktop.analytics.reconcile import unpriced_models
     from aicost_desktop.sync.http import HttpPolicy
-    from aicost_desktop.sync.runner import sync_account
+    from aicost_desktop.account_sync import sync_account
     from tests.fakes.openai_fake import ADMIN_KEY, OpenAIFake
 
     now = datetime(2026, 3, 20, 12, tzinfo=timezone.utc)
@@ -137,22 +137,22 @@ def test_reconcile_lists_days_and_models_and_flags_drift_over_two_percent(tmp_pa
     code, out, _ = run(home, capsys, "analytics", "reconcile", *rng)
     assert code == 0 and out.splitlines() == [
         "Reported vs computed per day and model, 2026-03-01 .. 2026-03-31 (flag above 2%):",
-        "  day         account  model       reported     computed    drift",
+        "  day         account  model    reported  computed   drift",
         # The undated gpt-4o cost row joins the dated model's rows of that day as the catalog groups them,
         # so its $1 is compared (and makes the drift) instead of being listed as reported-only.
-        "  2026-03-03  prod     gpt-4o         $5.00        $4.00   -20.0%  FLAG",
-        "  2026-03-02  prod     gpt-4.1       $10.00       $10.50    +5.0%  FLAG",
+        "  2026-03-03  prod     gpt-4o      $5.00     $4.00  -20.0%  FLAG",
+        "  2026-03-02  prod     gpt-4.1    $10.00    $10.50   +5.0%  FLAG",
         "  3 model-days compared, 2 drift above 2%",
     ]
     # --all lists every compared day, flagged or not.
     code, out, _ = run(home, capsys, "analytics", "reconcile", "--all", *rng)
     lines = out.splitlines()
     assert code == 0 and lines[2:5] == [
-        "  2026-03-03  prod     gpt-4o         $5.00        $4.00   -20.0%  FLAG",
-        "  2026-03-02  prod     gpt-4.1       $10.00       $10.50    +5.0%  FLAG",
-        "  2026-03-01  prod     gpt-4.1       $10.00       $10.10    +1.0%",
+        "  2026-03-03  prod     gpt-4o      $5.00     $4.00  -20.0%  FLAG",
+        "  2026-03-02  prod     gpt-4.1    $10.00    $10.50   +5.0%  FLAG",
+        "  2026-03-01  prod     gpt-4.1    $10.00    $10.10   +1.0%",
     ]
     data = run_json(home, capsys, "analytics", "reconcile", *rng)
     assert data["flagged"] == 2 and data["drift_limit_pct"] == 2.0  # type: ignore[index]
     first = data["models"][0]  # type: ignore[index]
-    assert (first["reported"], first["computed"], first["drift_pct"]) == ("5.0000000000", "4.0000000000", -20.0)
+    assert (first["reported"], first["computed"], first["drift_pct"]) == ("5.00", "4.00", -20.0)
