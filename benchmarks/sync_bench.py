@@ -21,7 +21,7 @@ def run_once(workdir: Path) -> tuple[float, int]:
     from aicost_desktop.domain import ServiceTier, TokenUsage
     from aicost_desktop.secrets import MemorySecretStore
     from aicost_desktop.sync.http import HttpPolicy
-    from aicost_desktop.sync.runner import sync_account
+    from aicost_desktop.account_sync import sync_account
     from tests.fakes.openai_fake import ADMIN_KEY, OpenAIFake
 
     now = datetime.now(timezone.utc)

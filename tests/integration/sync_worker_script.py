@@ -13,7 +13,7 @@ from aicost_desktop.app_context import AppContext
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.secrets import MemorySecretStore
 from aicost_desktop.sync.http import HttpPolicy
-from aicost_desktop.sync.runner import sync_account
+from aicost_desktop.account_sync import sync_account
 
 
 def main(home: str, db_url: str, base_url: str, key: str) -> int:

@@ -15,7 +15,7 @@ from aicost_desktop.analytics.report import spend_report
 from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.storage.tables import BalanceReading
 from aicost_desktop.sync.http import HttpPolicy
-from aicost_desktop.sync.runner import AlreadyRunning, _lock_for, due_accounts, sync_account
+from aicost_desktop.account_sync import AlreadyRunning, _lock_for, due_accounts, sync_account
 from tests.fakes.openrouter_fake import (EXPECTED_TOTAL, INFERENCE_KEY, MANAGEMENT_KEY, TODAY, OpenRouterFake)
 
 NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=timezone.utc).replace(hour=12)

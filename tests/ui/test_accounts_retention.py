@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from aicost_desktop.accounts import add_account
 from aicost_desktop.sync.http import HttpPolicy
-from aicost_desktop.sync.runner import sync_account
+from aicost_desktop.account_sync import sync_account
 from aicost_desktop.ui.docks.accounts import AccountsPanel
 from aicost_desktop.ui.models.accounts_model import COL
 from aicost_desktop.ui.sync_scheduler import SyncScheduler

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.importers.base import ImportReport
     from aicost_desktop.sync.http import HttpPolicy
-    from aicost_desktop.sync.runner import SyncOutcome
+    from aicost_desktop.account_sync import SyncOutcome
 
 log = logging.getLogger("aicost.runtime.sync")
 JITTER = 0.10            # scheduled ticks land within +-10 % of the interval (no thundering herd)
@@ -187,7 +187,7 @@ class SyncService:
         ctx, clock = self.ctx, self.clock
 
         def due() -> tuple[list[int], float]:
-            from aicost_desktop.sync.runner import due_accounts
+            from aicost_desktop.account_sync import due_accounts
 
             return due_accounts(ctx, now=clock() if clock else None), _shortest_interval(ctx)
 
@@ -259,7 +259,7 @@ class SyncService:
         return True
 
     def _launch_locked(self, account_id: int) -> None:
-        from aicost_desktop.sync.runner import sync_account
+        from aicost_desktop.account_sync import sync_account
 
         ctx, clock, factory, policy = self.ctx, self.clock, self.client_factory, self.policy
 

@@ -14,7 +14,7 @@ import pytest
 from aicost_desktop.accounts import add_account, get_account, remove_account
 from aicost_desktop.cli.main import main
 from aicost_desktop.sync.http import HttpPolicy
-from aicost_desktop.sync.runner import retention_notes, sync_account
+from aicost_desktop.account_sync import retention_notes, sync_account
 from tests.fakes.file_keyring import ENV as KEYRING_ENV
 from tests.fakes.file_keyring import FileKeyring
 from tests.fakes.openrouter_fake import MANAGEMENT_KEY, TODAY, OpenRouterFake, _row

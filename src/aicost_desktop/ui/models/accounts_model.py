@@ -102,7 +102,7 @@ class AccountRow:
 def load_account_rows(ctx: "AppContext", now: datetime | None = None) -> list[AccountRow]:
     """Worker side: accounts, their newest balance snapshot and next scheduled sync (no Qt)."""
     from aicost_desktop.accounts import list_accounts
-    from aicost_desktop.sync.runner import retention_notes
+    from aicost_desktop.account_sync import retention_notes
 
     now = now or datetime.now(timezone.utc)
     default = int(ctx.settings.get("sync_interval_minutes"))

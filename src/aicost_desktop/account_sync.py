@@ -1,4 +1,8 @@
-"""Runs one account's sync end to end: window from sync state, pages into the ledger, status and alerts."""
+"""Syncing one account end to end: window from sync state, provider pages into the ledger, status and alerts.
+
+A feature over the providers (`sync/`): it reads the account and its key (accounts), drives the provider
+sync, writes the ledger and raises alerts (notify); the runtime schedules it, the CLI and tests call it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 import httpx
 from sqlalchemy import select
 
+from aicost_desktop.accounts import account_key, make_client
 from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.domain.redact import redact
 from aicost_desktop.domain.usage import UsageRecord
@@ -91,8 +96,6 @@ def sync_account(ctx: "AppContext", account_id: int, *, since: datetime | None =
 def _sync_locked(ctx: "AppContext", account_id: int, since: datetime | None, client: httpx.Client | None,
                  policy: HttpPolicy | None, progress: Callable[[int, int], None] | None,
                  cancel: threading.Event | None, now: datetime | None) -> SyncOutcome:
-    from aicost_desktop.accounts import account_key, make_client
-
     db = ctx.db
     fixed_now = now
     now = now or datetime.now(timezone.utc)
