@@ -40,11 +40,12 @@ def test_dock_loads_demo_and_shows_everything(qtbot, demo_ctx, services, tmp_pat
     qtbot.addWidget(w)
     w.resize(1100, 760)
     w.show()
-    assert w.stack.currentWidget() is w.skeleton or w.stack.currentIndex() in (0, 1)
+    # Until the first load lands the dock shows its skeleton, not empty charts; then the content page.
+    assert w.stack.currentWidget() is w.skeleton and w.data is None
     with qtbot.waitSignal(w.refreshed, timeout=20_000) as sig:
         w.refresh()
     data = sig.args[0]
-    assert w.stack.currentIndex() == 1 and data.series.total > 0
+    assert w.stack.currentWidget() is not w.skeleton and w.stack.currentIndex() == 1 and data.series.total > 0
     assert data.forecast is not None and len(w.chart._fc_mean.getData()[0]) == 13
     # The demo's injected spike (12 days before today) is marked.
     assert TODAY - timedelta(days=12) in {a.day for a in data.anomalies}
