@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from aicost_desktop.domain.limits import EARLIEST_USAGE, latest_usage_day
+
 DAY = timedelta(days=1)
+_FIRST_SCAN = datetime.combine(EARLIEST_USAGE, time(0), tzinfo=timezone.utc) - DAY
+
+
+def _last_scan() -> datetime:
+    return datetime.combine(latest_usage_day(), time(0), tzinfo=timezone.utc) + DAY
 
 
 def is_dated_bucket(start: datetime, end: datetime) -> bool:
@@ -61,7 +68,11 @@ def utc_offset_changes(tz: ZoneInfo, lo: datetime, hi: datetime) -> list[tuple[d
         return at.astimezone(tz).utcoffset() or timedelta(0)
 
     lo, hi = (x if x.tzinfo else x.replace(tzinfo=timezone.utc) for x in (lo, hi))
-    t = lo.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    # Usage lies in domain/limits.py's range; a ledger written before dates were checked may hold
+    # year 1 or 9999 rows, which keep the offset at the edge of the range (8,000 years of DST
+    # changes would be one CASE branch each).
+    lo, hi = (min(max(x.astimezone(timezone.utc), _FIRST_SCAN), _last_scan()) for x in (lo, hi))
+    t = lo.replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
     out = [(datetime.min.replace(tzinfo=timezone.utc), off(t))]
     step = timedelta(hours=6)  # no zone changes its offset twice within 6 hours
     stop = hi.astimezone(timezone.utc) + timedelta(days=1)

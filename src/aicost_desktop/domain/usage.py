@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from aicost_desktop.domain.enums import CostRole, DataSource, ServiceTier
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.limits import check_money, check_name, check_note, check_tokens, check_usage_instant
+
+_TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+                 "cache_write_1h_tokens", "reasoning_tokens", "requests")
+_NAME_FIELDS = ("dedup_key", "provider", "model", "model_vendor", "project", "api_key_id", "line_item", "currency")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +34,8 @@ class TokenUsage:
     requests: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("input_tokens", "output_tokens", "cache_read_tokens",
-                     "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens", "requests"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 0:
-                raise ValueError(f"{name}={v!r}: must be a non-negative integer")
+        for name in _TOKEN_FIELDS:
+            check_tokens(name, getattr(self, name))
 
     @property
     def cache_write_tokens(self) -> int:
@@ -59,6 +62,10 @@ class TokenUsage:
             self.reasoning_included and other.reasoning_included,
             self.requests + other.requests,
         )
+
+
+# The longest period one row stands for: a yearly subscription charge (a leap year and slack).
+_LONGEST_BUCKET = timedelta(days=370)
 
 
 def _utc(dt: datetime) -> datetime:
@@ -99,12 +106,23 @@ class UsageRecord:
     subscription_id: int | None = None
 
     def __post_init__(self) -> None:
-        self.bucket_start = _utc(self.bucket_start)
+        # Every source builds its rows here, so these checks are the one validation of each field
+        # (InputError: importers reject the line, commands print one error line).
+        self.bucket_start = check_usage_instant("timestamp", _utc(self.bucket_start))
         self.bucket_end = _utc(self.bucket_end)
         if self.bucket_end < self.bucket_start:
-            raise ValueError(f"bucket_end={self.bucket_end.isoformat()}: before bucket_start")
+            raise InputError("bucket_end", self.bucket_end.isoformat(), "is before bucket_start")
+        if self.bucket_end - self.bucket_start > _LONGEST_BUCKET:
+            raise InputError("bucket_end", self.bucket_end.isoformat(), "is more than a year after bucket_start")
         if not self.dedup_key:
-            raise ValueError("dedup_key='': every ledger row needs a dedup key")
+            raise InputError("dedup_key", self.dedup_key, "every ledger row needs a dedup key")
+        for name in _NAME_FIELDS:
+            check_name(name, getattr(self, name))
+        check_note("note", self.note)
+        for name in ("reported_cost", "computed_cost"):
+            value = getattr(self, name)
+            if value is not None:
+                check_money(name, value)
 
     @property
     def priced(self) -> bool:

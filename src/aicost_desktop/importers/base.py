@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from aicost_desktop.domain.enums import CostRole
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.limits import check_tokens
 from aicost_desktop.domain.usage import UsageRecord
 
 if TYPE_CHECKING:
@@ -143,18 +144,13 @@ def parse_instant(text: Any, field_name: str = "timestamp") -> datetime:
 
 
 def token_count(container: dict[str, Any], key: str, *, required: bool = False, prefix: str = "") -> int:
-    """A non-negative integer token field; missing -> 0 unless required; InputError otherwise."""
+    """A token field within domain/limits.py's range; missing -> 0 unless required; InputError otherwise."""
     value = container.get(key)
     name = f"{prefix}{key}"
     if value is None:
         if required:
             raise InputError(name, value, "required token count is missing")
         return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise InputError(name, value, "must be a whole number of tokens")
-    if value < 0:
-        raise InputError(name, value, "must not be negative")
-    return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return check_tokens(name, value)

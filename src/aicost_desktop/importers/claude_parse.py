@@ -25,6 +25,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.limits import (EARLIEST_USAGE, MAX_TOKENS, TEXT_LIMITS, check_money, check_name,
+                                          check_usage_instant, latest_usage_day)
 from aicost_desktop.importers.base import MAX_REJECTED_DETAILS, parse_instant, token_count
 from aicost_desktop.importers.file_state import probe
 
@@ -180,7 +182,7 @@ def parse_usage_line(line: bytes | bytearray, first: int = -1) -> tuple[dict[str
 
 def _count(u: dict[str, Any], key: str, prefix: str, required: bool = False) -> int:
     v = u.get(key)
-    if type(v) is int and v >= 0:
+    if type(v) is int and 0 <= v <= MAX_TOKENS:
         return v
     return token_count(u, key, required=required, prefix=prefix)
 
@@ -200,27 +202,42 @@ def make_entry(fields: dict[str, Any], message: dict[str, Any], progress: bool, 
         w1 = _count(nested, "ephemeral_1h_input_tokens", _PC)
     else:
         w5, w1 = _count(u, "cache_creation_input_tokens", _P), 0
+    # The ranges are domain/limits.py's, checked here (not only by UsageRecord) because an entry is
+    # packed and de-duplicated long before it becomes a record: a bad line must be rejected as a line.
     inp = u.get("input_tokens")
-    if type(inp) is not int or inp < 0:
+    if type(inp) is not int or not 0 <= inp <= MAX_TOKENS:
         inp = token_count(u, "input_tokens", required=True, prefix=_P)
     out = u.get("output_tokens")
-    if type(out) is not int or out < 0:
+    if type(out) is not int or not 0 <= out <= MAX_TOKENS:
         out = token_count(u, "output_tokens", required=True, prefix=_P)
     cr = u.get("cache_read_input_tokens", 0)
-    if type(cr) is not int or cr < 0:
+    if type(cr) is not int or not 0 <= cr <= MAX_TOKENS:
         cr = token_count(u, "cache_read_input_tokens", prefix=_P)
     dt = _instant(fields.get("timestamp"))
+    if not _FIRST <= dt <= _LAST:  # outside the range as of this module's import: the exact check decides
+        check_usage_instant("timestamp", dt)
     cost = fields.get("costUSD")
-    if cost is not None and (type(cost) is bool or not isinstance(cost, (int, float))):
-        raise InputError("costUSD", cost, "must be a number")
+    if cost is not None:
+        if type(cost) is bool or not isinstance(cost, (int, float)):
+            raise InputError("costUSD", cost, "must be a number")
+        # A log line reports what a request cost: never a refund, always a finite amount.
+        check_money("costUSD", cost, allow_negative=False)
     model = message.get("model")
     if model == SYNTHETIC_MODEL or fields.get("isApiErrorMessage") is True:
         return None
+    if model is not None and type(model) is not str:
+        raise InputError("message.model", model, "must be text")
+    if model and model not in _SHARED:
+        check_name("message.model", model, TEXT_LIMITS["model"] - len("-fast"))
     mid = message.get("id")
     cls = PROGRESS if progress else SIDECHAIN if fields.get("isSidechain") is True else MAIN
     if type(mid) is str and mid:
         rid = fields.get("requestId")
         key = f"{KEY_PREFIX}{mid}:{rid}" if type(rid) is str else f"{KEY_PREFIX}{mid}:"
+        if len(key) > TEXT_LIMITS["dedup_key"] or not key.isprintable():
+            check_name("message.id", mid, TEXT_LIMITS["dedup_key"] // 2 - _PREFIX_LEN)
+            if type(rid) is str:
+                check_name("requestId", rid, TEXT_LIMITS["dedup_key"] // 2)
     else:
         key = f"{_KEYLESS}{hashlib.sha256(line.strip()).hexdigest()[:24]}"
     tier = u.get("service_tier")
@@ -245,6 +262,9 @@ def _shared(text: str) -> str:
 
 
 _ONE_US = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
+# The usage range of domain/limits.py, fixed when this module loads: two compares per line.
+_FIRST = datetime.combine(EARLIEST_USAGE, datetime.min.time(), timezone.utc)
+_LAST = datetime.combine(latest_usage_day(), datetime.min.time(), timezone.utc)
 
 
 def _instant(ts: Any) -> datetime:

@@ -141,10 +141,15 @@ class CodexImporter:
         for meta in creation_order(metas):
             events = read_events(meta.path, self.report)
             for turn in turns_of(events, roots[meta.session_id], meta.path, self.report):
-                if seen.first_time(turn):
-                    yield self._record(turn)
-                else:
+                if not seen.first_time(turn):
                     copies += 1
+                    continue
+                try:
+                    record = self._record(turn)
+                except ValueError as exc:  # a field outside domain/limits.py's ranges (model name...)
+                    self.report.reject(turn.line, str(exc), meta.path)
+                    continue
+                yield record
         self.report.skipped += copies
         if copies:
             self.report.warnings.append(

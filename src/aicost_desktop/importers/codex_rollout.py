@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.limits import check_usage_instant
 from aicost_desktop.importers.base import ImportReport, parse_instant, token_count
 
 # (input incl. cached, cached input, output incl. reasoning, reasoning output): the four counts
@@ -142,7 +143,7 @@ def _token_count(path: Path, st: _State, n: int, data: dict[str, Any], payload: 
     if total is None and last is None:
         return None
     try:
-        when, bad = parse_instant(data.get("timestamp"), "timestamp"), None
+        when, bad = check_usage_instant("timestamp", parse_instant(data.get("timestamp"), "timestamp")), None
     except InputError as exc:
         when, bad = None, str(exc)
     own_model = model_of(payload) or model_of(info)

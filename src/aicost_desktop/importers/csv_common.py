@@ -8,6 +8,7 @@ rows (two $5 charges on one day) stay two rows. Cell text is kept verbatim: a no
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections import Counter
 from dataclasses import asdict
@@ -18,6 +19,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from aicost_desktop.domain.enums import CostRole, DataSource
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.limits import check_money, check_tokens, check_usage_day, check_usage_instant
 from aicost_desktop.domain.money import money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.importers.base import ImportReport, stable_digest
@@ -58,7 +60,7 @@ def parse_tokens(text: str, field: str) -> int:
         raise InputError(field, text, "must be a whole number of tokens")
     if d < 0:
         raise InputError(field, text, "must not be negative")
-    return int(d)
+    return check_tokens(field, int(d))
 
 
 def provider_amount(text: str, field: str) -> Decimal:
@@ -72,6 +74,10 @@ def provider_amount(text: str, field: str) -> Decimal:
         raise InputError(field, text, "must be a finite number")
     if d < 0:
         raise InputError(field, text, "must not be negative")
+    try:
+        check_money(field, d)
+    except InputError as exc:
+        raise InputError(field, text, exc.reason) from None
     return money(d)
 
 
@@ -81,8 +87,13 @@ def parse_bucket(text: str, field: str, tz: tzinfo = timezone.utc) -> tuple[date
     if not t:
         raise InputError(field, text, "a date is required")
     try:
-        if len(t) == 10:
-            day = date.fromisoformat(t)
+        day = date.fromisoformat(t) if len(t) == 10 else None
+    except ValueError:
+        raise InputError(field, text, "must be a date YYYY-MM-DD or an ISO 8601 timestamp") from None
+    if day is not None:
+        check_usage_day(field, day)  # before the day's end is computed: 9999-12-31 has none
+    try:
+        if day is not None:
             start = datetime.combine(day, time(0), tzinfo=tz)
             end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
             return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
@@ -91,6 +102,7 @@ def parse_bucket(text: str, field: str, tz: tzinfo = timezone.utc) -> tuple[date
         raise InputError(field, text, "must be a date YYYY-MM-DD or an ISO 8601 timestamp") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
+    check_usage_instant(field, dt)  # before astimezone: year 9999 in a zone east of UTC overflows
     dt = dt.astimezone(timezone.utc)
     return dt, dt
 
@@ -120,6 +132,43 @@ def _identity(kwargs: dict[str, Any]) -> dict[str, Any]:
     return content
 
 
+def text_encoding(path: Path) -> tuple[str, str | None]:
+    """The encoding to read a CSV with, and a warning when it is not UTF-8.
+
+    Spreadsheet apps save "CSV" as UTF-8 (with or without a BOM), UTF-16 with a BOM ("Unicode
+    text") or the Windows code page; a file that is not valid UTF-8 is read as Windows-1252,
+    the superset of Latin-1 those apps write, and the user is told.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig", None
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16", None
+        pairs = len(head) // 2
+        if pairs and head[1::2].count(0) > pairs * 0.4 and head[0::2].count(0) == 0:
+            return "utf-16-le", None
+        if pairs and head[0::2].count(0) > pairs * 0.4 and head[1::2].count(0) == 0:
+            return "utf-16-be", None
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunk = head
+        try:
+            while chunk:
+                decoder.decode(chunk)
+                chunk = fh.read(1 << 20)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252", f"{path}: not UTF-8; read as Windows-1252 (Latin-1)"
+    return "utf-8", None
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field limit" in text:
+        return f"a cell is longer than {csv.field_size_limit():,} characters"
+    return f"not readable as CSV ({text})"
+
+
 def iter_csv(path: Path, fmt: CsvFormat, report: ImportReport, *, cost_role: CostRole = CostRole.SPEND,
              workspace_id: int | None = None,
              on_header: Callable[[Sequence[str]], None] | None = None) -> Iterator[UsageRecord]:
@@ -129,7 +178,10 @@ def iter_csv(path: Path, fmt: CsvFormat, report: ImportReport, *, cost_role: Cos
     if not path.is_file():
         raise InputError("FILE", str(path), "is not a file")
     seen: Counter[str] = Counter()
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+    encoding, note = text_encoding(path)
+    if note:
+        report.warnings.append(note)
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in (reader.fieldnames or [])]
         if not header:
@@ -144,7 +196,16 @@ def iter_csv(path: Path, fmt: CsvFormat, report: ImportReport, *, cost_role: Cos
             on_header(header)
         report.files += 1
         prev = reader.line_num
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # the reader goes on with the next line
+                line = prev + 1
+                prev = max(reader.line_num, line)
+                report.reject(line, _csv_reason(exc))
+                continue
             line, prev = prev + 1, reader.line_num
             if None in row:
                 report.reject(line, f"has {len(row[None])} more cell(s) than the header")  # type: ignore[index]

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.limits import check_usage_instant
 from aicost_desktop.domain.money import validate_currency
 from aicost_desktop.importers.csv_common import cell, provider_amount
 
@@ -27,16 +28,18 @@ def _instant(row: dict[str, str], unix_col: str, iso_col: str) -> datetime | Non
     raw = cell(row, unix_col)
     if raw:
         try:
-            return datetime.fromtimestamp(int(float(raw)), tz=timezone.utc)
-        except (ValueError, OverflowError):
+            at = datetime.fromtimestamp(int(float(raw)), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
             raise InputError(unix_col, raw, "must be Unix seconds") from None
+        return check_usage_instant(unix_col, at)
     iso = cell(row, iso_col)
     if iso:
         try:
             dt = datetime.fromisoformat(iso.replace("Z", "+00:00"))
         except ValueError:
             raise InputError(iso_col, iso, "must be an ISO 8601 timestamp") from None
-        return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        dt = check_usage_instant(iso_col, dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc))
+        return dt.astimezone(timezone.utc)
     return None
 
 
