@@ -293,3 +293,31 @@ def test_toolbar_icons_follow_the_dark_palette():
             assert drawn, name
             # Drawn in the palette's text colour: light on the dark theme, dark on the light one.
             assert all(abs(c.lightness() - text.lightness()) < 30 for c in drawn), (kind, name)
+
+
+@pytest.mark.parametrize("kind", ["light", "dark"])
+def test_radio_buttons_read_on_both_palettes(qtbot, kind):
+    from PySide6.QtWidgets import QRadioButton, QStyleFactory
+
+    from aicost_desktop.ui.theme import AppStyle, palette
+
+    pal = palette(kind)
+    window = pal.color(QPalette.ColorRole.Window)
+
+    def ring_contrast(style) -> int:  # type: ignore[no-untyped-def]
+        rb = QRadioButton("Covered by a subscription")
+        rb.setStyle(style)
+        rb.setPalette(pal)
+        rb.setAutoFillBackground(True)
+        qtbot.addWidget(rb)
+        rb.resize(rb.sizeHint())
+        img = rb.grab().toImage()
+        side = img.height()  # the indicator sits at the left, about as wide as the widget is high
+        return max(abs(img.pixelColor(x, y).lightness() - window.lightness())
+                   for x in range(min(side, img.width())) for y in range(img.height()))
+
+    fusion = QStyleFactory.create("Fusion")
+    ours = AppStyle()
+    assert ring_contrast(ours) >= 60, kind
+    if kind == "dark":  # what it fixes: Fusion's own outline all but vanishes on the dark palette
+        assert ring_contrast(fusion) < ring_contrast(ours)

@@ -6,7 +6,7 @@ import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 G = QPalette.ColorGroup
 R = QPalette.ColorRole
@@ -61,10 +61,41 @@ def palette(kind: str) -> QPalette:
     return pal
 
 
+class AppStyle(QProxyStyle):
+    """Fusion, with radio buttons and check boxes ringed in a colour between the window's and its text's.
+
+    Fusion outlines them in a darker shade of the window colour and fills them with the base colour: on
+    the dark palette both are near black, so an unchecked radio button was all but invisible.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,  # noqa: N802
+                      widget: QWidget | None = None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        PE = QStyle.PrimitiveElement
+        if element not in (PE.PE_IndicatorRadioButton, PE.PE_IndicatorCheckBox):
+            return
+        pal = option.palette  # type: ignore[attr-defined]
+        ring = _mix(pal.color(R.Window), pal.color(R.WindowText), 0.45)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(ring, 1.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)  # type: ignore[attr-defined]
+        if element == PE.PE_IndicatorRadioButton:
+            side = min(rect.width(), rect.height())
+            painter.drawEllipse(QRectF(rect.center().x() - side / 2, rect.center().y() - side / 2, side, side))
+        else:
+            painter.drawRoundedRect(rect, 2, 2)
+        painter.restore()
+
+
 def apply_theme(app: QApplication, mode: str = "system") -> str:
-    """Fusion style with our light or dark palette; returns the kind applied."""
+    """Fusion style (AppStyle) with our light or dark palette; returns the kind applied."""
     kind = resolve(mode)
-    app.setStyle("Fusion")
+    app.setStyle(AppStyle())
     pal = palette(kind)
     app.setPalette(pal)
     app.setStyleSheet(STYLESHEET + banner_stylesheet(pal))
