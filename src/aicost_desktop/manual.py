@@ -12,6 +12,7 @@ from sqlalchemy import select
 from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.domain.enums import DataSource, Period
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.limits import check_name, check_note, check_usage_day
 from aicost_desktop.domain.money import parse_amount, validate_currency
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.storage.db import Database
@@ -43,7 +44,12 @@ def _clean_text(value: str | None, field: str, limit: int = 200) -> str | None:
         return None
     text = value.strip()
     if len(text) > limit:
-        raise InputError(field, value[:40] + "…", f"is longer than {limit} characters")
+        raise InputError(field, value, f"is longer than {limit} characters")
+    # The ledger's rules for names and notes (domain/limits.py), named by the user's field.
+    if limit > 200:
+        check_note(field, text)
+    else:
+        check_name(field, text, limit)
     return text or None
 
 
@@ -60,6 +66,7 @@ def to_record(entry: ManualEntry, dedup_key: str, *, is_demo: bool = False) -> U
             raise InputError(name, v, "must be a whole number >= 0")
     if not isinstance(entry.entry_date, date):
         raise InputError("date", entry.entry_date, "must be a date YYYY-MM-DD")
+    check_usage_day("date", entry.entry_date)
     start = utc_midnight(entry.entry_date)
     return UsageRecord(
         source=DataSource.MANUAL, dedup_key=dedup_key,
@@ -134,6 +141,7 @@ def add_subscription(db: Database, service: str, amount: str | Decimal, period: 
     if period not in SUB_PERIODS:
         raise InputError("period", period, f"use one of {', '.join(SUB_PERIODS)}")
     cur = validate_currency(currency)
+    check_usage_day("start", start)
     if end is not None and end < start:
         raise InputError("end", end.isoformat(), f"is before start={start.isoformat()}")
     with db.session() as s:

@@ -230,3 +230,24 @@ def test_a_ledger_holding_year_1_and_9999_rows_from_an_older_version_still_expor
     assert code == 0, err
     text = out.read_text()
     assert "0001-01-01" in text and "9999-12-31" in text
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["manual", "add", "--service", "X", "--amount", "5", "--date", "9999-12-31"], "error: date='9999-12-31': is after"),
+    (["manual", "add", "--service", "X", "--amount", "5", "--date", "1999-12-31"], "error: date='1999-12-31': is before 2000-01-01"),
+    (["manual", "add", "--service", "X\u202ey", "--amount", "5", "--date", DAY],
+     "error: service='X\\u202ey': contains the unprintable character U+202E"),
+    (["manual", "add", "--service", "X", "--amount", "5", "--date", DAY, "--note", "a\x00b"],
+     "error: argument 'a\\x00b' contains a NUL byte"),
+    (["subscriptions", "add", "--service", "S", "--amount", "5", "--period", "yearly", "--start", "9999-01-01"],
+     "error: start='9999-01-01': is after"),
+])
+def test_manual_entries_and_subscriptions_follow_the_same_ranges(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], line: str) -> None:
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "manual", "add", "--service", "Kept", "--amount", "1", "--date", DAY]) == 0
+    capsys.readouterr()
+    assert main(["--home", str(home), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(line) and len(err.splitlines()) == 1, err
+    assert [r[0] for r in _rows(home)] and len(_rows(home)) == 1
