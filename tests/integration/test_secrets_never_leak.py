@@ -166,9 +166,9 @@ def test_gui_accounts_dock_sync_logs_no_key(qtbot: Any, tmp_path: Path, gateway:
     from aicost_desktop.sync.http import HttpPolicy
     from aicost_desktop.ui.app import setup_logging
     from aicost_desktop.ui.bus import LedgerBus
+    from aicost_desktop.runtime import Runtime
     from aicost_desktop.ui.docks.accounts import AccountsPanel
-    from aicost_desktop.ui.services import Services
-    from aicost_desktop.ui.sync_scheduler import SyncScheduler
+    from aicost_desktop.ui.services import build_services
 
     home = tmp_path / "gui-home"
     ctx = AppContext(home=home, tz="UTC", secrets=MemorySecretStore())
@@ -178,9 +178,10 @@ def test_gui_accounts_dock_sync_logs_no_key(qtbot: Any, tmp_path: Path, gateway:
     handlers = setup_logging(ctx.paths.log_file)
     pool, bus = QThreadPool(), LedgerBus(delay_ms=20)
     pool.setMaxThreadCount(2)
-    services = Services(ctx=ctx, pool=pool, bus=bus)
-    scheduler = SyncScheduler(services, policy=HttpPolicy(sleep=lambda s: None, max_attempts=2))
-    panel = AccountsPanel(ctx, services, scheduler)
+    runtime = Runtime(ctx, policy=HttpPolicy(sleep=lambda s: None, max_attempts=2))
+    services = build_services(ctx, runtime, pool=pool, bus=bus)
+    scheduler = services.sync
+    panel = AccountsPanel(ctx, services)
     qtbot.addWidget(panel)
     try:
         with qtbot.waitSignal(panel.refreshed, timeout=5000):
@@ -201,7 +202,8 @@ def test_gui_accounts_dock_sync_logs_no_key(qtbot: Any, tmp_path: Path, gateway:
         assert not any(ok for _, ok, _ in tested)
         assert not leaks({f"test {i}": text.encode() for i, _, text in tested}), tested
     finally:
-        scheduler.shutdown()
+        runtime.stop(wait_s=10)
+        services.close()
         pool.waitForDone(10_000)
         bus.close()
         for h in handlers:

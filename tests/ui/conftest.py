@@ -1,4 +1,4 @@
-"""GUI fixtures: a LedgerBus, a private thread pool and a Services bundle over the suite's `ctx`."""
+"""GUI fixtures: a LedgerBus, a private thread pool, a Runtime (not started) and the Services built over them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
 import pytest  # noqa: E402
+
+from tests.unit.runtime.sync_fixtures import NOW, FAST, openrouter, runtime  # noqa: E402,F401 - shared fixtures
 
 # The headless `offscreen` plugin warns on every QMainWindow with a layout; it says nothing about us.
 OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise)\(\)"
@@ -38,7 +40,11 @@ def pool():
 
 
 @pytest.fixture
-def services(ctx, pool, bus):
-    from aicost_desktop.ui.services import Services
+def services(ctx, pool, bus, runtime):
+    """The window shell's construction (build_services) over the test's runtime; adapters closed at the end."""
+    from aicost_desktop.ui.services import build_services
 
-    return Services(ctx=ctx, pool=pool, bus=bus)
+    s = build_services(ctx, runtime, pool=pool, bus=bus)
+    yield s
+    runtime.stop(wait_s=10)
+    s.close()

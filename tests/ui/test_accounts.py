@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -10,34 +9,29 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from aicost_desktop.accounts import add_account, get_account, list_accounts
 from aicost_desktop.storage.tables import BalanceReading
-from aicost_desktop.sync.http import HttpPolicy
 from aicost_desktop.sync.registry import PROVIDERS
 from aicost_desktop.ui.dialogs.account_dialog import AccountDialog
-from aicost_desktop.ui.docks.accounts import NO_KEYCHAIN, AccountsPanel, SyncStatusWidget, accounts_dock
+from aicost_desktop.ui.docks.accounts import NO_KEYCHAIN, AccountsPanel, accounts_dock
 from aicost_desktop.ui.models.accounts_model import COL, SORT_ROLE, AccountsProxy, AccountsTableModel, \
     load_account_rows
-from aicost_desktop.ui.sync_scheduler import SyncScheduler
-from tests.fakes.openrouter_fake import MANAGEMENT_KEY, TODAY, OpenRouterFake
-
-NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=timezone.utc).replace(hour=12)
+from aicost_desktop.ui.widgets.sync_status import SyncStatusWidget
+from tests.fakes.openrouter_fake import MANAGEMENT_KEY
+from tests.unit.runtime.sync_fixtures import NOW
 
 
 @pytest.fixture
-def fake():
-    with OpenRouterFake() as server:
-        yield server
+def fake(openrouter):
+    return openrouter
 
 
 @pytest.fixture
 def scheduler(services):
-    sched = SyncScheduler(services, clock=lambda: NOW, policy=HttpPolicy(sleep=lambda s: None))
-    yield sched
-    sched.shutdown()
+    return services.sync
 
 
 @pytest.fixture
-def panel(qtbot, ctx, services, scheduler):
-    p = AccountsPanel(ctx, services, scheduler)
+def panel(qtbot, ctx, services):
+    p = AccountsPanel(ctx, services)
     qtbot.addWidget(p)
     with qtbot.waitSignal(p.refreshed, timeout=5000):
         p.refresh()
@@ -140,7 +134,7 @@ def test_dialog_test_connection_runs_in_a_worker_and_shows_the_result(qtbot, ser
 def test_add_account_then_it_syncs_in_the_background_and_the_panel_follows(qtbot, ctx, services, bus, panel,
                                                                          scheduler, fake):
     assert panel.stack.currentWidget() is panel.empty_page
-    status = SyncStatusWidget(scheduler, panel)
+    status = SyncStatusWidget(scheduler)
     qtbot.addWidget(status)
     fake.inject_delay(0.3, times=1)
     dlg = panel.add_account()
@@ -206,12 +200,14 @@ def test_empty_state_is_purposeful(panel):
 
 def test_no_keychain_shows_a_banner_and_disables_add(qtbot, tmp_path, pool, bus):
     from aicost_desktop.app_context import AppContext
+    from aicost_desktop.runtime import Runtime
     from aicost_desktop.secrets import KeyringSecretStore
-    from aicost_desktop.ui.services import Services
+    from aicost_desktop.ui.services import build_services
 
     # The suite sets PYTHON_KEYRING_BACKEND to keyring's fail backend: the real store must say "no keychain".
     ctx = AppContext(home=tmp_path / "nokeychain", tz="UTC", secrets=KeyringSecretStore())
-    services = Services(ctx=ctx, pool=pool, bus=bus)
+    runtime = Runtime(ctx)
+    services = build_services(ctx, runtime, pool=pool, bus=bus)
     dock = accounts_dock(ctx, services)
     qtbot.addWidget(dock)
     p = dock.panel
@@ -223,7 +219,8 @@ def test_no_keychain_shows_a_banner_and_disables_add(qtbot, tmp_path, pool, bus)
     assert not p.empty_add.isEnabled()
     assert p.add_account() is None
     assert NO_KEYCHAIN.split("<b>")[1][:10] in p.banner.text()
-    services.extra["sync"].shutdown()
+    runtime.stop()
+    services.close()
     pool.waitForDone(5000)
     ctx.close()
 

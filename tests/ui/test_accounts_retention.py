@@ -4,42 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from PySide6.QtCore import Qt
 
 from aicost_desktop.accounts import add_account
-from aicost_desktop.sync.http import HttpPolicy
 from aicost_desktop.account_sync import sync_account
 from aicost_desktop.ui.docks.accounts import AccountsPanel
 from aicost_desktop.ui.models.accounts_model import COL
-from aicost_desktop.ui.sync_scheduler import SyncScheduler
-from tests.fakes.openrouter_fake import MANAGEMENT_KEY, TODAY, OpenRouterFake
+from tests.fakes.openrouter_fake import MANAGEMENT_KEY
+from tests.unit.runtime.sync_fixtures import FAST, NOW
 
-NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=timezone.utc).replace(hour=12)
-FAST = HttpPolicy(sleep=lambda s: None)
 NOTE = "OpenRouter keeps 30 days of activity: data before 2025-08-02 cannot be synced"
 
 
-@pytest.fixture
-def fake():
-    with OpenRouterFake() as server:
-        yield server
-
-
-@pytest.fixture
-def scheduler(services):
-    sched = SyncScheduler(services, clock=lambda: NOW, policy=FAST)
-    yield sched
-    sched.shutdown()
-
-
-def test_the_row_and_its_tooltip_name_the_hole_after_later_syncs_too(qtbot, ctx, services, scheduler, fake):
+def test_the_row_and_its_tooltip_name_the_hole_after_later_syncs_too(qtbot, ctx, services, openrouter):
+    fake = openrouter
     long = add_account(ctx.db, ctx.secrets, "openrouter", "router", MANAGEMENT_KEY, fake.api_base)
     short = add_account(ctx.db, ctx.secrets, "openrouter", "recent", MANAGEMENT_KEY, fake.api_base)
     assert NOTE in sync_account(ctx, long, policy=FAST, now=NOW).message  # 90-day backfill
     assert "30 days" not in sync_account(ctx, long, policy=FAST, now=NOW + timedelta(hours=1)).message
     assert sync_account(ctx, short, since=datetime(2025, 8, 25, tzinfo=timezone.utc), policy=FAST, now=NOW).ok
-    panel = AccountsPanel(ctx, services, scheduler)
+    panel = AccountsPanel(ctx, services)
     qtbot.addWidget(panel)
     with qtbot.waitSignal(panel.refreshed, timeout=5000):
         panel.refresh()

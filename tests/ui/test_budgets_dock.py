@@ -28,13 +28,8 @@ def _collect_on_gui_thread():
 
 
 def notifier(qtbot, services) -> Notifier:
-    from PySide6.QtWidgets import QWidget
-
-    holder = QWidget()
-    qtbot.addWidget(holder)  # deleted (with the notifier) when the test ends
-    n = Notifier(services, interval_ms=3_600_000, parent=holder)
-    n._holder = holder  # type: ignore[attr-defined]  # keep the parent alive as long as the notifier
-    return n
+    """The adapter the shell builds over the runtime's alert service (not started: no timer)."""
+    return services.alerts
 
 
 def today(ctx):
@@ -60,8 +55,13 @@ def test_dock_lists_budgets_with_state_forecast_and_alert_log(qtbot, ctx, servic
     spend_on(ctx.db, today(ctx), "9", "a")
     raise_alert(ctx.db, "threshold", "k", "OpenAI: 80% of budget reached", threshold=80)
     raise_alert(ctx.db, "sync_failure", "s", "Sync of x failed")
+    # The spend wakes the runtime's evaluation (as in the app); let it settle: evaluations are idempotent.
+    with qtbot.waitSignal(services.alerts.evaluated, timeout=10_000):
+        services.alerts.evaluate_now()
     w = make(qtbot, ctx, services)
     loaded(qtbot, w)
+    n_alerts = len(list_alerts(ctx.db))
+    assert n_alerts >= 3  # the two above and the evaluation's OpenAI 80 % threshold alert
     assert w.model.rowCount() == 2 and w.table.isVisibleTo(w) and not w.empty.isVisibleTo(w)
     by = {w.model.rows[r].name: r for r in range(2)}
     idx = w.model.index(by["OpenAI"], COL["progress"])
@@ -70,7 +70,7 @@ def test_dock_lists_budgets_with_state_forecast_and_alert_log(qtbot, ctx, servic
     # the projection and its 80% band, as the Analytics dock shows the month-end figure
     assert re.fullmatch(r"\$[\d,]+( \(\$[\d,]+–\$[\d,]+\))? by [A-Z][a-z]{2} \d+",
                         w.model.index(by["OpenAI"], COL["forecast"]).data())
-    assert w.alert_proxy.rowCount() == 2
+    assert w.alert_proxy.rowCount() == n_alerts
     w.type_filter.setCurrentIndex(w.type_filter.findData("sync_failure"))
     assert w.alert_proxy.rowCount() == 1
     w.type_filter.setCurrentIndex(0)
@@ -79,7 +79,7 @@ def test_dock_lists_budgets_with_state_forecast_and_alert_log(qtbot, ctx, servic
         w.acknowledge_selected()
     loaded(qtbot, w)
     w.unack.setChecked(True)
-    assert w.alert_proxy.rowCount() == 1
+    assert w.alert_proxy.rowCount() == n_alerts - 1
     assert sum(a.acknowledged for a in list_alerts(ctx.db)) == 1
 
 
@@ -195,29 +195,46 @@ def test_models_with_qtmodeltester(qtmodeltester, ctx) -> None:
 
 
 def test_notifier_evaluates_and_pops_tray_once(qtbot, ctx, services) -> None:
-    shown: list[tuple[str, str]] = []
-    services.notify = lambda title, text, on_click=None: shown.append((title, text))
+    shown: list[tuple] = []
+    services.shell.notify = lambda title, text, on_click=None: shown.append((title, text, on_click))
     opened: list[str] = []
-    services.show_dock = opened.append
+    services.shell.show_dock = opened.append
     add_budget(ctx.db, BudgetSpec.build(name="OpenAI", amount="10"))
     n = notifier(qtbot, services)
     spend_on(ctx.db, today(ctx), "8.5", "a")
     with qtbot.waitSignal(n.evaluated, timeout=10_000):
         n.evaluate_now()
     qtbot.waitUntil(lambda: len(shown) == 1, timeout=5000)
-    title, text = shown[0]
+    title, text, click = shown[0]
     assert title == "OpenAI: 80% of budget" and "$8.50 of $10.00 (85%)" in text
+    click()
+    assert opened == ["budgetsDock"]  # clicking the notification opens the Budgets dock
     with qtbot.waitSignal(n.evaluated, timeout=10_000):
         n.evaluate_now()
-    qtbot.wait(50)
+    # A delivery is posted before its evaluation reports (same queue): nothing new arrived.
     assert len(shown) == 1
 
 
 def test_require_ack_pending_count(qtbot, ctx, services) -> None:
-    services.notify = lambda *a, **k: None
+    services.shell.notify = lambda *a, **k: None
     add_budget(ctx.db, BudgetSpec.build(name="Hard", amount="10", on_exceed="require_ack"))
     spend_on(ctx.db, today(ctx), "12", "a")
     n = notifier(qtbot, services)
     with qtbot.waitSignal(n.ack_pending, timeout=10_000) as blocker:
         n.evaluate_now()
     assert blocker.args == [1] and n.pending_ack == 1
+
+
+def test_an_edit_budget_request_opens_the_dialog_without_knowing_the_cost_tracker(qtbot, ctx, services) -> None:
+    """The Cost tracker's card asks through services.requests; the Budgets dock serves it (no findChild)."""
+    opened: list[str] = []
+    services.shell.show_dock = opened.append
+    b = add_budget(ctx.db, BudgetSpec.build(name="Team", amount="25"))
+    w = make(qtbot, ctx, services)
+    services.requests.edit_budget.emit(b)
+    assert opened == ["budgetsDock"] and w.dialog is not None and w.dialog.isVisible()
+    assert w.dialog.name.text() == "Team"
+    w.dialog.reject()
+    services.requests.edit_budget.emit(None)
+    assert w.dialog.name.text() == ""
+    w.dialog.reject()

@@ -22,9 +22,9 @@ app = QApplication([])
 from aicost_desktop.app_context import AppContext
 from aicost_desktop.secrets import MemorySecretStore
 from aicost_desktop.budgets.model import BudgetSpec, add_budget
+from aicost_desktop.runtime import Runtime
 from aicost_desktop.ui.bus import LedgerBus
-from aicost_desktop.ui.services import Services
-from aicost_desktop.ui.notifier import Notifier
+from aicost_desktop.ui.services import ShellHooks, build_services
 from tests.unit.budgets.helpers import spend_on
 ctx = AppContext(home=sys.argv[1], tz="UTC", secrets=MemorySecretStore())
 out = {"available": QSystemTrayIcon.isSystemTrayAvailable(), "messages": QSystemTrayIcon.supportsMessages()}
@@ -34,10 +34,11 @@ shown = []
 def notify(title, text, on_click=None):
     icon.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 5000)
     shown.append([title, text])
-services = Services(ctx=ctx, pool=QThreadPool(), bus=LedgerBus(), notify=notify)
+runtime = Runtime(ctx)
+services = build_services(ctx, runtime, pool=QThreadPool(), bus=LedgerBus(), shell=ShellHooks(notify=notify))
 add_budget(ctx.db, BudgetSpec.build(name="OpenAI", amount="100"))
 spend_on(ctx.db, datetime.now(ctx.tz).date(), "81", "a")
-n = Notifier(services, interval_ms=3600000)
+n = services.alerts
 def done(_r):
     QTimer.singleShot(500, app.quit)
 n.evaluated.connect(done)
@@ -47,6 +48,7 @@ app.exec()
 out["visible"] = icon.isVisible()
 out["shown"] = shown
 print(json.dumps(out))
+runtime.stop()
 services.pool.waitForDone(5000)
 '''
 

@@ -68,15 +68,20 @@ def test_ledger_write_refreshes_dock(qtbot, dock, ctx):
     assert not dock.tracker.is_empty_state()
 
 
-def test_summary_slot_accepts_cards(qtbot, dock):
+def test_the_budget_card_is_the_docks_own_and_asks_for_the_budget_dialog_by_request(qtbot, dock, services):
     from PySide6.QtWidgets import QLabel
 
-    card = QLabel("usage vs budget")
+    assert dock.tracker.summary_slot.indexOf(dock.tracker.card) == 0
+    card = QLabel("another card")
     dock.add_summary_widget(card)
-    assert dock.tracker.summary_slot.indexOf(card) == 0
+    assert dock.tracker.summary_slot.indexOf(card) == 1
+    qtbot.waitUntil(lambda: dock.tracker.card.data is not None, timeout=10_000)
+    with qtbot.waitSignal(services.requests.edit_budget, timeout=1000) as asked:
+        dock.tracker.card.set_budget.click()
+    assert asked.args == [None]  # no budget yet: a new one
 
 
-def test_rows_load_page_by_page_as_the_view_asks(qtbot, dock, ctx, monkeypatch):
+def test_rows_load_page_by_page_as_the_view_asks(qtbot, dock, ctx, services, monkeypatch):
     """Only the newest page is read on a refresh; the rest arrives page by page when the table reaches its end
     (the view asks on its own while its viewport is not full, and when the user scrolls down)."""
     from datetime import timedelta
@@ -96,15 +101,19 @@ def test_rows_load_page_by_page_as_the_view_asks(qtbot, dock, ctx, monkeypatch):
     monkeypatch.setattr(cost_tracker, "list_records", recording)
     _refresh(qtbot, dock)  # let the load the dock started when built (empty ledger) finish first
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    write(ctx, *[rec(f"r{i}", at=now - timedelta(minutes=i)) for i in range(7)])
+    with qtbot.waitSignal(services.bus.ledger_changed, timeout=5000):  # its reload must not land mid-scroll
+        write(ctx, *[rec(f"r{i}", at=now - timedelta(minutes=i)) for i in range(7)])
+    _refresh(qtbot, dock)
     reads.clear()
     _refresh(qtbot, dock)
     t = dock.tracker
     assert reads[0] == (3, 0)
     for _ in range(20):  # scroll to the end until nothing more can be fetched
-        if t.proxy.canFetchMore(QModelIndex()):
-            t.proxy.fetchMore(QModelIndex())  # the proxy forwards it to the model, as for the view
-        qtbot.wait(30)
+        if not t.proxy.canFetchMore(QModelIndex()):
+            break
+        n = t.model.rowCount()
+        t.proxy.fetchMore(QModelIndex())  # the proxy forwards it to the model, as for the view
+        qtbot.waitUntil(lambda: t.model.rowCount() > n, timeout=5000)  # that page (or the view's own) arrived
     assert t.model.rowCount() == 7 and not t.proxy.canFetchMore(QModelIndex())
     assert [r for r in reads if r[1]] == [(3, 3), (3, 6)]
     assert "7 of 7 rows" in t.footer.text()
@@ -129,3 +138,35 @@ def test_footer_says_more_rows_can_be_scrolled_in(qtbot, dock, ctx, monkeypatch)
     _refresh(qtbot, dock)
     assert t.model.rowCount() == 2
     assert t.footer.text() == "2 of 2 rows shown · 3 older rows load as you scroll down"
+
+
+def test_a_failed_load_still_runs_the_refresh_folded_into_it(qtbot, dock, ctx, monkeypatch):
+    """A ledger change during a load that fails is not dropped: the folded load runs and shows the new row
+    (cost_widget's old `_busy/_again` pair lost it when the load failed)."""
+    import threading
+
+    from aicost_desktop.ui.docks import cost_tracker
+
+    _refresh(qtbot, dock)
+    gate = threading.Event()
+    calls: list[int] = []
+    real = cost_tracker.list_records
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            gate.wait(10)
+            raise OSError("database is locked")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cost_tracker, "list_records", flaky)
+    failures: list[object] = []
+    dock.tracker.load_failed.connect(failures.append)
+    dock.refresh()
+    qtbot.waitUntil(lambda: calls == [1], timeout=5000)
+    write(ctx, rec("during", at=datetime.now(timezone.utc)))  # a change while the failing load runs
+    dock.refresh()
+    with qtbot.waitSignal(dock.tracker.refreshed, timeout=10_000):
+        gate.set()
+    assert len(failures) == 1 and len(calls) >= 2
+    assert not dock.tracker.is_empty_state() and dock.tracker.model.rowCount() == 1

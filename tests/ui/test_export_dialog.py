@@ -47,6 +47,7 @@ def test_export_runs_and_reports(qtbot, demo_ctx, services, tmp_path) -> None:
 
 
 def test_cancel_leaves_no_file(qtbot, demo_ctx, services, tmp_path, monkeypatch) -> None:
+    from aicost_desktop.runtime import export as export_job
     from aicost_desktop.ui.dialogs import export_dialog
 
     dlg = export_dialog.ExportDialog(demo_ctx, services)
@@ -55,7 +56,7 @@ def test_cancel_leaves_no_file(qtbot, demo_ctx, services, tmp_path, monkeypatch)
     target.parent.mkdir()
     dlg.path.setText(str(target))
     dlg.fmt.setCurrentIndex(1)
-    real = export_dialog.export
+    real = export_job.export
 
     def slow_export(db, tz, spec, progress=None, cancelled=None):  # type: ignore[no-untyped-def]
         spec.batch_size = 5
@@ -66,7 +67,7 @@ def test_cancel_leaves_no_file(qtbot, demo_ctx, services, tmp_path, monkeypatch)
                 dlg.worker.cancel()  # as if the user pressed Cancel mid-export
         return real(db, tz, spec, progress=prog, cancelled=cancelled)
 
-    monkeypatch.setattr(export_dialog, "export", slow_export)
+    monkeypatch.setattr(export_job, "export", slow_export)  # the runtime's export job runs it
     dlg.path.setText(str(target.with_suffix(".json")))
     dlg.export_btn.click()
     qtbot.waitUntil(lambda: "cancelled" in dlg.message.text(), timeout=20_000)

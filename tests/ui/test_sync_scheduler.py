@@ -1,37 +1,32 @@
-"""SyncScheduler against the real-HTTP OpenRouter fake: background syncs, a live GUI thread, pause, cancel."""
+"""SyncScheduler (the Qt face of the runtime's SyncService) against the real-HTTP OpenRouter fake: background
+syncs while the GUI thread keeps ticking, signals on the GUI thread, pause, cancel on shutdown."""
 
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QThread, QTimer
 
 from aicost_desktop.accounts import add_account, get_account
 from aicost_desktop.analytics.report import spend_report
 from aicost_desktop.storage.query import LedgerFilter
-from aicost_desktop.sync.http import HttpPolicy
-from aicost_desktop.ui.sync_scheduler import JITTER, SyncScheduler, jittered_ms
-from tests.fakes.openrouter_fake import EXPECTED_RECORDS, EXPECTED_TOTAL, MANAGEMENT_KEY, TODAY, OpenRouterFake
-
-NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=timezone.utc).replace(hour=12)
-FAST = HttpPolicy(sleep=lambda s: None)
+from aicost_desktop.ui.sync_scheduler import JITTER
+from tests.fakes.openrouter_fake import EXPECTED_RECORDS, EXPECTED_TOTAL, MANAGEMENT_KEY
 
 
 @pytest.fixture
-def fake():
-    with OpenRouterFake() as server:
-        yield server
+def fake(openrouter):
+    return openrouter
 
 
 @pytest.fixture
 def scheduler(services):
-    sched = SyncScheduler(services, clock=lambda: NOW, policy=FAST)
-    yield sched
-    sched.shutdown()
+    """The adapter the window shell builds (services.sync) over the test's runtime."""
+    return services.sync
 
 
 def total(ctx, account: str) -> Decimal:
@@ -52,7 +47,10 @@ def test_sync_runs_in_a_worker_while_the_gui_thread_keeps_ticking(qtbot, ctx, se
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start()
     progress: list[tuple[int, int, int]] = []
+    threads: list[bool] = []
     scheduler.progress.connect(lambda *a: progress.append(a))
+    # Every signal reaches its slots on the GUI thread, never on the runtime's sync thread.
+    scheduler.finished.connect(lambda *_a: threads.append(QThread.currentThread() is tracker.thread()))
     with qtbot.waitSignal(scheduler.finished, timeout=15_000) as done, \
             qtbot.waitSignal(bus.ledger_changed, timeout=15_000), \
             qtbot.waitSignal(tracker.refreshed, timeout=15_000):
@@ -68,6 +66,7 @@ def test_sync_runs_in_a_worker_while_the_gui_thread_keeps_ticking(qtbot, ctx, se
     assert len(during) >= 20, "the GUI thread's timer hardly fired during the sync"
     assert max(gaps) < 0.35, f"the GUI thread stalled for {max(gaps):.2f}s (the fake delays 0.4s)"
     assert progress and all(p[0] == acc for p in progress)
+    assert threads == [True]
     assert total(ctx, "router") == EXPECTED_TOTAL
     assert tracker.model.rowCount() == EXPECTED_RECORDS and not tracker.is_empty_state()
     assert get_account(ctx.db, acc).status == "ok"
@@ -100,11 +99,11 @@ def test_scheduled_tick_syncs_due_accounts_and_reschedules_with_jitter(qtbot, ct
 
 def test_pause_stops_scheduled_syncs_but_not_an_explicit_one(qtbot, ctx, scheduler, fake):
     acc = add_account(ctx.db, ctx.secrets, "openrouter", "router", MANAGEMENT_KEY, fake.api_base)
-    ctx.settings.set("sync_paused", True)
+    scheduler.set_paused(True)
     with qtbot.assertNotEmitted(scheduler.started, wait=300):
         assert scheduler.tick() is False
     assert fake.requests == [] and get_account(ctx.db, acc).last_sync_at is None
-    ctx.settings.set("sync_paused", False)
+    scheduler.set_paused(False)
     with qtbot.waitSignal(scheduler.finished, timeout=15_000):
         assert scheduler.tick() is True
 
@@ -143,12 +142,3 @@ def test_shutdown_cancels_a_running_sync(qtbot, ctx, scheduler, fake):
         scheduler.shutdown()
     assert not scheduler.is_scheduled() and not scheduler.sync_account(acc)
     assert len(fake.requests) < 10  # it stopped at the next request boundary
-
-
-def test_jitter_stays_within_ten_percent():
-    import random
-
-    rng = random.Random(7)
-    values = [jittered_ms(15, rng) for _ in range(200)]
-    assert min(values) >= 15 * 60_000 * 0.9 and max(values) <= 15 * 60_000 * 1.1
-    assert len(set(values)) > 100

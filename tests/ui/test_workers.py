@@ -98,14 +98,94 @@ def test_worker_signals_direct(qtbot):
     assert blocker.args == [42]
 
 
-def test_folded_loads_run_one_at_a_time_and_fold_requests_into_one_more() -> None:
-    from aicost_desktop.ui.workers import FoldedLoads
+def test_refresher_folds_changes_into_one_more_load(qtbot) -> None:
+    """The UI's one refresh policy: one load in flight, five requests during it fold into exactly one more."""
+    import threading
 
-    started: list[int] = []
-    loads = FoldedLoads(lambda: started.append(1))
-    loads.request()
+    from PySide6.QtCore import QObject, QThreadPool
+
+    from aicost_desktop.ui.workers import Refresher
+
+    gate = threading.Event()
+    pool = QThreadPool()
+    owner = QObject()
+    loads: list[int] = []
+    applied: list[int] = []
+    settled: list[bool] = []
+
+    def load() -> int:
+        loads.append(1)
+        if len(loads) == 1:
+            gate.wait(10)
+        return len(loads)
+
+    r = Refresher(pool, load, applied.append, owner=owner, settled=settled.append)
+    r.request()
     for _ in range(5):
-        loads.request()  # while the first runs
-    assert len(started) == 1 and loads.loading
-    assert loads.finished() is True and len(started) == 2  # the folded one started
-    assert loads.finished() is False and not loads.loading and len(started) == 2
+        r.request()
+    assert r.loading
+    gate.set()
+    qtbot.waitUntil(lambda: settled == [True], timeout=10_000)
+    assert applied == [1, 2] and len(loads) == 2 and not r.loading
+    pool.waitForDone(5000)
+
+
+def test_refresher_runs_the_folded_load_after_a_failed_one(qtbot) -> None:
+    """A change during a load that fails is not lost: the folded load still runs and its result is shown."""
+    import threading
+
+    from PySide6.QtCore import QObject, QThreadPool
+
+    from aicost_desktop.ui.workers import Refresher
+
+    gate = threading.Event()
+    pool = QThreadPool()
+    owner = QObject()
+    calls: list[int] = []
+    applied: list[str] = []
+    errors: list[str] = []
+    settled: list[bool] = []
+
+    def load() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            gate.wait(10)
+            raise OSError("database is locked")
+        return "fresh rows"
+
+    r = Refresher(pool, load, applied.append, owner=owner, failed=lambda e: errors.append(str(e)),
+                  settled=settled.append)
+    r.request()
+    r.request()  # the ledger changed while the first load ran
+    gate.set()
+    qtbot.waitUntil(lambda: bool(settled), timeout=10_000)
+    assert errors == ["database is locked"] and applied == ["fresh rows"] and settled == [True]
+    pool.waitForDone(5000)
+
+
+def test_refresher_restart_cancels_the_running_load(qtbot) -> None:
+    import threading
+
+    from PySide6.QtCore import QObject, QThreadPool
+
+    from aicost_desktop.ui.workers import Refresher
+
+    gate = threading.Event()
+    pool = QThreadPool()
+    owner = QObject()
+    queries = iter(["30d", "90d"])
+    applied: list[str] = []
+    settled: list[bool] = []
+
+    def load(q: str, cancel: threading.Event) -> str:
+        if q == "30d":
+            cancel.wait(10)  # stops at its next stage once cancelled
+        return q
+
+    r = Refresher(pool, load, applied.append, owner=owner, args=lambda: (next(queries),), settled=settled.append)
+    r.request()
+    r.request(restart=True)  # another query: the running one is dropped
+    qtbot.waitUntil(lambda: bool(settled), timeout=10_000)
+    assert applied == ["90d"]
+    gate.set()
+    pool.waitForDone(5000)

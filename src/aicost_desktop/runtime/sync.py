@@ -306,6 +306,7 @@ class SyncService:
             self.last_finished_at = datetime.now(timezone.utc)
             self._names[account_id] = outcome.account
         (log.info if outcome.ok else log.warning)("sync of %s: %s", outcome.account, outcome.message)
+        self.state_changed.emit()  # before `finished`: a listener of finished reads the new state
         self.finished.emit(account_id, outcome)
         if outcome.written.added or outcome.written.updated:
             self.wrote.emit()
@@ -314,6 +315,7 @@ class SyncService:
     def _error(self, account_id: int, exc: BaseException) -> None:
         with self._lock:
             self._release(account_id)
+        self.state_changed.emit()
         if isinstance(exc, Cancelled):
             self.skipped.emit(account_id, str(exc) or type(exc).__name__)
         else:

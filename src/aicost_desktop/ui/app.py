@@ -1,4 +1,4 @@
-"""`aicost-desktop`: builds the context, logging, excepthook, QApplication, main window and tray.
+"""`aicost-desktop`: builds the context, logging, excepthook, QApplication, the runtime, main window and tray.
 
     aicost-desktop [--home DIR] [--db URL] [--tz ZONE] [--demo] [--smoke-test]
 
@@ -102,13 +102,13 @@ class QtMessages:
         qInstallMessageHandler(self._prev)
 
 
-def _settle(app, pool, timeout_s: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
-    """Process events until background jobs and their queued results are all done."""
+def _settle(app, pool, runtime, timeout_s: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+    """Process events until background jobs (GUI pool and runtime) and their queued results are all done."""
     deadline = time.monotonic() + timeout_s
     idle = 0
     while time.monotonic() < deadline:
         app.processEvents()
-        if pool.activeThreadCount() == 0:
+        if pool.activeThreadCount() == 0 and not runtime.busy():
             idle += 1
             if idle >= 5:
                 return True
@@ -131,7 +131,7 @@ def _smoke(app, window, problems: list[str]) -> int:  # type: ignore[no-untyped-
         if dock is None or dock.widget() is None:
             problems.append(f"dock {spec.object_name} missing")
     window.refresh_all()
-    if not _settle(app, window.services.pool):
+    if not _settle(app, window.services.pool, window.runtime):
         problems.append("background jobs did not finish within 60 s")
     window._quitting = True
     window.close()
@@ -161,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     qt_messages = QtMessages().install()
     window = None
+    runtime = None
     hook = excepthook.install(str(ctx.paths.log_file), lambda: window, show_dialog=not args.smoke_test)
     log.info("starting %s %s (home %s, smoke=%s)", APP_NAME, __version__, ctx.paths.home, args.smoke_test)
     guard = None
@@ -181,9 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not guard.is_primary():
                 log.info("another instance runs on %s; asking it to show its window", ctx.paths.home)
                 return 0 if guard.send_activate() else 1
+        from aicost_desktop.runtime import Runtime
         from aicost_desktop.ui.main_window import MainWindow
 
-        window = MainWindow(ctx)
+        # The app owns the runtime: started here, stopped in `finally` after the window is gone.
+        runtime = Runtime(ctx)
+        window = MainWindow(ctx, runtime=runtime)
+        runtime.start()
         if args.smoke_test:
             problems: list[str] = []
             code = _smoke(app, window, problems)
@@ -195,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
         return _run(app, ctx, window, guard, args.demo, QSystemTrayIcon.isSystemTrayAvailable())
     finally:
+        if runtime is not None:
+            runtime.stop()
         hook.uninstall()
         qt_messages.uninstall()
         logging.getLogger("aicost").removeHandler(counter)

@@ -19,10 +19,13 @@ from aicost_desktop.ui.actions import AppActions
 from aicost_desktop.ui.bus import LedgerBus
 from aicost_desktop.ui.docks import DOCKS, call_refresh
 from aicost_desktop.ui.layout import STATE_VERSION, WindowLayout
-from aicost_desktop.ui.services import Services
+from aicost_desktop.ui.services import ShellHooks, build_services
+from aicost_desktop.ui.widgets.sync_status import SyncStatusWidget
+from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
+    from aicost_desktop.runtime import Runtime
     from aicost_desktop.ui.tray import Tray
 
 log = logging.getLogger("aicost.ui.window")
@@ -42,6 +45,10 @@ def window_settings(ctx: "AppContext") -> QSettings:
 class MainWindow(QMainWindow):
     """The desktop shell. `services` is shared with every dock; `tray` is attached by the app.
 
+    The shell builds `services` once, around the app's `Runtime`: the app passes the one it started
+    (and stops it after the window); without one (tests, a window built alone) the window makes,
+    starts and stops its own.
+
     Signals:
         demo_loaded(int): sample data finished loading (rows written).
         sample_cleared(int): sample data was removed (rows deleted).
@@ -53,7 +60,7 @@ class MainWindow(QMainWindow):
     status_refreshed = Signal()
 
     def __init__(self, ctx: "AppContext", pool: QThreadPool | None = None, bus: LedgerBus | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, runtime: "Runtime | None" = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
@@ -63,8 +70,16 @@ class MainWindow(QMainWindow):
         self.quit_on_close = False  # set by the app: closing for real quits the application
         self._tray_hint_shown = False
         self.actions = AppActions(self)
-        self.services = Services(ctx=ctx, pool=pool or QThreadPool(self), bus=bus or LedgerBus(parent=self),
-                                 actions=self.actions, notify=self.notify, show_dock=self.show_dock)
+        self._own_runtime = runtime is None
+        if runtime is None:
+            from aicost_desktop.runtime import Runtime
+
+            runtime = Runtime(ctx)
+        self.runtime = runtime
+        self.services = build_services(ctx, runtime, pool=pool or QThreadPool(self), bus=bus or LedgerBus(parent=self),
+                                       actions=self.actions, shell=ShellHooks(self.notify, self.show_dock), parent=self)
+        self._status_loads = Refresher(self.services.pool, _status_figures, self._show_status, owner=self,
+                                       args=lambda: (ctx,))
         self.docks: dict[str, QDockWidget] = {}
         self.setDockNestingEnabled(True)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -81,6 +96,8 @@ class MainWindow(QMainWindow):
         self.confirm: Callable[[str, str], bool] = self._ask
         self.services.bus.ledger_changed.connect(self.refresh_status)
         self.services.bus.sync_state_changed.connect(self.refresh_status)
+        if self._own_runtime:
+            runtime.start()
         # A ledger file deleted under the running app is noticed within seconds, not at the next write.
         self._ledger_check = QTimer(self)
         self._ledger_check.setInterval(LEDGER_CHECK_MS)
@@ -114,6 +131,8 @@ class MainWindow(QMainWindow):
         a = self.actions
         bar = self.menuBar()
         file = bar.addMenu("&File")
+        file.addActions([a.add_account, a.add_manual_entry, a.add_subscription, a.import_logs])
+        file.addSeparator()
         file.addAction(a.export)
         file.addSeparator()
         file.addActions([a.load_sample, a.clear_sample])  # sample data: a menu entry, not a toolbar button
@@ -141,6 +160,8 @@ class MainWindow(QMainWindow):
         self.sync_label = QLabel("Last sync: never")
         self.sync_label.setObjectName("statusLastSync")
         sb = self.statusBar()
+        self.sync_status = SyncStatusWidget(self.services.sync)
+        sb.addPermanentWidget(self.sync_status)
         sb.addPermanentWidget(self.mtd_label)
         sb.addPermanentWidget(self.sync_label)
 
@@ -157,7 +178,16 @@ class MainWindow(QMainWindow):
         a.settings.triggered.connect(self.show_settings)
         a.reset_layout.triggered.connect(self.reset_layout)
         a.open_window.triggered.connect(self.bring_to_front)
-        a.handle("export", self._export_placeholder, replace=False)  # until the export helper plugs in
+        from aicost_desktop.ui.dialogs.export_dialog import open_export_dialog
+        from aicost_desktop.ui.dialogs.launch import (open_import_dialog, open_manual_entry_dialog,
+                                                      open_subscription_dialog)
+
+        s = self.services
+        a.handle("export", lambda: open_export_dialog(self.ctx, s, self))
+        a.handle("add_manual_entry", lambda: open_manual_entry_dialog(s, self))
+        a.handle("add_subscription", lambda: open_subscription_dialog(s, self))
+        a.handle("import_logs", lambda: open_import_dialog(s, self))
+        a.handle("add_account", lambda: self.show_dock("accountsDock"), replace=False)  # the Accounts dock serves it
 
     # -- layout persistence ----------------------------------------------------------------
 
@@ -182,14 +212,12 @@ class MainWindow(QMainWindow):
         self.refresh_status()
 
     def sync_now(self) -> None:
-        """Ctrl+R: start a sync of every account (when the sync service is plugged in) and refresh."""
-        sync = self.services.extra.get("sync")
-        if sync is not None and hasattr(sync, "sync_all"):
-            sync.sync_all()
+        """Ctrl+R: sync every account (in the runtime) and refresh every dock."""
+        self.services.sync.sync_all()
         self.refresh_all()
 
     def _set_paused(self, paused: bool) -> None:
-        self.ctx.settings.set("sync_paused", bool(paused))
+        self.services.sync.set_paused(paused)  # stores the setting; queued scheduled syncs wait
         self.statusBar().showMessage("Syncing paused" if paused else "Syncing resumed", 4000)
         self.services.bus.notify_sync_state_changed()
 
@@ -328,9 +356,6 @@ class MainWindow(QMainWindow):
         self.services.run(lambda: count_records(ctx.db, ctx.tz), owner=self,
                           on_done=lambda n: None if n else self.load_sample_data())
 
-    def _export_placeholder(self) -> None:
-        QMessageBox.information(self, "Export", "Export from a terminal for now:\n\n    aicost export --help")
-
     def show_about(self) -> None:
         from aicost_desktop.ui.dialogs.about import AboutDialog
 
@@ -404,14 +429,21 @@ class MainWindow(QMainWindow):
             self.shutdown()
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Stop listening and let running jobs finish (they are cancelled where they check)."""
+        """Stop listening and let running jobs finish (they are cancelled where they check). A runtime the
+        window made is stopped here; the app stops the one it passed in."""
         self.services.bus.close()
         if self.tray is not None:
             self.tray.hide()
-        if hasattr(self.services.extra.get("sync"), "shutdown"):  # cancel running syncs before waiting
-            self.services.extra["sync"].shutdown()
+        if self._own_runtime:
+            self.runtime.stop(timeout_ms / 1000)
+        self.services.close()
         self.services.pool.clear()
         self.services.pool.waitForDone(timeout_ms)
+
+
+def _status_figures(ctx: "AppContext") -> tuple[SpendSummary, datetime | None]:  # pool thread
+    return (spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(), currency=ctx.settings.get("display_currency")),
+            last_sync_at(ctx.db))
 
 
 def _scroll_when_small(dock: QDockWidget) -> None:

@@ -1,4 +1,4 @@
-"""`Services`: what every dock factory receives (context, thread pool, bus, actions, shell hooks)."""
+"""`Services`: what every dock factory receives, built once by the app shell around the app's `Runtime`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QObject, QThreadPool
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from aicost_desktop.ui.bus import LedgerBus
+from aicost_desktop.ui.notifier import Notifier
+from aicost_desktop.ui.sync_scheduler import SyncScheduler
 from aicost_desktop.ui.workers import Worker, run_in_pool
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
+    from aicost_desktop.runtime import Runtime
     from aicost_desktop.ui.actions import AppActions
 
 log = logging.getLogger("aicost.ui.services")
@@ -24,27 +27,56 @@ def _log_notify(title: str, message: str, on_click: Callable[[], None] | None = 
     log.info("notification (no tray): %s: %s", title, message)
 
 
+def _no_dock(object_name: str) -> None:
+    log.debug("no window to show dock %s in", object_name)
+
+
+@dataclass
+class ShellHooks:
+    """What the window shell offers everything inside it; the shell sets them, docks built alone get these defaults.
+
+    notify(title, message, on_click): a tray notification (the status bar or the log without a tray).
+    show_dock(object_name): raise a dock (e.g. from a notification click).
+    """
+
+    notify: NotifyHook = _log_notify
+    show_dock: Callable[[str], None] = _no_dock
+
+
+class DockRequests(QObject):
+    """Requests a dock makes of whichever dock serves them, without knowing it (no findChild between docks).
+
+    Signals:
+        edit_budget(object): open the budget dialog for a budget id (None: a new budget).
+    """
+
+    edit_budget = Signal(object)
+
+
 @dataclass
 class Services:
-    """Shared GUI services passed to every dock factory.
+    """Shared GUI services passed to every dock factory (built by `build_services`, once per window).
 
     ctx: the AppContext (db, tz, settings, catalog, secrets).
-    pool: the QThreadPool for background work (use `run`).
+    pool: the QThreadPool for the GUI's own reads (use `run`, or a `workers.Refresher`).
     bus: the LedgerBus (ledger_changed, alerts_changed, sync_state_changed).
-    actions: the shared QActions (export, sync_now, pause_sync, ...), None outside a main window.
-    notify(title, message, on_click): pops a tray notification (logs when there is no tray).
-    show_dock(object_name): raises a dock (e.g. from a notification click).
-    extra: late-bound services by name (e.g. "sync" for the sync manager), so adding one needs
-        no change here.
+    runtime: the app's Runtime (started and stopped by whoever runs the app, not by a dock).
+    sync: the runtime's sync service as Qt signals (`sync_all`, `sync_account`, progress...).
+    alerts: the runtime's alert service as Qt signals (`evaluate_now`, `ack_pending`, tray deliveries).
+    requests: requests between docks (`edit_budget`).
+    shell: notify / show_dock, set by the window shell.
+    actions: the shared QActions (export, sync_now, pause_sync, add_account, ...), None outside a main window.
     """
 
     ctx: "AppContext"
     pool: QThreadPool
     bus: LedgerBus
+    runtime: "Runtime"
+    sync: SyncScheduler
+    alerts: Notifier
+    requests: DockRequests
+    shell: ShellHooks = field(default_factory=ShellHooks)
     actions: "AppActions | None" = None
-    notify: NotifyHook = _log_notify
-    show_dock: Callable[[str], None] = lambda name: None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None,
@@ -53,3 +85,25 @@ class Services:
         """`run_in_pool` on this pool (see ui/workers.py)."""
         return run_in_pool(self.pool, fn, *args, on_done=on_done, on_error=on_error,
                            on_progress=on_progress, owner=owner, priority=priority, **kwargs)
+
+    def notify(self, title: str, message: str, on_click: Callable[[], None] | None = None) -> None:
+        self.shell.notify(title, message, on_click)
+
+    def show_dock(self, object_name: str) -> None:
+        self.shell.show_dock(object_name)
+
+    def close(self) -> None:
+        """Stop adapting the runtime (its listeners are removed); the runtime itself is stopped by its owner."""
+        self.sync.close()
+        self.alerts.close()
+
+
+def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, bus: LedgerBus,
+                   actions: "AppActions | None" = None, shell: ShellHooks | None = None,
+                   parent: QObject | None = None) -> Services:
+    """The app shell's one construction of the GUI services: Qt adapters over `runtime`, sharing `shell`."""
+    hooks = shell or ShellHooks()
+    return Services(ctx=ctx, pool=pool, bus=bus, runtime=runtime,
+                    sync=SyncScheduler(runtime.sync, bus, parent=parent),
+                    alerts=Notifier(runtime.alerts, bus, hooks, parent=parent),
+                    requests=DockRequests(parent), shell=hooks, actions=actions)

@@ -1,4 +1,5 @@
-"""The tray icon: month-to-date spend in the tooltip, Open / Sync now / Pause syncing / Quit, notifications."""
+"""The tray icon: month-to-date spend in the tooltip, Open / Sync now / Pause syncing / Quit, notifications, and a
+badge while budget alerts wait for acknowledgement."""
 
 from __future__ import annotations
 
@@ -6,24 +7,30 @@ import logging
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from aicost_desktop import APP_NAME
 from aicost_desktop.domain.money import fmt_money
 from aicost_desktop.analytics.report import SpendSummary, spend_summary
+from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
     from aicost_desktop.ui.actions import AppActions
     from aicost_desktop.ui.services import Services
 
 log = logging.getLogger("aicost.ui.tray")
 
 
-def tooltip_text(summary: SpendSummary | None) -> str:
-    if summary is None:
-        return APP_NAME
-    return f"{APP_NAME} — {fmt_money(summary.month_to_date, summary.currency)} this month"
+def tooltip_text(summary: SpendSummary | None, pending_ack: int = 0) -> str:
+    line = APP_NAME if summary is None else \
+        f"{APP_NAME} — {fmt_money(summary.month_to_date, summary.currency)} this month"
+    return f"{pending_ack} budget alert(s) to acknowledge\n{line}" if pending_ack else line
+
+
+def _summary(ctx: "AppContext") -> SpendSummary:  # pool thread
+    return spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(), currency=ctx.settings.get("display_currency"))
 
 
 class Tray(QObject):
@@ -42,6 +49,10 @@ class Tray(QObject):
         super().__init__(parent)
         self.services = services
         self._on_click: Callable[[], None] | None = None
+        self._base_icon = icon
+        self._summary: SpendSummary | None = None
+        self.pending_ack = services.alerts.pending_ack
+        self._loads = Refresher(services.pool, _summary, self._set_summary, owner=self, args=lambda: (services.ctx,))
         self.icon = QSystemTrayIcon(icon, self)
         self.icon.setToolTip(APP_NAME)
         self.menu = QMenu()
@@ -55,6 +66,7 @@ class Tray(QObject):
         self.icon.activated.connect(self._activated)
         self.icon.messageClicked.connect(self._message_clicked)
         services.bus.ledger_changed.connect(self.refresh)
+        services.alerts.ack_pending.connect(self.set_pending_ack)
 
     @staticmethod
     def available() -> bool:
@@ -68,17 +80,21 @@ class Tray(QObject):
         self.icon.hide()
 
     def refresh(self) -> None:
-        """Recompute month-to-date spend in a worker and put it in the tooltip."""
-        ctx = self.services.ctx
-
-        def job() -> SpendSummary:
-            return spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(),
-                                 currency=ctx.settings.get("display_currency"))
-
-        self.services.run(job, on_done=self._set_summary, owner=self)
+        """Recompute month-to-date spend in a worker and put it in the tooltip (the UI's refresh policy)."""
+        self._loads.request()
 
     def _set_summary(self, summary: SpendSummary) -> None:
-        text = tooltip_text(summary)
+        self._summary = summary
+        self._show_state()
+
+    def set_pending_ack(self, n: int) -> None:
+        """Budgets set to "require acknowledgement": a red badge and a first tooltip line until acknowledged."""
+        self.pending_ack = n
+        self.icon.setIcon(badged(self._base_icon) if n else self._base_icon)
+        self._show_state()
+
+    def _show_state(self) -> None:
+        text = tooltip_text(self._summary, self.pending_ack)
         self.icon.setToolTip(text)
         self.tooltip_changed.emit(text)
 
@@ -98,3 +114,19 @@ class Tray(QObject):
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
             self.open_requested.emit()
+
+
+def badged(icon: QIcon, size: int = 64) -> QIcon:
+    """`icon` with a red dot in its top right corner."""
+    pm = icon.pixmap(size, size)
+    if pm.isNull():
+        pm = QPixmap(size, size)
+        pm.fill(QColor("#2f6fdb"))
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(QColor("#c62828"))
+    p.setPen(QColor("white"))
+    d = size // 2
+    p.drawEllipse(size - d - 1, 1, d, d)
+    p.end()
+    return QIcon(pm)

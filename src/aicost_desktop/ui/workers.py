@@ -15,7 +15,6 @@ receives a late result).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from typing import Any, Callable
@@ -23,11 +22,11 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from shiboken6 import isValid
 
+from aicost_desktop.runtime.folding import Folded
+from aicost_desktop.runtime.jobs import Cancelled, accepts
+
+__all__ = ["Cancelled", "GuiCall", "Refresher", "Worker", "WorkerSignals", "on_gui", "run_in_pool"]
 log = logging.getLogger("aicost.ui.workers")
-
-
-class Cancelled(Exception):
-    """Raised by (or delivered for) a job whose cancel event was set before it finished."""
 
 
 class WorkerSignals(QObject):
@@ -42,14 +41,6 @@ class WorkerSignals(QObject):
     finished = Signal(object)
     failed = Signal(object)
     progress = Signal(int, int)
-
-
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 class Worker(QRunnable):
@@ -81,9 +72,9 @@ class Worker(QRunnable):
             self.signals.failed.emit(Cancelled(self.name))
             return
         kwargs = dict(self.kwargs)
-        if _accepts(self.fn, "progress") and "progress" not in kwargs:
+        if accepts(self.fn, "progress") and "progress" not in kwargs:
             kwargs["progress"] = self._report_progress
-        if _accepts(self.fn, "cancel") and "cancel" not in kwargs:
+        if accepts(self.fn, "cancel") and "cancel" not in kwargs:
             kwargs["cancel"] = self.cancel_event
         try:
             result = self.fn(*self.args, **kwargs)
@@ -156,36 +147,111 @@ class _Relay(QObject):
         self.deleteLater()
 
 
-class FoldedLoads:
-    """One load at a time for a view: asking again while one runs folds every such request into a single
-    further load after it (a sync changes the ledger every few hundred ms; loads must not pile up).
+class Refresher:
+    """The UI's one refresh policy, used by every dock, the tray and the status bar.
 
-        loads = FoldedLoads(start)   # start() launches the job (e.g. services.run(..., on_done=apply))
-        loads.request()              # from refresh()
-        if not loads.finished():     # from the job's on_done / on_error: True when another load started
-            self.refreshed.emit()
+    At most one load in flight; requests while it runs fold into exactly one more load after it; a failed
+    load still runs the folded one (`runtime.folding.Folded` decides, this runs it on the pool and delivers
+    on the GUI thread). `request(restart=True)` also cancels the running load, whose answer is dropped,
+    so the folded one starts as soon as it stops (the user asked for another query).
+
+        self._loads = Refresher(services.pool, load_rows, self._apply, owner=self, failed=self._failed,
+                                args=lambda: (ctx, self.limit()), settled=lambda ok: self.refreshed.emit())
+        self._loads.request()        # on every change
+
+    `load(*args())` runs on a pool thread (`args` is evaluated on the GUI thread when the load starts);
+    `apply(result)` / `failed(exc)` run on the GUI thread for every load; `settled(ok)` once no further load
+    follows (ok: the last load succeeded).
     """
 
-    def __init__(self, start: Callable[[], Any]) -> None:
-        self._start = start
-        self.loading = False
-        self._again = False
+    def __init__(self, pool: QThreadPool | None, load: Callable[..., Any], apply: Callable[[Any], None], *,
+                 owner: QObject, failed: Callable[[BaseException], None] | None = None,
+                 settled: Callable[[bool], None] | None = None, args: Callable[[], tuple[Any, ...]] | None = None,
+                 priority: int = 0) -> None:
+        self._pool, self._load, self._apply, self._owner = pool, load, apply, owner
+        self._failed_cb, self._settled, self._args, self._priority = failed, settled, args, priority
+        self._worker: Worker | None = None
+        self._runs = Folded(self._start)
+        self.last_error: BaseException | None = None
 
-    def request(self) -> None:
-        if self.loading:
-            self._again = True
-            return
-        self.loading = True
-        self._start()
+    @property
+    def loading(self) -> bool:
+        return self._runs.running
 
-    def finished(self) -> bool:
-        """Mark the running load done; starts the folded one if asked for meanwhile (returns True then)."""
-        self.loading = False
-        if self._again:
-            self._again = False
-            self.request()
-            return True
-        return False
+    def request(self, restart: bool = False) -> None:
+        if not self._runs.request() and restart and self._worker is not None:
+            self._worker.cancel()  # reports Cancelled soon; the folded load starts then
+
+    def _start(self) -> None:
+        args = self._args() if self._args is not None else ()
+        self._worker = run_in_pool(self._pool, self._load, *args, on_done=self._done, on_error=self._error,
+                                   owner=self._owner, priority=self._priority)
+
+    def _done(self, result: Any) -> None:
+        self.last_error = None
+        try:
+            self._apply(result)
+        finally:
+            self._end()
+
+    def _error(self, exc: BaseException) -> None:
+        try:
+            if isinstance(exc, Cancelled):
+                return  # superseded by a restart: the folded load shows the answer
+            self.last_error = exc
+            if self._failed_cb is not None:
+                self._failed_cb(exc)
+            else:
+                log.error("load %s failed: %s", getattr(self._load, "__qualname__", self._load), exc,
+                          exc_info=(type(exc), exc, exc.__traceback__))
+        finally:
+            self._end()
+
+    def _end(self) -> None:
+        self._worker = None
+        if not self._runs.done() and self._settled is not None:
+            self._settled(self.last_error is None)
+
+
+class GuiCall(QObject):
+    """Runs callables on the thread it lives on (the GUI thread) when asked from any thread (runtime callbacks).
+
+    Signals:
+        call(object): a zero-argument callable to run here (queued across threads).
+    """
+
+    call = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.call.connect(self._run)
+
+    @Slot(object)
+    def _run(self, thunk: Callable[[], None]) -> None:
+        thunk()
+
+
+_gui_call: GuiCall | None = None
+
+
+def on_gui(fn: Callable[..., None], owner: QObject | None = None) -> Callable[..., None]:
+    """A function any thread may call; `fn(*args)` then runs on the GUI thread, and is dropped once `owner`
+    is destroyed. Create it on the GUI thread (its relay object lives where it is first created)."""
+    global _gui_call
+    if _gui_call is None:
+        _gui_call = GuiCall()
+    relay = _gui_call
+
+    def call(*args: Any) -> None:
+        def thunk() -> None:
+            if owner is None or isValid(owner):
+                fn(*args)
+        try:
+            relay.call.emit(thunk)
+        except RuntimeError:  # the application is gone
+            log.debug("GUI call after shutdown dropped")
+
+    return call
 
 
 def run_in_pool(pool: QThreadPool | None, fn: Callable[..., Any], *args: Any,

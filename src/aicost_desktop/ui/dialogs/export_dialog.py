@@ -1,5 +1,5 @@
-"""Export dialog: format, date range, filters, columns, BOM and target file; runs in a worker with a
-progress bar and Cancel (a cancelled export leaves no file behind)."""
+"""Export dialog: format, date range, filters, columns, BOM and target file; the export runs as a runtime job
+(`services.runtime.exports`) with a progress bar and Cancel (a cancelled export leaves no file behind)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDi
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
-from aicost_desktop.export.writer import ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportResult, ExportSpec, export
+from aicost_desktop.export.writer import ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportResult, ExportSpec
 from aicost_desktop.storage.query import LedgerFilter, filter_choices
+from aicost_desktop.ui.workers import on_gui
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -174,15 +175,12 @@ class ExportDialog(QDialog):
         except Exception as exc:  # noqa: BLE001 - InputError names the field
             self.message.setText(f"<span style='color:#d64545'>{exc}</span>")
             return
-        db, tz = self.ctx.db, self.ctx.tz
-
-        def job(progress: Any, cancel: Any) -> ExportResult:
-            return export(db, tz, spec, progress=progress, cancelled=cancel.is_set)
-
         self._running(True)
         self.message.setText(f"Exporting to {spec.path}…")
-        self.worker = self.services.run(job, on_done=self._done, on_error=self._failed,
-                                        on_progress=self._progress, owner=self)
+        # The runtime reports on its thread; on_gui brings each callback to this dialog's thread.
+        self.worker = self.services.runtime.exports.start(
+            spec, on_done=on_gui(self._done, owner=self), on_error=on_gui(self._failed, owner=self),
+            on_progress=on_gui(self._progress, owner=self))
 
     def cancel(self) -> None:
         if self.worker is not None:
@@ -212,7 +210,7 @@ class ExportDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         from aicost_desktop.export.writer import ExportCancelled
-        from aicost_desktop.ui.workers import Cancelled
+        from aicost_desktop.runtime.jobs import Cancelled
 
         self.worker = None
         self._running(False)

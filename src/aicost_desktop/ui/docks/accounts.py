@@ -1,9 +1,9 @@
-"""The Accounts dock: accounts with live sync status, their actions, the keychain banner and the sync status bar.
+"""The Accounts dock: accounts with live sync status, their actions and the keychain banner.
 
-The dock factory also owns the window's `SyncScheduler` (`services.extra["sync"]`, which the
-main window's "Sync now" calls) and plugs "Add account / manual entry / subscription / Import"
-into the File menu. Everything that reads or writes runs in a worker; a background sync never
-pops a dialog: failures show on the row, its tooltip and the detail pane.
+Syncs run in the app's runtime (`services.sync`); the dock only asks for them and shows what
+they report. It serves the shell's "Add account…" action. Everything that reads or writes runs
+in a worker; a background sync never pops a dialog: failures show on the row, its tooltip and
+the detail pane.
 """
 
 from __future__ import annotations
@@ -14,21 +14,23 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFrame, QScrollArea, QHBoxLayout, QHeaderView, QLabel, QMainWindow, QMenu,
-                               QMessageBox, QProgressBar, QSplitter, QStackedWidget, QTableView, QToolBar,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFrame, QHeaderView, QLabel, QMenu, QMessageBox,
+                               QScrollArea, QSplitter, QStackedWidget, QTableView, QToolBar, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from aicost_desktop.sync.registry import PROVIDERS
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.models.accounts_model import (COL, ROW_ROLE, AccountRow, AccountsProxy, AccountsTableModel,
                                                      load_account_rows)
-from aicost_desktop.ui.sync_scheduler import SyncScheduler
+from aicost_desktop.ui.dialogs.launch import (open_account_dialog, open_import_dialog, open_manual_entry_dialog,
+                                              open_subscription_dialog)
 from aicost_desktop.ui.widgets.empty_state import EmptyState
-from aicost_desktop.ui.workers import FoldedLoads
+from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.ui.services import Services
+    from aicost_desktop.ui.sync_scheduler import SyncScheduler
 
 log = logging.getLogger("aicost.ui.accounts")
 EMPTY_HEADLINE = "Add your first account"
@@ -39,47 +41,6 @@ NO_KEYCHAIN = ("<b>No OS keychain is available</b> (keyring backend: {backend}).
                "(gnome-keyring or KWallet, macOS Keychain, Windows Credential Locker) or "
                "PYTHON_KEYRING_BACKEND is set. Log imports, CSV imports and manual entries still work.")
 ADD_DISABLED_TIP = "No OS keychain is available: keys are never stored anywhere else (see the banner)."
-
-
-# -- dialog openers (also used by the Cost tracker and the File menu) ----------------------------
-
-def _open(dialog: QWidget) -> QWidget:
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.open()  # type: ignore[attr-defined]
-    return dialog
-
-
-def open_account_dialog(services: "Services", parent: QWidget | None = None, account: Any = None) -> QWidget:
-    from aicost_desktop.ui.dialogs.account_dialog import AccountDialog
-
-    return _open(AccountDialog(services, account, parent))
-
-
-def open_manual_entry_dialog(services: "Services", parent: QWidget | None = None) -> QWidget:
-    from aicost_desktop.ui.dialogs.manual_entry_dialog import ManualEntryDialog
-
-    return _open(ManualEntryDialog(services, parent=parent))
-
-
-def open_subscription_dialog(services: "Services", parent: QWidget | None = None) -> QWidget:
-    from aicost_desktop.ui.dialogs.subscription_dialog import SubscriptionDialog
-
-    return _open(SubscriptionDialog(services, parent))
-
-
-def open_import_dialog(services: "Services", parent: QWidget | None = None, kind: str = "claude-code") -> QWidget:
-    from aicost_desktop.ui.dialogs.import_dialog import ImportDialog
-
-    return _open(ImportDialog(services, kind, parent))
-
-
-def scheduler_for(services: "Services") -> SyncScheduler:
-    """The window's scheduler, created on first use and kept in `services.extra["sync"]`."""
-    sched = services.extra.get("sync")
-    if not isinstance(sched, SyncScheduler):
-        sched = SyncScheduler(services, parent=services.pool)
-        services.extra["sync"] = sched
-    return sched
 
 
 # -- the panel ------------------------------------------------------------------------------------
@@ -99,15 +60,16 @@ class AccountsPanel(QWidget):
     tested = Signal(int, bool, str)
     changed = Signal(int)
 
-    def __init__(self, ctx: "AppContext", services: "Services", scheduler: SyncScheduler,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("accountsPanel")
-        self.ctx, self.services, self.scheduler = ctx, services, scheduler
+        self.ctx, self.services = ctx, services
+        self.scheduler: "SyncScheduler" = services.sync
+        scheduler = self.scheduler
         self.keychain_ok: bool | None = None
         self.confirm: Callable[[str, str], bool] = self._confirm_dialog  # tests replace it
-        self._loads = FoldedLoads(lambda: services.run(load_account_rows, ctx, on_done=self._apply,
-                                                       on_error=self._load_failed, owner=self))
+        self._loads = Refresher(services.pool, load_account_rows, self._apply, owner=self, failed=self._load_failed,
+                                args=lambda: (ctx,), settled=lambda _ok: self.refreshed.emit())
         self._notes: dict[int, str] = {}  # per account: last test result / job failure for the detail pane
         self.model = AccountsTableModel(ctx.tz, self)
         self.model.set_paused(bool(ctx.settings.get("sync_paused")))
@@ -272,14 +234,10 @@ class AccountsPanel(QWidget):
             self.table.selectRow(0)
         self._show_detail()
         self._update_buttons()
-        if not self._loads.finished():
-            self.refreshed.emit()
 
     def _load_failed(self, exc: BaseException) -> None:
         log.error("loading accounts failed: %s", exc)
         self.detail.setText(f"<span style='color:#c62828'>Could not read accounts: {html.escape(str(exc))}</span>")
-        if not self._loads.finished():
-            self.refreshed.emit()
 
     def _sync_live(self) -> None:
         running = self.scheduler.running()
@@ -462,45 +420,6 @@ class AccountsPanel(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
 
-# -- status bar --------------------------------------------------------------------------------
-
-class SyncStatusWidget(QWidget):
-    """Status-bar strip: "Syncing <account> 2/3" with a progress bar while syncing, "Last sync HH:MM" after."""
-
-    def __init__(self, scheduler: SyncScheduler, panel: AccountsPanel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("syncStatus")
-        self.scheduler, self.panel = scheduler, panel
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel("")
-        self.label.setObjectName("syncStatusLabel")
-        self.bar = QProgressBar()
-        self.bar.setObjectName("syncProgress")
-        self.bar.setMaximumWidth(120)
-        self.bar.setMaximumHeight(14)
-        self.bar.setTextVisible(False)
-        self.bar.setVisible(False)
-        lay.addWidget(self.label)
-        lay.addWidget(self.bar)
-        scheduler.state_changed.connect(self.update_text)
-        self.update_text()
-
-    def update_text(self) -> None:
-        names = {r.id: r.view.name for r in self.panel.model.rows()}
-        self.label.setText(self.scheduler.status_text(names))
-        running = self.scheduler.running()
-        self.bar.setVisible(bool(running))
-        if running:
-            done = sum(d for d, _ in running.values())
-            total = sum(t for _, t in running.values())
-            if total and all(t for _, t in running.values()):
-                self.bar.setRange(0, total)
-                self.bar.setValue(min(done, total))
-            else:
-                self.bar.setRange(0, 0)
-
-
 class AccountsDock(QDockWidget):
     """The dock wrapper; `refresh()` reloads; `panel` is the content widget."""
 
@@ -509,42 +428,15 @@ class AccountsDock(QDockWidget):
         self.panel = panel
         self.setWidget(panel)
         self.setFeatures(DOCK_FEATURES)
-        self.status_widget: SyncStatusWidget | None = None
 
     def refresh(self) -> None:
         self.panel.refresh()
 
-    def attach_to_window(self) -> None:
-        """Once inside the main window: the sync strip in its status bar and our entries in its File menu."""
-        window = self.parentWidget()
-        if not isinstance(window, QMainWindow) or self.status_widget is not None:
-            return
-        self.status_widget = SyncStatusWidget(self.panel.scheduler, self.panel)
-        window.statusBar().insertPermanentWidget(0, self.status_widget)
-        services = self.panel.services
-        file_menu = next((a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File"), None)
-        if file_menu is None:
-            return
-        first = file_menu.actions()[0] if file_menu.actions() else None
-        entries: list[tuple[str, Callable[[], Any]]] = [
-            ("Add &account…", self.panel.add_account),
-            ("Add &manual entry…", lambda: open_manual_entry_dialog(services, window)),
-            ("Add s&ubscription…", lambda: open_subscription_dialog(services, window)),
-            ("&Import logs or CSV…", lambda: open_import_dialog(services, window)),
-        ]
-        for text, fn in entries:
-            act = QAction(text, window)
-            act.triggered.connect(lambda _checked=False, fn=fn: fn())
-            file_menu.insertAction(first, act)
-        file_menu.insertSeparator(first)
-
 
 def accounts_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
-    scheduler = scheduler_for(services)
-    panel = AccountsPanel(ctx, services, scheduler)
+    panel = AccountsPanel(ctx, services)
     dock = AccountsDock(panel)
     panel.refresh()
-    if services.actions is not None:  # inside a real main window: schedule syncs, plug into its chrome
-        scheduler.start()
-        QTimer.singleShot(0, dock, dock.attach_to_window)
+    if services.actions is not None:  # File > Add account… opens this panel's dialog (keychain check, first sync)
+        services.actions.handle("add_account", panel.add_account)
     return dock

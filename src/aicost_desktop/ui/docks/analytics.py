@@ -4,7 +4,6 @@ month with budget line, breakdown by model, anomalies and reconciliation. Querie
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -21,13 +20,13 @@ from aicost_desktop.ui.charts.spend_chart import SpendChart, SpendChartData
 from aicost_desktop.ui.docks import make_dock
 from aicost_desktop.analytics.dashboard import PERIODS, AnalyticsData, AnalyticsQuery, anomaly_notes, load_analytics
 from aicost_desktop.ui.models.breakdown_model import BreakdownModel, make_proxy
+from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.ui.services import Services
 
 log = logging.getLogger("aicost.ui.analytics")
-MAX_STALE_S = 1.0  # longest the dock goes without new figures while the ledger keeps changing
 SOURCES = ("api", "import", "log", "manual", "subscription", "proxy")
 GROUPS = (("provider", "Provider"), ("model", "Model"), ("account", "Account"), ("project", "Project"),
           ("source", "Source"), (None, "Total"))
@@ -61,15 +60,14 @@ class AnalyticsWidget(QWidget):
         super().__init__(parent)
         self.ctx, self.services = ctx, services
         self.data: AnalyticsData | None = None
-        self._worker: Any = None
-        self._generation = 0
-        self._running: AnalyticsQuery | None = None
-        self._pending = False
-        self._shown_at = time.monotonic()  # when data was last applied
+        self._running: AnalyticsQuery | None = None  # the query of the load in flight
         self.today_override: date | None = None
         self.price_dialog: SetPriceDialog | None = None
+        # The longest job of a refresh: priority 1 starts it before the other docks' short reads.
+        self._loads = Refresher(services.pool, self._query_job, self._apply, owner=self, failed=self._failed,
+                                args=self._start_args, priority=1)
         self._build()
-        services.bus.ledger_changed.connect(self.refresh)
+        services.bus.ledger_changed.connect(self._ledger_changed)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -195,49 +193,36 @@ class AnalyticsWidget(QWidget):
                               sources=None if len(chosen) == len(SOURCES) else chosen)
 
     def refresh(self) -> None:
-        """Start a query in the pool; a running one is cancelled (it stops at its next stage), since its
-        answer is already out of date. Only when the dock has shown nothing new for MAX_STALE_S is the
-        running load of the same query left to finish, with one more run after it: a long sync changes the
-        ledger every few hundred ms, and cancelling every time would show nothing until it ends."""
-        q = self.query()
-        if self._worker is not None:
-            if q == self._running and time.monotonic() - self._shown_at > MAX_STALE_S:
-                self._pending = True
-                return
-            self._worker.cancel()
-        self._generation += 1
-        gen = self._generation
-        self._running = q
-        self._pending = False
+        """Load the figures for the controls' query (the UI's refresh policy). A load of another query than the
+        one asked for now is cancelled (it stops at its next stage): the user moved on. A ledger change during a
+        load folds into one more load after it, so the figures after a sync come from a load after its last write."""
+        self._loads.request(restart=self._running is not None and self.query() != self._running)
+
+    def _ledger_changed(self) -> None:
+        self._loads.request()
+
+    def _start_args(self) -> tuple[Any, ...]:  # GUI thread, as each load starts
+        q = self._running = self.query()
         self.status.setText("Updating…")
         if self.data is None:
             self.stack.setCurrentWidget(self.skeleton)
-        db, tz = self.ctx.db, self.ctx.tz
-        self._worker = self.services.run(load_analytics, db, tz, q, on_done=lambda d: self._apply(d, gen),
-                                         on_error=lambda e: self._failed(e, gen), owner=self,
-                                         priority=1)  # the longest job of a refresh: start it first
+        return self.ctx.db, self.ctx.tz, q
 
-    def _failed(self, exc: BaseException, gen: int) -> None:
-        from aicost_desktop.ui.workers import Cancelled
+    @staticmethod
+    def _query_job(db: Any, tz: Any, q: AnalyticsQuery, cancel: Any) -> AnalyticsData | None:
+        # Looked up at call time, so tests can slow the query down (module attribute).
+        return load_analytics(db, tz, q, cancel=cancel)
 
-        if gen != self._generation or isinstance(exc, Cancelled):
-            return
-        self._worker = None
+    def _failed(self, exc: BaseException) -> None:
+        self._running = None
         log.error("analytics query failed: %s", exc)
         self.status.setText(f"Could not load analytics: {exc}")
-        self._run_pending()
 
-    def _run_pending(self) -> None:
-        if self._pending:
-            self._pending = False
-            self.refresh()
-
-    def _apply(self, data: AnalyticsData, gen: int) -> None:
-        if gen != self._generation:
+    def _apply(self, data: AnalyticsData | None) -> None:
+        self._running = None
+        if data is None:  # cancelled between stages: the folded load brings the answer
             return
-        self._worker = None
         self.data = data
-        self._shown_at = time.monotonic()
         s = data.series
         fc = data.forecast
         keys = s.keys_by_total()[:9]
@@ -275,7 +260,6 @@ class AnalyticsWidget(QWidget):
         self.status.setText(" · ".join(parts))
         self.stack.setCurrentIndex(1)
         self.refreshed.emit(data)
-        self._run_pending()
 
     def _fill_anomalies(self, data: AnalyticsData) -> None:
         t = self.anomaly_table
@@ -426,12 +410,8 @@ class SetPriceDialog(QDialog):
 
 
 def analytics_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
-    """Dock factory (registry entry "analyticsDock"); also plugs the Export… action into the dialog."""
+    """Dock factory (registry entry "analyticsDock")."""
     widget = AnalyticsWidget(ctx, services)
     dock = make_dock("Analytics", widget)
-    if services.actions is not None:
-        from aicost_desktop.ui.dialogs.export_dialog import open_export_dialog
-
-        services.actions.handle("export", lambda: open_export_dialog(ctx, services, dock.window()))
     widget.refresh()
     return dock

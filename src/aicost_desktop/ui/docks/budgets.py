@@ -1,7 +1,7 @@
 """The Budgets dock: budgets with progress and forecast, history of past periods, the alert log.
 
-It also owns the GUI's budget evaluation (`ui.notifier.Notifier`) and puts the cost card
-(`widgets.cost_widget.CostWidget`) into the Cost tracker dock.
+Evaluation runs in the app's runtime (`services.alerts`: "Check now" asks it, its results refresh
+the dock); the dock serves `services.requests.edit_budget` (the Cost tracker's budget card).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWidget, QHBoxLayout, QHeaderView, QLabel,
                                QMenu, QMessageBox, QPushButton, QSplitter, QTableView, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
 from aicost_desktop.domain.money import fmt_money
 from aicost_desktop.storage.queries import accounts_of
 from aicost_desktop.ui.docks import DOCK_FEATURES
-from aicost_desktop.ui.workers import FoldedLoads
+from aicost_desktop.ui.workers import Refresher
 from aicost_desktop.ui.models.alert_model import TYPE_LABELS, AlertFilterProxy, AlertTableModel
 from aicost_desktop.ui.models.alert_model import ALERT_ROLE
 from aicost_desktop.ui.models.budget_model import (COL, STATUS_ROLE, BudgetSortProxy, BudgetTableModel,
@@ -95,8 +95,7 @@ class BudgetsWidget(QWidget):
         self.dialog_confirm: Callable[[QWidget, str], bool] | None = None
         self.accounts: list[tuple[int, str]] = []
         self.dialog: Any = None
-        self._loads = FoldedLoads(lambda: services.run(_load, ctx, on_done=self._apply, on_error=self._failed,
-                                                       owner=self))
+        self._loads = Refresher(services.pool, _load, self._apply, owner=self, failed=self._failed, args=lambda: (ctx,))
         self.model = BudgetTableModel(self)
         self.proxy = BudgetSortProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -164,6 +163,8 @@ class BudgetsWidget(QWidget):
         lay.addWidget(split)
         services.bus.ledger_changed.connect(self.refresh)
         services.bus.alerts_changed.connect(self.refresh)
+        services.alerts.evaluated.connect(lambda _r: self.refresh())
+        services.requests.edit_budget.connect(self._edit_requested)
         self._selection_changed()
 
     def _build_alerts(self) -> QWidget:
@@ -236,7 +237,6 @@ class BudgetsWidget(QWidget):
         self._loads.request()
 
     def _failed(self, exc: BaseException) -> None:
-        self._loads.finished()
         log.error("loading budgets failed: %s", exc)
         self.empty.setText(f"Could not load budgets: {exc}")
         self.empty.show()
@@ -254,7 +254,6 @@ class BudgetsWidget(QWidget):
         elif has:
             self.table.selectRow(0)
         self._selection_changed()
-        self._loads.finished()
 
     # -- selection / actions -------------------------------------------------------------
 
@@ -370,11 +369,12 @@ class BudgetsWidget(QWidget):
                           on_done=lambda _r: self.refresh(), on_error=self._error, owner=self)
 
     def check_now(self) -> None:
-        notifier = getattr(self, "notifier", None)
-        if notifier is not None:
-            notifier.evaluate_now()
-        else:
-            self.refresh()
+        """Evaluate budgets now (in the runtime); the dock reloads when the evaluation reports."""
+        self.services.alerts.evaluate_now()
+
+    def _edit_requested(self, budget_id: int | None) -> None:
+        self.services.show_dock("budgetsDock")
+        self.open_dialog(budget_id)
 
     def acknowledge_selected(self) -> None:
         ids = [i.data(ALERT_ROLE).id for i in self.alerts.selectionModel().selectedRows()]
@@ -404,40 +404,8 @@ class BudgetsDock(QDockWidget):
         self.budgets.refresh()
 
 
-def attach_cost_widget(dock: QDockWidget, services: "Services") -> Any:
-    """Put the cost card into the Cost tracker dock of the window this dock lives in (if there is one)."""
-    from aicost_desktop.ui.widgets.cost_widget import CostWidget
-
-    win = dock.parentWidget()
-    tracker = win.findChild(QDockWidget, "costTrackerDock") if win is not None else None
-    if tracker is None or not hasattr(tracker, "add_summary_widget"):
-        return None
-    card = CostWidget(services)
-    card.set_budget_requested.connect(lambda: _set_budget(dock, services, card))
-    card.details_requested.connect(lambda: services.show_dock("budgetsDock"))
-    tracker.add_summary_widget(card)
-    card.refresh()
-    return card
-
-
-def _set_budget(dock: "BudgetsDock", services: "Services", card: Any) -> None:
-    services.show_dock("budgetsDock")
-    st = card.data.status if card.data is not None else None
-    dock.budgets.open_dialog(st.budget_id if st is not None else None)
-
-
 def budgets_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
-    from aicost_desktop.ui.notifier import Notifier
-
     widget = BudgetsWidget(ctx, services)
     dock = BudgetsDock(widget)
-    widget.notifier = Notifier(services, parent=dock)  # type: ignore[attr-defined]
-    widget.notifier.evaluated.connect(lambda _r: widget.refresh())  # type: ignore[attr-defined]
-
-    def after_added() -> None:
-        dock.cost_widget = attach_cost_widget(dock, services)  # type: ignore[attr-defined]
-        widget.refresh()
-        widget.notifier.evaluate_now()  # type: ignore[attr-defined]
-
-    QTimer.singleShot(0, dock, after_added)
+    widget.refresh()
     return dock

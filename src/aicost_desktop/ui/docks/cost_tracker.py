@@ -1,4 +1,4 @@
-"""The Cost tracker dock: month-to-date and today's spend, and the filterable, sortable ledger table."""
+"""The Cost tracker dock: month-to-date and today's spend, the budget card, and the filterable, sortable ledger table."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from aicost_desktop.analytics.report import spend_summary
 from aicost_desktop.storage.queries import count_records, list_records
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.models.ledger_model import COL, SOURCE_ROLE, LedgerFilterProxy, LedgerTableModel
+from aicost_desktop.ui.widgets.cost_widget import CostWidget
 from aicost_desktop.ui.widgets.empty_state import EmptyState
-from aicost_desktop.ui.workers import FoldedLoads
+from aicost_desktop.ui.workers import Refresher
 from aicost_desktop.ui.widgets.source_badge import SourceBadgeDelegate, badge_color
 
 if TYPE_CHECKING:
@@ -90,14 +91,21 @@ class CostTrackerWidget(QWidget):
         super().__init__(parent)
         self.setObjectName("costTracker")
         self.ctx, self.services = ctx, services
-        self._loads = FoldedLoads(self._start_load)
+        # Keep the rows the user scrolled into (up to a cap), so a sync does not yank the table back.
+        self._loads = Refresher(services.pool, _load, self._apply, owner=self, failed=self._failed,
+                                args=lambda: (ctx, max(PAGE, min(self.model.rowCount(), RELOAD_CAP))),
+                                settled=lambda ok: self.refreshed.emit() if ok else None)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addLayout(self._build_header())
-        # --- summary slot: the budgets helper inserts its "cost widget" card here (add_summary_widget).
+        # The budget card: usage vs the main budget (its "Set budget" asks the Budgets dock by request).
         self.summary_slot = QVBoxLayout()
         self.summary_slot.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(self.summary_slot)
+        self.card = CostWidget(services)
+        self.card.set_budget_requested.connect(self._set_budget)
+        self.card.details_requested.connect(lambda: services.show_dock("budgetsDock"))
+        self.summary_slot.addWidget(self.card)
         lay.addLayout(self._build_filters())
         self.model = LedgerTableModel(self)
         self.model.more_requested.connect(self._load_more)
@@ -114,7 +122,7 @@ class CostTrackerWidget(QWidget):
         self.footer = QLabel("")
         self.footer.setObjectName("ledgerFooter")
         lay.addWidget(self.footer)
-        services.bus.ledger_changed.connect(self.refresh)
+        services.bus.ledger_changed.connect(self._ledger_changed)  # the card listens on its own
 
     # -- construction --------------------------------------------------------------------
 
@@ -209,13 +217,16 @@ class CostTrackerWidget(QWidget):
         self.summary_slot.addWidget(widget)
 
     def refresh(self) -> None:
-        """Reload from the ledger in a worker; calls while a load runs are folded into one more."""
+        """Reload from the ledger and the card in workers; calls while a load runs are folded into one more."""
+        self._loads.request()
+        self.card.refresh()
+
+    def _ledger_changed(self) -> None:
         self._loads.request()
 
-    def _start_load(self) -> None:
-        # Keep the rows the user scrolled into (up to a cap), so a sync does not yank the table back.
-        limit = max(PAGE, min(self.model.rowCount(), RELOAD_CAP))
-        self.services.run(_load, self.ctx, limit, on_done=self._apply, on_error=self._failed, owner=self)
+    def _set_budget(self) -> None:
+        st = self.card.data.status if self.card.data is not None else None
+        self.services.requests.edit_budget.emit(st.budget_id if st is not None else None)
 
     def _load_more(self) -> None:
         gen = self._generation
@@ -252,14 +263,11 @@ class CostTrackerWidget(QWidget):
         self.model.set_rows(result["rows"], has_more=len(result["rows"]) < self._total)
         self.stack.setCurrentWidget(self.table if result["total"] else self.empty)
         self._update_footer()
-        if not self._loads.finished():
-            self.refreshed.emit()
 
     def _failed(self, exc: BaseException) -> None:
         log.error("loading the ledger failed: %s", exc, exc_info=(type(exc), exc, exc.__traceback__))
         self.status.setText(f"<span style='color:#c62828'>Could not read the ledger: {exc}</span>")
-        if not self._loads.finished():
-            self.load_failed.emit(exc)
+        self.load_failed.emit(exc)
 
     def _update_footer(self) -> None:
         total = getattr(self, "_total", 0)
@@ -295,7 +303,7 @@ def cost_tracker_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
     tracker = CostTrackerWidget(ctx, services)
     dock = CostTrackerDock(tracker)
     tracker.add_account_requested.connect(lambda: services.show_dock("accountsDock"))
-    from aicost_desktop.ui.docks.accounts import open_import_dialog, open_manual_entry_dialog
+    from aicost_desktop.ui.dialogs.launch import open_import_dialog, open_manual_entry_dialog
 
     tracker.import_logs_requested.connect(lambda: open_import_dialog(services, tracker))
     tracker.manual_entry_requested.connect(lambda: open_manual_entry_dialog(services, tracker))

@@ -11,6 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
     from aicost_desktop.budgets.engine import BudgetStatus
@@ -61,7 +62,8 @@ class CostWidget(QFrame):
         self.setObjectName("costWidget")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.services = services
-        self._busy = self._again = False
+        self._loads = Refresher(services.pool, load_card, self.apply, owner=self, failed=self._failed,
+                                args=lambda: (services.ctx,))
         self.data: CardData | None = None
         self.title = QLabel("This month")
         self.title.setStyleSheet("font-weight: 600")
@@ -97,18 +99,14 @@ class CostWidget(QFrame):
         services.bus.alerts_changed.connect(self.refresh)
 
     def refresh(self) -> None:
-        if self._busy:
-            self._again = True
-            return
-        self._busy = True
-        self.services.run(load_card, self.services.ctx, on_done=self.apply, on_error=self._failed, owner=self)
+        """Reload in a worker (the UI's refresh policy: a change during a load folds into one more, even
+        when that load fails)."""
+        self._loads.request()
 
     def _failed(self, exc: BaseException) -> None:
-        self._busy = False
         self.cost.setText(f"could not load: {exc}")
 
     def apply(self, data: CardData) -> None:
-        self._busy = False
         self.data = data
         st = data.status
         if st is not None:
@@ -131,6 +129,3 @@ class CostWidget(QFrame):
         top = list(data.by_model.items())[:4]
         self.models.setText("  ·  ".join(f"{m}: {fmt_money(c, data.currency)}" for m, c in top) or "No spend yet")
         self.loaded.emit(data)
-        if self._again:
-            self._again = False
-            self.refresh()
