@@ -49,3 +49,29 @@ def test_excepthook_logs_and_counts(caplog, tmp_path):
     assert hook.errors == ["RuntimeError: kaboom", "ZeroDivisionError: division by zero"]
     assert "kaboom" in caplog.text
     assert sys.excepthook is not hook
+
+
+def test_the_crash_dialog_shows_no_registered_secret(qtbot, tmp_path):
+    """An uncaught error whose text holds a key (a provider echoing the Authorization header) reaches the
+    dialog, its details and the log with the key replaced, whatever the key looks like."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from aicost_desktop.domain import redact
+
+    key = "gw_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    redact.register(key)
+    hook = excepthook.install(str(tmp_path / "log"), show_dialog=True)
+    try:
+        try:
+            raise RuntimeError(f"400 Bad Request: echo Authorization: Bearer {key}")
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+        qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible()
+                                    for w in QApplication.topLevelWidgets()))
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        shown = box.text() + box.detailedText()
+        assert "400 Bad Request" in shown and key not in shown
+        assert key not in hook.errors[0]
+        box.close()
+    finally:
+        hook.uninstall()

@@ -12,6 +12,8 @@ from typing import Callable
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from aicost_desktop.domain.redact import redact
+
 log = logging.getLogger("aicost.crash")
 
 
@@ -28,6 +30,7 @@ class _Dialogs(QObject):
         super().__init__()
         self._parent = parent_getter
         self._log_path = log_path
+        self._open: list[QMessageBox] = []
         self.show.connect(self._show, Qt.ConnectionType.QueuedConnection)
 
     @Slot(str, str)
@@ -37,6 +40,9 @@ class _Dialogs(QObject):
                           QMessageBox.StandardButton.Ok, self._parent())
         box.setDetailedText(details)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # Without a parent (before the window exists) nothing else owns the box: keep it until closed.
+        self._open.append(box)
+        box.finished.connect(lambda _result, b=box: self._open.remove(b) if b in self._open else None)
         box.open()  # non-blocking: an error inside a modal loop must not stack loops
 
 
@@ -57,11 +63,13 @@ class ExceptHook:
             if app is not None:
                 app.quit()
             return
-        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        # The dialog and its details are on screen (and in screenshots): no registered secret in them.
+        details = redact("".join(traceback.format_exception(exc_type, exc, tb)))
+        summary = redact(f"{exc_type.__name__}: {exc}")
         log.critical("uncaught exception\n%s", details)
-        self.errors.append(f"{exc_type.__name__}: {exc}")
+        self.errors.append(summary)
         if self._dialogs is not None and QApplication.instance() is not None:
-            self._dialogs.show.emit(f"{exc_type.__name__}: {exc}", details)
+            self._dialogs.show.emit(summary, details)
 
     def _thread_hook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit:
