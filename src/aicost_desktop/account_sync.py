@@ -39,8 +39,6 @@ REREAD_DAYS = 3  # today and the last few days are partial at the providers: re-
 # (a standing hole in that account's history, shown on the account until it is removed).
 RETENTION_STREAM = "retention"
 RETENTION_NOTES: dict[str, Callable[[date], str]] = {"openrouter": retention_note}
-_running: dict[int, threading.Lock] = {}
-_running_guard = threading.Lock()
 
 
 @dataclass
@@ -53,15 +51,6 @@ class SyncOutcome:
     message: str
     written: UpsertResult = field(default_factory=UpsertResult)
     report: SyncReport | None = None
-
-
-class AlreadyRunning(Exception):
-    """A sync of this account is already in progress in this process."""
-
-
-def _lock_for(account_id: int) -> threading.Lock:
-    with _running_guard:
-        return _running.setdefault(account_id, threading.Lock())
 
 
 def sync_window(state: SyncState | None, now: datetime, backfill_days: int,
@@ -79,15 +68,10 @@ def sync_account(ctx: "AppContext", account_id: int, *, since: datetime | None =
                  progress: Callable[[int, int], None] | None = None, cancel: threading.Event | None = None,
                  now: datetime | None = None) -> SyncOutcome:
     """Sync one account into the ledger. Never raises for provider trouble: the outcome says what went wrong
-    and the account is marked (needs attention for 401/403, error otherwise)."""
-    lock = _lock_for(account_id)
-    if not lock.acquire(blocking=False):
-        raise AlreadyRunning(f"account {account_id} is already syncing")
+    and the account is marked (needs attention for 401/403, error otherwise). At most one sync per account runs
+    at a time: the runtime's SyncService holds that lock (runtime/sync.py); the CLI syncs one after another."""
     started = datetime.now(timezone.utc)  # wall clock, as the ledger stamps updated_at (`now` may be fixed)
-    try:
-        outcome = _sync_locked(ctx, account_id, since, client, policy, progress, cancel, now)
-    finally:
-        lock.release()
+    outcome = _sync_locked(ctx, account_id, since, client, policy, progress, cancel, now)
     if outcome.written.added or outcome.written.updated:
         _raise_unpriced_alerts(ctx, account_id, started)
     return outcome

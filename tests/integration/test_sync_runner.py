@@ -15,7 +15,7 @@ from aicost_desktop.analytics.report import spend_report
 from aicost_desktop.storage.query import LedgerFilter
 from aicost_desktop.storage.tables import BalanceReading
 from aicost_desktop.sync.http import HttpPolicy
-from aicost_desktop.account_sync import AlreadyRunning, _lock_for, due_accounts, sync_account
+from aicost_desktop.account_sync import due_accounts, sync_account
 from tests.fakes.openrouter_fake import (EXPECTED_TOTAL, INFERENCE_KEY, MANAGEMENT_KEY, TODAY, OpenRouterFake)
 
 NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=timezone.utc).replace(hour=12)
@@ -71,17 +71,6 @@ def test_unreachable_server_is_an_error_not_a_crash(ctx) -> None:
     acc_id = add_account(ctx.db, ctx.secrets, "openrouter", "down", MANAGEMENT_KEY, "http://127.0.0.1:9")
     out = sync_account(ctx, acc_id, policy=HttpPolicy(max_attempts=2, sleep=lambda s: None), now=NOW)
     assert not out.ok and get_account(ctx.db, "down").status == "error"
-
-
-def test_one_sync_per_account_at_a_time(ctx, fake) -> None:
-    acc_id = add_account(ctx.db, ctx.secrets, "openrouter", "busy", MANAGEMENT_KEY, fake.api_base)
-    lock = _lock_for(acc_id)
-    lock.acquire()
-    try:
-        with pytest.raises(AlreadyRunning):
-            sync_account(ctx, acc_id, policy=FAST, now=NOW)
-    finally:
-        lock.release()
 
 
 def test_due_accounts_and_remove_keeps_history(ctx, fake) -> None:

@@ -46,6 +46,29 @@ def test_a_sync_runs_on_a_runtime_thread_and_reports_in_order(ctx, runtime, open
     assert not runtime.sync.busy() and runtime.sync.status_text().startswith("Last sync ")
 
 
+def test_the_one_per_account_lock_holds_under_concurrent_requests(ctx, runtime, openrouter) -> None:
+    """Eight threads ask for the same account at once (timer, Sync now, the dock's button...): one sync runs."""
+    import threading
+
+    acc = add_account(ctx.db, ctx.secrets, "openrouter", "router", MANAGEMENT_KEY, openrouter.api_base)
+    openrouter.inject_delay(0.3, times=1)
+    rec = record(runtime)
+    barrier = threading.Barrier(8)
+    answers: list[bool] = []
+
+    def ask() -> None:
+        barrier.wait(5)
+        answers.append(runtime.sync.sync_account(acc))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    rec.wait(lambda r: bool(r.of("idle")) and bool(r.of("finished")))
+    assert sorted(answers) == [False] * 7 + [True] and len(rec.of("started")) == 1
+
+
 def test_the_status_line_names_the_account_mid_sync(ctx, runtime, openrouter) -> None:
     acc = add_account(ctx.db, ctx.secrets, "openrouter", "router", MANAGEMENT_KEY, openrouter.api_base)
     texts: list[str] = []
