@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, time, timezone
 
 from aicost_desktop.cli.common import parse_date, parse_int, print_json
+from aicost_desktop.cli.format import table
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.sync.registry import PROVIDERS
 
@@ -75,13 +76,15 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
         return 0
     if not accounts:
         print("no accounts; add one with: aicost accounts add --provider openai --name org --key-env OPENAI_ADMIN_KEY")
+        return 0
+    rows = [(a.id, a.name, a.provider, a.status if a.enabled else "disabled",
+             a.last_sync_at.isoformat(timespec="minutes") if a.last_sync_at else "never",
+             a.status_message if a.status_message and a.status != "ok" else "") for a in accounts]
+    for line in table(("id", "name", "provider", "status", "last sync", "message"), rows, right={0}):
+        print(line)
     for a in accounts:
-        last = a.last_sync_at.isoformat(timespec="minutes") if a.last_sync_at else "never"
-        state = a.status if a.enabled else "disabled"
-        print(f"{a.id:>4}  {a.name:<24} {a.provider:<11} {state:<16} last sync {last}"
-              + (f"  ({a.status_message})" if a.status_message and a.status != "ok" else ""))
         if a.id in notes:
-            print(f"      note: {notes[a.id]}")
+            print(f"note: {notes[a.id]} ({a.name})")
     return 0
 
 

@@ -50,7 +50,7 @@ def run_forecast(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyp
     from aicost_desktop.analytics.forecast import spend_forecast
 
     today = parse_date(args.today, "today") if args.today else _today(ctx)
-    fc = spend_forecast(ctx.db, ctx.tz, today, days=args.days)
+    fc = spend_forecast(ctx.db, ctx.tz, today, days=args.days, fx=ctx.settings.fx_rates())
     if args.json:
         print_json(fc.as_json())
         return 0
@@ -73,7 +73,7 @@ def run_anomalies(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-unty
 
     start, end = _range(args, ctx)
     floor = float(parse_amount(args.min_dollars, "min-dollars", allow_zero=True))
-    found = find_anomalies(ctx.db, ctx.tz, start, end, min_dollars=floor)
+    found = find_anomalies(ctx.db, ctx.tz, start, end, min_dollars=floor, fx=ctx.settings.fx_rates())
     raised = raise_alerts(ctx.db, found) if args.alert else 0
     if args.json:
         print_json({"from": start, "to": end, "anomalies": [a.as_json() for a in found], "alerts_raised": raised})

@@ -15,7 +15,7 @@ __all__ = ["MONEY_KEYS", "money", "money_json", "json_money", "percent", "table"
 MONEY_KEYS = frozenset({
     "amount", "cost", "cost_exact", "total", "total_exact", "total_usd", "spent", "spent_exact", "limit",
     "forecast", "current_usage", "budget_limit", "reported", "computed", "actual", "expected", "delta",
-    "mean", "lower", "upper", "to_date", "projection",
+    "mean", "lower", "upper", "to_date", "projection", "forecast_lower", "forecast_upper",
 })
 
 
