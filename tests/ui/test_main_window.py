@@ -163,3 +163,28 @@ def test_export_handler_replaces_placeholder(make_window):
     w.actions.handle("export", lambda: called.append(1))
     w.actions.export.trigger()
     assert called == [1]
+
+
+def test_the_shell_owns_the_runtime_and_wires_the_file_menu(qtbot, make_window, ctx):
+    """The window builds Services once around a started Runtime; File entries are shell actions (no dock looks
+    for a menu by its text); Export opens the export dialog; the window stops the runtime it made."""
+    from PySide6.QtWidgets import QApplication
+
+    from aicost_desktop.ui.dialogs.export_dialog import ExportDialog
+
+    w = make_window()
+    assert w.runtime.started and w.services.runtime is w.runtime and w.services.sync.service is w.runtime.sync
+    file_items = [act.text() for act in w.menuBar().actions()[0].menu().actions() if act.text()]
+    assert file_items[:4] == ["Add &account…", "Add &manual entry…", "Add s&ubscription…", "&Import logs or CSV…"]
+    panel = w.docks["accountsDock"].panel
+    qtbot.waitUntil(lambda: panel.keychain_ok is not None, timeout=5000)
+    w.actions.add_account.trigger()  # served by the Accounts dock (keychain check, first sync on save)
+    dialogs = [d for d in QApplication.topLevelWidgets() if d.objectName() == "accountDialog" and d.isVisible()]
+    assert len(dialogs) == 1
+    dialogs[0].reject()
+    w.actions.export.trigger()
+    exports = [d for d in QApplication.topLevelWidgets() if isinstance(d, ExportDialog) and d.isVisible()]
+    assert len(exports) == 1
+    exports[0].reject()
+    w.shutdown()
+    assert w.runtime.stopped
