@@ -89,7 +89,7 @@ def _loaded(window) -> bool:  # type: ignore[no-untyped-def]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--size", action="append", choices=SIZES, help="default: both")
+    p.add_argument("--size", action="append", help="WIDTHxHEIGHT of the virtual screen (default: 1920x1080 and 1366x768)")
     p.add_argument("--theme", action="append", choices=THEMES, help="default: both")
     p.add_argument("--out", type=Path, default=ROOT / "docs")
     p.add_argument("--one", nargs=2, metavar=("SIZE", "THEME"), help=argparse.SUPPRESS)  # the child process

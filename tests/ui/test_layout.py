@@ -15,7 +15,8 @@ from aicost_desktop.ui.layout import COMPACT, COMPACT_BELOW, MIN_PLOT, WIDE, arr
 from aicost_desktop.ui.main_window import MainWindow, window_settings
 
 DASHBOARD = ("costTrackerDock", "analyticsDock", "budgetsDock")
-SCREENS = {"1366x768": QRect(0, 0, 1366, 768), "1920x1080": QRect(0, 0, 1920, 1080)}
+SCREENS = {"1366x768": QRect(0, 0, 1366, 768), "1440x900": QRect(0, 0, 1440, 900),
+           "1920x1080": QRect(0, 0, 1920, 1080)}
 
 
 @pytest.fixture
@@ -108,6 +109,9 @@ def test_first_start_shows_chart_totals_and_budgets(qtbot, make_window, demo_ctx
 def test_compact_layout_below_1440_px(qtbot, make_window, ctx):
     assert arrangement_for(COMPACT_BELOW - 1) is COMPACT and arrangement_for(COMPACT_BELOW) is WIDE
     w = make_window()
+    # Wide enough but too short for the chart over the budgets with their lower panes open: compact too.
+    assert w.window_layout.choose(SCREENS["1440x900"]) is COMPACT
+    assert w.window_layout.choose(SCREENS["1920x1080"]) is WIDE
     shown_on(qtbot, w, SCREENS["1366x768"])
     budgets, accounts = w.docks["budgetsDock"], w.docks["accountsDock"]
     assert w.window_layout.current is COMPACT and w.actions.compact_layout.isChecked()

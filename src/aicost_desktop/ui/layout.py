@@ -24,6 +24,8 @@ COMPACT_BELOW = 1440  # available screen width (px) under which the compact arra
 # Ctrl+1..5 in this order (the registry's objectNames).
 DOCK_KEYS = ("costTrackerDock", "budgetsDock", "analyticsDock", "accountsDock", "integrationsDock")
 MIN_PLOT = 250  # the spend chart's height in every arrangement
+TITLE_BAR = 24  # a dock's title bar
+SEPARATOR = 6  # between docks
 ABOVE_CHART = 110  # the Analytics dock's title bar, its two rows of controls and margins (measured ~100 px)
 
 
@@ -46,6 +48,7 @@ COMPACT = Arrangement("compact", left=0.46, top=0.64, budgets=1.0, window=1.0, s
 
 
 def arrangement_for(available_width: int) -> Arrangement:
+    """By width alone; WindowLayout.choose also checks that the wide one fits the docks' minimum sizes."""
     return COMPACT if available_width < COMPACT_BELOW else WIDE
 
 
@@ -85,7 +88,7 @@ class WindowLayout:
         """
         real_screen = available is None
         avail = available if available is not None else available_geometry(self.window)
-        arr = arrangement or arrangement_for(avail.width())
+        arr = arrangement or self.choose(avail)
         self.current = arr
         if resize_window:
             self._size_window(avail, arr, maximize=real_screen and arr is COMPACT)
@@ -145,29 +148,67 @@ class WindowLayout:
                 bar.hide()
         self.window.restoreState(self.window.saveState(STATE_VERSION), STATE_VERSION)
 
-    def _dock_area(self) -> QSize:
+    def choose(self, available: QRect) -> Arrangement:
+        """Compact below COMPACT_BELOW px of width, or when the wide arrangement would squeeze a dock below
+        its minimum (e.g. 1440x900: too short for the chart over the budgets with both lower panes open)."""
+        if arrangement_for(available.width()) is COMPACT:
+            return COMPACT
+        size = QSize(int(available.width() * WIDE.window), int(available.height() * WIDE.window))
+        area, need = self._dock_area(size), self._needs(WIDE)
+        return WIDE if area.width() >= need.width() and area.height() >= need.height() else COMPACT
+
+    def _dock_area(self, window: QSize | None = None) -> QSize:
         """The window's size less menu, toolbars and status bar: what the docks share."""
         win = self.window
-        h = win.height() - win.menuBar().sizeHint().height() - win.statusBar().sizeHint().height()
+        size = window or win.size()
+        h = size.height() - win.menuBar().sizeHint().height() - win.statusBar().sizeHint().height()
         for tb in win.findChildren(QWidget, "mainToolbar"):
             h -= tb.sizeHint().height()
-        return QSize(win.width(), max(200, h))
+        return QSize(size.width(), max(200, h))
+
+    def _least(self, name: str) -> QSize:
+        """A dock's smallest size that shows its content whole: the content's minimum and the title bar."""
+        dock = self.docks.get(name)
+        widget = content_of(dock) if dock is not None else None
+        if dock is None or widget is None or dock.isHidden():
+            return QSize(0, 0)
+        least = widget.minimumSizeHint().expandedTo(widget.minimumSize())
+        return QSize(least.width() + 4, least.height() + TITLE_BAR)
+
+    def _needs(self, arr: Arrangement) -> QSize:
+        """The dock area the arrangement needs so that no dock scrolls (separators included)."""
+        tracker, analytics = self._least("costTrackerDock"), self._least("analyticsDock")
+        budgets, accounts = self._least("budgetsDock"), self._least("accountsDock")
+        bottom_w = budgets.width() + SEPARATOR + accounts.width() if arr.budgets < 1.0 else budgets.width()
+        bottom_h = max(budgets.height(), accounts.height()) if arr.budgets < 1.0 else budgets.height()
+        top_h = max(analytics.height(), self._analytics_min_height(arr))
+        return QSize(tracker.width() + SEPARATOR + max(analytics.width(), bottom_w),
+                     max(tracker.height(), top_h + SEPARATOR + bottom_h))
 
     def _size_docks(self, arr: Arrangement) -> None:
+        """Split the dock area by the arrangement's shares, each dock kept at least at its minimum."""
         d, area = self.docks, self._dock_area()
         tracker, analytics, budgets, accounts = (d.get(n) for n in
                                                  ("costTrackerDock", "analyticsDock", "budgetsDock", "accountsDock"))
+        least = {n: self._least(n) for n in ("costTrackerDock", "analyticsDock", "budgetsDock", "accountsDock")}
+        split_bottom = arr.budgets < 1.0
+        right_least = max(least["analyticsDock"].width(), least["budgetsDock"].width()
+                          + (SEPARATOR + least["accountsDock"].width() if split_bottom else 0))
         win = self.window
+        left = _clamp(int(area.width() * arr.left), least["costTrackerDock"].width(), area.width() - right_least)
+        right = area.width() - left - SEPARATOR
         if tracker is not None and analytics is not None:
-            left = int(area.width() * arr.left)
-            win.resizeDocks([tracker, analytics], [left, area.width() - left], Qt.Orientation.Horizontal)
+            win.resizeDocks([tracker, analytics], [max(1, left), max(1, right)], Qt.Orientation.Horizontal)
         if analytics is not None and budgets is not None:
-            top = max(int(area.height() * arr.top), self._analytics_min_height(arr))
-            win.resizeDocks([analytics, budgets], [top, area.height() - top], Qt.Orientation.Vertical)
-        if budgets is not None and accounts is not None and arr.budgets < 1.0:
-            right = area.width() - int(area.width() * arr.left)
-            b = int(right * arr.budgets)
-            win.resizeDocks([budgets, accounts], [b, right - b], Qt.Orientation.Horizontal)
+            bottom_least = max(least["budgetsDock"].height(), least["accountsDock"].height() if split_bottom else 0)
+            top = _clamp(max(int(area.height() * arr.top), self._analytics_min_height(arr)),
+                         least["analyticsDock"].height(), area.height() - SEPARATOR - bottom_least)
+            win.resizeDocks([analytics, budgets], [max(1, top), max(1, area.height() - top - SEPARATOR)],
+                            Qt.Orientation.Vertical)
+        if budgets is not None and accounts is not None and split_bottom:
+            b = _clamp(int(right * arr.budgets), least["budgetsDock"].width(),
+                       right - SEPARATOR - least["accountsDock"].width())
+            win.resizeDocks([budgets, accounts], [max(1, b), max(1, right - b - SEPARATOR)], Qt.Orientation.Horizontal)
         self._set_panes(arr)
 
     def _analytics_min_height(self, arr: Arrangement) -> int:
@@ -275,7 +316,7 @@ class WindowLayout:
         """
         s = self.settings()
         avail = available if available is not None else available_geometry(self.window)
-        wanted = arrangement_for(avail.width())
+        wanted = self.choose(avail)
         geometry, state, saved = s.value("window/geometry"), s.value("window/state"), s.value("window/layout")
         usable = (isinstance(state, QByteArray) and not state.isEmpty() and saved in (WIDE.name, COMPACT.name)
                   and (saved == wanted.name or (saved == COMPACT.name and wanted is WIDE)))
@@ -387,6 +428,11 @@ def scroll_when_small(dock: QDockWidget) -> None:
     dock.setWidget(area)
     area.setWidget(content)
     dock.content = content  # type: ignore[attr-defined]
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    """`value` within low..high; `low` wins when they cross (a dock's minimum over the others' share)."""
+    return max(low, min(value, high))
 
 
 def leave_tables_by_tab(root: QWidget) -> None:
