@@ -59,7 +59,16 @@ def make_engine(url: str) -> Engine:
             raise InputError("db", url, "unsupported database URL; use sqlite:///PATH or postgresql://...")
     except InputError:
         raise
-    except Exception as exc:  # ArgumentError, missing driver
+    except ImportError:
+        if not url.startswith("postgresql"):
+            raise
+        # The PostgreSQL driver is an optional extra (pip install 'aicost-desktop[postgres]'): say the one
+        # command that adds it to this very interpreter.
+        import sys
+
+        raise InputError("db", _redact(url), "the PostgreSQL driver is not installed; add it with: "
+                                             f"{sys.executable} -m pip install 'psycopg[binary]>=3.1'") from None
+    except Exception as exc:  # ArgumentError
         raise InputError("db", _redact(url), f"cannot use this database URL ({exc.__class__.__name__})") from None
     return engine
 
