@@ -82,6 +82,21 @@ def price_or_error(catalog: "PriceCatalog", model: str, at: Any, speed: str | No
                                      f"set one with `aicost prices set {key} --input-per-mtok X --output-per-mtok Y`")
 
 
+def source_label(price: "ModelPrice", info: Any = None) -> str:
+    """Where a price comes from, in words (long form with the snapshot's `info`). Source 'retired' is the
+    curated table of provider-published prices: retired models and current ones whose published rates the
+    snapshot lacks, so it is not labelled 'retired'."""
+    if price.source == "retired":
+        page = price.extra.get("source") if price.extra else None
+        if info is None:
+            return "provider-published price"
+        return "provider-published price (curated table" + (f", {page})" if page else ")")
+    if info is None:  # short form
+        return {"user_file": "your price file", "override": "your price"}.get(price.source, price.source)
+    return {"snapshot": f"snapshot {info.source} ({info.snapshot_date})", "user_file": f"price file {info.source}",
+            "override": "your price"}.get(price.source, price.source)
+
+
 def run(args: argparse.Namespace, ctx: "AppContext") -> int:
     counts = {dest: parse_tokens(getattr(args, dest), flag) for flag, dest, _ in TOKEN_FLAGS}
     tier = parse_tier(args.tier)
@@ -113,7 +128,7 @@ def run(args: argparse.Namespace, ctx: "AppContext") -> int:
         return 0
     since = f" from {price.effective_from}" if price.effective_from else ""
     fast = ", fast mode" if result.speed != "standard" else ""
-    print(f"model  {args.model} -> {price.key} ({price.source}{since}), {tier.value} tier{fast}, {at}")
+    print(f"model  {args.model} -> {price.key} ({source_label(price)}{since}), {tier.value} tier{fast}, {at}")
     rows = [("kind", "tokens", "$/MTok", "amount")]
     rows += [(ln.kind, f"{ln.tokens:,}", to_str(ln.per_mtok) or "", money(ln.amount)) for ln in result.lines]
     rows.append(("total", "", "", money(result.total)))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aicost_desktop.cli.common import parse_date, print_json
-from aicost_desktop.cli.cost import price_or_error, unknown_model
+from aicost_desktop.cli.cost import price_or_error, source_label, unknown_model
 from aicost_desktop.domain.money import parse_amount, to_str
 
 if TYPE_CHECKING:
@@ -62,16 +62,6 @@ def _rates_json(price: "ModelPrice") -> list[dict[str, Any]]:
 def _override_json(row: "OverrideRow") -> dict[str, Any]:
     return {"model_key": row.model_key, "effective_from": row.effective_from,
             **{dest: to_str(getattr(row, dest)) for _, dest, _, _ in PRICE_FLAGS}, "note": row.note}
-
-
-def source_label(price: "ModelPrice", info: Any) -> str:
-    """Where a price comes from, in words: source 'retired' is the curated table of provider-published
-    prices (retired models and current ones whose published rates the snapshot lacks), not only retired ones."""
-    if price.source == "retired":
-        page = price.extra.get("source") if price.extra else None
-        return "provider-published price (curated table" + (f", {page})" if page else ")")
-    return {"snapshot": f"snapshot {info.source} ({info.snapshot_date})", "user_file": f"price file {info.source}",
-            "override": "your price"}.get(price.source, price.source)
 
 
 def run_show(args: argparse.Namespace, ctx: "AppContext") -> int:

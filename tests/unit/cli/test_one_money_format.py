@@ -240,3 +240,5 @@ def test_prices_show_before_a_model_existed_says_so(tmp_path: Path, capsys: pyte
     doc = run.json("prices", "show", "claude-sonnet-4-5", "--at", "2020-01-01")
     assert doc["before_first_price"] is True and doc["source"] == "retired"
     assert run.json("prices", "show", "claude-sonnet-4-5", "--at", "2026-01-01")["before_first_price"] is False
+    header = run("cost", "--model", "claude-sonnet-4-5", "--input-tokens", "10", both=False).splitlines()[0]
+    assert "(provider-published price from 2025-09-29)" in header and "retired" not in header
