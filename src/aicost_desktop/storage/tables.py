@@ -356,3 +356,21 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IntegrationConnection(Base):
+    """A connected integration (Slack, GitHub...): non-secret config here, each secret in the keychain under
+    `secret_ref:<field>` (the names of the stored fields are listed in `config`)."""
+
+    __tablename__ = "integration_connections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    auth_method: Mapped[str] = mapped_column(String(30))
+    config: Mapped[str] = mapped_column(Text, default="{}")  # JSON: plain fields, URL overrides, token expiry
+    secret_ref: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="new")  # new, ok, error
+    status_message: Mapped[str | None] = mapped_column(Text)
+    last_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
