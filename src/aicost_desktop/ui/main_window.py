@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QSettings, QThreadPool, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QSettings, QThreadPool, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QToolBar, QWidget
 
@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         banner = QLabel(f"The ledger file {db.file} was deleted or replaced while the app was running: nothing "
                         "more is saved. Restore the file, or restart to start a new ledger.")
         banner.setObjectName("ledgerGoneBanner")
-        banner.setStyleSheet("QLabel { background: #b00020; color: white; padding: 2px 8px; }")
+        banner.setProperty("banner", "error")  # styled from the palette by the theme (reads light and dark)
         banner.setWordWrap(True)
         self.statusBar().insertPermanentWidget(0, banner, 1)
         self._ledger_check.stop()
@@ -406,6 +406,11 @@ class MainWindow(QMainWindow):
         self.show()
         self.raise_()
         self.activateWindow()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:  # a theme change: icons follow the new text colour
+            self.actions.refresh_icons()
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_layout()
