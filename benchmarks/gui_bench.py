@@ -142,7 +142,7 @@ def child(t0: float, home: Path, url: str, tz: str, show_jobs: bool) -> dict[str
     heart.timeout.connect(beat)
     changes: list[float] = []
     window.services.bus.ledger_changed.connect(lambda: changes.append(time.monotonic()))
-    sched = window.services.extra["sync"]
+    sched = window.services.sync  # the Qt face of the runtime's sync service
     finished: list[float] = []
     sched.finished.connect(lambda *_a: finished.append(time.monotonic()))
     now = datetime.now(timezone.utc)

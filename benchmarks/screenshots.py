@@ -25,7 +25,8 @@ def main() -> int:
     from aicost_desktop.ui import theme
     from aicost_desktop.ui.bus import LedgerBus
     from aicost_desktop.ui.docks.analytics import AnalyticsWidget
-    from aicost_desktop.ui.services import Services
+    from aicost_desktop.runtime import Runtime
+    from aicost_desktop.ui.services import build_services
 
     app = QApplication(sys.argv)
     app.setStyle("Fusion")
@@ -34,7 +35,8 @@ def main() -> int:
     ctx = AppContext(home=home, tz="Europe/Belgrade")
     today = date.today()
     load_demo(ctx, days=90, seed=1, today=today)
-    services = Services(ctx=ctx, pool=QThreadPool.globalInstance(), bus=LedgerBus())
+    runtime = Runtime(ctx)
+    services = build_services(ctx, runtime, pool=QThreadPool.globalInstance(), bus=LedgerBus())
     out = Path(args.out)
     out.mkdir(exist_ok=True)
     suffix = "" if args.theme == "light" else "-dark"
@@ -63,6 +65,7 @@ def main() -> int:
     w.grab().save(str(out / f"screenshot-analytics{suffix}.png"))
 
     from aicost_desktop.export import writer
+    from aicost_desktop.runtime import export as export_job
     from aicost_desktop.ui.dialogs import export_dialog
 
     real = writer.export
@@ -77,7 +80,7 @@ def main() -> int:
             time.sleep(0.15)
         return real(db, tz, spec, progress=prog, cancelled=cancelled)
 
-    export_dialog.export = slow
+    export_job.export = slow  # the runtime's export job runs it
     dlg = export_dialog.ExportDialog(ctx, services)
     dlg.path.setText(str(home / "exports" / "aicost-90-days.csv"))
     dlg.show()
@@ -87,6 +90,7 @@ def main() -> int:
     dlg.grab().save(str(out / f"screenshot-export{suffix}.png"))
     dlg.cancel()
     wait(600)
+    runtime.stop()
     services.pool.waitForDone(5000)
     dlg.deleteLater()
     w.deleteLater()

@@ -10,7 +10,9 @@ always run on the thread that called `run_in_pool` (the GUI thread).
                          on_done=model.set_rows, on_error=show_error, owner=self)
 
 With `owner` set, callbacks are dropped once the owner QObject is destroyed (a closed dock never
-receives a late result).
+receives a late result). `Refresher` is the one refresh policy of every view (one load in flight,
+changes meanwhile fold into one more, a failed load still runs it); `on_gui` brings a runtime
+callback to the GUI thread.
 """
 
 from __future__ import annotations

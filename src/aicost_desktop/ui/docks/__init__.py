@@ -4,7 +4,8 @@ To plug a dock in, change its `factory` entry below (one line) to "package.modul
 A factory is `factory(ctx, services) -> QDockWidget`; the main window sets the objectName from
 the spec (it must stay stable: saved layouts refer to it). A dock (or its widget) may define
 `refresh()`: the main window calls it on Ctrl+R and the smoke test calls it once. Docks refresh
-themselves on `services.bus.ledger_changed` and do their reading with `services.run(...)`.
+themselves on `services.bus.ledger_changed` through a `workers.Refresher` (the one refresh
+policy) and reach the runtime only through `services.sync` / `services.alerts`.
 """
 
 from __future__ import annotations
