@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from aicost_desktop.domain.enums import CostRole, DataSource, ServiceTier
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.limits import check_money, check_name, check_note, check_tokens, check_usage_instant
+from aicost_desktop.domain.limits import (COLUMN_MAX, COLUMN_MIN, EARLIEST_USAGE, MAX_TOKENS, TEXT_LIMITS, check_money,
+                                          check_name, check_note, check_tokens, check_usage_instant,
+                                          latest_usage_day)
 
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                  "cache_write_1h_tokens", "reasoning_tokens", "requests")
-_NAME_FIELDS = ("dedup_key", "provider", "model", "model_vendor", "project", "api_key_id", "line_item", "currency")
+_NAME_LIMITS = tuple((name, TEXT_LIMITS[name]) for name in (
+    "dedup_key", "provider", "model", "model_vendor", "project", "api_key_id", "line_item", "currency"))
+_FIRST = datetime.combine(EARLIEST_USAGE, time(0), tzinfo=timezone.utc)
+_LAST = datetime.combine(latest_usage_day(), time(0), tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +39,13 @@ class TokenUsage:
     requests: int = 0
 
     def __post_init__(self) -> None:
-        for name in _TOKEN_FIELDS:
-            check_tokens(name, getattr(self, name))
+        # The common case in one pass (an import builds a record per request); the named check
+        # runs only to say which field is wrong.
+        for v in (self.input_tokens, self.output_tokens, self.cache_read_tokens, self.cache_write_5m_tokens,
+                  self.cache_write_1h_tokens, self.reasoning_tokens, self.requests):
+            if type(v) is not int or not 0 <= v <= MAX_TOKENS:
+                for name in _TOKEN_FIELDS:
+                    check_tokens(name, getattr(self, name))
 
     @property
     def cache_write_tokens(self) -> int:
@@ -108,7 +118,9 @@ class UsageRecord:
     def __post_init__(self) -> None:
         # Every source builds its rows here, so these checks are the one validation of each field
         # (InputError: importers reject the line, commands print one error line).
-        self.bucket_start = check_usage_instant("timestamp", _utc(self.bucket_start))
+        self.bucket_start = _utc(self.bucket_start)
+        if not _FIRST <= self.bucket_start <= _LAST:  # the range as of this module's import; the check decides
+            check_usage_instant("timestamp", self.bucket_start)
         self.bucket_end = _utc(self.bucket_end)
         if self.bucket_end < self.bucket_start:
             raise InputError("bucket_end", self.bucket_end.isoformat(), "is before bucket_start")
@@ -116,12 +128,17 @@ class UsageRecord:
             raise InputError("bucket_end", self.bucket_end.isoformat(), "is more than a year after bucket_start")
         if not self.dedup_key:
             raise InputError("dedup_key", self.dedup_key, "every ledger row needs a dedup key")
-        for name in _NAME_FIELDS:
-            check_name(name, getattr(self, name))
-        check_note("note", self.note)
+        for name, limit in _NAME_LIMITS:
+            v = getattr(self, name)
+            # Printable ASCII within the column is the common case and cannot hold a bidi control.
+            if v is not None and not (type(v) is str and len(v) <= limit and v.isascii() and v.isprintable()):
+                check_name(name, v, limit)
+        if self.note is not None:
+            check_note("note", self.note)
         for name in ("reported_cost", "computed_cost"):
             value = getattr(self, name)
-            if value is not None:
+            if value is not None and not (type(value) is Decimal and value.is_finite()
+                                          and COLUMN_MIN <= value <= COLUMN_MAX):
                 check_money(name, value)
 
     @property
