@@ -15,6 +15,15 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(handler=run)
 
 
+def _where(ctx) -> str:  # type: ignore[no-untyped-def]
+    """The ledger's file, or its database URL without the password."""
+    if ctx.db.file is not None:
+        return str(ctx.db.file)
+    from sqlalchemy.engine import make_url
+
+    return make_url(ctx.db_url).render_as_string(hide_password=True)
+
+
 def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     from aicost_desktop.demo import clear_demo, load_demo
 
@@ -23,5 +32,6 @@ def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
         return 0
     days = parse_int(args.days, "days", minimum=1, maximum=3660)
     n = load_demo(ctx, days=days, seed=parse_int(args.seed, "seed"))
-    print(f"loaded {n} demo rows ({days} days); remove with: aicost demo --clear")
+    # Say where: without --home this is the user's real ledger (the rows are marked demo and removable).
+    print(f"loaded {n:,} demo rows ({days} days) into {_where(ctx)}; remove with: aicost demo --clear")
     return 0

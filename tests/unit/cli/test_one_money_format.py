@@ -126,7 +126,7 @@ def test_every_command_prints_money_in_the_one_format(tmp_path: Path, capsys: py
     home = tmp_path / "home"
     run = Session(home, capsys)
     today = datetime.now(ZoneInfo("UTC")).date().isoformat()
-    run("demo")
+    assert f"demo rows (90 days) into {home / 'ledger.sqlite3'};" in run("demo")  # says which ledger
     # Manual entries: whole, sub-cent, another currency, a refund.
     entry = run("manual", "add", "--service", "Midjourney", "--amount", "30", "--date", today,
                 "--model", "v7", "--note", "launch images").strip()
