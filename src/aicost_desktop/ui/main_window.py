@@ -236,13 +236,8 @@ class MainWindow(QMainWindow):
         return False
 
     def refresh_status(self) -> None:
-        ctx = self.ctx
-
-        def job() -> tuple[SpendSummary, datetime | None]:
-            return (spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(),
-                                  currency=ctx.settings.get("display_currency")), last_sync_at(ctx.db))
-
-        self.services.run(job, on_done=self._show_status, owner=self)
+        """Recompute the status bar figures in a worker (the UI's refresh policy)."""
+        self._status_loads.request()
 
     def _show_status(self, result: tuple[SpendSummary, datetime | None]) -> None:
         summary, synced = result
