@@ -1,0 +1,76 @@
+"""Another process's write is noticed by an open ledger within one poll, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+from aicost_desktop.domain.enums import DataSource
+from aicost_desktop.domain.usage import TokenUsage, UsageRecord
+from aicost_desktop.storage.change_watch import CHANNEL, WATCHED_TABLES, ChangeWatch
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.ledger import upsert_records
+
+WRITER = """
+import sys
+from datetime import datetime, timezone
+from aicost_desktop.domain.enums import DataSource
+from aicost_desktop.domain.usage import TokenUsage, UsageRecord
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.ledger import upsert_records
+db = Database.open(sys.argv[1])
+at = datetime(2026, 11, 2, tzinfo=timezone.utc)
+upsert_records(db, [UsageRecord(DataSource.MANUAL, sys.argv[2], "openai", at, at, usage=TokenUsage(input_tokens=1))])
+db.dispose()
+"""
+
+
+def _write_from_another_process(url: str, key: str) -> None:
+    subprocess.run([sys.executable, "-c", WRITER, url, key], check=True, timeout=60)
+
+
+def test_a_write_by_another_process_is_seen_once_and_reads_are_not(db_url: str) -> None:
+    db = Database.open(db_url)
+    watch = ChangeWatch(db)
+    try:
+        assert watch.active
+        assert watch.poll() is False
+        _write_from_another_process(db_url, "other-1")
+        assert watch.poll() is True
+        assert watch.poll() is False  # seen once
+        with db.session() as s:  # reading (and committing a read-only transaction) is not a change
+            s.execute(__import__("sqlalchemy").text("SELECT count(*) FROM usage_records"))
+        assert watch.poll() is False
+        _write_from_another_process(db_url, "other-2")
+        assert watch.poll() is True
+    finally:
+        watch.close()
+        db.dispose()
+
+
+def test_the_postgresql_triggers_cover_every_watched_table(pg_url: str) -> None:
+    from sqlalchemy import text
+
+    db = Database.open(pg_url)
+    try:
+        with db.session() as s:
+            rows = s.execute(text("SELECT event_object_table FROM information_schema.triggers "
+                                  "WHERE trigger_name LIKE 'aicost_notify_%'")).scalars().all()
+        assert set(rows) == set(WATCHED_TABLES)
+        watch = ChangeWatch(db)
+        at = datetime(2026, 11, 2, tzinfo=timezone.utc)
+        upsert_records(db, [UsageRecord(DataSource.MANUAL, "own", "openai", at, at, usage=TokenUsage(input_tokens=1))])
+        assert watch.poll() is True and CHANNEL == "aicost_ledger_changed"
+        watch.close()
+    finally:
+        db.dispose()
+
+
+def test_an_in_memory_ledger_is_not_watched() -> None:
+    db = Database.open("sqlite://")
+    try:
+        watch = ChangeWatch(db)
+        assert not watch.active and watch.poll() is False
+    finally:
+        db.dispose()
