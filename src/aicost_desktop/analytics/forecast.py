@@ -27,7 +27,7 @@ from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.manual import charge_dates
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.query import LedgerFilter, filter_conditions
+from aicost_desktop.storage.query import LedgerFilter, where_clauses
 from aicost_desktop.storage.tables import Subscription, UsageRow
 
 # Why this point model: spend series are short, spiky and weekly. Medians and Theil-Sen slopes ignore the odd
@@ -369,7 +369,7 @@ def _subscription_charges(db: Database, tz: ZoneInfo, flt: LedgerFilter, first: 
         if scope.is_empty:
             subs = list(s.scalars(select(Subscription)))
         else:  # a subscription belongs to a scope through the charges it has written
-            cond = filter_conditions(db, scope, tz, UsageRow)
+            cond = where_clauses(db, scope, tz, UsageRow)
             ids = select(UsageRow.subscription_id).where(UsageRow.source == "subscription", *cond).distinct()
             subs = list(s.scalars(select(Subscription).where(Subscription.id.in_(ids))))
         written = set(s.scalars(select(UsageRow.dedup_key).where(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.query import (LedgerFilter, display_names, filter_conditions, local_day_expr,
+from aicost_desktop.storage.query import (LedgerFilter, display_names, where_clauses, local_day_expr,
                                           source_table)
 from aicost_desktop.storage.tables import UsageHourly
 
@@ -48,7 +48,7 @@ def daily_cells(db: Database, tz: ZoneInfo, start: date, end: date, dims: Sequen
     T = source_table(tz, start, end)
     shown = "account" in dims or "workspace" in dims
     names = display_names(db) if shown else {"account": {}, "workspace": {}}
-    cond = filter_conditions(db, flt, tz, T, names if shown else None)
+    cond = where_clauses(db, flt, tz, T, names if shown else None)
     cost_col = flt.cost_column(T)
     cols = {"provider": T.provider, "model": T.model, "account": T.account_id, "project": T.project,
             "source": T.source, "workspace": T.workspace_id}

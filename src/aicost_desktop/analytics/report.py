@@ -16,7 +16,7 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import (COST_MODES, LedgerFilter, NameMaps, at_column, display_names,
-                                          filter_conditions, rollup_day_expr, week_start_of)
+                                          where_clauses, rollup_day_expr, week_start_of)
 from aicost_desktop.storage.tables import UsageHourly, UsageRow
 
 GROUP_FIELDS = ("day", "week", "month", "provider", "model", "account", "source", "workspace", "project")
@@ -100,7 +100,7 @@ def spend_report(db: Database, tz: ZoneInfo, start: date, end: date, group_by: S
     fx = fx or {"USD": Decimal(1)}
     T = UsageHourly if whole_hour_zone(tz, start, end) else UsageRow
     names = display_names(db)
-    cond = filter_conditions(db, flt, tz, T, names)
+    cond = where_clauses(db, flt, tz, T, names)
     groups: dict[tuple[str, ...], ReportRow] = {}
     with db.session() as s:
         if not (T is UsageHourly and _daily_groups(s, db, tz, start, end, group_by, cond, mode, fx, week_start,

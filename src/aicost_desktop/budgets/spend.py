@@ -14,7 +14,7 @@ from aicost_desktop.domain.days import local_day, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.query import LedgerFilter, at_column, display_names, filter_conditions
+from aicost_desktop.storage.query import LedgerFilter, at_column, display_names, where_clauses
 from aicost_desktop.storage.tables import UsageHourly, UsageRow
 
 SCOPE_KINDS = ("all", "workspace", "provider", "account", "project", "model", "source")
@@ -84,7 +84,7 @@ def scope_spend(db: Database, tz: ZoneInfo, first: date, last: date, scope: Scop
     T: Any = UsageHourly if whole_hour_zone(tz, first, last) else UsageRow
     out = ScopeSpend()
     try:
-        cond = filter_conditions(db, scope_filter(scope).between(first, last), tz, T)
+        cond = where_clauses(db, scope_filter(scope).between(first, last), tz, T)
     except InputError:
         return out  # nothing has the scope's name (yet, or any more: a deleted account): nothing to count
     at = at_column(T)

@@ -45,10 +45,10 @@ def _check_scope(ctx: "AppContext", scope: "Scope", text: str | None) -> None:
     """A scope naming a provider, model, account... that nothing has is a typo: refused with close matches
     (a budget on it would read $0.00 for ever)."""
     from aicost_desktop.budgets.spend import scope_filter
-    from aicost_desktop.storage.query import filter_conditions
+    from aicost_desktop.storage.query import where_clauses
 
     try:
-        filter_conditions(ctx.db, scope_filter(scope), ctx.tz)
+        where_clauses(ctx.db, scope_filter(scope), ctx.tz)
     except InputError as exc:
         raise InputError("scope", text, exc.reason) from None
 

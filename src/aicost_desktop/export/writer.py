@@ -23,7 +23,7 @@ from sqlalchemy import BigInteger, Boolean, String, select, type_coerce
 from aicost_desktop.domain.days import whole_hour_zone
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.query import LedgerFilter, display_names, filter_conditions
+from aicost_desktop.storage.query import LedgerFilter, display_names, where_clauses
 from aicost_desktop.storage.tables import UsageRow
 
 log = logging.getLogger("aicost.export")
@@ -177,7 +177,7 @@ def _select(T: Any, dialect: str) -> tuple[list[str], list[Any]]:
 
 def _where(db: Database, tz: ZoneInfo, spec: ExportSpec) -> list[Any]:
     """The export's WHERE clauses: local-day range (if any), filters, sources."""
-    return filter_conditions(db, spec.ledger_filter(), tz, UsageRow)
+    return where_clauses(db, spec.ledger_filter(), tz, UsageRow)
 
 
 def iter_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> Iterator[list[tuple[Any, ...]]]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 
 from aicost_desktop.domain.days import local_day
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.query import LedgerFilter, filter_conditions
+from aicost_desktop.storage.query import LedgerFilter, where_clauses
 from aicost_desktop.storage.tables import Account, BalanceReading, UsageHourly, UsageRow
 
 
@@ -49,10 +49,10 @@ class LedgerRowView:
         return self.cost_role == "spend" and self.reported_cost is None and self.computed_cost is None
 
 
-def _row_conditions(db: Database, tz: ZoneInfo, flt: LedgerFilter | None, text: str | None) -> list[Any]:
+def _row_where(db: Database, tz: ZoneInfo, flt: LedgerFilter | None, text: str | None) -> list[Any]:
     """The filter's conditions on the ledger, plus a case-insensitive search of model, provider, note,
     project and account name."""
-    cond = filter_conditions(db, flt, tz, UsageRow) if flt is not None else []
+    cond = where_clauses(db, flt, tz, UsageRow) if flt is not None else []
     if text and text.strip():
         like = f"%{text.strip().lower()}%"
         cond.append(or_(*(func.lower(func.coalesce(c, "")).like(like) for c in
@@ -72,7 +72,7 @@ def list_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None
     q = (_base([T.id, T.source, T.provider, Account.name, T.model, T.project, T.bucket_start, T.dated,
                 T.input_tokens, T.output_tokens, T.cache_read_tokens, T.cache_write_5m_tokens,
                 T.cache_write_1h_tokens, T.requests, T.cost, T.reported_cost, T.computed_cost, T.cost_role,
-                T.currency, T.note, T.is_demo]).where(*_row_conditions(db, tz, filters, text))
+                T.currency, T.note, T.is_demo]).where(*_row_where(db, tz, filters, text))
          .order_by(T.bucket_start.desc(), T.id.desc()).limit(max(0, limit)).offset(max(0, offset)))
     out: list[LedgerRowView] = []
     with db.session() as s:
@@ -91,7 +91,7 @@ def list_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None
 def count_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None, *,
                   text: str | None = None) -> int:
     """How many rows `list_records` would return without a limit."""
-    cond = _row_conditions(db, tz, filters, text)
+    cond = _row_where(db, tz, filters, text)
     with db.session() as s:
         if not cond:  # the whole ledger: the roll-up counts rows per cell (a few thousand cells, not 1M rows)
             return int(s.scalar(select(func.sum(UsageHourly.rows))) or 0)

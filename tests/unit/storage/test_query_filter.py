@@ -18,7 +18,7 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.ledger import upsert_records
-from aicost_desktop.storage.query import LedgerFilter, close_matches, filter_choices, filter_conditions
+from aicost_desktop.storage.query import LedgerFilter, close_matches, filter_choices, where_clauses
 from aicost_desktop.storage.tables import Account, UsageHourly, UsageRow, Workspace
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -88,7 +88,7 @@ def _sums(db: Database, flt: LedgerFilter, tz: ZoneInfo) -> tuple[int, Decimal]:
     out = []
     for T, count in ((UsageRow, func.count()), (UsageHourly, func.sum(UsageHourly.rows))):
         with db.session() as s:
-            n, cost = s.execute(select(count, func.sum(T.computed_cost)).where(*filter_conditions(db, flt, tz, T))).one()
+            n, cost = s.execute(select(count, func.sum(T.computed_cost)).where(*where_clauses(db, flt, tz, T))).one()
         out.append((int(n or 0), cost or Decimal(0)))
     assert out[0] == out[1], f"ledger {out[0]} != roll-up {out[1]} for {flt}"
     return out[0]
@@ -163,7 +163,7 @@ def test_unknown_name_is_an_input_error_with_close_matches(db: Database, flt: Le
     _ledger(db)
     for T in (UsageRow, UsageHourly):
         with pytest.raises(InputError) as err:
-            filter_conditions(db, flt, LA, T)
+            where_clauses(db, flt, LA, T)
         assert (err.value.field, err.value.value) == (field, value)
         assert str(err.value).startswith(f"{field}={value!r}: no such {field}") and hint in str(err.value)
 
@@ -177,14 +177,14 @@ def test_known_names_without_rows_are_not_errors(db: Database) -> None:
 
 def test_empty_ledger_says_there_is_nothing_yet(db: Database) -> None:
     with pytest.raises(InputError, match=r"model='gpt-5': no such model; there is no model yet"):
-        filter_conditions(db, LedgerFilter.of(model="gpt-5"), LA)
+        where_clauses(db, LedgerFilter.of(model="gpt-5"), LA)
 
 
 def test_range_and_mode_are_checked(db: Database) -> None:
     with pytest.raises(InputError, match=r"to='2026-03-01': is before from=2026-03-02"):
-        filter_conditions(db, LedgerFilter(start=date(2026, 3, 2), end=date(2026, 3, 1)), LA)
+        where_clauses(db, LedgerFilter(start=date(2026, 3, 2), end=date(2026, 3, 1)), LA)
     with pytest.raises(InputError, match=r"mode='net'"):
-        filter_conditions(db, LedgerFilter(mode="net"), LA)
+        where_clauses(db, LedgerFilter(mode="net"), LA)
     assert LedgerFilter(mode="computed").cost_column(UsageHourly) is UsageHourly.computed_cost
     assert LedgerFilter.of(provider="", model=None).is_empty and not LedgerFilter(sources=()).is_empty
 
@@ -204,7 +204,7 @@ def test_filter_choices_are_what_the_filter_accepts(db: Database) -> None:
                        "workspace": ["default", "team"]}
     for field, values in choices.items():
         for v in values:
-            filter_conditions(db, LedgerFilter.of(**{field: v}), LA)  # none raises
+            where_clauses(db, LedgerFilter.of(**{field: v}), LA)  # none raises
 
 
 def test_report_export_and_budget_share_the_rule(sqlite_db: Database, tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ class LedgerFilter:
         return all(getattr(self, f.name) is None for f in fields(self) if f.name != "mode")
 
 
-def filter_conditions(db: Database, flt: LedgerFilter, tz: ZoneInfo, table: Any = UsageHourly,
+def where_clauses(db: Database, flt: LedgerFilter, tz: ZoneInfo, table: Any = UsageHourly,
                       names: NameMaps | None = None) -> list[Any]:
     """WHERE clauses of `flt` on `table` (UsageHourly or UsageRow: the same rows either way).
 
