@@ -135,6 +135,8 @@ class ServiceHttp:
         method = method.upper()
         idem = method in _IDEMPOTENT if idempotent is None else idempotent
         self._register(kwargs)
+        # Our name on every request whatever client was passed in (GitHub refuses requests without one).
+        kwargs["headers"] = {"User-Agent": USER_AGENT, **(kwargs.get("headers") or {})}
         p = self.policy
         attempt = 0
         while True:

@@ -103,7 +103,7 @@ class IntegrationManager:
         if verify:
             conn = Connection(spec, name or spec.id, method.kind, checked, resolved, self.client, self.policy)
             detail = self._probe(spec, conn)
-        rec = self.store.add(name or spec.id, spec.id, method.kind.value,
+        rec = self.store.add(name or spec.id, spec.id, method.key,
                              {k: v for k, v in checked.items() if k not in spec.secret_keys},
                              {k: v for k, v in checked.items() if k in spec.secret_keys}, urls=dict(urls or {}))
         if verify:
@@ -136,7 +136,7 @@ class IntegrationManager:
         secrets = token_secrets(tokens)
         if client_secret:
             secrets["client_secret"] = client_secret
-        rec = self.store.add(name or spec.id, spec.id, method.kind.value, {"client_id": client_id.strip()}, secrets,
+        rec = self.store.add(name or spec.id, spec.id, method.key, {"client_id": client_id.strip()}, secrets,
                              urls=dict(urls or {}), extra={"expires_at": tokens.expires_at, "scope": tokens.scope})
         self.store.update(rec.name, status="ok", message=detail, tested_at=utcnow())
         return self.store.get(rec.name)

@@ -85,6 +85,11 @@ class AuthMethod:
     label: str
     fields: tuple[str, ...] = ()
     oauth: OAuthEndpoints | None = None
+    id: str = ""  # when a service has two methods of one kind (Twilio: auth token or API key)
+
+    @property
+    def key(self) -> str:
+        return self.id or self.kind.value
 
 
 class ParamType(str, Enum):
@@ -225,9 +230,9 @@ class IntegrationSpec:
         if kind is None:
             return self.auth_methods[0]
         for m in self.auth_methods:
-            if m.kind == kind or m.kind.value == kind:
+            if m.key == kind or m.kind == kind:
                 return m
-        raise InputError("auth", kind, f"{self.name} supports {', '.join(m.kind.value for m in self.auth_methods)}")
+        raise InputError("auth", kind, f"{self.name} supports {', '.join(m.key for m in self.auth_methods)}")
 
     def action(self, action_id: str) -> Action:
         for a in self.actions:
@@ -242,7 +247,8 @@ class IntegrationSpec:
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "category": self.category.value, "description": self.description,
                 "icon": self.icon, "docs": self.docs,
-                "auth_methods": [m.kind.value for m in self.auth_methods],
+                "auth_methods": [{"id": m.key, "kind": m.kind.value, "label": m.label, "fields": list(m.fields)}
+                                 for m in self.auth_methods],
                 "fields": [{"key": f.key, "label": f.label, "secret": f.secret, "required": f.required}
                            for f in self.fields],
                 "base_urls": dict(self.base_urls),
