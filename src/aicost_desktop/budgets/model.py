@@ -18,7 +18,7 @@ from aicost_desktop.notify.email import parse_email
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account, Budget, utcnow
 
-ON_EXCEED = ("notify", "require_ack", "pause_key")
+ON_EXCEED = ("notify", "require_ack", "pause_key", "block")  # block: the gateway refuses requests (gateway/guard.py)
 DEFAULT_THRESHOLDS = (Decimal(50), Decimal(80), Decimal(100))
 _HM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
