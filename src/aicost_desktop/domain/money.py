@@ -43,7 +43,8 @@ def parse_amount(text: object, field: str = "amount", *, allow_zero: bool = Fals
         raise InputError(field, text, "must not be negative")
     if d == 0 and not allow_zero:
         raise InputError(field, text, "must be greater than zero")
-    if d.as_tuple().exponent < -SCALE:  # type: ignore[operator]
+    exponent = d.as_tuple().exponent  # an int: d is finite (a letter code only for NaN/Infinity)
+    if isinstance(exponent, int) and exponent < -SCALE:
         raise InputError(field, text, f"has more than {SCALE} decimal places")
     return d.quantize(QUANT)
 

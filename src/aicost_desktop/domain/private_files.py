@@ -8,6 +8,7 @@ not apply (the profile folder is private already), every function is a no-op.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -107,7 +108,7 @@ def fix_tree(folder: Path) -> int:
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A RotatingFileHandler whose log files (the current one and each rotated one) are 0600."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self) -> io.TextIOWrapper:
         private_file(Path(self.baseFilename))
         return super()._open()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 
@@ -153,6 +153,3 @@ class UsageRecord:
         if self.reported_cost is not None:
             return self.reported_cost
         return self.computed_cost if self.computed_cost is not None else Decimal(0)
-
-    def with_(self, **changes: object) -> "UsageRecord":
-        return replace(self, **changes)  # type: ignore[arg-type]

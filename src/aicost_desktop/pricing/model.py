@@ -142,7 +142,8 @@ def check_speed(speed: str) -> str:
 def plain(value: Decimal) -> Decimal:
     """Normalized without exponent form: 10 stays Decimal('10'), not Decimal('1E+1')."""
     d = value.normalize()
-    return d.quantize(Decimal(1)) if d.as_tuple().exponent > 0 else d  # type: ignore[operator]
+    exponent = d.as_tuple().exponent  # a letter code for NaN/Infinity, which have no plainer form
+    return d.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else d
 
 
 def per_mtok_from_token_float(value: object) -> Decimal | None:
