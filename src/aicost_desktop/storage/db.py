@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import CursorResult, Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from aicost_desktop.domain.errors import InputError, OperationError
@@ -122,7 +122,7 @@ class Database:
         """True when the SQLite file was deleted or replaced since it was opened. Open connections
         would go on writing into the deleted file and new ones would create an empty ledger: both
         lose data silently, so sessions refuse to start instead (see check_file)."""
-        return self._file_id is not None and _file_id(self.file) != self._file_id  # type: ignore[arg-type]
+        return self.file is not None and self._file_id is not None and _file_id(self.file) != self._file_id
 
     def check_file(self) -> None:
         if self.file_gone():
@@ -191,3 +191,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def affected_rows(result: object) -> int:
+    """Rows an UPDATE or DELETE without RETURNING touched. A session returns a CursorResult for those,
+    but its execute() is typed as returning any Result (SQLAlchemy: a session cannot promise a cursor)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count on a {type(result).__name__}")
+    return result.rowcount or 0

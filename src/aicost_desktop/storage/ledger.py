@@ -17,8 +17,8 @@ from aicost_desktop.domain.days import DAY, is_dated_bucket
 from aicost_desktop.domain.enums import CostRole
 from aicost_desktop.domain.usage import UsageRecord
 from aicost_desktop.storage import rollup
-from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import UsageRow
+from aicost_desktop.storage.db import Database, affected_rows
+from aicost_desktop.storage.tables import UsageRow, core_table
 from aicost_desktop.storage.types import money_to_units
 
 log = logging.getLogger("aicost.ledger")
@@ -167,7 +167,7 @@ def _upsert_page_core(db: Database, page: list[UsageRecord], ws: int) -> UpsertR
         if inserts:
             # Core table, not the ORM entity: the ORM's bulk path splits a page into one statement per
             # pattern of None values (thousands of tiny statements); Core sends one executemany per page.
-            ins = (sqlite_insert if db.dialect == "sqlite" else pg_insert)(UsageRow.__table__)
+            ins = (sqlite_insert if db.dialect == "sqlite" else pg_insert)(core_table(UsageRow))
             # ON CONFLICT covers a row another process inserted after our read: it is updated, never duplicated.
             stmt = ins.on_conflict_do_update(
                 index_elements=["source", "dedup_key"],
@@ -308,7 +308,7 @@ def delete_where(db: Database, *conditions: Any) -> int:
     """Delete ledger rows matching conditions and refresh the affected roll-up hours."""
     with db.write_session() as s:
         hours = {rollup.floor_hour(h) for (h,) in s.execute(select(UsageRow.bucket_start).where(*conditions))}
-        n = s.execute(delete(UsageRow).where(*conditions)).rowcount or 0
+        n = affected_rows(s.execute(delete(UsageRow).where(*conditions)))
         rollup.refresh_hours(s, hours)
     if hours:
         for fn in list(_listeners):

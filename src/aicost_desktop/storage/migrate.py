@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from aicost_desktop.domain.private_files import private_dir, private_file
@@ -43,6 +44,16 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def _raw_sqlite(conn: Connection) -> sqlite3.Connection:
+    """The pysqlite connection under `conn`: a pragma sent through it runs outside SQLAlchemy's transaction."""
+    # object: SQLAlchemy's DBAPIConnection protocol and sqlite3.Connection disagree on signatures, so mypy
+    # would call the narrowed type impossible.
+    raw: object = conn.connection.dbapi_connection
+    if not isinstance(raw, sqlite3.Connection):
+        raise TypeError(f"expected a sqlite3 connection, got {type(raw).__name__}")
+    return raw
 
 
 def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
@@ -79,7 +90,7 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
         if sqlite:
             # A migration that rebuilds a table drops it: with foreign keys enforced that would run the
             # ON DELETE actions of every row referencing it. The pragma only changes outside a transaction.
-            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            _raw_sqlite(conn).execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
                 if engine.dialect.name == "postgresql":
@@ -94,7 +105,7 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
                 command.upgrade(cfg, "head")
         finally:
             if sqlite:
-                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                _raw_sqlite(conn).execute("PRAGMA foreign_keys=ON")
     return True
 
 

@@ -18,7 +18,7 @@ def floor_hour(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
 
-def _hour_expr(dialect: str) -> ColumnElement:
+def _hour_expr(dialect: str) -> ColumnElement[str | datetime]:  # text on SQLite, a timestamp on PostgreSQL
     if dialect == "sqlite":
         # Same text format SQLAlchemy's SQLite DateTime writes, so UTCDateTime reads it back.
         return func.strftime("%Y-%m-%d %H:00:00.000000", UsageRow.bucket_start)

@@ -63,7 +63,7 @@ def offset_changes(tz: ZoneInfo, start: date, end: date) -> list[tuple[datetime,
                               datetime.combine(end + timedelta(days=1), time(0), tzinfo=timezone.utc))
 
 
-def local_day_expr(db: Database, T: Any, tz: ZoneInfo, start: date, end: date) -> ColumnElement:
+def local_day_expr(db: Database, T: Any, tz: ZoneInfo, start: date, end: date) -> ColumnElement[str]:
     """SQL expression of a row's local calendar day as 'YYYY-MM-DD' text (dated rows keep their date)."""
     at = at_column(T)
     if db.dialect == "postgresql":

@@ -8,6 +8,7 @@ Create Date: 2026-12-03 12:00:00
 import re
 
 from alembic import op
+from sqlalchemy import Connection
 
 
 revision = '0006'
@@ -22,7 +23,7 @@ _PK = re.compile(r',\s*CONSTRAINT (pk_\w+) PRIMARY KEY \(id\)')
 _ID = re.compile(r'(\(\s*id INTEGER NOT NULL),')
 
 
-def _rebuild(conn, table: str, autoincrement: bool) -> None:
+def _rebuild(conn: Connection, table: str, autoincrement: bool) -> None:
     """SQLite's documented table rebuild: a new table from the old one's own CREATE statement (only the id
     column's primary key changes), rows copied with their ids, the old table dropped, indexes recreated
     from their own statements (a partial index keeps its WHERE word for word)."""
