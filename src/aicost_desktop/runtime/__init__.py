@@ -22,6 +22,7 @@ from aicost_desktop.runtime.events import Event
 from aicost_desktop.runtime.export import ExportService
 from aicost_desktop.runtime.folding import Folded
 from aicost_desktop.runtime.jobs import Cancelled, Job, Jobs
+from aicost_desktop.runtime.ledger_watch import LedgerWatchService
 from aicost_desktop.runtime.sync import FIRST_TICK_MS, SyncService
 
 if TYPE_CHECKING:
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.sync.http import HttpPolicy
 
-__all__ = ["AlertService", "Cancelled", "Event", "ExportService", "Folded", "Job", "Jobs", "Runtime", "SyncService"]
+__all__ = ["AlertService", "Cancelled", "Event", "ExportService", "Folded", "Job", "Jobs", "LedgerWatchService",
+           "Runtime", "SyncService"]
 log = logging.getLogger("aicost.runtime")
 
 
@@ -50,6 +52,8 @@ class Runtime:
                                 max_concurrent=max_concurrent_syncs, import_interval_minutes=import_interval_minutes)
         self.alerts = AlertService(ctx, self.jobs, interval_s=alert_interval_s)
         self.exports = ExportService(ctx, self.jobs)
+        # Outside writers (the CLI, another window, a teammate on a shared PostgreSQL ledger).
+        self.ledger = LedgerWatchService(lambda: ctx.db)  # opened on its thread: building a Runtime opens nothing
         self.sync.wrote.connect(self.alerts.evaluate_now)
         self.started = False
         self.stopped = False
@@ -61,6 +65,7 @@ class Runtime:
         self.started = True
         self.sync.start(first_tick_ms)
         self.alerts.start()
+        self.ledger.start()
         log.info("runtime started")
 
     def busy(self) -> bool:
@@ -74,6 +79,7 @@ class Runtime:
         self.stopped = True
         self.sync.shutdown(wait_s)
         self.alerts.stop()
+        self.ledger.stop()
         ok = self.jobs.shutdown(wait_s)
         log.info("runtime stopped%s", "" if ok else " (some jobs still ran)")
         return ok

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from aicost_desktop.runtime.events import Event
 from aicost_desktop.storage.change_watch import ChangeWatch
@@ -25,7 +25,7 @@ class LedgerWatchService:
         changed(): something was committed by another connection; listeners reload what they show.
     """
 
-    def __init__(self, db: "Database", interval_s: float = POLL_EVERY_S) -> None:
+    def __init__(self, db: "Database | Callable[[], Database]", interval_s: float = POLL_EVERY_S) -> None:
         self.changed: Event[[]] = Event("ledger.changed")
         self._db = db
         self._interval = interval_s
@@ -40,7 +40,7 @@ class LedgerWatchService:
 
     def _run(self) -> None:
         try:
-            watch = ChangeWatch(self._db)
+            watch = ChangeWatch(self._db() if callable(self._db) else self._db)
         except Exception as exc:  # noqa: BLE001 - a ledger we cannot watch still works, just without live refresh
             log.warning("cannot watch the ledger for outside changes: %s", exc)
             return

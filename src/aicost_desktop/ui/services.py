@@ -77,6 +77,7 @@ class Services:
     requests: DockRequests
     shell: ShellHooks = field(default_factory=ShellHooks)
     actions: "AppActions | None" = None
+    _unlisten: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None,
@@ -96,6 +97,9 @@ class Services:
         """Stop adapting the runtime (its listeners are removed); the runtime itself is stopped by its owner."""
         self.sync.close()
         self.alerts.close()
+        for unlisten in self._unlisten:
+            unlisten()
+        self._unlisten.clear()
 
 
 def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, bus: LedgerBus,
@@ -103,7 +107,10 @@ def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, 
                    parent: QObject | None = None) -> Services:
     """The app shell's one construction of the GUI services: Qt adapters over `runtime`, sharing `shell`."""
     hooks = shell or ShellHooks()
+    # A commit by another process may touch any table: usage, alerts and accounts views all reload.
+    unlisten = [runtime.ledger.changed.connect(fn) for fn in
+                (bus.notify_ledger_changed, bus.notify_alerts_changed, bus.notify_sync_state_changed)]
     return Services(ctx=ctx, pool=pool, bus=bus, runtime=runtime,
                     sync=SyncScheduler(runtime.sync, bus, parent=parent),
                     alerts=Notifier(runtime.alerts, bus, hooks, parent=parent),
-                    requests=DockRequests(parent), shell=hooks, actions=actions)
+                    requests=DockRequests(parent), shell=hooks, actions=actions, _unlisten=unlisten)
