@@ -1,0 +1,151 @@
+"""`aicost integrations`: list the integrations with status, connect one, test it, run an action, disconnect it."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import Any
+
+from aicost_desktop.cli.common import print_json
+from aicost_desktop.cli.format import table
+from aicost_desktop.domain.errors import InputError
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("integrations", help="Slack, GitHub, email... as alert destinations")
+    isub = p.add_subparsers(dest="integrations_command", metavar="ACTION", required=True)
+    ls = isub.add_parser("list", help="every integration, its auth methods and status")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=run_list)
+    c = isub.add_parser("connect", help="connect an integration; secrets go to the OS keychain")
+    c.add_argument("kind", metavar="KIND", help="integration id (see `aicost integrations list`)")
+    c.add_argument("--name", help="connection name (default: the integration id)")
+    c.add_argument("--auth", help="auth method id when the integration has several")
+    c.add_argument("--field", action="append", default=[], metavar="KEY=VALUE", help="a non-secret field")
+    c.add_argument("--secret-env", action="append", default=[], metavar="KEY=VAR",
+                   help="read a secret field from an environment variable (never on the command line)")
+    c.add_argument("--base-url", metavar="URL", help="the API base URL (EU hosts, tests)")
+    c.add_argument("--url", action="append", default=[], metavar="KEY=URL", help="another URL override (OAuth)")
+    c.add_argument("--client-id", help="OAuth client id: sign in with the browser or a device code")
+    c.add_argument("--no-test", action="store_true", help="store without the connection test")
+    c.set_defaults(handler=run_connect)
+    for name, text in (("test", "run the connection test"), ("disconnect", "forget a connection and its secrets")):
+        t = isub.add_parser(name, help=text)
+        t.add_argument("name", metavar="NAME")
+        t.set_defaults(handler=run_test if name == "test" else run_disconnect)
+    r = isub.add_parser("run", help="run an action of a connection")
+    r.add_argument("name", metavar="NAME")
+    r.add_argument("action", metavar="ACTION")
+    r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(handler=run_action)
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(option, item, "use KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def _manager(ctx):  # type: ignore[no-untyped-def]
+    from aicost_desktop.integrations.manager import IntegrationManager
+
+    return IntegrationManager(ctx.db, ctx.secrets)
+
+
+def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    m = _manager(ctx)
+    try:
+        cards = m.catalog()
+    finally:
+        m.close()
+    if args.json:
+        print_json([c.as_json() for c in cards])
+        return 0
+    rows = [(c.spec.id, c.spec.name, c.spec.category.label, ",".join(a.key for a in c.spec.auth_methods),
+             c.status.replace("_", " "), ", ".join(r.name for r in c.connections)) for c in cards]
+    print("\n".join(table(("id", "name", "category", "auth", "status", "connections"), rows)))
+    return 0
+
+
+def run_connect(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    from aicost_desktop.integrations import registry
+
+    spec = registry.get(args.kind)
+    values = _pairs(args.field, "field")
+    for key in values:
+        if key in spec.secret_keys:
+            raise InputError("field", key, f"is a secret: give it with --secret-env {key}=VAR")
+    for key, var in _pairs(args.secret_env, "secret-env").items():
+        value = os.environ.get(var)
+        if not value:
+            raise InputError("secret-env", var, "environment variable is not set or empty")
+        values[key] = value
+    urls = _pairs(args.url, "url")
+    if args.base_url:
+        urls["api"] = args.base_url
+    m = _manager(ctx)
+    try:
+        if args.client_id:
+            secret = values.pop("client_secret", None)  # from --secret-env client_secret=VAR, when the app has one
+            rec = m.connect_oauth(spec.id, client_id=args.client_id, client_secret=secret, name=args.name,
+                                  auth=args.auth, urls=urls, show_code=_show_code)
+        else:
+            method = spec.auth(args.auth)
+            missing = [k for k in method.fields if k in spec.secret_keys and k not in values and spec.field(k).required]
+            if missing and sys.stdin.isatty():
+                for key in missing:
+                    values[key] = getpass.getpass(f"{spec.field(key).label}: ")
+            rec = m.connect(spec.id, values, name=args.name, auth=args.auth, urls=urls, verify=not args.no_test)
+    finally:
+        m.close()
+    tested = f" ({rec.status_message})" if rec.status_message else " (not tested)"
+    print(f"connected {rec.name} ({spec.name}, {rec.auth_method}){tested}; secrets stored in {ctx.secrets.describe()}")
+    return 0
+
+
+def _show_code(code: Any) -> None:
+    print(f"open {code.verification_uri} and enter the code {code.user_code} (valid {code.expires_in // 60} minutes)",
+          flush=True)
+
+
+def run_test(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    m = _manager(ctx)
+    try:
+        result = m.test(args.name)
+    finally:
+        m.close()
+    print(f"{args.name}: {'ok' if result.ok else 'failed'}: {result.detail}")
+    return 0 if result.ok else 1
+
+
+def run_disconnect(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    m = _manager(ctx)
+    try:
+        rec = m.disconnect(args.name)
+    finally:
+        m.close()
+    print(f"disconnected {rec.name}; {len(rec.secret_keys)} keychain entr{'y' if len(rec.secret_keys) == 1 else 'ies'} removed")
+    return 0
+
+
+def run_action(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+    m = _manager(ctx)
+    try:
+        out = m.run(args.name, args.action, _pairs(args.param, "param"))
+    finally:
+        m.close()
+    if args.json:
+        print_json(out)
+    elif isinstance(out, list):
+        for item in out:
+            print(item)
+    else:
+        print(out)
+    return 0
