@@ -198,6 +198,11 @@ def test_every_command_prints_money_in_the_one_format(tmp_path: Path, capsys: py
     # A new entry never takes the deleted one's id.
     again = run("manual", "add", "--service", "Midjourney", "--amount", "30", "--date", today).strip()
     assert int(again) > int(entry)
+    # Integrations (their own tests use local fakes): the table and JSON list, and errors naming the connection.
+    assert run("integrations", "list").splitlines()[0].split()[:2] == ["id", "name"]
+    run("integrations", "connect", "no-such-service", code=2)
+    for action in (("test",), ("disconnect",), ("run", "x")):
+        run("integrations", action[0], "no-such-connection", *action[1:], code=2)
     run("demo", "--clear")
     assert run.ran == set(LEAVES), f"not run: {sorted(set(LEAVES) - run.ran)}"
     assert run.figures > 300  # the checks saw the money, not empty output
