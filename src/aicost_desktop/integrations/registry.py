@@ -8,23 +8,13 @@ from functools import cache
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.integrations.spec import IntegrationSpec
 
-# One module per service, each exposing SPEC.
-MODULES = ("slack", "discord", "smtp", "sendgrid", "twilio", "github", "notion", "sheets", "airtable", "trello",
-           "stripe", "webhook")
+# One module per service, each exposing SPEC (still to build: notion, sheets, airtable, trello, stripe).
+MODULES = ("slack", "discord", "smtp", "sendgrid", "twilio", "github", "webhook")
 
 
 @cache
 def specs() -> tuple[IntegrationSpec, ...]:
-    out = []
-    for name in MODULES:
-        try:
-            module = importlib.import_module(f"aicost_desktop.integrations.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"aicost_desktop.integrations.{name}":
-                raise
-            continue  # not built yet
-        out.append(module.SPEC)
-    return tuple(out)
+    return tuple(importlib.import_module(f"aicost_desktop.integrations.{name}").SPEC for name in MODULES)
 
 
 def get(kind: str) -> IntegrationSpec:
