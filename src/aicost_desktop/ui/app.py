@@ -19,6 +19,7 @@ from typing import Sequence
 from aicost_desktop import APP_NAME, ORG_NAME, __version__
 from aicost_desktop.domain import redact
 from aicost_desktop.domain.private_files import PrivateRotatingFileHandler, private_dir
+from aicost_desktop.ui.session_bus import name_session_bus
 
 log = logging.getLogger("aicost.ui.app")
 
@@ -142,6 +143,7 @@ def _smoke(app, window, problems: list[str]) -> int:  # type: ignore[no-untyped-
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    name_session_bus()  # before Qt loads: no autolaunched dbus-daemon outliving the app
     from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
     from aicost_desktop.app_context import AppContext

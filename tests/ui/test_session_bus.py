@@ -1,0 +1,68 @@
+"""No autolaunched dbus-daemon outlives the app: the GUI names its session bus before Qt loads."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aicost_desktop.ui.session_bus import ADDRESS, DISABLED, name_session_bus
+
+
+def test_an_address_already_set_is_kept() -> None:
+    env = {ADDRESS: "unix:path=/run/user/1000/bus"}
+    assert name_session_bus(env, "linux") == "unix:path=/run/user/1000/bus"
+
+
+def test_the_systemd_user_bus_is_used_when_its_socket_exists(tmp_path: Path) -> None:
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "bus"))
+    try:
+        env = {"XDG_RUNTIME_DIR": str(tmp_path)}
+        assert name_session_bus(env, "linux") == f"unix:path={tmp_path / 'bus'}"
+    finally:
+        sock.close()
+
+
+def test_without_a_bus_autolaunch_is_disabled(tmp_path: Path) -> None:
+    env = {"XDG_RUNTIME_DIR": str(tmp_path)}  # no socket there
+    assert name_session_bus(env, "linux") == DISABLED and env[ADDRESS] == DISABLED
+    assert name_session_bus({}, "darwin") is None
+
+
+def _daemons() -> set[int]:
+    out = subprocess.run(["pgrep", "-x", "dbus-daemon"], capture_output=True, text=True).stdout
+    return {int(pid) for pid in out.split()}
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("Xvfb") is None
+                    or shutil.which("pgrep") is None or shutil.which("dbus-launch") is None,
+                    reason="needs Xvfb, pgrep and dbus-launch (dbus-x11), which .ci/run installs")
+def test_the_app_on_x11_without_a_session_bus_leaves_no_dbus_daemon(tmp_path: Path) -> None:
+
+    display = ":%d" % (90 + os.getpid() % 9)
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        before = _daemons()
+        env = {k: v for k, v in os.environ.items() if k not in (ADDRESS, "XDG_RUNTIME_DIR") and not k.startswith("COV_CORE_")}
+        env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", AICOST_HOME=str(tmp_path / "home"))
+        proc = subprocess.run([sys.executable, "-m", "aicost_desktop", "--smoke-test"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        time.sleep(0.5)
+        stray = _daemons() - before
+        for pid in stray:
+            os.kill(pid, 15)
+        assert not stray, "an autolaunched dbus-daemon outlived the app"
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
