@@ -18,7 +18,8 @@ from aicost_desktop.budgets.model import parse_thresholds
 from aicost_desktop.budgets.periods import BudgetPeriod, current_period, recent_periods
 from aicost_desktop.budgets.spend import Scope, ScopeSpend, scope_filter, scope_spend
 from aicost_desktop.domain.errors import InputError, OperationError
-from aicost_desktop.domain.money import ZERO, fmt_money
+from aicost_desktop.budgets.wording import over_text, percent_text, period_words, scope_words
+from aicost_desktop.domain.money import ZERO, fmt_money, format_money
 from aicost_desktop.notify.alerts import default_channels, raise_in
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Budget, CostAlert, WorkspaceUsage, utcnow
@@ -141,17 +142,47 @@ def forecast_key(b: Budget, period: BudgetPeriod) -> str:
 
 
 def _threshold_message(st: BudgetStatus, t: Decimal) -> str:
-    what = "budget reached" if t >= 100 else f"{t.normalize():f}% of budget reached"
-    return (f"{st.name}: {what} - spent {fmt_money(st.spent, st.currency)} of {fmt_money(st.amount, st.currency)} "
-            f"({st.percent:.0f}%) this {st.period.kind.removesuffix('ly') if st.period.kind != 'daily' else 'day'}"
-            f" ({st.period.first.isoformat()} to {st.period.last.isoformat()}, {st.scope}).")
+    """'OpenAI monthly: 80% of budget reached - spent $8.00 of $10.00 (80%) this month on OpenAI.'"""
+    spent, limit, c = st.spent, st.amount, st.currency
+    over = over_text(spent, limit, c)
+    if over:
+        head = f"{over} - spent {format_money(spent, c)} of {format_money(limit, c)}"
+    else:
+        what = "budget reached" if t >= 100 else f"{t.normalize():f}% of budget reached"
+        head = f"{what} - spent {format_money(spent, c)} of {format_money(limit, c)} ({percent_text(spent, limit)})"
+    on = "" if st.scope.kind == "all" else f" on {scope_words(st.scope)}"
+    return f"{st.name}: {head} {period_words(st.period.kind)}{on}."
 
 
 def _forecast_message(st: BudgetStatus) -> str:
     when = f", reaching the limit around {st.forecast.breach_date:%b} {st.forecast.breach_date.day}" \
         if st.forecast.breach_date else ""
+    on = "" if st.scope.kind == "all" else f" on {scope_words(st.scope)}"
     return (f"{st.name}: projected to exceed - {st.forecast_text()} against a limit of "
-            f"{fmt_money(st.amount, st.currency)}{when} (spent {fmt_money(st.spent, st.currency)} so far).")
+            f"{format_money(st.amount, st.currency)}{when} (spent {format_money(st.spent, st.currency)} "
+            f"{period_words(st.period.kind)}{on}).")
+
+
+def due_threshold(s: Any, b: Budget, st: BudgetStatus) -> Decimal | None:
+    """The one threshold to alert for now: the highest one spend has crossed, unless an alert of this period
+    already told the user as much (one at that threshold or above, whose spend was past it of today's limit).
+
+    A budget born at 232% of its limit alerts once, for 100%, not for 50, 80 and 100; a later, higher
+    threshold still alerts; lower ones are implied by a higher alert and never follow it.
+    """
+    crossed = [t for t in st.thresholds if st.spent * 100 >= b.amount * t]
+    if not crossed:
+        return None
+    top = crossed[-1]
+    told = s.scalars(select(CostAlert).where(CostAlert.budget_id == b.id, CostAlert.type == "threshold",
+                                             CostAlert.period_start == st.period.start_utc,
+                                             CostAlert.threshold >= top))
+    for a in told:
+        if a.dedup_key == threshold_key(b, st.period, top):
+            return None
+        if a.current_usage is not None and a.current_usage * 100 >= b.amount * top:
+            return None
+    return top
 
 
 def _rearm(s: Any, b: Budget, st: BudgetStatus, result: EvaluationResult) -> None:
@@ -203,13 +234,13 @@ def evaluate(db: Database, tz: ZoneInfo, *, now: datetime | None = None, week_st
         with db.write_session() as s:
             _upsert_usage(s, b, st, now)
             _rearm(s, b, st, result)
-            crossed = [t for t in st.thresholds if st.spent * 100 >= b.amount * t]
             raised = []
             common = dict(budget_id=b.id, workspace_id=b.workspace_id, period_start=st.period.start_utc,
                           current_usage=st.spent, budget_limit=b.amount, currency=b.currency)
-            for t in reversed(crossed):  # highest first: only it is delivered when one sync crosses several
+            t = due_threshold(s, b, st)
+            if t is not None:
                 a = raise_in(s, "threshold", threshold_key(b, st.period, t), _threshold_message(st, t),
-                             channels=default_channels(emails) if not raised else [], now=now, threshold=t, **common)
+                             channels=default_channels(emails), now=now, threshold=t, **common)
                 if a is not None:
                     raised.append(a.id)
             if (b.forecast_alert and st.spent < b.amount and st.forecast.amount > b.amount

@@ -47,13 +47,13 @@ def test_threshold_fires_once_across_resync_and_restart(db: Database) -> None:
     assert [(m.channel, m.status) for m in outbox_rows(db, a.id)] == [("tray", "pending")]
 
 
-def test_one_sync_crossing_all_thresholds_logs_all_delivers_highest(db: Database) -> None:
+def test_one_sync_crossing_all_thresholds_raises_one_alert_for_the_highest(db: Database) -> None:
     budget(db, emails=["ops@example.com"])
     spend_on(db, date(2026, 11, 3), "12.5", "a")
     r = evaluate(db, BEL, now=NOW)
-    assert thresholds(db) == ["100", "50", "80"] and len(r.new_alerts) == 3
-    top = [a for a in list_alerts(db) if a.threshold == 100][0]
-    assert "budget reached" in top.message
+    assert thresholds(db) == ["100"] and len(r.new_alerts) == 1
+    [top] = list_alerts(db)
+    assert "over budget by $2.50 (125%)" in top.message
     assert sorted((m.channel, m.target) for m in outbox_rows(db)) == [("email", "ops@example.com"), ("tray", "")]
     assert all(m.alert_id == top.id for m in outbox_rows(db))
     assert r.statuses[0].state == "exceeded"
@@ -63,13 +63,13 @@ def test_new_period_starts_clean(db: Database) -> None:
     budget(db)
     spend_on(db, date(2026, 11, 3), "9", "a")
     evaluate(db, BEL, now=NOW)
-    assert thresholds(db) == ["50", "80"]
+    assert thresholds(db) == ["80"]
     dec = datetime(2026, 12, 2, 12, tzinfo=timezone.utc)
     r = evaluate(db, BEL, now=dec)
     assert r.new_alerts == [] and r.statuses[0].spent == 0
     spend_on(db, date(2026, 12, 2), "5", "b")
     r = evaluate(db, BEL, now=dec)
-    assert len(r.new_alerts) == 1 and thresholds(db) == ["50", "50", "80"]
+    assert len(r.new_alerts) == 1 and thresholds(db) == ["50", "80"]
     with db.session() as s:
         rows = list(s.scalars(select(WorkspaceUsage).order_by(WorkspaceUsage.period_start)))
     assert [(r.cost, r.budget_limit) for r in rows] == [(Decimal(9), Decimal(10)), (Decimal(5), Decimal(10))]
@@ -80,7 +80,7 @@ def test_raising_the_amount_rearms_thresholds_no_longer_crossed(db: Database) ->
     bid = budget(db)
     spend_on(db, date(2026, 11, 3), "9", "a")
     evaluate(db, BEL, now=NOW)
-    assert thresholds(db) == ["50", "80"]
+    assert thresholds(db) == ["80"]
     spec = BudgetSpec.from_row(find_budget(db, bid)).with_(amount=Decimal(15))
     update_budget(db, bid, spec)
     r = evaluate(db, BEL, now=NOW)  # 9 of 15 = 60%: 50 still crossed, 80 re-armed

@@ -1,0 +1,50 @@
+"""Budgets in words: "Anthropic", "this month", "over budget by $3.20 (132%)" instead of scope keys and dates."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from aicost_desktop.budgets.spend import Scope
+from aicost_desktop.domain.money import format_money
+from aicost_desktop.sync.registry import PROVIDERS
+
+PERIOD_WORDS = {"daily": "today", "weekly": "this week", "monthly": "this month", "quarterly": "this quarter",
+                "yearly": "this year"}
+SOURCE_WORDS = {"api": "provider API usage", "import": "imported usage", "log": "agent logs",
+                "manual": "manual entries", "subscription": "subscriptions", "proxy": "gateway requests"}
+
+
+def provider_label(name: str) -> str:
+    """'anthropic' -> 'Anthropic' (the registry's label), an unknown provider as it was written."""
+    spec = PROVIDERS.get(name)
+    return spec.label if spec else name
+
+
+def scope_words(scope: Scope) -> str:
+    """What a budget counts, as a person would say it: 'everything', 'Anthropic', 'project alpha'."""
+    v = scope.value or ""
+    if scope.kind == "all" or not v:
+        return "everything"
+    if scope.kind == "provider":
+        return provider_label(v)
+    if scope.kind == "source":
+        return SOURCE_WORDS.get(v, v)
+    if scope.kind == "model":
+        return v
+    return f"{scope.kind} {v}"
+
+
+def period_words(kind: str) -> str:
+    """'monthly' -> 'this month', 'daily' -> 'today'."""
+    return PERIOD_WORDS.get(kind, f"this {kind}")
+
+
+def percent_text(spent: Decimal, limit: Decimal) -> str:
+    return f"{(spent / limit * 100):.0f}%" if limit else "—"
+
+
+def over_text(spent: Decimal, limit: Decimal, currency: str) -> str | None:
+    """'over budget by $13.20 (232%)' once spend passes the limit, else None."""
+    if spent <= limit:
+        return None
+    return f"over budget by {format_money(spent - limit, currency)} ({percent_text(spent, limit)})"
