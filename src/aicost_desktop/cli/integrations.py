@@ -6,11 +6,15 @@ import argparse
 import getpass
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aicost_desktop.cli.common import print_json
 from aicost_desktop.cli.format import table
 from aicost_desktop.domain.errors import InputError
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
+    from aicost_desktop.integrations.manager import IntegrationManager
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -53,7 +57,7 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
     return out
 
 
-def _manager(ctx):  # type: ignore[no-untyped-def]
+def _manager(ctx: "AppContext") -> "IntegrationManager":
     from aicost_desktop.integrations.manager import IntegrationManager
 
     return IntegrationManager(ctx.db, ctx.secrets)

@@ -11,6 +11,7 @@ class IntegrationError(OperationError):
 
     retryable = False
     default_hint = "see the integration's setup guide"
+    interval: float | None = None  # a device-flow slow_down's new polling interval
 
     def __init__(self, service: str, message: str, *, hint: str | None = None, status: int | None = None,
                  code: str | None = None, retry_after: float | None = None) -> None:

@@ -121,7 +121,7 @@ class RetryPolicy:
     clock: Callable[[], float] = time.time
 
     def backoff(self, attempt: int) -> float:
-        return min(self.max_wait, self.base_delay * 2 ** (attempt - 1)) * (0.5 + self.jitter() / 2)
+        return float(min(self.max_wait, self.base_delay * 2.0 ** (attempt - 1)) * (0.5 + self.jitter() / 2))
 
 
 class ServiceHttp:

@@ -96,8 +96,11 @@ class IntegrationManager:
         unknown = sorted(set(values) - set(method.fields))
         if unknown:
             raise InputError("field", unknown[0], f"{spec.name} ({method.label}) takes {', '.join(method.fields)}")
-        checked = {key: spec.field(key).check(values.get(key)) for key in method.fields}
-        checked = {k: v for k, v in checked.items() if v}
+        checked: dict[str, str] = {}
+        for key in method.fields:
+            value = spec.field(key).check(values.get(key))
+            if value:
+                checked[key] = value
         resolved = resolve_urls(spec, urls)
         detail = ""
         if verify:

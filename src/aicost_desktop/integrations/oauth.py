@@ -217,7 +217,8 @@ def _token_request(client: httpx.Client, ep: Endpoints, form: dict[str, str], cl
         kind = AuthFailed if code in ("invalid_grant", "invalid_client", "bad_client_secret") else OAuthError
         err = kind("oauth", f"token request refused: {desc}", code=code, status=resp.status_code,
                    hint="sign in again" if code == "invalid_grant" else None)
-        err.interval = data.get("interval")  # type: ignore[attr-defined] # slow_down's new polling interval
+        interval = data.get("interval")
+        err.interval = float(interval) if isinstance(interval, (int, float)) else None
         raise err
     return data
 
@@ -302,7 +303,7 @@ def device_flow(ep: Endpoints, client_id: str, *, client: httpx.Client, show: Ca
                 continue
             if exc.code == "slow_down":
                 # RFC 8628 §3.5: add 5 s; GitHub also sends the new interval, which wins when larger.
-                interval = max(interval + 5, float(_last_interval(exc) or 0))
+                interval = max(interval + 5, exc.interval or 0.0)
                 continue
             if exc.code == "access_denied":
                 raise OAuthError("oauth", "access was denied on the device page",
@@ -310,7 +311,3 @@ def device_flow(ep: Endpoints, client_id: str, *, client: httpx.Client, show: Ca
             if exc.code == "expired_token":
                 raise OAuthError("oauth", "the device code expired before it was approved") from None
             raise
-
-
-def _last_interval(exc: OAuthError) -> float | None:
-    return getattr(exc, "interval", None)

@@ -93,7 +93,8 @@ class SlackClient:
             # JSON calls must not rely on a token body field: the token goes in the header.
             resp = self.api.request("POST", url, headers={**headers, "Content-Type": "application/json;charset=utf-8"},
                                     content=_json(body or {}))
-        return resp.json()
+        data: dict[str, Any] = resp.json()
+        return data
 
     def test(self) -> str:
         if self.uses_webhook:
