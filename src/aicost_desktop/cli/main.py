@@ -19,7 +19,7 @@ from aicost_desktop.domain.errors import InputError, OperationError
 COMMAND_MODULES = (
     "cost", "prices", "manual", "report", "demo",
     "accounts", "sync", "imports", "subscriptions",
-    "budgets", "alerts", "analytics", "export", "integrations",
+    "budgets", "alerts", "analytics", "export", "gateway", "integrations",
 )
 # Each top-level command and the module that registers it (a test keeps this equal to what the
 # modules register).
@@ -27,6 +27,7 @@ COMMANDS = {
     "cost": "cost", "prices": "prices", "manual": "manual", "report": "report", "demo": "demo",
     "accounts": "accounts", "sync": "accounts", "import": "imports", "subscriptions": "subscriptions",
     "budgets": "budgets", "alerts": "alerts", "check": "alerts", "analytics": "analytics", "export": "export",
+    "gateway": "gateway",
     "integrations": "integrations",
 }
 _GLOBAL_VALUE_OPTIONS = ("--home", "--db", "--tz")

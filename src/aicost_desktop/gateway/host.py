@@ -113,7 +113,9 @@ class GatewayHost:
             self.writer.call(self.guard.reload, wait=wait)
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every finished request's row is in the ledger."""
+        """Wait until every request that got through has its row in the ledger."""
+        if self.state is not None and not self.state.wait_idle(timeout):
+            return False
         return self.writer.flush(timeout)
 
     # -- internals ---------------------------------------------------------------------------

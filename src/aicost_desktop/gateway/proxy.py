@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -62,6 +63,23 @@ class GatewayState:
     recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
     counts: dict[str, int] = field(default_factory=lambda: {"requests": 0, "blocked": 0, "unauthorized": 0})
     _seen_keys: set[str] = field(default_factory=set)
+    _inflight: int = 0
+    _idle: threading.Condition = field(default_factory=threading.Condition)
+
+    def begin(self) -> None:
+        with self._idle:
+            self._inflight += 1
+
+    def end(self) -> None:
+        with self._idle:
+            self._inflight -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no metered request is between admission and its queued row (the client may
+        already hold the whole response while its row is still being built)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._inflight == 0, timeout)
 
     def remember_key(self, header_value: str) -> None:
         """Register a passed-through client key with the redactor once (it is a secret like ours)."""
@@ -214,6 +232,7 @@ class Proxy:
                 st.counts["blocked"] += 1
                 return error_response(provider, 429, b.message)
         st.counts["requests"] += 1
+        st.begin()
         status, ttfb, cancelled, complete = 502, None, False, False
         metered = Metered()
         meter = StreamMeter(provider, endpoint, strip, info.prompt_estimate)
@@ -256,7 +275,10 @@ class Proxy:
         finally:
             if streamed:
                 metered = meter.result(complete)
-            self._record(info, metered, status, started, ttfb, cancelled, admission)
+            try:
+                self._record(info, metered, status, started, ttfb, cancelled, admission)
+            finally:
+                st.end()
 
     async def _pump_sse(self, up: aiohttp.ClientResponse, resp: web.StreamResponse, meter: StreamMeter,
                         strip: bool, t0: float) -> float | None:

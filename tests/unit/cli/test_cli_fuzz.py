@@ -29,7 +29,9 @@ from keyring.backend import KeyringBackend
 
 from aicost_desktop.cli.main import build_parser, main
 
-NETWORK_COMMANDS = {("sync",), ("accounts", "test"), ("budgets", "pause-key"), ("budgets", "resume-key")}
+# ("gateway",) serves until Ctrl-C (tests/integration/test_gateway_cli.py runs it); `gateway token` is fuzzed.
+NETWORK_COMMANDS = {("sync",), ("accounts", "test"), ("budgets", "pause-key"), ("budgets", "resume-key"),
+                    ("gateway",)}
 
 
 @dataclass(frozen=True)

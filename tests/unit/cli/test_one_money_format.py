@@ -198,6 +198,7 @@ def test_every_command_prints_money_in_the_one_format(tmp_path: Path, capsys: py
     # A new entry never takes the deleted one's id.
     again = run("manual", "add", "--service", "Midjourney", "--amount", "30", "--date", today).strip()
     assert int(again) > int(entry)
+    assert run("gateway", "token").strip().startswith("aicgw_")  # the gateway itself serves until Ctrl-C
     # Integrations (their own tests use local fakes): the table and JSON list, and errors naming the connection.
     assert run("integrations", "list").splitlines()[0].split()[:2] == ["id", "name"]
     run("integrations", "connect", "no-such-service", code=2)
