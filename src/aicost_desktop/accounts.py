@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from aicost_desktop import __version__
 from aicost_desktop.domain.errors import InputError, OperationError
+from aicost_desktop.secrets import SecretStore
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account, BalanceReading, SyncState, Workspace
 from aicost_desktop.sync.registry import PROVIDERS
@@ -66,7 +67,7 @@ def _view(acc: Account) -> AccountView:
                        acc.last_success_at, acc.sync_interval_minutes, bool(acc.key_ref))
 
 
-def add_account(db: Database, secrets, provider: str, name: str, key: str, base_url: str | None = None,  # type: ignore[no-untyped-def]
+def add_account(db: Database, secrets: SecretStore, provider: str, name: str, key: str, base_url: str | None = None,
                 workspace: str | None = None, sync_interval_minutes: int | None = None) -> int:
     """Validate, store the key in the keychain, then the account row. Nothing is half-written on failure."""
     if provider not in PROVIDERS:
@@ -160,7 +161,7 @@ def update_account(db: Database, account_id: int, *, name: str | None = None, ba
             acc.sync_interval_minutes = sync_interval_minutes
 
 
-def replace_key(db: Database, secrets, account_id: int, key: str) -> None:  # type: ignore[no-untyped-def]
+def replace_key(db: Database, secrets: SecretStore, account_id: int, key: str) -> None:
     if not key or not key.strip():
         raise InputError("key", "<empty>", "no API key given")
     with db.write_session() as s:
@@ -172,7 +173,7 @@ def replace_key(db: Database, secrets, account_id: int, key: str) -> None:  # ty
         acc.status, acc.status_message = "new", None
 
 
-def remove_account(db: Database, secrets, account_id: int) -> None:  # type: ignore[no-untyped-def]
+def remove_account(db: Database, secrets: SecretStore, account_id: int) -> None:
     """Forget the account and its key. Its ledger rows stay (history outlives accounts)."""
     with db.write_session() as s:
         acc = s.get(Account, account_id)
@@ -186,7 +187,7 @@ def remove_account(db: Database, secrets, account_id: int) -> None:  # type: ign
         secrets.delete(ref)
 
 
-def account_key(db: Database, secrets, account_id: int) -> str:  # type: ignore[no-untyped-def]
+def account_key(db: Database, secrets: SecretStore, account_id: int) -> str:
     with db.session() as s:
         acc = s.get(Account, account_id)
         ref = acc.key_ref if acc else None

@@ -12,6 +12,7 @@ import plistlib
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
 from aicost_desktop import APP_NAME
@@ -126,7 +127,7 @@ def windows_command_line(exec_cmd: Command) -> str:
     return subprocess.list2cmdline(_argv(exec_cmd))
 
 
-def _winreg():  # imported lazily: only exists on Windows (tests pass a fake module)
+def _winreg() -> ModuleType:  # imported lazily: only exists on Windows (tests pass a fake module)
     import winreg
 
     return winreg

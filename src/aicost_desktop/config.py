@@ -191,17 +191,18 @@ class Settings:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._values: dict[str, Any] = {}
+        values: object = {}
         if path.exists():
             try:
-                self._values = json.loads(path.read_text(encoding="utf-8"))
+                values = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 log.warning("settings file %s unreadable (%s); using defaults", path, exc)
-        if not isinstance(self._values, dict):
+        if not isinstance(values, dict):
             # A list, string or null: no setting could be read from it, and saving would destroy it.
-            kind = "null" if self._values is None else type(self._values).__name__
+            kind = "null" if values is None else type(values).__name__
             raise InputError("settings file", str(path), f"must hold a JSON object ({{\"timezone\": \"UTC\", ...}}), "
                                                           f"not {kind}; fix or delete it")
+        self._values: dict[str, Any] = values
 
     def get(self, key: str) -> Any:
         spec = SETTINGS[key]

@@ -6,7 +6,7 @@ import math
 import random
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypedDict
 
 from sqlalchemy import delete, select
 
@@ -45,6 +45,17 @@ MANUAL = [(-75, "Midjourney", "midjourney", "30", "Image generation for the laun
 SPIKE_DAY = 12  # days before today: an injected anomaly the analytics dock should mark
 
 
+class _Common(TypedDict):
+    """The UsageRecord fields every row of one demo model and day shares."""
+
+    bucket_start: datetime
+    bucket_end: datetime
+    model: str
+    model_vendor: str
+    account_id: int
+    is_demo: bool
+
+
 def _demo_accounts(db: Database) -> dict[str, int]:
     ids: dict[str, int] = {}
     with db.write_session() as s:
@@ -79,8 +90,8 @@ def generate(days: int, seed: int, today: date, pricer: Pricer, account_ids: dic
             computed = pricer(model, usage, ServiceTier.STANDARD, d)
             acc_id = account_ids[acct]
             key = f"demo:{provider}:{d.isoformat()}:{model}"
-            common = dict(bucket_start=start, bucket_end=start + timedelta(days=1), model=model, model_vendor=maker,
-                          account_id=acc_id, is_demo=True)
+            common = _Common(bucket_start=start, bucket_end=start + timedelta(days=1), model=model, model_vendor=maker,
+                             account_id=acc_id, is_demo=True)
             if provider in ("openai", "anthropic"):
                 # As the admin APIs report it: money rows (spend) plus token rows (detail, priced by us).
                 drift = Decimal("1.07") if model == "claude-haiku-4-5" and back < 20 else Decimal(1)

@@ -86,7 +86,7 @@ def add_entry(db: Database, entry: ManualEntry, *, is_demo: bool = False) -> int
     key = f"manual:{uuid.uuid4().hex}"
     upsert_records(db, [to_record(entry, key, is_demo=is_demo)])
     with db.session() as s:
-        return int(s.scalar(select(UsageRow.id).where(UsageRow.source == "manual", UsageRow.dedup_key == key)))
+        return s.execute(select(UsageRow.id).where(UsageRow.source == "manual", UsageRow.dedup_key == key)).scalar_one()
 
 
 def update_entry(db: Database, entry_id: int, entry: ManualEntry) -> None:

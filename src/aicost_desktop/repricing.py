@@ -67,7 +67,8 @@ class PriceSet:
                                                 "alerts_closed": self.alerts_closed}}
 
 
-def _rates(values: dict[str, Decimal | None]) -> dict[str, Decimal | None]:
+def _rates(values: dict[str, object]) -> dict[str, Decimal | None]:
+    # object, not Decimal: callers outside mypy's view (the GUI, scripts) may pass floats, refused here.
     out: dict[str, Decimal | None] = {}
     for name in RATE_FIELDS:
         v = values.get(name)

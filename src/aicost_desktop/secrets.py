@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 from aicost_desktop.domain import redact
 from aicost_desktop.domain.errors import OperationError
+
+if TYPE_CHECKING:  # keyring itself is imported on first use
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger("aicost.secrets")
 SERVICE = "aicost_desktop"
@@ -69,7 +73,7 @@ class KeyringSecretStore(SecretStore):
     def __init__(self, service: str = SERVICE) -> None:
         self.service = service
 
-    def _backend(self):  # type: ignore[no-untyped-def]
+    def _backend(self) -> KeyringBackend:
         import keyring
         from keyring.backends import fail
 
