@@ -113,7 +113,10 @@ def child(t0: float, home: Path, url: str, tz: str, show_jobs: bool) -> dict[str
     figures["all_docks_populated_s"] = ready - t0
     cost = window.docks["costTrackerDock"].content  # type: ignore[attr-defined]
     # What "populated" means here, printed so a run that shows empty docks is seen as such.
-    figures["populated"] = f"{cost.model.rowCount():,} ledger rows, analytics ${analytics.data.series.total:,.2f}"
+    window.refresh_status()
+    wait_until(settled)
+    figures["populated"] = (f"{cost.model.rowCount():,} ledger rows, analytics ${analytics.data.series.total:,.2f}, "
+                            f"status bar '{window.mtd_label.text()}'")
     if show_jobs:
         figures["start_jobs"] = sorted(jobs, key=lambda j: j[1])
         jobs.clear()

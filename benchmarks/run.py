@@ -110,7 +110,9 @@ def main() -> int:
 
     tz = ZoneInfo(args.tz)
     work = Path(tempfile.mkdtemp(prefix="aicost-bench-"))
-    end = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    # The ledger's year ends now, so every dock of the GUI figures has this month and today to show
+    # (a fixed end date left the Analytics dock measuring "$0.00" on the big ledger).
+    end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
     print(f"AI Cost Tracker benchmarks: {args.rows:,} rows, tz {args.tz}, {os.cpu_count()} CPUs, medians of "
           f"{args.repeat} where repeated; work dir {work}")
     print("Ingest")
