@@ -1,16 +1,19 @@
-"""Reads the GUI and CLI show as they are: ledger rows newest first with local dates, balances, sync facts."""
+"""Reads the GUI and CLI show as they are: ledger rows newest first with local dates (raw, or folded into one
+row per thing paid for), the total of a filter, balances, sync facts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select
 
-from aicost_desktop.domain.days import local_day
+from aicost_desktop.domain.days import local_day, whole_hour_zone
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import LedgerFilter, where_clauses
 from aicost_desktop.storage.tables import Account, BalanceReading, UsageHourly, UsageRow
@@ -42,11 +45,33 @@ class LedgerRowView:
     currency: str
     note: str
     is_demo: bool
+    line_item: str = ""
+    subscription_id: int | None = None
+    key: str = ""               # stable across reloads: the fold key of a provider row, else "row:<id>"
+    parts: tuple["LedgerRowView", ...] = ()  # the ledger rows folded into this one (two or more), else ()
 
     @property
     def unpriced(self) -> bool:
         """A spend row with neither a reported nor a computed cost: shown as "unpriced", never $0."""
         return self.cost_role == "spend" and self.reported_cost is None and self.computed_cost is None
+
+    @property
+    def label(self) -> str:
+        """What was paid for: a subscription's or manual entry's service ("ChatGPT Plus"), else the model,
+        else the provider's line item (OpenAI bills tool calls without a model)."""
+        if self.source in ("subscription", "manual") and self.project:
+            return f"{self.project} · {self.model}" if self.model else self.project
+        return self.model or self.line_item
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The ledger ids this row stands for."""
+        return tuple(p.id for p in self.parts) if self.parts else (self.id,)
+
+    @property
+    def editable(self) -> bool:
+        """Only what the user entered is theirs to change; provider, log and import rows are re-read."""
+        return not self.parts and self.source in ("manual", "subscription")
 
 
 def _row_where(db: Database, tz: ZoneInfo, flt: LedgerFilter | None, text: str | None) -> list[Any]:
@@ -86,6 +111,151 @@ def list_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None
                 cost=cost, reported_cost=reported, computed_cost=computed, cost_role=role, currency=currency,
                 note=note or "", is_demo=is_demo))
     return out
+
+
+# Sources whose rows of one bucket, account and model fold into one row: the providers' usage report (tokens,
+# cost role detail) and cost report (money, spend; OpenAI one row per line item and project) of a model-day.
+FOLDED_SOURCES = frozenset({"api"})
+PAGE_ROWS = 1000  # ledger rows a page reads (folded, a page shows fewer)
+
+_VIEW_COLUMNS = (UsageRow.id, UsageRow.source, UsageRow.provider, Account.name, UsageRow.model, UsageRow.project,
+                 UsageRow.bucket_start, UsageRow.dated, UsageRow.input_tokens, UsageRow.output_tokens,
+                 UsageRow.cache_read_tokens, UsageRow.cache_write_5m_tokens, UsageRow.cache_write_1h_tokens,
+                 UsageRow.requests, UsageRow.cost, UsageRow.reported_cost, UsageRow.computed_cost,
+                 UsageRow.cost_role, UsageRow.currency, UsageRow.note, UsageRow.is_demo, UsageRow.line_item,
+                 UsageRow.subscription_id, UsageRow.account_id)
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """A page of folded rows, newest first. `oldest` is the oldest bucket start read (the next page reads
+    rows before it; a reload through it keeps what was scrolled in); `has_more`: older rows exist."""
+
+    rows: list[LedgerRowView]
+    oldest: datetime | None
+    has_more: bool
+
+
+def _fold_key(source: str, provider: str, account_id: int | None, at: datetime, model: str | None,
+              line_item: str | None, currency: str, row_id: int) -> str:
+    if source not in FOLDED_SOURCES:
+        return f"row:{row_id}"
+    what = f"m:{model}" if model else f"li:{line_item or ''}"
+    return f"{source}|{provider}|{account_id}|{at.isoformat()}|{what}|{currency}"
+
+
+def _sum_known(values: list[Decimal | None]) -> Decimal | None:
+    known = [v for v in values if v is not None]
+    return sum(known, ZERO) if known else None
+
+
+def _folded(key: str, parts: list[LedgerRowView]) -> LedgerRowView:
+    """One row for the parts of a model-day: token and money sums; the spend row leads (its id, its role)."""
+    if len(parts) == 1:
+        return parts[0]
+    roles = {p.cost_role for p in parts}
+    role = "spend" if "spend" in roles else "covered" if "covered" in roles else "detail"
+    head = next(p for p in parts if p.cost_role == role)
+    projects = {p.project for p in parts}
+    notes = list(dict.fromkeys(p.note for p in parts if p.note))
+    return replace(
+        head, key=key, parts=tuple(parts), cost_role=role, project=projects.pop() if len(projects) == 1 else "",
+        input_tokens=sum(p.input_tokens for p in parts), output_tokens=sum(p.output_tokens for p in parts),
+        cache_read_tokens=sum(p.cache_read_tokens for p in parts),
+        cache_write_tokens=sum(p.cache_write_tokens for p in parts), requests=sum(p.requests for p in parts),
+        cost=sum((p.cost for p in parts), ZERO), reported_cost=_sum_known([p.reported_cost for p in parts]),
+        computed_cost=_sum_known([p.computed_cost for p in parts]), note="; ".join(notes),
+        line_item=head.line_item if len({p.line_item for p in parts}) == 1 else "")
+
+
+def ledger_page(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None, *, text: str | None = None,
+                before: datetime | None = None, limit: int = PAGE_ROWS, through: datetime | None = None,
+                cap: int | None = None) -> LedgerPage:
+    """The ledger as the Cost tracker lists it: one row per thing paid for, newest first.
+
+    A provider's usage and cost reports of one model-day (same source, provider, account, bucket, model and
+    currency) fold into one row with their tokens and money, the parts kept in `parts`; other rows stand alone.
+    A page reads the `limit` newest ledger rows before `before` plus every other row of the oldest bucket
+    read, so a model-day is never split across pages; the index on bucket_start bounds the read, so paging
+    costs the same on a 1M-row ledger. `through` reads at least down to that bucket (a reload keeping the
+    rows scrolled in), at most `cap` ledger rows.
+    """
+    T = UsageRow
+    cond = _row_where(db, tz, filters, text)
+    if before is not None:
+        cond.append(T.bucket_start < before)
+    frm = _base if text and text.strip() else (lambda cols: select(*cols).select_from(T))
+
+    def nth_bucket(s: Any, n: int) -> datetime | None:
+        """The bucket start of the n-th newest row (None: fewer rows)."""
+        q = frm([T.bucket_start]).where(*cond).order_by(T.bucket_start.desc()).limit(1).offset(max(0, n - 1))
+        return s.scalar(q)
+
+    with db.session() as s:
+        lo = nth_bucket(s, max(1, limit))
+        if lo is not None and through is not None and through < lo:
+            lo = through
+            lo_cap = nth_bucket(s, cap) if cap else None
+            if lo_cap is not None and lo < lo_cap:
+                lo = lo_cap
+        window = cond + ([T.bucket_start >= lo] if lo is not None else [])
+        q = _base(list(_VIEW_COLUMNS)).where(*window).order_by(T.bucket_start.desc(), T.id.desc())
+        groups: dict[str, list[LedgerRowView]] = {}
+        oldest: datetime | None = None
+        for (id_, source, provider, account, model, project, at, dated, tin, tout, tcr, cw5, cw1, requests, cost,
+             reported, computed, role, currency, note, is_demo, line_item, sub_id, account_id) in s.execute(q):
+            key = _fold_key(source, provider, account_id, at, model, line_item, currency, id_)
+            oldest = at
+            groups.setdefault(key, []).append(LedgerRowView(
+                id=id_, source=source, provider=provider, account=account or "", model=model or "",
+                project=project or "", at=at, local_date=local_day(at, dated, tz),
+                local_time=None if dated else at.astimezone(tz), dated=dated, input_tokens=tin,
+                output_tokens=tout, cache_read_tokens=tcr, cache_write_tokens=cw5 + cw1, requests=requests,
+                cost=cost, reported_cost=reported, computed_cost=computed, cost_role=role, currency=currency,
+                note=note or "", is_demo=is_demo, line_item=line_item or "", subscription_id=sub_id,
+                key=key))
+        has_more = lo is not None and s.scalar(
+            frm([literal(1)]).where(*cond, T.bucket_start < lo).limit(1)) is not None
+    return LedgerPage([_folded(k, parts) for k, parts in groups.items()], oldest, has_more)
+
+
+def ledger_total(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None, *, text: str | None = None,
+                 currency: str = "USD", fx: dict[str, Decimal] | None = None) -> Decimal:
+    """What the rows `ledger_page` lists for this filter add to spend (auto mode), in `currency`.
+
+    Without a text search the hourly roll-up answers (the same rows, a few thousand cells); a zone whose
+    offset at a date bound is not whole hours, or a text search, reads the ledger. InputError when a row's
+    currency has no exchange rate.
+    """
+    flt = filters or LedgerFilter()
+    fx = fx or {"USD": Decimal(1)}
+    bounds = [d for d in (flt.start, flt.end) if d is not None]
+    rollup = not (text and text.strip()) and (not bounds or whole_hour_zone(tz, min(bounds), max(bounds)))
+    if rollup:
+        H = UsageHourly
+        q: Any = (select(H.currency, func.sum(H.cost)).where(*where_clauses(db, flt, tz, H))
+                  .group_by(H.currency))
+    else:
+        q = (_base([UsageRow.currency, func.sum(UsageRow.cost)]).where(*_row_where(db, tz, flt, text))
+             .group_by(UsageRow.currency))
+    target = fx.get(currency, Decimal(1))
+    total = ZERO
+    with db.session() as s:
+        for cur, amount in s.execute(q):
+            amount = amount or ZERO
+            if cur != currency:
+                rate = fx.get(cur)
+                if rate is None:
+                    raise InputError("currency", cur, "no exchange rate configured (setting fx_rates)")
+                amount = amount * rate / target
+            total += amount
+    return total
+
+
+def ledger_has_rows(db: Database) -> bool:
+    """Whether the ledger has any row at all (an empty ledger shows next steps, an empty filter does not)."""
+    with db.session() as s:
+        return s.scalar(select(literal(1)).select_from(UsageRow).limit(1)) is not None
 
 
 def count_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None, *,
