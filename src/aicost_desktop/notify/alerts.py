@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.redact import redact
-from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.db import Database, affected_rows
 from aicost_desktop.storage.tables import (UNPRICED_ROWS, Account, Budget, CostAlert, OutboxMessage, UsageRow,
                                           utcnow)
 
@@ -245,7 +245,7 @@ def acknowledge_all(db: Database, ids: Iterable[int]) -> int:
     with db.write_session() as s:
         r = s.execute(update(CostAlert).where(CostAlert.id.in_(ids), CostAlert.acknowledged.is_(False))
                       .values(acknowledged=True, acknowledged_at=utcnow()))
-        return r.rowcount or 0
+        return affected_rows(r)
 
 
 def pending_acknowledgement(db: Database) -> list[AlertView]:

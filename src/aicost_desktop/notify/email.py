@@ -13,6 +13,7 @@ from aicost_desktop.domain import redact
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.notify.message import render
 from aicost_desktop.notify.outbox import Delivery, PermanentDeliveryError
+from aicost_desktop.secrets import SecretStore
 
 SECURITY = ("starttls", "ssl", "none")
 SMTP_SECRET_KEY = "smtp-password"  # the keychain entry holding the SMTP password
@@ -112,8 +113,8 @@ class EmailChannel:
                 server.close()
 
 
-def secret_password(secrets: Any) -> Callable[[], str | None]:
-    """A lookup of the SMTP password in a SecretStore (any object with get(key))."""
+def secret_password(secrets: SecretStore) -> Callable[[], str | None]:
+    """A lookup of the SMTP password in a SecretStore."""
     def lookup() -> str | None:
         try:
             return secrets.get(SMTP_SECRET_KEY)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from aicost_desktop.domain.redact import redact
 from aicost_desktop.notify.alerts import AlertView, get_alert
-from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.db import Database, affected_rows
 from aicost_desktop.storage.tables import Budget, CostAlert, OutboxMessage, utcnow
 
 log = logging.getLogger("aicost.notify")
@@ -115,7 +115,8 @@ class Dispatcher:
 
     def backoff(self, attempts: int) -> timedelta:
         """30 s, 1 min, 2 min, 4 min ... capped at an hour (attempts counts the failed try)."""
-        return min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
+        factor: int = 2 ** max(0, attempts - 1)  # int ** int is typed int | float: the exponent is not negative
+        return min(self.max_backoff, self.base_backoff * factor)
 
     def _due(self, now: datetime) -> Any:
         stale = now - self.stale_after
@@ -164,9 +165,9 @@ class Dispatcher:
                 result.deferred.append(oid)
                 return None
             # Compare-and-set: only one claimer's UPDATE matches the still-due row.
-            n = s.execute(update(OutboxMessage).where(OutboxMessage.id == oid, self._due(now))
-                          .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-                          .execution_options(synchronize_session=False)).rowcount
+            n = affected_rows(s.execute(update(OutboxMessage).where(OutboxMessage.id == oid, self._due(now))
+                                        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+                                        .execution_options(synchronize_session=False)))
             if n != 1:
                 return None
             attempts = msg.attempts + 1
@@ -180,7 +181,7 @@ class Dispatcher:
         if lim is None:
             return None
         since = now - lim.per
-        recent = list(s.scalars(
+        recent: list[datetime] = list(s.scalars(
             select(func.coalesce(OutboxMessage.sent_at, OutboxMessage.claimed_at))
             .where(OutboxMessage.channel == msg.channel, OutboxMessage.target == msg.target,
                    OutboxMessage.id != msg.id,

@@ -27,7 +27,9 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 # Longest server-requested wait we honour (the OpenAI SDK's MAX_RETRY_AFTER_DELAY).
 MAX_RETRY_AFTER = 120.0
 
-QueryParams = Mapping[str, Any] | Sequence[tuple[str, Any]]
+# What httpx takes as query params: a mapping (a list value repeats the key) or the pairs in order.
+_Param = str | int | float | bool | None
+QueryParams = Mapping[str, _Param | Sequence[_Param]] | tuple[tuple[str, _Param], ...] | list[tuple[str, _Param]]
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,6 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
         when = parsedate_to_datetime(ra)
     except (TypeError, ValueError, IndexError):
         return None
-    if when is None:
-        return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     now = now or datetime.now(timezone.utc)
@@ -117,7 +117,8 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
 
 def backoff_delay(attempt: int, policy: HttpPolicy) -> float:
     """Exponential backoff with jitter for retry number `attempt` (1-based): ~0.5, 1, 2, 4 s..."""
-    base = min(policy.base_delay * (2 ** (attempt - 1)), policy.max_backoff)
+    factor: int = 2 ** (attempt - 1)  # int ** int is typed int | float: attempts count from 1
+    base = min(policy.base_delay * factor, policy.max_backoff)
     # Full-ish jitter: between 75 % and 100 % of the base, so retries from many clients spread.
     return base * (1.0 - 0.25 * policy.jitter())
 

@@ -49,4 +49,5 @@ def make_sync(provider: str, policy: HttpPolicy | None = None,
     kwargs: dict[str, object] = {"policy": policy}
     if clock is not None and "clock" in inspect.signature(cls).parameters:
         kwargs["clock"] = clock
-    return cls(**kwargs)  # type: ignore[no-any-return]
+    job: ProviderSync = cls(**kwargs)  # a class found by name: typed by what the registry promises
+    return job
