@@ -1,0 +1,122 @@
+"""1,000 mixed requests at 50 concurrent through the gateway: exactly 1,000 ledger rows with exact token and cost totals."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from aicost_desktop.domain.enums import ServiceTier
+from aicost_desktop.gateway.config import GatewayConfig
+from aicost_desktop.gateway.host import GatewayHost
+from aicost_desktop.gateway.usage import anthropic_usage, openai_usage
+from aicost_desktop.importers.request_pricer import RequestPricer
+from aicost_desktop.pricing.catalog import PriceCatalog
+from aicost_desktop.secrets import MemorySecretStore
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.tables import UsageRow
+from tests.unit.gateway.fake_upstream import FakeUpstream
+
+N, CONCURRENCY = 1000, 50
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeUpstream]:
+    fake = FakeUpstream().start()
+    yield fake
+    fake.stop()
+
+
+def _calls(seed: int) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(N):
+        stream = rnd.random() < 0.5
+        prompt = rnd.randint(1, 5000)
+        h = {"X-Fake-Prompt": str(prompt), "X-Fake-Output": str(rnd.randint(0, 800)),
+             "X-Fake-Chunks": str(rnd.randint(1, 8))}
+        kind = i % 4
+        if kind == 0:
+            h |= {"X-Fake-Cached": str(rnd.randint(0, prompt))}
+            out.append(("/openai/v1/chat/completions", {"model": "gpt-4o-mini", "stream": stream, "messages": []}, h))
+        elif kind == 1:
+            h |= {"X-Fake-Cached": str(rnd.randint(0, prompt))}
+            out.append(("/openai/v1/responses", {"model": "gpt-5", "stream": stream, "input": "x"}, h))
+        elif kind == 2:
+            out.append(("/openai/v1/embeddings", {"model": "text-embedding-3-small", "input": "x"}, h))
+        else:
+            h |= {"X-Fake-Cached": str(rnd.randint(0, 3000)), "X-Fake-Write5m": str(rnd.randint(0, 500)),
+                  "X-Fake-Write1h": str(rnd.randint(0, 500))}
+            out.append(("/anthropic/v1/messages", {"model": "claude-sonnet-4-5", "max_tokens": 1000,
+                                                   "stream": stream, "messages": []}, h))
+    return out
+
+
+@pytest.mark.slow
+def test_a_thousand_concurrent_requests_make_exactly_a_thousand_exact_rows(tmp_path: Path,
+                                                                          upstream: FakeUpstream) -> None:
+    db = Database.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    catalog = PriceCatalog.load()
+    cfg = GatewayConfig(port=0, upstreams={"openai": upstream.openai_url, "anthropic": upstream.anthropic_url})
+    gw = GatewayHost(cfg, db=db, price=RequestPricer(catalog.cost_of), secrets=MemorySecretStore(),
+                     tz=ZoneInfo("UTC"))
+    gw.start()
+    calls = _calls(7)
+    try:
+        async def run() -> list[int]:
+            sem = asyncio.Semaphore(CONCURRENCY)
+            limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+            async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+                async def one(path: str, body: dict[str, Any], h: dict[str, str]) -> int:
+                    async with sem:
+                        r = await client.post(gw.base_url + path, json=body,
+                                              headers={**h, "X-AICost-Token": gw.token or ""})
+                        await r.aread()
+                        return r.status_code
+                return await asyncio.gather(*(one(*c) for c in calls))
+
+        codes = asyncio.run(run())
+        assert codes == [200] * N
+        assert gw.flush(60)
+    finally:
+        gw.stop()
+    # Ground truth: what the upstream put in its answers, priced by the catalog's own cost_of.
+    assert len(upstream.served) == N
+    tokens = {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_5m_tokens": 0,
+              "cache_write_1h_tokens": 0}
+    cost = Decimal(0)
+    for s in upstream.served:
+        if s.path.startswith("/anthropic"):
+            u = anthropic_usage({"input_tokens": s.usage["input_tokens"], "output_tokens": s.usage["output_tokens"],
+                                 "cache_read_input_tokens": s.usage["cache_read"],
+                                 "cache_creation_input_tokens": s.usage["write_5m"] + s.usage["write_1h"],
+                                 "cache_creation": {"ephemeral_5m_input_tokens": s.usage["write_5m"],
+                                                    "ephemeral_1h_input_tokens": s.usage["write_1h"]}})
+        else:
+            u = openai_usage({"prompt_tokens": s.usage["prompt_tokens"],
+                              "completion_tokens": s.usage["completion_tokens"],
+                              "prompt_tokens_details": {"cached_tokens": s.usage["cached_tokens"]}})
+        for k in tokens:
+            tokens[k] += getattr(u, k)
+        model = s.body["model"]
+        got = catalog.cost_of(model, u, ServiceTier.STANDARD, date.today())
+        assert got is not None
+        cost += got
+    with db.session() as sess:
+        count, distinct, total_cost, *sums = sess.execute(
+            select(func.count(), func.count(func.distinct(UsageRow.dedup_key)), func.sum(UsageRow.computed_cost),
+                   *[func.sum(getattr(UsageRow, k)) for k in tokens])
+            .where(UsageRow.source == "proxy")).one()
+        req = sess.scalar(select(func.sum(UsageRow.requests)))
+    db.dispose()
+    assert count == distinct == req == N
+    assert dict(zip(tokens, sums)) == tokens
+    assert total_cost == cost
