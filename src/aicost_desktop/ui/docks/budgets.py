@@ -35,12 +35,23 @@ log = logging.getLogger("aicost.ui.budgets")
 
 
 def _load(ctx: "AppContext") -> dict[str, Any]:
-    """Worker: every budget's status, the alert log and the OpenRouter accounts (for pause_key)."""
+    """Worker: every budget's status, the alert log, the OpenRouter accounts (for pause_key), the names the
+    ledger knows per scope kind (the dialog's picker) and whether email is configured."""
     from aicost_desktop.budgets.service import context_statuses
     from aicost_desktop.notify.alerts import list_alerts
+    from aicost_desktop.notify.email import SmtpConfig
+    from aicost_desktop.storage.query.names import filter_choices, known_values
 
     accounts = accounts_of(ctx.db, "openrouter")
-    return {"statuses": context_statuses(ctx), "alerts": list_alerts(ctx.db, limit=2000), "accounts": accounts}
+    known: dict[str, list[str]] = dict(filter_choices(ctx.db))
+    known["provider"] = sorted(known_values(ctx.db, "provider"))
+    known["project"] = sorted(known_values(ctx.db, "project"))
+    try:
+        email = SmtpConfig.from_setting(ctx.settings.get("smtp")) is not None
+    except Exception:  # noqa: BLE001 - a broken smtp setting: the Settings dialog says what is wrong
+        email = False
+    return {"statuses": context_statuses(ctx), "alerts": list_alerts(ctx.db, limit=2000), "accounts": accounts,
+            "known": known, "email": email}
 
 
 def _history(ctx: "AppContext", budget_id: int) -> list[Any]:
@@ -94,6 +105,8 @@ class BudgetsWidget(QWidget):
         self.confirm: Callable[[QWidget, str, str], bool] = _ask
         self.dialog_confirm: Callable[[QWidget, str], bool] | None = None
         self.accounts: list[tuple[int, str]] = []
+        self.known: dict[str, list[str]] = {}
+        self.email_configured = False
         self.dialog: Any = None
         self._loads = Refresher(services.pool, _load, self._apply, owner=self, failed=self._failed, args=lambda: (ctx,))
         self.model = BudgetTableModel(self)
@@ -246,6 +259,7 @@ class BudgetsWidget(QWidget):
         self.model.set_rows(data["statuses"])
         self.alert_model.set_rows(data["alerts"])
         self.accounts = data["accounts"]
+        self.known, self.email_configured = data["known"], data["email"]
         has = bool(data["statuses"])
         self.empty.setVisible(not has)
         self.table.setVisible(has)
@@ -304,7 +318,8 @@ class BudgetsWidget(QWidget):
 
         spec = BudgetSpec.from_row(find_budget(self.ctx.db, budget_id)) if budget_id is not None else None
         kw = {"confirm": self.dialog_confirm} if self.dialog_confirm else {}
-        self.dialog = BudgetDialog(self, spec, self.accounts, **kw)
+        self.dialog = BudgetDialog(self, spec, self.accounts, known=self.known,
+                                   email_configured=self.email_configured, **kw)
         self.dialog.accepted.connect(lambda d=self.dialog, b=budget_id: self._save(d.spec, b))
         self.dialog.open()
         return self.dialog

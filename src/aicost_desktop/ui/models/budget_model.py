@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from aicost_desktop.budgets.engine import BudgetStatus
-from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.budgets.wording import over_text, scope_words
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
 
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2  # the BudgetStatus
@@ -56,24 +57,30 @@ class BudgetTableModel(RowsTableModel[BudgetStatus]):
             if key == "progress":
                 return f"{st.percent:.0f}%"
             if key == "spent":
-                return f"{fmt_money(st.spent, st.currency)} / {fmt_money(st.amount, st.currency)}"
+                return f"{format_money(st.spent, st.currency)} / {format_money(st.amount, st.currency)}"
             if key == "forecast":
                 return st.forecast_text().removeprefix("projected ")
             if key == "days_left":
                 return str(st.days_left)
             if key == "scope":
-                return str(st.scope)
+                return scope_words(st.scope)
             if key == "period":
                 return f"{st.period.kind} ({st.period.first:%b %d} – {st.period.last:%b %d})"
+            over = over_text(st.spent, st.amount, st.currency)
+            if over:
+                return over[:1].upper() + over[1:]
             return STATE_STYLE.get(st.state, (st.state, ""))[0]
+        if role == Qt.ItemDataRole.DecorationRole and key == "state" and st.spent > st.amount:
+            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         if role == Qt.ItemDataRole.ForegroundRole and key == "state":
             return state_color(st.state)
         if role == Qt.ItemDataRole.ToolTipRole:
             f = st.forecast
-            return (f"Spent {fmt_money(st.spent, st.currency)} of {fmt_money(st.amount, st.currency)} "
-                    f"({st.percent:.1f}%)\nForecast {fmt_money(f.amount, st.currency)} (80% band "
-                    f"{fmt_money(f.lower, st.currency)}–{fmt_money(f.upper, st.currency)}): spent so far + usage "
-                    f"forecast ({f.method}) + {fmt_money(f.known, st.currency)} of charges already due" +
+            over = over_text(st.spent, st.amount, st.currency)
+            return (f"Spent {format_money(st.spent, st.currency)} of {format_money(st.amount, st.currency)} "
+                    f"({st.percent:.1f}%){', ' + over if over else ''}\nForecast {format_money(f.amount, st.currency)}"
+                    f" (80% band {format_money(f.lower, st.currency)}–{format_money(f.upper, st.currency)}): spent so "
+                    f"far + usage forecast ({f.method}) + {format_money(f.known, st.currency)} of charges already due" +
                     (f"\nUnpriced rows not counted: {st.unpriced_rows}" if st.unpriced_rows else ""))
         if role == Qt.ItemDataRole.TextAlignmentRole and key in ("spent", "days_left", "progress"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -93,12 +100,13 @@ class ProgressDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#e3e6ea"))
+        pal = option.palette
+        painter.setBrush(pal.color(QPalette.ColorRole.Midlight))  # the track: a step off the base in either theme
         painter.drawRoundedRect(r, 3, 3)
         frac = float(min(st.percent, Decimal(100))) / 100
         painter.setBrush(state_color(st.state))
         painter.drawRoundedRect(QRect(r.x(), r.y(), int(r.width() * frac), r.height()), 3, 3)
-        painter.setPen(QColor("#111") if frac < 0.55 else QColor("white"))
+        painter.setPen(pal.color(QPalette.ColorRole.Text) if frac < 0.55 else QColor("white"))
         painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), f"{st.percent:.0f}%")
         painter.restore()
 
