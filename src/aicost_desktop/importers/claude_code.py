@@ -34,7 +34,7 @@ import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import and_, or_, select
 
@@ -411,7 +411,7 @@ def _stored_copies(db: "Database", mids: set[str]) -> dict[str, list[tuple[str, 
     if not mids:
         return out
 
-    def take(rows: Iterable) -> None:  # type: ignore[type-arg]
+    def take(rows: Iterable[Sequence[Any]]) -> None:  # ledger rows of `cols`
         for key, item, i, o, cr, w5, w1, model in rows:
             if key.startswith(_KEYLESS):
                 continue

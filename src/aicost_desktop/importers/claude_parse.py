@@ -47,7 +47,9 @@ _US = 1_000_000
 # ts (us since epoch), input, output, cache read, 5m write, 1h write, cost USD (NaN = none)
 NUMBERS = struct.Struct("<qqqqqqd")
 _NAN = float("nan")
-_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[attr-defined]
+# typeshed types make_scanner's context as a make_scanner (its own TODO): it takes any object with the
+# decoder's attributes, which a JSONDecoder is.
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 _loads = json.loads
 
 # One usage copy: rank, dedup key, copy class, model, numbers (NUMBERS packed), service tier text,
@@ -61,7 +63,7 @@ def rank_of(cls: int, total: int, fast: bool) -> int:
 
 
 def unpack(entry: Entry) -> tuple[int, int, int, int, int, int, float]:
-    return NUMBERS.unpack(entry[4])  # type: ignore[return-value]
+    return NUMBERS.unpack(entry[4])
 
 
 @dataclass

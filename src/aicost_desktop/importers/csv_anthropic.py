@@ -57,7 +57,10 @@ class AnthropicUsageCsv:
 
     def parse(self, row: dict[str, str]) -> dict[str, Any] | None:
         start, end = parse_bucket(cell(row, "usage_date_utc"), "usage_date_utc")
-        usage = TokenUsage(**{f: parse_tokens(cell(row, c), c) for f, c in _TOKEN_COLUMNS.items()})
+        tokens = {f: parse_tokens(cell(row, c), c) for f, c in _TOKEN_COLUMNS.items()}
+        usage = TokenUsage(input_tokens=tokens["input_tokens"], cache_write_5m_tokens=tokens["cache_write_5m_tokens"],
+                           cache_write_1h_tokens=tokens["cache_write_1h_tokens"],
+                           cache_read_tokens=tokens["cache_read_tokens"], output_tokens=tokens["output_tokens"])
         if usage.total_tokens == 0:
             return None
         model = _model(cell(row, "model_version"), cell(row, "speed"))

@@ -208,7 +208,7 @@ def iter_csv(path: Path, fmt: CsvFormat, report: ImportReport, *, cost_role: Cos
                 continue
             line, prev = prev + 1, reader.line_num
             if None in row:
-                report.reject(line, f"has {len(row[None])} more cell(s) than the header")  # type: ignore[index]
+                report.reject(line, f"has {len(row[None])} more cell(s) than the header")
                 continue
             if not any((v or "").strip() for v in row.values()):
                 continue

@@ -94,7 +94,7 @@ def load(db: "Database", kind: str) -> dict[str, FileState]:
 def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> None:
     """Store (path, state) pairs, inserting or updating under the write lock (another import may
     have added a path meanwhile)."""
-    from aicost_desktop.storage.tables import ImportFileState as T
+    from aicost_desktop.storage.tables import ImportFileState as T, core_table
 
     now = datetime.now(timezone.utc)
     rows = {path: {"size": st.size, "mtime_ns": st.mtime_ns, "offset": st.offset, "probe": st.probe,
@@ -106,6 +106,6 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
         updates = [{"row_id": ids[p], **r} for p, r in rows.items() if p in ids]
         inserts = [{"kind": kind, "path": p, **r} for p, r in rows.items() if p not in ids]
         if updates:
-            s.execute(T.__table__.update().where(T.id == bindparam("row_id")), updates)
+            s.execute(core_table(T).update().where(T.id == bindparam("row_id")), updates)
         if inserts:
-            s.execute(T.__table__.insert(), inserts)
+            s.execute(core_table(T).insert(), inserts)

@@ -43,15 +43,17 @@ class RequestPricer:
         if self._catalog is None or model is None:
             return self._pricer(model, usage, tier, day)
         pk = (model, day)
-        price = self._prices.get(pk, _MISSING)
-        if price is _MISSING:
+        try:  # a miss (once per model and day) pays for the exception, a hit is one lookup
+            price = self._prices[pk]
+        except KeyError:
             price = self._prices[pk] = self._catalog.lookup(model, day)
         if price is None:
             return None
         above = long_context_threshold(price, usage)
         rk = (id(price), tier, above)
-        rates = self._rates.get(rk, _MISSING)
-        if rates is _MISSING:
+        try:
+            rates = self._rates[rk]
+        except KeyError:
             rates = self._rates[rk] = _rate_table(price, tier, above)
             if rates is not None:
                 exact = compute_cost(price, usage, tier)
@@ -61,10 +63,9 @@ class RequestPricer:
         if rates is None:
             exact = compute_cost(price, usage, tier)
             return None if exact is None else exact.total
-        return _total(rates, usage)  # type: ignore[arg-type]
+        return _total(rates, usage)
 
 
-_MISSING = object()
 _MTOK = Decimal(1_000_000)
 
 
