@@ -79,7 +79,8 @@ def _row_median(a: np.ndarray) -> np.ndarray:
     s = np.sort(a, axis=1)  # NaNs sort last
     r = np.arange(len(a))
     lo, hi = np.maximum((k - 1) // 2, 0), np.maximum(k // 2, 0)
-    return (s[r, lo] + s[r, hi]) / 2
+    median: np.ndarray = (s[r, lo] + s[r, hi]) / 2  # numpy types fancy-indexed sums as Any
+    return median
 
 
 def baselines(y: np.ndarray, wd: np.ndarray, first: int, idx: np.ndarray,
@@ -128,7 +129,7 @@ def _score(value: float, expected: float, scale: float) -> float:
     return diff / scale
 
 
-def detect(values: Sequence[float], first_weekday: int = 0, threshold: float = THRESHOLD,
+def detect(values: Sequence[float] | np.ndarray, first_weekday: int = 0, threshold: float = THRESHOLD,
            min_dollars: float = MIN_DOLLARS, warmup: int = WARMUP, window: int = WINDOW,
            start_index: int = 0) -> list[Flag]:
     """Flag days of a daily series (oldest first). Only indexes >= start_index are reported.
@@ -242,7 +243,8 @@ def find_anomalies(db: Database, tz: ZoneInfo, start: date, end: date,
     # Per (provider, model, account) leaf series; every dimension's series is a sum of leaves.
     leaves: dict[tuple[str, str, str], np.ndarray] = {}
     for c in cells:
-        arr = leaves.setdefault(c.keys, np.zeros(n))
+        provider, model, account = c.keys  # the three dimensions asked for above
+        arr = leaves.setdefault((provider, model, account), np.zeros(n))
         arr[index[c.day]] += float(c.cost)
     found: list[Anomaly] = []
     for dim in dimensions:

@@ -99,7 +99,8 @@ def _weekday_factors(y: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
     f = np.ones(7)
     f[weekdays[:7]] = (grid[(count - 1) // 2, cols] + grid[count // 2, cols]) / 2
     f = np.clip(f, 0.05, 5.0)
-    return f * 7 / f.sum()
+    factors: np.ndarray = f * 7 / f.sum()  # numpy types the scaled array as Any
+    return factors
 
 
 def _theil_sen(y: np.ndarray) -> float:
@@ -185,7 +186,7 @@ def _total_sd(f: np.ndarray, sd_day: float, sd_level: float, sd_slope: float, da
                    + (sd_slope * np.cumsum(f * damp, -1)) ** 2)
 
 
-def forecast_daily(history: Sequence[float], horizon: int, first_weekday: int = 0,
+def forecast_daily(history: Sequence[float] | np.ndarray, horizon: int, first_weekday: int = 0,
                    z: float = Z80) -> ForecastResult:
     """Forecast `horizon` days after `history` (daily spend, oldest first; history[0] has weekday
     `first_weekday`, Monday = 0), with bands per day and for the running total (see the notes above) that
@@ -500,7 +501,9 @@ class SpendForecast:
         return self.month.upper
 
     def as_json(self) -> dict[str, Any]:
-        s = lambda d: f"{d:f}"  # noqa: E731
+        def s(d: Decimal) -> str:
+            return f"{d:f}"
+
         return {"today": self.today.isoformat(), "days": self.horizon, "method": self.method,
                 "history_days": self.history_days, "currency": self.currency,
                 "daily": [{"day": d.isoformat(), "mean": s(m), "lower": s(lo), "upper": s(hi)}

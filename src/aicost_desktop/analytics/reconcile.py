@@ -198,7 +198,8 @@ def unpriced_models(db: Database) -> list[UnpricedModel]:
     q = (select(T.provider, T.model, func.count(), func.sum(tokens), func.min(T.bucket_start),
                 func.max(T.bucket_start)).where(UNPRICED_ROWS).group_by(T.provider, T.model))
     with db.session() as s:
-        out = [UnpricedModel(p, m, int(n), int(t or 0), _d(lo), _d(hi)) for p, m, n, t, lo, hi in s.execute(q)]
+        out = [UnpricedModel(p, m, int(n), int(t or 0), _d(lo), _d(hi)) for p, m, n, t, lo, hi in s.execute(q)
+               if m is not None]  # never None (UNPRICED_ROWS says model IS NOT NULL): narrowed for the type
     return sorted(out, key=lambda u: (-u.tokens, u.model))
 
 
