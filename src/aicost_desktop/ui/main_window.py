@@ -375,7 +375,7 @@ class MainWindow(QMainWindow):
             except Exception as exc:
                 log.warning("start at login: %s", exc)
                 self.statusBar().showMessage(f"Could not change start at login: {exc}", 8000)
-        if {"timezone", "display_currency", "week_start"} & set(keys):
+        if {"timezone", "display_currency", "week_start", "fx_rates", "cost_mode"} & set(keys):
             self.services.bus.notify_ledger_changed()
 
     # -- tray, notifications, window state ---------------------------------------------------
