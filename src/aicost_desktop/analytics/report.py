@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from aicost_desktop.domain.days import local_day, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
@@ -143,7 +144,7 @@ def _add(groups: dict[tuple[str, ...], ReportRow], key: tuple[str, ...], group_b
     g.unpriced_rows += int(unpriced or 0)
 
 
-def _daily_groups(s: Any, db: Database, tz: ZoneInfo, start: date, end: date, group_by: Sequence[str],
+def _daily_groups(s: Session, db: Database, tz: ZoneInfo, start: date, end: date, group_by: Sequence[str],
                   cond: list[Any], mode: str, fx: dict[str, Decimal], week_start: int, currency: str,
                   names: NameMaps, groups: dict[tuple[str, ...], ReportRow]) -> bool:
     """Roll-up path: sum in SQL per local day (only when a time field is asked for) and only the dimensions
@@ -184,7 +185,7 @@ def _daily_groups(s: Any, db: Database, tz: ZoneInfo, start: date, end: date, gr
     return True
 
 
-def _add_hourly_groups(s: Any, T: Any, cond: list[Any], tz: ZoneInfo, group_by: Sequence[str], mode: str,
+def _add_hourly_groups(s: Session, T: Any, cond: list[Any], tz: ZoneInfo, group_by: Sequence[str], mode: str,
                        fx: dict[str, Decimal], week_start: int, currency: str,
                        names: NameMaps, groups: dict[tuple[str, ...], ReportRow]) -> None:
     """Per hourly cell and every dimension (roll-up), or per raw row (zones with partial-hour offsets), with

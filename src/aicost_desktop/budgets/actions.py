@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from aicost_desktop.accounts import account_key, make_client
 from aicost_desktop.domain.errors import InputError, OperationError
+from aicost_desktop.secrets import SecretStore
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account, Budget, BudgetAction, utcnow
 from aicost_desktop.sync.base import AccountInfo
@@ -34,7 +35,7 @@ class KeyController(Protocol):
 class OpenRouterKeys:
     """KeyController over OpenRouter's management API (`PATCH /keys/{hash}` via sync.openrouter.update_key)."""
 
-    def __init__(self, db: Database, secrets: Any, client_factory: Callable[[], httpx.Client] | None = None) -> None:
+    def __init__(self, db: Database, secrets: SecretStore, client_factory: Callable[[], httpx.Client] | None = None) -> None:
         self.db, self.secrets, self.client_factory = db, secrets, client_factory
 
     def set_disabled(self, account_id: int, key_hash: str, disabled: bool) -> str:

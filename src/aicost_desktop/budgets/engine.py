@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aicost_desktop.analytics.forecast import PeriodForecast, period_forecast
 from aicost_desktop.budgets.actions import KeyController, set_key_paused, should_pause
@@ -163,7 +164,7 @@ def _forecast_message(st: BudgetStatus) -> str:
             f"{period_words(st.period.kind)}{on}).")
 
 
-def due_threshold(s: Any, b: Budget, st: BudgetStatus) -> Decimal | None:
+def due_threshold(s: Session, b: Budget, st: BudgetStatus) -> Decimal | None:
     """The one threshold to alert for now: the highest one spend has crossed, unless an alert of this period
     already told the user as much (one at that threshold or above, whose spend was past it of today's limit).
 
@@ -185,7 +186,7 @@ def due_threshold(s: Any, b: Budget, st: BudgetStatus) -> Decimal | None:
     return top
 
 
-def _rearm(s: Any, b: Budget, st: BudgetStatus, result: EvaluationResult) -> None:
+def _rearm(s: Session, b: Budget, st: BudgetStatus, result: EvaluationResult) -> None:
     """Alerts of this period raised under a different amount whose condition no longer holds get their
     dedup key retired, so the threshold can fire again under the new amount (history is kept)."""
     rows = s.scalars(select(CostAlert).where(CostAlert.budget_id == b.id, CostAlert.period_start == st.period.start_utc,
@@ -203,7 +204,7 @@ def _rearm(s: Any, b: Budget, st: BudgetStatus, result: EvaluationResult) -> Non
     s.flush()
 
 
-def _upsert_usage(s: Any, b: Budget, st: BudgetStatus, now: datetime) -> None:
+def _upsert_usage(s: Session, b: Budget, st: BudgetStatus, now: datetime) -> None:
     row = s.scalar(select(WorkspaceUsage).where(WorkspaceUsage.workspace_id == b.workspace_id,
                                                 WorkspaceUsage.budget_id == b.id,
                                                 WorkspaceUsage.period_start == st.period.start_utc))

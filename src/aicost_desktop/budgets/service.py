@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Mapping
 from sqlalchemy import func, select
 
 from aicost_desktop.budgets.actions import KeyController, OpenRouterKeys
-from aicost_desktop.budgets.engine import EvaluationResult, evaluate, statuses
+from aicost_desktop.budgets.engine import BudgetStatus, EvaluationResult, evaluate, statuses
 from aicost_desktop.notify.email import EmailChannel, SmtpConfig, secret_password
 from aicost_desktop.notify.outbox import Channel, DispatchResult, Dispatcher
 from aicost_desktop.storage.tables import Budget, OutboxMessage
@@ -36,7 +36,7 @@ def key_controller(ctx: "AppContext") -> KeyController | None:
     return OpenRouterKeys(ctx.db, ctx.secrets) if n else None
 
 
-def context_statuses(ctx: "AppContext", now: datetime | None = None) -> list:  # type: ignore[type-arg]
+def context_statuses(ctx: "AppContext", now: datetime | None = None) -> list[BudgetStatus]:
     return statuses(ctx.db, ctx.tz, now=now, week_start=ctx.settings.get("week_start"),
                     fx=ctx.settings.fx_rates())
 

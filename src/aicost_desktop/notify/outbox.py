@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from aicost_desktop.domain.redact import redact
 from aicost_desktop.notify.alerts import AlertView, get_alert
@@ -176,7 +177,7 @@ class Dispatcher:
         assert view is not None
         return Delivery(oid, channel, target, attempts, view)
 
-    def _rate_limited_until(self, s: Any, msg: OutboxMessage, now: datetime) -> datetime | None:
+    def _rate_limited_until(self, s: Session, msg: OutboxMessage, now: datetime) -> datetime | None:
         lim = self.limits.get(msg.channel)
         if lim is None:
             return None

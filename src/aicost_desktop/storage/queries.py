@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal, or_, select
+from sqlalchemy.orm import Session
 
 from aicost_desktop.domain.days import local_day, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
@@ -186,10 +187,11 @@ def ledger_page(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None,
         cond.append(T.bucket_start < before)
     frm = _base if text and text.strip() else (lambda cols: select(*cols).select_from(T))
 
-    def nth_bucket(s: Any, n: int) -> datetime | None:
+    def nth_bucket(s: Session, n: int) -> datetime | None:
         """The bucket start of the n-th newest row (None: fewer rows)."""
         q = frm([T.bucket_start]).where(*cond).order_by(T.bucket_start.desc()).limit(1).offset(max(0, n - 1))
-        return s.scalar(q)
+        start: datetime | None = s.scalar(q)
+        return start
 
     with db.session() as s:
         lo = nth_bucket(s, max(1, limit))
