@@ -94,7 +94,7 @@ def _general_lines(conn: Any, db: Database, tz: ZoneInfo, columns: Sequence[str]
 
 
 def _mixed(conn: Any, db: Database, tz: ZoneInfo, columns: Sequence[str], names: dict[str, dict[Any, str]],
-           checker: _Checker, batch: list[Any]) -> tuple[str, int]:
+           checker: _Checker, batch: Sequence[Any]) -> tuple[str, int]:
     """A batch with some odd cell: (its CSV text, how many rows the general path formatted). Runs of lines are
     checked first, so a single odd row costs a few dozen checks, not one per line."""
     pieces: list[str | int] = []  # finished text, or the id of a row for the general path
@@ -132,7 +132,7 @@ def csv_sqlite(fh: IO[str], db: Database, tz: ZoneInfo, spec: w.ExportSpec, name
             # Two queries: SQLite answers a lone min() or max() from the index, both together by a full scan.
             lo = conn.execute(select(func.min(T.bucket_start))).scalar()
             hi = conn.execute(select(func.max(T.bucket_start))).scalar()
-            changes = ([(datetime.min.replace(tzinfo=timezone.utc), 0)] if lo is None
+            changes = ([(datetime.min.replace(tzinfo=timezone.utc), 0)] if lo is None or hi is None  # no rows
                        else sl.offset_changes(tz, lo, hi))
         cells = {m: sl.cells(columns, names, changes, m) for m in (True, False)}
         if sum(c[2] is not None for c in cells[True]) > sl.MAX_NULL_VARIANTS:

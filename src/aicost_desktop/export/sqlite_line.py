@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, case, func, literal, literal_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from aicost_desktop.domain.days import utc_offset_changes
 from aicost_desktop.export import writer as w
@@ -138,14 +139,15 @@ def cells(columns: Sequence[str], names: dict[str, dict[Any, str]], changes: lis
     return out
 
 
-def line(columns: Sequence[str], cells: list[Cell], marked: bool) -> Any:
+def line(columns: Sequence[str], cells: list[Cell], marked: bool) -> ColumnElement[str]:
     """The printf() of a whole CSV line; when `marked`, raw data text cells follow SEP (LEAD when first).
     A nullable multi-part cell (money) would print '0.00' for NULL, so each NULL pattern has its own format."""
     nullable = [i for i, cell in enumerate(cells) if cell[2]]
     assert len(nullable) <= MAX_NULL_VARIANTS
 
-    def printf(empty: set[int]) -> Any:
-        fmt, args = [], []
+    def printf(empty: set[int]) -> ColumnElement[str]:
+        fmt: list[str] = []
+        args: list[Any] = []  # SQL expressions and literal values, as a Cell holds them
         for i, (c, (f, a, _)) in enumerate(zip(columns, cells)):
             fmt.append((LEAD if i == 0 else SEP) if marked and c in DATA_TEXT else ("" if i == 0 else ","))
             if i not in empty:
@@ -153,7 +155,7 @@ def line(columns: Sequence[str], cells: list[Cell], marked: bool) -> Any:
                 args.extend(literal_column(x, String) if isinstance(x, str) else x for x in a)
         return func.printf(literal("".join(fmt), String), *args, type_=String)
 
-    whens = []
+    whens: list[tuple[ColumnElement[Any], ColumnElement[str]]] = []
     for mask in range((1 << len(nullable)) - 1):
         empty = {i for b, i in enumerate(nullable) if mask >> b & 1}
         test = " AND ".join(("" if i in empty else "NOT ") + f"({cells[i][2]})" for i in nullable)

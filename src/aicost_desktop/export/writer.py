@@ -180,7 +180,7 @@ def _where(db: Database, tz: ZoneInfo, spec: ExportSpec) -> list[Any]:
     return where_clauses(db, spec.ledger_filter(), tz, UsageRow)
 
 
-def iter_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> Iterator[list[tuple[Any, ...]]]:
+def iter_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> Iterator[Sequence[Sequence[Any]]]:
     """Batches of raw rows in id order, streamed from one query (constant memory)."""
     T = UsageRow
     names, cols = _select(T, db.dialect)
@@ -253,27 +253,30 @@ def _lock_part(path: str) -> int | None:
     return fd
 
 
+def _unlink_unless_held(part: Path) -> None:
+    """Delete a part file, or raise OSError while an export still holds it."""
+    try:
+        import fcntl
+    except ImportError:
+        os.unlink(part)  # Windows refuses while another export has the file open
+        return
+    fd = os.open(part, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while an export holds it
+        os.unlink(part)
+    finally:
+        os.close(fd)
+
+
 def remove_stale_parts(target: Path) -> int:
     """Delete the `.NAME.*.part` files a killed export to `target` left behind; returns how many.
     A part another export is still writing is locked (or, on Windows, open) and is kept."""
     import glob
 
-    try:
-        import fcntl
-    except ImportError:
-        fcntl = None  # type: ignore[assignment]
     removed = 0
     for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
         try:
-            if fcntl is None:
-                os.unlink(part)  # Windows refuses while another export has the file open
-            else:
-                fd = os.open(part, os.O_RDONLY)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while an export holds it
-                    os.unlink(part)
-                finally:
-                    os.close(fd)
+            _unlink_unless_held(part)
             removed += 1
         except OSError:
             continue
