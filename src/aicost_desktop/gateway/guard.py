@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from aicost_desktop.budgets.model import list_budgets
 from aicost_desktop.budgets.periods import BudgetPeriod, current_period
 from aicost_desktop.budgets.spend import Scope, scope_spend
-from aicost_desktop.domain.money import ZERO
+from aicost_desktop.domain.money import ZERO, format_money
 from aicost_desktop.gateway.meter import RequestInfo
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import display_names
@@ -60,8 +60,9 @@ class Blocked(Exception):
 
     @property
     def message(self) -> str:
-        return (f"AI Cost Tracker budget '{self.budget}' reached: {self.spent:.2f} of {self.amount:.2f} "
-                f"{self.currency} spent this {_PERIOD_WORD.get(self.period, self.period)} (including requests "
+        return (f"AI Cost Tracker budget '{self.budget}' reached: {format_money(self.spent, self.currency)} of "
+                f"{format_money(self.amount, self.currency)} spent this {_PERIOD_WORD.get(self.period, self.period)} "
+                f"(including requests "
                 f"in flight). Raise the budget or change its action in AI Cost Tracker to let requests through.")
 
 
