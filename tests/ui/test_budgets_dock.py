@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -86,14 +86,17 @@ def test_dock_lists_budgets_with_state_forecast_and_alert_log(qtbot, ctx, servic
 def test_history_table_and_chart(qtbot, ctx, services) -> None:
     add_budget(ctx.db, BudgetSpec.build(name="Daily", amount="5", period="daily"))
     spend_on(ctx.db, today(ctx), "7", "a")
+    spend_on(ctx.db, today(ctx) - timedelta(days=3), "2", "b")
     w = make(qtbot, ctx, services)
     loaded(qtbot, w)
-    qtbot.waitUntil(lambda: w.history_table.rowCount() == 12, timeout=10_000)
+    # From the first period with spend (3 days ago), not twelve periods of which eight are empty.
+    qtbot.waitUntil(lambda: w.history_table.rowCount() == 4, timeout=10_000)
     assert w.history_table.item(0, 1).text() == "$7.00" and w.history_table.item(0, 3).text() == "140%"
+    assert w.history_table.item(3, 1).text() == "$2.00"
     w.tabs.setCurrentWidget(w.history_tab)
     assert w.chart is not None
     xs, hs = w.chart.bars.opts["x"], w.chart.bars.opts["height"]
-    assert len(xs) == 12 and hs[-1] == 7.0
+    assert len(xs) == 4 and hs[-1] == 7.0 and hs[0] == 2.0
     assert list(w.chart.limit.getData()[1][:2]) == [5.0, 5.0]
 
 

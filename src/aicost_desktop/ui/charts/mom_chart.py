@@ -49,6 +49,10 @@ class MomChart(pg.PlotWidget):
         self._proj = pg.PlotCurveItem(pen=pg.mkPen(style.FORECAST, width=2, style=Qt.PenStyle.DashLine))
         for it in (self._proj_lo, self._proj_hi, self._band, self._proj):
             pi.addItem(it)
+            it.setZValue(1)
+        # Month to date is the fact, the projection a guess: the fact is drawn on top of the band.
+        self._this.setZValue(10)
+        self._last.setZValue(5)
         self.legend.addItem(self._proj, "projection")
         self._budget = pg.InfiniteLine(angle=0, movable=False,
                                        pen=pg.mkPen(style.BUDGET, width=2, style=Qt.PenStyle.DotLine),

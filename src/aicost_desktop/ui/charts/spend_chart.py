@@ -37,7 +37,7 @@ class SpendChart(pg.PlotWidget):
     """A stacked spend chart whose items are created once per group key and then only setData'd."""
 
     def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
-        axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
+        axis = style.MonthDateAxis(orientation="bottom", utcOffset=0)
         super().__init__(parent, axisItems={"bottom": axis, "left": style.MoneyAxis("left")})
         self.setObjectName("spendChart")
         self.setMinimumHeight(140)
@@ -102,7 +102,7 @@ class SpendChart(pg.PlotWidget):
         for i, key in enumerate(keys):
             vals = np.array([float(v) for v in data.series[key]], dtype=float)
             top = base + vals
-            c = style.color(i)
+            c = style.color_for(key)
             if self.mode == "bars":
                 bar = self._bar(key)
                 bar.setOpts(x=x + width / 2, height=vals, y0=base, width=width,
@@ -209,8 +209,8 @@ class SpendChart(pg.PlotWidget):
             return
         self._order = list(keys)
         self.legend.clear()
-        for i, k in enumerate(keys):
-            sample = pg.BarGraphItem(x=[0], height=[1], width=1, brush=pg.mkBrush(style.color(i)))
+        for k in keys:
+            sample = pg.BarGraphItem(x=[0], height=[1], width=1, brush=pg.mkBrush(style.color_for(k)))
             self.legend.addItem(sample, k)
         self.legend.addItem(self._fc_mean, "forecast (80% band)")
         self.legend.addItem(self._anom, "anomaly")

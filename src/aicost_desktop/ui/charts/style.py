@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime, timezone
 
 import pyqtgraph as pg
@@ -16,8 +17,23 @@ BUDGET = "#D64545"
 MANUAL = "#D4A017"
 
 
+# Each known provider keeps its colour across reloads, periods and groupings (OpenAI is always blue, ...).
+PROVIDER_COLORS = {"openai": SERIES[0], "anthropic": SERIES[1], "openrouter": SERIES[2], "deepseek": SERIES[3],
+                   "moonshot": SERIES[5], "google": SERIES[6], "mistral": SERIES[7], "other": SERIES[9]}
+
+
 def color(i: int) -> QColor:
     return QColor(SERIES[i % len(SERIES)])
+
+
+def color_for(key: str) -> QColor:
+    """A series' colour from its name, never from its rank: the same key is drawn in the same colour whatever
+    else is shown (known providers from PROVIDER_COLORS, any other name from a stable hash of it)."""
+    fixed = PROVIDER_COLORS.get(key.lower())
+    if fixed:
+        return QColor(fixed)
+    h = zlib.crc32(key.encode("utf-8"))
+    return QColor(SERIES[h % len(SERIES)])
 
 
 def with_alpha(c: QColor | str, alpha: int) -> QColor:
@@ -47,12 +63,31 @@ def ts(d: date) -> float:
     return datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp()
 
 
-def money_axis_label(v: float) -> str:
-    return f"${v:,.0f}" if abs(v) >= 10 else f"${v:,.2f}"
+def money_axis_label(v: float, currency: str = "USD") -> str:
+    text = f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.2f}"
+    return f"${text}" if currency == "USD" else f"{text} {currency}"
 
 
 class MoneyAxis(pg.AxisItem):
-    """Left axis printing dollar amounts."""
+    """Left axis printing amounts in the display currency ('$1,200', '1,200 EUR')."""
+
+    currency = "USD"
 
     def tickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
-        return [money_axis_label(v * scale) for v in values]
+        return [money_axis_label(v * scale, self.currency) for v in values]
+
+
+class MonthDateAxis(pg.DateAxisItem):
+    """A date axis whose first tick (and each 1st of a month) names the month: 'Nov 3', 4, 5 ... 'Dec 1'.
+
+    pyqtgraph's day ticks print the day number only, which leaves a reader guessing the month."""
+
+    def tickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
+        if spacing >= 20 * 86400 or spacing < 86400:  # month/year ticks already name the month; hours: leave them
+            return super().tickStrings(values, scale, spacing)
+        out, seen = [], False
+        for v in values:
+            d = datetime.fromtimestamp(v, timezone.utc)
+            out.append(f"{d:%b} {d.day}" if not seen or d.day == 1 else str(d.day))
+            seen = True
+        return out

@@ -81,8 +81,7 @@ class AccountsPanel(QWidget):
         self.banner = QLabel("")
         self.banner.setObjectName("keychainBanner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("QLabel { background: #fff4d6; color: #5c4400; border: 1px solid #e0b84c; "
-                                  "border-radius: 4px; padding: 6px; }")
+        self.banner.setProperty("banner", "warning")  # styled from the palette (theme.banner_stylesheet)
         self.banner.setVisible(False)
         lay.addWidget(self.banner)
         lay.addWidget(self._build_buttons())

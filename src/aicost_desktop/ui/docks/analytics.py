@@ -166,10 +166,45 @@ class AnalyticsWidget(QWidget):
         self.stack.addWidget(self.skeleton)
         self.stack.addWidget(content)
         root.addWidget(self.stack, 1)
+        self._restore_view()
         self.period.currentIndexChanged.connect(self._period_changed)
         self.granularity.currentIndexChanged.connect(self.refresh)
         self.group_by.currentIndexChanged.connect(self.refresh)
         self.chart_style.currentIndexChanged.connect(lambda: self.chart.set_mode(self.chart_style.currentData()))
+        for combo in self._remembered():
+            combo.currentIndexChanged.connect(lambda _i: self._save_view())
+
+    # -- the view the user chose (period, grouping, ...) survives a restart: window state, not a preference --
+
+    def _remembered(self) -> list[QComboBox]:
+        return [self.period, self.granularity, self.group_by, self.chart_style]
+
+    def _view_settings(self) -> Any:
+        from aicost_desktop.ui.main_window import window_settings  # (the window's INI file in the home)
+
+        return window_settings(self.ctx)
+
+    def _save_view(self) -> None:
+        st = self._view_settings()
+        for combo in self._remembered():
+            data = combo.currentData()
+            st.setValue(f"analytics/{combo.objectName()}", "" if data is None else str(data))
+        st.sync()
+
+    def _restore_view(self) -> None:
+        st = self._view_settings()
+        for combo in self._remembered():
+            saved = st.value(f"analytics/{combo.objectName()}")
+            if saved is None:
+                continue
+            i = next((j for j in range(combo.count()) if ("" if combo.itemData(j) is None else str(combo.itemData(j)))
+                      == str(saved)), -1)
+            if i >= 0:
+                combo.setCurrentIndex(i)
+        self.chart.set_mode(self.chart_style.currentData())
+        custom = self.period.currentData() == "custom"
+        self.date_from.setVisible(custom)
+        self.date_to.setVisible(custom)
 
     @staticmethod
     def _table(headers: tuple[str, ...], name: str) -> QTableWidget:

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWidget, QHBoxLayout, QHeaderView, QLabel,
                                QMenu, QMessageBox, QPushButton, QSplitter, QTableView, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.storage.queries import accounts_of
+from aicost_desktop.ui.charts import style
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.workers import Refresher
 from aicost_desktop.ui.models.alert_model import TYPE_LABELS, AlertFilterProxy, AlertTableModel
@@ -67,25 +68,42 @@ def _ask(parent: QWidget, title: str, text: str) -> bool:
     return QMessageBox.question(parent, title, text) == QMessageBox.StandardButton.Yes
 
 
+def from_first_spend(rows: list[Any]) -> list[Any]:
+    """History from the first period with spend (twelve empty months before the first sync say nothing);
+    the current period is always kept."""
+    first = next((i for i, r in enumerate(rows) if r.spent), len(rows) - 1)
+    return rows[max(0, first):]
+
+
 class HistoryChart(pg.PlotWidget):
-    """Spend per period (bars) against the limit (line); updated with setOpts/setData, never rebuilt."""
+    """Spend per period (bars) against the limit (line); updated with setOpts/setData, never rebuilt.
+    Background and axes follow the palette; the money axis is in the budget's currency."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.setBackground("w")
+        self.money_axis = style.MoneyAxis("left")
+        super().__init__(parent, axisItems={"bottom": style.MonthDateAxis(orientation="bottom"),
+                                            "left": self.money_axis})
         self.setMinimumHeight(60)
         self.showGrid(y=True, alpha=0.2)
         self.getPlotItem().setMouseEnabled(x=False, y=False)
         self.getPlotItem().hideButtons()
-        self.bars = pg.BarGraphItem(x=[], height=[], width=1, brush="#2f6fdb")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=1, brush=style.SERIES[0])
         self.addItem(self.bars)
-        self.limit = self.plot([], [], pen=pg.mkPen("#c62828", width=2, style=Qt.PenStyle.DashLine), name="limit")
+        self.limit = self.plot([], [], pen=pg.mkPen(style.BUDGET, width=2, style=Qt.PenStyle.DashLine), name="limit")
+        style.apply_theme(self)
 
-    def set_history(self, rows: list[Any]) -> None:
+    def changeEvent(self, ev: Any) -> None:  # noqa: N802 - a theme switch repaints in the new palette
+        super().changeEvent(ev)
+        if ev.type() == QEvent.Type.PaletteChange and getattr(self, "plotItem", None) is not None:
+            style.apply_theme(self)
+
+    def set_history(self, rows: list[Any], currency: str = "USD") -> None:
+        self.money_axis.currency = currency
+        self.money_axis.picture = None  # re-label the ticks
         xs = [r.period.start_utc.timestamp() + (r.period.end_utc - r.period.start_utc).total_seconds() / 2 for r in rows]
         widths = [(r.period.end_utc - r.period.start_utc).total_seconds() * 0.8 for r in rows]
         hs = [float(r.spent) for r in rows]
-        brushes = ["#c62828" if r.spent > r.limit else "#2f6fdb" for r in rows]
+        brushes = [style.BUDGET if r.spent > r.limit else style.SERIES[0] for r in rows]
         self.bars.setOpts(x=xs, height=hs, width=widths, brushes=brushes)
         edges = []
         limits = []
@@ -242,7 +260,7 @@ class BudgetsWidget(QWidget):
         if self.chart is None and self.tabs.currentIndex() == self.tabs.indexOf(self.history_tab):
             self.chart = HistoryChart()
             self._history_layout.addWidget(self.chart, 1)
-            self.chart.set_history(self._history_rows)
+            self.chart.set_history(self._history_rows, getattr(self, "_history_currency", "USD"))
 
     # -- loading -------------------------------------------------------------------------
 
@@ -297,19 +315,21 @@ class BudgetsWidget(QWidget):
             self.set_history([])
 
     def set_history(self, rows: list[Any]) -> None:
+        rows = from_first_spend(rows)
+        cur = self.selected().currency if self.selected() else "USD"
+        self._history_currency = cur
         self.history_table.setRowCount(len(rows))
         for i, r in enumerate(reversed(rows)):
             pct = (r.spent / r.limit * 100) if r.limit else 0
-            cur = self.selected().currency if self.selected() else "USD"
             for j, text in enumerate((f"{r.period.first:%Y-%m-%d} – {r.period.last:%Y-%m-%d}",
-                                      fmt_money(r.spent, cur), fmt_money(r.limit, cur), f"{pct:.0f}%")):
+                                      format_money(r.spent, cur), format_money(r.limit, cur), f"{pct:.0f}%")):
                 item = QTableWidgetItem(text)
                 if j and r.spent > r.limit:
                     item.setForeground(Qt.GlobalColor.red)
                 self.history_table.setItem(i, j, item)
         self._history_rows = rows
         if self.chart is not None:
-            self.chart.set_history(rows)
+            self.chart.set_history(rows, cur)
 
     def open_dialog(self, budget_id: int | None = None) -> Any:
         """Open the add/edit dialog (non-blocking); saving happens in a worker on accept."""

@@ -1,0 +1,102 @@
+"""Charts: a provider keeps its colour across reloads and filters, the view is remembered, the first date tick
+names its month, month to date is drawn over the projection, budget history starts at the first spend."""
+
+from __future__ import annotations
+
+import gc
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from aicost_desktop.ui.charts import style
+from aicost_desktop.ui.charts.spend_chart import SpendChart, SpendChartData
+
+TODAY = date(2026, 3, 20)
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_gui_thread():
+    yield
+    gc.collect()
+
+
+def bar_color(chart: SpendChart, key: str) -> str:
+    return chart._bars[key].opts["brush"].color().name()
+
+
+def data(series: dict[str, list[str]]) -> SpendChartData:
+    days = [date(2026, 3, 1), date(2026, 3, 2)]
+    return SpendChartData("day", days, {k: [Decimal(v) for v in vals] for k, vals in series.items()})
+
+
+def test_a_provider_keeps_its_colour_whatever_else_is_shown(qtbot) -> None:
+    chart = SpendChart()
+    qtbot.addWidget(chart)
+    chart.set_data(data({"openai": ["5", "6"], "anthropic": ["3", "1"]}))
+    first = {k: bar_color(chart, k) for k in ("openai", "anthropic")}
+    # Anthropic now tops the ranking and OpenAI's rows are filtered out: colours follow names, not ranks.
+    chart.set_data(data({"anthropic": ["30", "10"], "openrouter": ["1", "1"]}))
+    assert bar_color(chart, "anthropic") == first["anthropic"]
+    chart.set_data(data({"openai": ["1", "1"], "anthropic": ["2", "2"]}))
+    assert {k: bar_color(chart, k) for k in ("openai", "anthropic")} == first
+    assert first["openai"] != first["anthropic"]
+    assert style.color_for("gpt-4o") == style.color_for("gpt-4o")  # any other name: a stable hash, not a rank
+
+
+def test_colours_survive_a_reload_of_the_dock_and_the_view_is_remembered(qtbot, ctx, services) -> None:
+    from aicost_desktop.demo import load_demo
+    from aicost_desktop.ui.docks.analytics import AnalyticsWidget
+
+    load_demo(ctx, days=60, seed=1, today=TODAY)
+
+    def dock() -> AnalyticsWidget:
+        w = AnalyticsWidget(ctx, services)
+        w.today_override = TODAY
+        qtbot.addWidget(w)
+        with qtbot.waitSignal(w.refreshed, timeout=20_000):
+            w.refresh()
+        return w
+
+    w = dock()
+    colours = {k: bar_color(w.chart, k) for k in w.chart._data.series}
+    assert {k: style.color_for(k).name() for k in colours} == colours
+    with qtbot.waitSignal(w.refreshed, timeout=20_000):
+        w.period.setCurrentIndex(w.period.findData("90d"))
+        w.group_by.setCurrentIndex(w.group_by.findData("model"))
+    again = dock()  # a restart of the window: the same period and grouping, the same colours per key
+    assert again.period.currentData() == "90d" and again.group_by.currentData() == "model"
+    assert all(bar_color(again.chart, k) == style.color_for(k).name() for k in again.chart._data.series)
+
+
+def test_first_date_tick_names_its_month() -> None:
+    axis = style.MonthDateAxis(orientation="bottom", utcOffset=0)
+    ticks = [datetime(2026, 3, d, tzinfo=timezone.utc).timestamp() for d in (29, 30, 31)] + \
+        [datetime(2026, 4, 1, tzinfo=timezone.utc).timestamp()]
+    assert axis.tickStrings(ticks, 1, 86400) == ["Mar 29", "30", "31", "Apr 1"]
+
+
+def test_month_to_date_is_drawn_above_the_projection(qtbot) -> None:
+    from aicost_desktop.ui.charts.mom_chart import MomChart
+
+    chart = MomChart()
+    qtbot.addWidget(chart)
+    assert chart._this.zValue() > max(chart._proj.zValue(), chart._band.zValue())
+
+
+def test_budget_history_starts_at_the_first_spend_with_money_on_its_axis(qtbot, ctx) -> None:
+    from aicost_desktop.budgets.engine import PeriodSpend
+    from aicost_desktop.budgets.periods import period_containing
+    from aicost_desktop.ui.docks.budgets import HistoryChart, from_first_spend
+
+    tz = ctx.tz
+    periods = [period_containing("monthly", date(2026, m, 1), tz) for m in range(1, 6)]
+    rows = [PeriodSpend(p, Decimal(v), Decimal(10)) for p, v in zip(periods, ["0", "0", "4", "0", "12"])]
+    assert [r.period.first.month for r in from_first_spend(rows)] == [3, 4, 5]
+    assert len(from_first_spend(rows[:2])) == 1  # nothing spent yet: the current period alone
+    chart = HistoryChart()
+    qtbot.addWidget(chart)
+    chart.set_history(from_first_spend(rows))
+    assert chart.money_axis.tickStrings([0, 10], 1, 5) == ["$0.00", "$10"]
+    chart.set_history(rows, "EUR")
+    assert chart.money_axis.tickStrings([20], 1, 5) == ["20 EUR"]
