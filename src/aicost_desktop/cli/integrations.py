@@ -99,7 +99,7 @@ def run_connect(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untype
         if args.client_id:
             secret = values.pop("client_secret", None)  # from --secret-env client_secret=VAR, when the app has one
             rec = m.connect_oauth(spec.id, client_id=args.client_id, client_secret=secret, name=args.name,
-                                  auth=args.auth, urls=urls, show_code=_show_code)
+                                  auth=args.auth, urls=urls, show_code=_show_code, values=values)
         else:
             method = spec.auth(args.auth)
             missing = [k for k in method.fields if k in spec.secret_keys and k not in values and spec.field(k).required]

@@ -116,8 +116,10 @@ class IntegrationManager:
     def connect_oauth(self, kind: str, *, client_id: str, client_secret: str | None = None, name: str | None = None,
                       auth: str | None = None, urls: Mapping[str, str] | None = None,
                       scopes: tuple[str, ...] | None = None, show_code: Callable[[oauth.DeviceCode], Any] | None = None,
-                      cancel: threading.Event | None = None, sleep: Callable[[float], None] = time.sleep) -> ConnectionRecord:
-        """Sign in through the browser (PKCE on a loopback redirect) or the device flow, test, store the tokens."""
+                      cancel: threading.Event | None = None, sleep: Callable[[float], None] = time.sleep,
+                      values: Mapping[str, str] | None = None) -> ConnectionRecord:
+        """Sign in through the browser (PKCE on a loopback redirect) or the device flow, test, store the tokens.
+        `values`: the method's other non-secret fields (a Google Sheets connection's spreadsheet id)."""
         spec = registry.get(kind)
         method = spec.auth(auth or next((m.kind for m in spec.auth_methods if m.kind in OAUTH_KINDS), None))
         if method.kind not in OAUTH_KINDS:
@@ -125,6 +127,15 @@ class IntegrationManager:
         if not client_id or not client_id.strip():
             raise InputError("client_id", "<empty>", "the OAuth app's client id is required")
         redact.register(client_secret)
+        others = [k for k in method.fields if k != "client_id" and k not in spec.secret_keys]
+        unknown = sorted(set(values or {}) - set(others))
+        if unknown:
+            raise InputError("field", unknown[0], f"{spec.name} ({method.label}) takes {', '.join(others) or 'no fields'}")
+        plain = {"client_id": client_id.strip()}
+        for key in others:  # checked before the browser opens: a sign-in is not wasted on a bad field
+            value = spec.field(key).check((values or {}).get(key))
+            if value:
+                plain[key] = value
         resolved = resolve_urls(spec, urls)
         ep = endpoints(method, resolved, scopes)
         if method.kind is AuthKind.OAUTH_DEVICE:
@@ -133,13 +144,13 @@ class IntegrationManager:
         else:
             tokens = oauth.authorize(ep, client_id.strip(), client=self.client, client_secret=client_secret,
                                      browser=self.browser, timeout=self.login_timeout, cancel=cancel, clock=self.clock)
-        conn = Connection(spec, name or spec.id, method.kind, {"client_id": client_id.strip()}, resolved, self.client,
+        conn = Connection(spec, name or spec.id, method.kind, plain, resolved, self.client,
                           self.policy, token_source=lambda: tokens.access_token)
         detail = self._probe(spec, conn)
         secrets = token_secrets(tokens)
         if client_secret:
             secrets["client_secret"] = client_secret
-        rec = self.store.add(name or spec.id, spec.id, method.key, {"client_id": client_id.strip()}, secrets,
+        rec = self.store.add(name or spec.id, spec.id, method.key, plain, secrets,
                              urls=dict(urls or {}), extra={"expires_at": tokens.expires_at, "scope": tokens.scope})
         self.store.update(rec.name, status="ok", message=detail, tested_at=utcnow())
         return self.store.get(rec.name)
