@@ -66,8 +66,8 @@ def analytics_routes(db: Database, tz: ZoneInfo, *, fx: dict[str, Decimal] | Non
 
     def install(app: web.Application, state: GatewayState) -> None:
         def authorized(request: web.Request) -> bool:
-            bearer = request.headers.get("Authorization", "")
-            bearer = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
+            header = request.headers.get("Authorization", "")
+            bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
             return matches(request.headers.get("X-AICost-Token"), state.token) | matches(bearer, state.token)
 
         def query(request: web.Request, group_by: list[str]) -> dict[str, Any]:

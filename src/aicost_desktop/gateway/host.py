@@ -76,11 +76,11 @@ class GatewayHost:
         self._thread.start()
         if not self._ready.wait(START_TIMEOUT):
             raise OperationError("gateway: the server did not start in time")
-        if self._error is not None:
+        err = self._failure()
+        if err is not None:
             self._thread.join(5)
             self._thread = None
             self.writer.stop()
-            err = self._error
             raise OperationError(f"gateway: cannot listen on {self.config.host}:{self.config.port}: {err}") from err
         log.info("gateway listening on %s", self.base_url)
 
@@ -119,6 +119,10 @@ class GatewayHost:
         return self.writer.flush(timeout)
 
     # -- internals ---------------------------------------------------------------------------
+    def _failure(self) -> BaseException | None:
+        """The server thread's start-up error (set on that thread before `_ready`)."""
+        return self._error
+
     def _injected_keys(self) -> tuple[dict[str, str], dict[str, tuple[int, str]]]:
         keys: dict[str, str] = {}
         accounts: dict[str, tuple[int, str]] = {}
