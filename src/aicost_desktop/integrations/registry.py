@@ -8,8 +8,8 @@ from functools import cache
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.integrations.spec import IntegrationSpec
 
-# One module per service, each exposing SPEC (still to build: notion, sheets, airtable, trello, stripe).
-MODULES = ("slack", "discord", "smtp", "sendgrid", "twilio", "github", "webhook")
+# One module per service, each exposing SPEC.
+MODULES = ("slack", "discord", "smtp", "sendgrid", "twilio", "github", "notion", "webhook")
 
 
 @cache
