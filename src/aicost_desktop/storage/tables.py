@@ -382,3 +382,58 @@ class IntegrationConnection(Base):
     last_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertRoute(Base):
+    """A routing rule: alerts of a trigger (optionally one budget, at or above a percentage) go to destinations."""
+
+    __tablename__ = "alert_routes"
+    __table_args__ = NEVER_REUSED
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    trigger: Mapped[str] = mapped_column(String(20))  # threshold, exceeded, forecast, sync_failure, anomaly, unpriced
+    # A named budget's rule goes with the budget (a deleted budget must not widen it to "any budget").
+    budget_id: Mapped[int | None] = mapped_column(ForeignKey("budgets.id", ondelete="CASCADE"))
+    min_percent: Mapped[Decimal | None] = mapped_column(Money)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RouteDestination(Base):
+    """One destination of a rule: a connection's action with the user's parameters (JSON). Its id is the
+    `alert_outbox.target` of channel 'route', so ids are never reused (one delivery per alert and destination)."""
+
+    __tablename__ = "route_destinations"
+    __table_args__ = NEVER_REUSED
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("alert_routes.id", ondelete="CASCADE"))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("integration_connections.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(60))
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportSchedule(Base):
+    """A scheduled spend report to one destination; `last_period` (the reported period's first local day)
+    makes it run once per period across restarts, `claimed_at`/`attempts`/`next_attempt_at` retry a failed send."""
+
+    __tablename__ = "report_schedules"
+    __table_args__ = NEVER_REUSED
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    frequency: Mapped[str] = mapped_column(String(10))  # daily, weekly, monthly
+    weekday: Mapped[int | None] = mapped_column(Integer)  # weekly: 0 = Monday .. 6 = Sunday
+    hour: Mapped[int] = mapped_column(Integer, default=9)  # local hour from which the period's report is due
+    group_by: Mapped[str] = mapped_column(String(60), default="model")
+    connection_id: Mapped[int] = mapped_column(ForeignKey("integration_connections.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(60))
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_period: Mapped[str | None] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(12))  # sent, retrying, failed
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
