@@ -130,10 +130,9 @@ def charge_dates(start: date, end: date | None, period: str, until: date) -> lis
     return out
 
 
-def add_subscription(db: Database, service: str, amount: str | Decimal, period: str, start: date,
-                     end: date | None = None, currency: str = "USD", provider: str | None = None,
-                     note: str | None = None, *, today: date | None = None, is_demo: bool = False) -> int:
-    """Validate and store a subscription, then materialize its charges up to today."""
+def _subscription_fields(service: str, amount: str | Decimal, period: str, start: date, end: date | None,
+                         currency: str, provider: str | None, note: str | None) -> dict[str, object]:
+    """A subscription's columns from what the user typed, or InputError naming the field."""
     service_clean = _clean_text(service, "service")
     if not service_clean:
         raise InputError("service", service, "must not be empty")
@@ -144,16 +143,48 @@ def add_subscription(db: Database, service: str, amount: str | Decimal, period: 
     check_usage_day("start", start)
     if end is not None and end < start:
         raise InputError("end", end.isoformat(), f"is before start={start.isoformat()}")
+    return dict(service=service_clean, provider=_clean_text(provider, "provider"), amount=value, currency=cur,
+                period=period, start_date=start, end_date=end, note=_clean_text(note, "note", MAX_NOTE))
+
+
+def add_subscription(db: Database, service: str, amount: str | Decimal, period: str, start: date,
+                     end: date | None = None, currency: str = "USD", provider: str | None = None,
+                     note: str | None = None, *, today: date | None = None, is_demo: bool = False) -> int:
+    """Validate and store a subscription, then materialize its charges up to today."""
+    fields = _subscription_fields(service, amount, period, start, end, currency, provider, note)
     with db.session() as s:
-        sub = Subscription(service=service_clean, provider=_clean_text(provider, "provider"), amount=value,
-                           currency=cur, period=period, start_date=start, end_date=end,
-                           workspace_id=db.default_workspace_id(), note=_clean_text(note, "note", MAX_NOTE),
-                           is_demo=is_demo)
+        sub = Subscription(**fields, workspace_id=db.default_workspace_id(), is_demo=is_demo)
         s.add(sub)
         s.flush()
         sub_id = sub.id
     materialize(db, today=today, only=sub_id)
     return sub_id
+
+
+def update_subscription(db: Database, sub_id: int, service: str, amount: str | Decimal, period: str, start: date,
+                        end: date | None = None, currency: str = "USD", provider: str | None = None,
+                        note: str | None = None, *, today: date | None = None) -> None:
+    """Replace a subscription's values (same id) and re-materialize its charges to match them."""
+    fields = _subscription_fields(service, amount, period, start, end, currency, provider, note)
+    with db.write_session() as s:
+        sub = s.get(Subscription, sub_id)
+        if sub is None:
+            raise InputError("id", sub_id, "no subscription with this id")
+        for name, value in fields.items():
+            setattr(sub, name, value)
+    # The old charges may fall on other dates or carry the old amount: drop them, write the new schedule.
+    delete_where(db, UsageRow.subscription_id == sub_id)
+    materialize(db, today=today, only=sub_id)
+
+
+def get_subscription(db: Database, sub_id: int) -> Subscription:
+    """One subscription (detached, its columns loaded), or InputError."""
+    with db.session() as s:
+        sub = s.get(Subscription, sub_id)
+        if sub is None:
+            raise InputError("id", sub_id, "no subscription with this id")
+        s.expunge(sub)
+        return sub
 
 
 def materialize(db: Database, today: date | None = None, only: int | None = None) -> int:

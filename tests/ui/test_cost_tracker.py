@@ -44,7 +44,7 @@ def test_populated_table_and_header(qtbot, dock, ctx):
     assert t.model.rowCount() == 2
     assert t.month_figure.value.text() == "$2.50"
     assert "unpriced" in t.status.text()
-    assert "2 of 2 rows" in t.footer.text()
+    assert t.footer.text() == "Total $2.50 · 2 rows"
 
 
 def test_source_chip_filters_rows(qtbot, dock, ctx):
@@ -52,12 +52,14 @@ def test_source_chip_filters_rows(qtbot, dock, ctx):
     write(ctx, rec("a", at=now), rec("b", at=now, source=DataSource.LOG))
     _refresh(qtbot, dock)
     t = dock.tracker
-    chip = next(b for b in t.chips.buttons() if b.property("source") == "log")
-    chip.click()
+    chip = next(b for b in t.chips if b.property("source") == "log")
+    with qtbot.waitSignal(t.refreshed, timeout=10_000):
+        chip.click()  # the filter is the query's: the table reloads
     assert t.proxy.rowCount() == 1
-    t.search.setText("nothing-matches")
-    assert t.proxy.rowCount() == 0
-    assert "0 of 2 rows" in t.footer.text()
+    with qtbot.waitSignal(t.refreshed, timeout=10_000):
+        t.search.setText("nothing-matches")
+    assert t.proxy.rowCount() == 0 and not t.is_empty_state()
+    assert t.footer.text() == "No rows match the filter"
 
 
 def test_ledger_write_refreshes_dock(qtbot, dock, ctx):
@@ -90,15 +92,15 @@ def test_rows_load_page_by_page_as_the_view_asks(qtbot, dock, ctx, services, mon
 
     from aicost_desktop.ui.docks import cost_tracker
 
-    reads: list[tuple[int, int]] = []
-    real = cost_tracker.list_records
+    reads: list[tuple[int, object, object]] = []
+    real = cost_tracker.ledger_page
 
-    def recording(db, tz, filters=None, limit=5000, offset=0):  # type: ignore[no-untyped-def]
-        reads.append((limit, offset))
-        return real(db, tz, filters, limit=limit, offset=offset)
+    def recording(db, tz, filters=None, *, limit=1000, before=None, through=None, **kw):  # type: ignore[no-untyped-def]
+        reads.append((limit, before, through))
+        return real(db, tz, filters, limit=limit, before=before, through=through, **kw)
 
     monkeypatch.setattr(cost_tracker, "PAGE", 3)
-    monkeypatch.setattr(cost_tracker, "list_records", recording)
+    monkeypatch.setattr(cost_tracker, "ledger_page", recording)
     _refresh(qtbot, dock)  # let the load the dock started when built (empty ledger) finish first
     now = datetime.now(timezone.utc).replace(microsecond=0)
     with qtbot.waitSignal(services.bus.ledger_changed, timeout=5000):  # its reload must not land mid-scroll
@@ -107,7 +109,7 @@ def test_rows_load_page_by_page_as_the_view_asks(qtbot, dock, ctx, services, mon
     reads.clear()
     _refresh(qtbot, dock)
     t = dock.tracker
-    assert reads[0] == (3, 0)
+    assert reads[0][:2] == (3, None)
     for _ in range(20):  # scroll to the end until nothing more can be fetched
         if not t.proxy.canFetchMore(QModelIndex()):
             break
@@ -115,13 +117,14 @@ def test_rows_load_page_by_page_as_the_view_asks(qtbot, dock, ctx, services, mon
         t.proxy.fetchMore(QModelIndex())  # the proxy forwards it to the model, as for the view
         qtbot.waitUntil(lambda: t.model.rowCount() > n, timeout=5000)  # that page (or the view's own) arrived
     assert t.model.rowCount() == 7 and not t.proxy.canFetchMore(QModelIndex())
-    assert [r for r in reads if r[1]] == [(3, 3), (3, 6)]
-    assert "7 of 7 rows" in t.footer.text()
+    pages = [r[1] for r in reads if r[1] is not None]  # each page reads before the oldest row shown
+    assert pages == [now - timedelta(minutes=2), now - timedelta(minutes=5)]
+    assert t.footer.text() == "Total $7.00 · 7 rows"
     assert len({t.model.row_at(i).id for i in range(7)}) == 7
     shown = [t.proxy.index(r, 0).data() for r in range(t.proxy.rowCount())]
     assert shown == sorted(shown, reverse=True)  # newest first across pages
     _refresh(qtbot, dock)  # a refresh keeps what was scrolled into view
-    assert t.model.rowCount() == 7 and reads[-1] == (7, 0)
+    assert t.model.rowCount() == 7 and reads[-1] == (3, None, now - timedelta(minutes=6))
 
 
 def test_footer_says_more_rows_can_be_scrolled_in(qtbot, dock, ctx, monkeypatch):
@@ -137,7 +140,7 @@ def test_footer_says_more_rows_can_be_scrolled_in(qtbot, dock, ctx, monkeypatch)
     write(ctx, *[rec(f"r{i}", at=now - timedelta(minutes=i)) for i in range(5)])
     _refresh(qtbot, dock)
     assert t.model.rowCount() == 2
-    assert t.footer.text() == "2 of 2 rows shown · 3 older rows load as you scroll down"
+    assert t.footer.text() == "Total $5.00 · 2 rows · older rows load as you scroll down"
 
 
 def test_a_failed_load_still_runs_the_refresh_folded_into_it(qtbot, dock, ctx, monkeypatch):
@@ -150,7 +153,7 @@ def test_a_failed_load_still_runs_the_refresh_folded_into_it(qtbot, dock, ctx, m
     _refresh(qtbot, dock)
     gate = threading.Event()
     calls: list[int] = []
-    real = cost_tracker.list_records
+    real = cost_tracker.ledger_page
 
     def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(1)
@@ -159,7 +162,7 @@ def test_a_failed_load_still_runs_the_refresh_folded_into_it(qtbot, dock, ctx, m
             raise OSError("database is locked")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cost_tracker, "list_records", flaky)
+    monkeypatch.setattr(cost_tracker, "ledger_page", flaky)
     failures: list[object] = []
     dock.tracker.load_failed.connect(failures.append)
     dock.refresh()

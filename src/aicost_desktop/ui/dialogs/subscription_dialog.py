@@ -1,9 +1,9 @@
-"""Add a recurring subscription (e.g. ChatGPT Plus $20 monthly); it materializes one ledger row per period."""
+"""Add or edit a recurring subscription (e.g. ChatGPT Plus $20 monthly); it materializes one ledger row per period."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QHBoxLayout,
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QHBox
 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, currency_combo, date_edit, from_qdate,
-                                                line_edit)
+                                                line_edit, to_qdate)
 
 if TYPE_CHECKING:
     from aicost_desktop.ui.services import Services
@@ -22,18 +22,20 @@ PERIODS = [("Monthly", "monthly"), ("Quarterly", "quarterly"), ("Yearly", "yearl
 
 class SubscriptionDialog(QDialog):
     """Signals:
-        saved(int): the new subscription's id (its charges up to today are in the ledger).
+        saved(int): the subscription's id (its charges up to today are in the ledger).
         save_failed(str): the error shown (under its field, or at the bottom).
     """
 
     saved = Signal(int)
     save_failed = Signal(str)
 
-    def __init__(self, services: "Services", parent: QWidget | None = None) -> None:
+    def __init__(self, services: "Services", parent: QWidget | None = None, subscription: Any = None) -> None:
+        """`subscription` (a storage Subscription): edit it instead of adding one."""
         super().__init__(parent)
         self.services, self.ctx = services, services.ctx
+        self.sub_id: int | None = subscription.id if subscription is not None else None
         self.setObjectName("subscriptionDialog")
-        self.setWindowTitle("Add subscription")
+        self.setWindowTitle("Edit subscription" if subscription is not None else "Add subscription")
         self.setMinimumWidth(440)
         lay = QVBoxLayout(self)
         intro = QLabel("A fixed charge every period, e.g. ChatGPT Plus $20 monthly. "
@@ -73,6 +75,22 @@ class SubscriptionDialog(QDialog):
         self.errors.add_row("N&ote", "note", self.note)
         lay.addLayout(form)
         self.general_error, self.buttons = add_footer(self, lay, self.save)
+        if subscription is not None:
+            self._fill(subscription)
+
+    def _fill(self, sub: Any) -> None:
+        from aicost_desktop.domain.money import money_json
+
+        self.service.setText(sub.service)
+        self.amount.setText(money_json(sub.amount) or "")
+        self.currency.setCurrentText(sub.currency)
+        self.period.setCurrentIndex(max(0, self.period.findData(sub.period)))
+        self.start.setDate(to_qdate(sub.start_date))
+        self.has_end.setChecked(sub.end_date is not None)
+        if sub.end_date is not None:
+            self.end.setDate(to_qdate(sub.end_date))
+        self.provider.setText(sub.provider or "")
+        self.note.setText(sub.note or "")
 
     def values(self) -> dict[str, object]:
         return {"service": self.service.text(), "amount": self.amount.text().strip(),
@@ -111,11 +129,16 @@ class SubscriptionDialog(QDialog):
         if not self.validate():
             self.save_failed.emit("invalid input")
             return
-        v, ctx = self.values(), self.ctx
+        v, ctx, sub_id = self.values(), self.ctx, self.sub_id
 
         def job() -> int:
-            from aicost_desktop.manual import add_subscription
+            from aicost_desktop.manual import add_subscription, update_subscription
 
+            if sub_id is not None:
+                update_subscription(ctx.db, sub_id, str(v["service"]), str(v["amount"]), str(v["period"]),
+                                    v["start"], v["end"], str(v["currency"]), v["provider"],  # type: ignore[arg-type]
+                                    v["note"])  # type: ignore[arg-type]
+                return sub_id
             return add_subscription(ctx.db, str(v["service"]), str(v["amount"]), str(v["period"]),
                                     v["start"], v["end"], str(v["currency"]), v["provider"],  # type: ignore[arg-type]
                                     v["note"])  # type: ignore[arg-type]

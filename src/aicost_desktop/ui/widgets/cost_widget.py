@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.domain.money import fmt_money, format_money
 from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
@@ -46,6 +46,21 @@ def load_card(ctx: Any, now: datetime | None = None) -> CardData:
     return CardData(None, sp.cost, sp.tokens, dict(sorted(sp.by_model.items(), key=lambda kv: -kv[1])), cur)
 
 
+NO_MODEL = "(no model)"  # budgets.spend's name for rows without a model: subscriptions, manual entries
+TOP_MODELS = 4
+
+
+def by_model_text(by_model: dict[str, Decimal], currency: str) -> str:
+    """The card's "by model" line: the models that cost most, then what had no model ("other": subscriptions,
+    manual entries, charges without a model) last, so a $20 subscription never tops the list as "(no model)"."""
+    models = sorted(((m, c) for m, c in by_model.items() if m != NO_MODEL and c), key=lambda mc: -mc[1])
+    parts = [f"{m}: {format_money(c, currency)}" for m, c in models[:TOP_MODELS]]
+    other = by_model.get(NO_MODEL, Decimal(0)) + sum((c for _m, c in models[TOP_MODELS:]), Decimal(0))
+    if other:
+        parts.append(f"other: {format_money(other, currency)}")
+    return "  ·  ".join(parts) or "No spend yet"
+
+
 def days_left_text(n: int) -> str:
     return "last day" if n == 1 else f"{n} days left"
 
@@ -77,6 +92,8 @@ class CostWidget(QFrame):
         self.models = QLabel("")
         self.models.setObjectName("costWidgetModels")
         self.models.setWordWrap(True)
+        self.models.setToolTip("Spend by model this month; \"other\": subscriptions, manual entries, charges "
+                               "without a model and the models not listed")
         self.set_budget = QPushButton("Set budget")
         self.details = QPushButton("View details")
         self.set_budget.clicked.connect(self.set_budget_requested)
@@ -126,6 +143,5 @@ class CostWidget(QFrame):
             self.set_budget.setText("Set budget")
         self.cost.setText(fmt_money(data.cost, data.currency))
         self.tokens.setText(f"{data.tokens:,} tokens")
-        top = list(data.by_model.items())[:4]
-        self.models.setText("  ·  ".join(f"{m}: {fmt_money(c, data.currency)}" for m, c in top) or "No spend yet")
+        self.models.setText(by_model_text(data.by_model, data.currency))
         self.loaded.emit(data)
