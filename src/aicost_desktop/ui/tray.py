@@ -1,17 +1,21 @@
-"""The tray icon: month-to-date spend in the tooltip, Open / Sync now / Pause syncing / Quit, notifications, and a
-badge while budget alerts wait for acknowledgement."""
+"""The tray icon, like CodexBar's menu: this month and today, each budget with its progress bar, each account's
+last sync and balance, then Open / Sync now / Pause / Quit; the icon shows the worst budget's state (ok, warning,
+over) and a badge while budget alerts wait for acknowledgement; notifications."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from aicost_desktop import APP_NAME
-from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.analytics.report import SpendSummary, spend_summary
 from aicost_desktop.ui.workers import Refresher
 
@@ -23,14 +27,79 @@ if TYPE_CHECKING:
 log = logging.getLogger("aicost.ui.tray")
 
 
+STATE_DOT = {"warning": "#ef6c00", "exceeded": "#c62828"}  # at_risk and ok: the plain icon
+BAR_CELLS = 10
+
+
 def tooltip_text(summary: SpendSummary | None, pending_ack: int = 0) -> str:
     line = APP_NAME if summary is None else \
-        f"{APP_NAME} — {fmt_money(summary.month_to_date, summary.currency)} this month"
+        f"{APP_NAME} — {format_money(summary.month_to_date, summary.currency)} this month"
     return f"{pending_ack} budget alert(s) to acknowledge\n{line}" if pending_ack else line
 
 
-def _summary(ctx: "AppContext") -> SpendSummary:  # pool thread
-    return spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(), currency=ctx.settings.get("display_currency"))
+@dataclass
+class TrayData:
+    """What the menu shows, read on a pool thread."""
+
+    summary: SpendSummary
+    budgets: list[Any] = field(default_factory=list)    # BudgetStatus
+    accounts: list[Any] = field(default_factory=list)   # AccountView
+    balances: dict[int, Any] = field(default_factory=dict)  # account id -> LatestBalance
+
+    @property
+    def worst(self) -> str:
+        """The worst budget state: exceeded > warning > ok (a projection alone is not a warning yet)."""
+        states = {b.state for b in self.budgets}
+        return "exceeded" if "exceeded" in states else "warning" if "warning" in states else "ok"
+
+
+def _summary(ctx: "AppContext") -> TrayData:  # pool thread
+    from aicost_desktop.accounts import list_accounts
+    from aicost_desktop.budgets.service import context_statuses
+    from aicost_desktop.storage.queries import latest_balances
+
+    summary = spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(), currency=ctx.settings.get("display_currency"))
+    return TrayData(summary, [b for b in context_statuses(ctx)], list_accounts(ctx.db), latest_balances(ctx.db))
+
+
+def progress_bar(percent: Decimal, cells: int = BAR_CELLS) -> str:
+    """'▰▰▰▰▱▱▱▱▱▱' for 40% (full past 100%): a bar a menu can show in any theme and font."""
+    full = max(0, min(cells, int(percent * cells / 100 + Decimal("0.5"))))
+    return "▰" * full + "▱" * (cells - full)
+
+
+def budget_line(st: Any) -> str:
+    """'OpenAI  ▰▰▰▰▰▰▰▰▱▱ 80%  $8.00 of $10.00 this month', or 'over budget by $2.00 (120%)'."""
+    from aicost_desktop.budgets.wording import over_text, period_words
+
+    over = over_text(st.spent, st.amount, st.currency)
+    tail = over or f"{format_money(st.spent, st.currency)} of {format_money(st.amount, st.currency)}"
+    return f"{st.name}  {progress_bar(st.percent)} {st.percent:.0f}%  {tail} {period_words(st.period.kind)}" \
+        if not over else f"⚠ {st.name}  {progress_bar(st.percent)}  {tail} {period_words(st.period.kind)}"
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    if when is None:
+        return "never synced"
+    secs = max(0, int(((now or datetime.now(timezone.utc)) - when).total_seconds()))
+    if secs < 90:
+        return "synced just now"
+    if secs < 5400:
+        return f"synced {secs // 60} min ago"
+    if secs < 2 * 86400:
+        return f"synced {secs // 3600} h ago"
+    return f"synced {secs // 86400} days ago"
+
+
+def account_line(acc: Any, balance: Any | None, now: datetime | None = None) -> str:
+    """'work (OpenRouter) — synced 5 min ago · $12.40 left'."""
+    from aicost_desktop.budgets.wording import provider_label
+
+    parts = [f"{acc.name} ({provider_label(acc.provider)}) — "
+             + ("sync failing" if acc.status == "error" else ago(acc.last_success_at or acc.last_sync_at, now))]
+    if balance is not None and balance.remaining is not None:
+        parts.append(f"{format_money(balance.remaining, balance.currency)} left")
+    return " · ".join(parts)
 
 
 class Tray(QObject):
@@ -51,17 +120,16 @@ class Tray(QObject):
         self._on_click: Callable[[], None] | None = None
         self._base_icon = icon
         self._summary: SpendSummary | None = None
+        self.data: TrayData | None = None
+        self.actions = actions
         self.pending_ack = services.alerts.pending_ack
         self._loads = Refresher(services.pool, _summary, self._set_summary, owner=self, args=lambda: (services.ctx,))
         self.icon = QSystemTrayIcon(icon, self)
         self.icon.setToolTip(APP_NAME)
         self.menu = QMenu()
+        self.menu.setObjectName("trayMenu")
         actions.open_window.triggered.connect(self.open_requested)
-        for act in (actions.open_window, None, actions.sync_now, actions.pause_sync, None, actions.quit):
-            if act is None:
-                self.menu.addSeparator()
-            else:
-                self.menu.addAction(act)
+        self._build_menu()
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
         self.icon.messageClicked.connect(self._message_clicked)
@@ -83,14 +151,62 @@ class Tray(QObject):
         """Recompute month-to-date spend in a worker and put it in the tooltip (the UI's refresh policy)."""
         self._loads.request()
 
-    def _set_summary(self, summary: SpendSummary) -> None:
-        self._summary = summary
+    def _set_summary(self, data: TrayData) -> None:
+        self.data, self._summary = data, data.summary
+        self._build_menu()
+        self._show_icon()
         self._show_state()
+
+    def _build_menu(self) -> None:
+        """Figures first (read-only lines), then the commands; rebuilt after each load."""
+        m, d = self.menu, self.data
+        m.clear()
+
+        def info(text: str, name: str) -> None:
+            act = m.addAction(text)
+            act.setObjectName(name)
+            act.setEnabled(False)  # a line to read, not a command
+
+        if d is None:
+            info("Loading…", "trayLoading")
+        else:
+            cur = d.summary.currency
+            info(f"This month: {format_money(d.summary.month_to_date, cur)}", "trayMonth")
+            info(f"Today: {format_money(d.summary.today, cur)}", "trayToday")
+            if d.budgets:
+                m.addSeparator()
+                for st in d.budgets:
+                    info(budget_line(st), "trayBudget")
+            if d.accounts:
+                m.addSeparator()
+                for acc in d.accounts:
+                    info(account_line(acc, d.balances.get(acc.id)), "trayAccount")
+        m.addSeparator()
+        for act in (self.actions.open_window, self.actions.sync_now, self.actions.pause_sync, None, self.actions.quit):
+            if act is None:
+                m.addSeparator()
+            else:
+                m.addAction(act)
+
+    def menu_lines(self) -> list[str]:
+        """The menu's text top to bottom ('—' for a separator): what a user reads (tests, screenshots)."""
+        return ["—" if a.isSeparator() else a.text() for a in self.menu.actions()]
+
+    @property
+    def state(self) -> str:
+        """What the icon shows: 'exceeded' (also while alerts wait for acknowledgement), 'warning' or 'ok'."""
+        if self.pending_ack:
+            return "exceeded"
+        return self.data.worst if self.data is not None else "ok"
+
+    def _show_icon(self) -> None:
+        dot = STATE_DOT.get(self.state)
+        self.icon.setIcon(badged(self._base_icon, color=dot) if dot else self._base_icon)
 
     def set_pending_ack(self, n: int) -> None:
         """Budgets set to "require acknowledgement": a red badge and a first tooltip line until acknowledged."""
         self.pending_ack = n
-        self.icon.setIcon(badged(self._base_icon) if n else self._base_icon)
+        self._show_icon()
         self._show_state()
 
     def _show_state(self) -> None:
@@ -116,15 +232,15 @@ class Tray(QObject):
             self.open_requested.emit()
 
 
-def badged(icon: QIcon, size: int = 64) -> QIcon:
-    """`icon` with a red dot in its top right corner."""
+def badged(icon: QIcon, size: int = 64, color: str = "#c62828") -> QIcon:
+    """`icon` with a dot (red: over budget; orange: past a warning threshold) in its top right corner."""
     pm = icon.pixmap(size, size)
     if pm.isNull():
         pm = QPixmap(size, size)
         pm.fill(QColor("#2f6fdb"))
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setBrush(QColor("#c62828"))
+    p.setBrush(QColor(color))
     p.setPen(QColor("white"))
     d = size // 2
     p.drawEllipse(size - d - 1, 1, d, d)
