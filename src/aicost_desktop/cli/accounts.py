@@ -6,11 +6,15 @@ import argparse
 import os
 import sys
 from datetime import datetime, time, timezone
+from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date, parse_int, print_json
 from aicost_desktop.cli.format import table
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.sync.registry import PROVIDERS
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -53,7 +57,7 @@ def _read_key(args: argparse.Namespace) -> str:
     raise InputError("key", "<none>", "give the key with --key-env VAR or --key-stdin (never on the command line)")
 
 
-def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.accounts import add_account
 
     if args.provider not in PROVIDERS:
@@ -65,7 +69,7 @@ def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
-def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.accounts import list_accounts
     from aicost_desktop.account_sync import retention_notes
 
@@ -88,7 +92,7 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
     return 0
 
 
-def run_test(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_test(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.accounts import account_key, get_account, make_client
     from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError
     from aicost_desktop.sync.registry import make_sync
@@ -106,7 +110,7 @@ def run_test(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
     return 0
 
 
-def run_remove(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.accounts import get_account, remove_account
 
     acc = get_account(ctx.db, args.account)
@@ -115,7 +119,7 @@ def run_remove(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped
     return 0
 
 
-def _set_enabled(args: argparse.Namespace, ctx, enabled: bool) -> int:  # type: ignore[no-untyped-def]
+def _set_enabled(args: argparse.Namespace, ctx: "AppContext", enabled: bool) -> int:
     from aicost_desktop.accounts import get_account, update_account
 
     acc = get_account(ctx.db, args.account)
@@ -124,15 +128,15 @@ def _set_enabled(args: argparse.Namespace, ctx, enabled: bool) -> int:  # type: 
     return 0
 
 
-def run_enable(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_enable(args: argparse.Namespace, ctx: "AppContext") -> int:
     return _set_enabled(args, ctx, True)
 
 
-def run_disable(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_disable(args: argparse.Namespace, ctx: "AppContext") -> int:
     return _set_enabled(args, ctx, False)
 
 
-def run_sync(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_sync(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.accounts import get_account, list_accounts
     from aicost_desktop.account_sync import sync_account
 

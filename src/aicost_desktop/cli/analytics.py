@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.format import money, table
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -32,11 +36,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     r.set_defaults(handler=run_reconcile)
 
 
-def _today(ctx) -> date:  # type: ignore[no-untyped-def]
+def _today(ctx: "AppContext") -> date:
     return datetime.now(ctx.tz).date()
 
 
-def _range(args: argparse.Namespace, ctx) -> tuple[date, date]:  # type: ignore[no-untyped-def]
+def _range(args: argparse.Namespace, ctx: "AppContext") -> tuple[date, date]:
     end = parse_date(args.end, "to") if args.end else _today(ctx)
     start = parse_date(args.start, "from") if args.start else end - timedelta(days=29)
     if end < start:
@@ -46,7 +50,7 @@ def _range(args: argparse.Namespace, ctx) -> tuple[date, date]:  # type: ignore[
     return start, end
 
 
-def run_forecast(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_forecast(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.analytics.forecast import spend_forecast
 
     today = parse_date(args.today, "today") if args.today else _today(ctx)
@@ -67,7 +71,7 @@ def run_forecast(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyp
     return 0
 
 
-def run_anomalies(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_anomalies(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.analytics.anomalies import find_anomalies, raise_alerts
     from aicost_desktop.domain.money import parse_amount
 
@@ -87,7 +91,7 @@ def run_anomalies(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-unty
     return 0
 
 
-def run_reconcile(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_reconcile(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.analytics.reconcile import DRIFT_LIMIT, model_family, reconcile
 
     start, end = _range(args, ctx)

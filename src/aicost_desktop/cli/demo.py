@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_int
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -15,7 +19,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(handler=run)
 
 
-def _where(ctx) -> str:  # type: ignore[no-untyped-def]
+def _where(ctx: "AppContext") -> str:
     """The ledger's file, or its database URL without the password."""
     if ctx.db.file is not None:
         return str(ctx.db.file)
@@ -24,7 +28,7 @@ def _where(ctx) -> str:  # type: ignore[no-untyped-def]
     return make_url(ctx.db_url).render_as_string(hide_password=True)
 
 
-def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.demo import clear_demo, load_demo
 
     if args.clear:

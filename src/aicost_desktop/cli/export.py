@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date
 from aicost_desktop.cli.format import money
 from aicost_desktop.storage.query import LedgerFilter
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -29,7 +33,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(handler=run_export)
 
 
-def run_export(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_export(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.export.writer import ExportSpec, export, parse_columns
 
     spec = ExportSpec(

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_int
+
+if TYPE_CHECKING:  # both load on first use: the CLI starts fast
+    from aicost_desktop.app_context import AppContext
+    from aicost_desktop.gateway.config import GatewayConfig
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -30,14 +34,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     t.set_defaults(handler=token)
 
 
-def token(args: argparse.Namespace, ctx: Any) -> int:
+def token(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.gateway import token as tokens
 
     print(tokens.rotate(ctx.secrets) if args.rotate else tokens.load_or_create(ctx.secrets))
     return 0
 
 
-def _config(args: argparse.Namespace, ctx: Any):  # type: ignore[no-untyped-def]
+def _config(args: argparse.Namespace, ctx: "AppContext") -> "GatewayConfig":
     from aicost_desktop.accounts import get_account
     from aicost_desktop.gateway.config import DEFAULT_PORT, GatewayConfig
 
@@ -48,7 +52,7 @@ def _config(args: argparse.Namespace, ctx: Any):  # type: ignore[no-untyped-def]
     return GatewayConfig(host=args.host, port=port, upstreams=ups, inject_accounts=inject)
 
 
-def serve(args: argparse.Namespace, ctx: Any) -> int:
+def serve(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.gateway.analytics_api import analytics_routes
     from aicost_desktop.gateway.host import GatewayHost
     from aicost_desktop.importers.request_pricer import RequestPricer

@@ -63,7 +63,7 @@ def _manager(ctx: "AppContext") -> "IntegrationManager":
     return IntegrationManager(ctx.db, ctx.secrets)
 
 
-def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
     m = _manager(ctx)
     try:
         cards = m.catalog()
@@ -78,7 +78,7 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
     return 0
 
 
-def run_connect(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_connect(args: argparse.Namespace, ctx: "AppContext") -> int:
     from aicost_desktop.integrations import registry
 
     spec = registry.get(args.kind)
@@ -119,7 +119,7 @@ def _show_code(code: Any) -> None:
           flush=True)
 
 
-def run_test(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_test(args: argparse.Namespace, ctx: "AppContext") -> int:
     m = _manager(ctx)
     try:
         result = m.test(args.name)
@@ -129,7 +129,7 @@ def run_test(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
     return 0 if result.ok else 1
 
 
-def run_disconnect(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_disconnect(args: argparse.Namespace, ctx: "AppContext") -> int:
     m = _manager(ctx)
     try:
         rec = m.disconnect(args.name)
@@ -139,7 +139,7 @@ def run_disconnect(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-unt
     return 0
 
 
-def run_action(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_action(args: argparse.Namespace, ctx: "AppContext") -> int:
     m = _manager(ctx)
     try:
         out = m.run(args.name, args.action, _pairs(args.param, "param"))

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 import traceback
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from aicost_desktop import __version__
 from aicost_desktop.domain import redact
@@ -53,7 +53,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 

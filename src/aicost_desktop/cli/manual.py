@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -13,6 +14,9 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import parse_amount
 from aicost_desktop.manual import ManualEntry, add_entry, delete_entry, update_entry
 from aicost_desktop.storage.tables import UsageRow
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
 
 
 def _entry_args(p: argparse.ArgumentParser, editing: bool = False) -> None:
@@ -60,13 +64,13 @@ def _entry(args: argparse.Namespace) -> ManualEntry:
                        output_tokens=parse_tokens(args.output_tokens, "output-tokens"))
 
 
-def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
     entry = _entry(args)  # validate before touching the database
     print(add_entry(ctx.db, entry))
     return 0
 
 
-def _stored(ctx, entry_id: int) -> ManualEntry:  # type: ignore[no-untyped-def]
+def _stored(ctx: "AppContext", entry_id: int) -> ManualEntry:
     """The entry as it is stored, in the terms `manual add` takes."""
     with ctx.db.session() as s:
         row = s.get(UsageRow, entry_id)
@@ -79,7 +83,7 @@ def _stored(ctx, entry_id: int) -> ManualEntry:  # type: ignore[no-untyped-def]
                            output_tokens=row.output_tokens, workspace_id=row.workspace_id)
 
 
-def run_edit(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_edit(args: argparse.Namespace, ctx: "AppContext") -> int:
     entry_id = parse_id(args.id)
     given = {"service": args.service, "amount": args.amount, "currency": args.currency,
              "provider": args.provider, "model": args.model, "note": args.note, "refund": args.refund}
@@ -98,14 +102,14 @@ def run_edit(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
     return 0
 
 
-def run_delete(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_delete(args: argparse.Namespace, ctx: "AppContext") -> int:
     entry_id = parse_id(args.id)
     delete_entry(ctx.db, entry_id)
     print(f"deleted manual entry {entry_id}")
     return 0
 
 
-def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
     with ctx.db.session() as s:
         rows = list(s.scalars(select(UsageRow).where(UsageRow.source == "manual").order_by(UsageRow.bucket_start)))
     items = [{"id": r.id, "date": r.bucket_start.date().isoformat(), "service": r.project, "provider": r.provider,
@@ -118,8 +122,8 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
         print("no manual entries (add one: aicost manual add --service S --amount A --date YYYY-MM-DD)")
         return 0
     for line in table(("id", "date", "service", "provider", "model", "amount", "type", "note"),
-                      [(i["id"], i["date"], i["service"], i["provider"], i["model"] or "",
-                        money(i["amount"], i["currency"]), i["type"], i["note"] or "") for i in items],
+                      [(r.id, r.bucket_start.date().isoformat(), r.project, r.provider, r.model or "",
+                        money(r.reported_cost, r.currency), r.line_item, r.note or "") for r in rows],
                       right={0, 5}):
         print(line)
     return 0

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.cost import price_or_error, source_label, unknown_model
+from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import parse_amount, to_str
 
 if TYPE_CHECKING:
@@ -117,8 +118,14 @@ def run_set(args: argparse.Namespace, ctx: "AppContext") -> int:
         raw = getattr(args, dest)
         values[dest] = None if raw is None else parse_amount(raw, flag, allow_zero=True)
     effective_from = parse_date(args.effective_from, "--from") if args.effective_from else ALL_DATES
+    input_rate, output_rate = values["input_per_mtok"], values["output_per_mtok"]
+    if input_rate is None or output_rate is None:  # argparse requires both flags: narrowed for the types
+        raise InputError("--input-per-mtok" if input_rate is None else "--output-per-mtok", None, "is required")
     done = set_price(ctx.db, ctx.catalog, args.model, effective_from=effective_from, note=args.note,
-                     **values)  # type: ignore[arg-type]
+                     input_per_mtok=input_rate, output_per_mtok=output_rate,
+                     cache_read_per_mtok=values["cache_read_per_mtok"],
+                     cache_write_5m_per_mtok=values["cache_write_5m_per_mtok"],
+                     cache_write_1h_per_mtok=values["cache_write_1h_per_mtok"])
     if args.json:
         print_json(done.as_json())
         return 0

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from aicost_desktop.analytics.report import COST_MODES, GROUP_FIELDS, parse_group_by, spend_report
+from aicost_desktop.analytics.report import COST_MODES, GROUP_FIELDS, ReportRow, parse_group_by, spend_report
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.format import money, table
 from aicost_desktop.storage.query import LedgerFilter
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -26,7 +29,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run(args: argparse.Namespace, ctx: "AppContext") -> int:
     tz = ctx.tz
     today = datetime.now(tz).date()
     end = parse_date(args.end, "to") if args.end else today
@@ -55,5 +58,5 @@ def run(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _tokens(r: Any) -> int:
+def _tokens(r: ReportRow) -> int:
     return r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date, parse_id, print_json
 from aicost_desktop.cli.format import money, table
 from aicost_desktop.manual import SUB_PERIODS, add_subscription, list_subscriptions, remove_subscription
+
+if TYPE_CHECKING:
+    from aicost_desktop.app_context import AppContext
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -30,7 +34,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     rm.set_defaults(handler=run_remove)
 
 
-def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
     start = parse_date(args.start, "start")
     end = parse_date(args.end, "end") if args.end else None
     print(add_subscription(ctx.db, args.service, args.amount, args.period, start, end, args.currency,
@@ -38,9 +42,10 @@ def run_add(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-de
     return 0
 
 
-def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
+    subs = list_subscriptions(ctx.db)
     items = [{"id": s.id, "service": s.service, "amount": s.amount, "currency": s.currency, "period": s.period,
-              "start": s.start_date, "end": s.end_date, "provider": s.provider} for s in list_subscriptions(ctx.db)]
+              "start": s.start_date, "end": s.end_date, "provider": s.provider} for s in subs]
     if args.json:
         print_json(items)
         return 0
@@ -49,13 +54,13 @@ def run_list(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-d
               "--start YYYY-MM-DD)")
         return 0
     for line in table(("id", "service", "provider", "amount", "period", "from", "to"),
-                      [(i["id"], i["service"], i["provider"] or "", money(i["amount"], i["currency"]), i["period"],
-                        i["start"], i["end"] or "") for i in items], right={0, 3}):
+                      [(s.id, s.service, s.provider or "", money(s.amount, s.currency), s.period,
+                        s.start_date, s.end_date or "") for s in subs], right={0, 3}):
         print(line)
     return 0
 
 
-def run_remove(args: argparse.Namespace, ctx) -> int:  # type: ignore[no-untyped-def]
+def run_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
     sub_id = parse_id(args.id)
     remove_subscription(ctx.db, sub_id)
     print(f"removed subscription {sub_id} and its charges")
