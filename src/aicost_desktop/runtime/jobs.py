@@ -24,6 +24,12 @@ def accepts(fn: Callable[..., Any], name: str) -> bool:
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+def _label(fn: Callable[..., Any]) -> str:
+    """A job's default name: the function's qualified name (a partial or a callable object has none)."""
+    qualname = getattr(fn, "__qualname__", None)
+    return qualname if isinstance(qualname, str) else repr(fn)
+
+
 class Job:
     """A submitted job: `cancel()` sets the event the job received and drops its result."""
 
@@ -60,7 +66,7 @@ class Jobs:
                on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
                on_progress: Callable[[int, int], None] | None = None, **kwargs: Any) -> Job:
-        job = Job(name or getattr(fn, "__qualname__", repr(fn)))
+        job = Job(name or _label(fn))
         if accepts(fn, "progress") and "progress" not in kwargs:
             kwargs["progress"] = (lambda d, t: None if job.cancelled or on_progress is None
                                   else on_progress(int(d), int(t)))

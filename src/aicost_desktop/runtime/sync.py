@@ -238,7 +238,11 @@ class SyncService:
 
             return [a.id for a in list_accounts(ctx.db, include_demo=False) if a.enabled]
 
-        self.jobs.submit(targets, name="sync targets", on_done=lambda ids: [self.sync_account(i) for i in ids],
+        def sync_each(ids: list[int]) -> None:
+            for account_id in ids:
+                self.sync_account(account_id)
+
+        self.jobs.submit(targets, name="sync targets", on_done=sync_each,
                          on_error=lambda exc: None if isinstance(exc, Cancelled)
                          else log.error("could not list accounts: %s", exc))
         self._maybe_import(force=True)
