@@ -141,7 +141,7 @@ class GatewayHost:
 
     def _committed(self, items: Sequence[Item]) -> None:
         if self.guard is not None:
-            self.guard.committed([i.after for i in items if i.after])  # type: ignore[misc]
+            self.guard.committed([i.after for i in items if i.after])
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

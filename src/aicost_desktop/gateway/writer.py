@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from decimal import Decimal
 from typing import Callable, Sequence
 
 from aicost_desktop.domain.redact import redact
@@ -23,12 +24,16 @@ BATCH = 500
 RETRY_FIRST, RETRY_MAX = 0.2, 10.0
 
 
+# What to tell once a row is committed: the budget guard's charges, (budget id, amount) pairs.
+Charges = list[tuple[int, Decimal]]
+
+
 class Item:
     """A row to write and what to tell once it is committed (the budget guard's charges)."""
 
     __slots__ = ("record", "after")
 
-    def __init__(self, record: UsageRecord, after: object = None) -> None:
+    def __init__(self, record: UsageRecord, after: Charges | None = None) -> None:
         self.record, self.after = record, after
 
 
@@ -58,7 +63,7 @@ class LedgerWriter:
             self._thread = threading.Thread(target=self._run, name="gateway-ledger-writer", daemon=True)
             self._thread.start()
 
-    def put(self, record: UsageRecord, after: object = None) -> None:
+    def put(self, record: UsageRecord, after: Charges | None = None) -> None:
         with self._cond:
             self._pending += 1
         self._q.put(Item(record, after))
@@ -155,8 +160,9 @@ class LedgerWriter:
                 self._stop.wait(delay)
                 delay = min(delay * 2, RETRY_MAX)
         self.written += len(batch)
-        if self._on_committed is not None:
-            self._safe(lambda: self._on_committed(batch))  # type: ignore[misc]
+        on_committed = self._on_committed
+        if on_committed is not None:
+            self._safe(lambda: on_committed(batch))
         self._done(len(batch))
 
     def _done(self, n: int) -> None:
