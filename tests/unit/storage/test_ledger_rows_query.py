@@ -181,3 +181,18 @@ def test_a_text_search_finds_rows_by_account_or_note(db):
     assert [r.source for r in ledger_page(db, TZ, text="team KEY").rows] == ["api"]
     assert [r.source for r in ledger_page(db, TZ, text="sonnet").rows] == ["log"]
     assert ledger_page(db, TZ, text="nothing-like-it").rows == []
+
+
+def test_an_edited_subscription_lists_its_new_charges_under_the_same_id(db):
+    from aicost_desktop.manual import get_subscription, update_subscription
+
+    sub_id = add_subscription(db, "ChatGPT Plus", "20", "monthly", date(2025, 3, 15), provider="openai",
+                              today=date(2025, 5, 20))
+    update_subscription(db, sub_id, "ChatGPT Pro", "200", "monthly", date(2025, 4, 15), None, "USD", "openai",
+                        "upgraded", today=date(2025, 5, 20))
+    rows = ledger_page(db, TZ).rows
+    assert [(r.label, r.cost, r.local_date) for r in rows] == [
+        ("ChatGPT Pro", Decimal(200), date(2025, 5, 15)), ("ChatGPT Pro", Decimal(200), date(2025, 4, 15))]
+    assert {r.subscription_id for r in rows} == {sub_id} and get_subscription(db, sub_id).note == "upgraded"
+    with pytest.raises(InputError):
+        update_subscription(db, sub_id, "", "1", "monthly", date(2025, 4, 15))

@@ -29,8 +29,10 @@ _ORIGIN = {"log": "read from local agent logs (the next import reads them again)
 def not_editable_reason(r: LedgerRowView) -> str:
     """Why a row cannot be edited here, in words (the context menu says it)."""
     if r.source == "api":
-        return (f"From the {r.provider.capitalize() or 'provider'} API: the provider's own report, re-read on "
-                "every sync, so it is not editable here")
+        from aicost_desktop.budgets.wording import provider_label
+
+        return (f"From the {provider_label(r.provider) or 'provider'} API: the provider's own report, re-read "
+                "on every sync, so it is not editable here")
     return f"This row was {_ORIGIN.get(r.source, 'not entered by you')}, so it is not editable here"
 
 
