@@ -81,6 +81,7 @@ class BudgetDialog(QDialog):
         self.scope_hint = QLabel("")
         self.scope_hint.setObjectName("scopeHint")
         self.scope_hint.setWordWrap(True)
+        self.scope_hint.setMinimumWidth(320)
         self.scope_hint.setProperty("banner", "warning")
         self.scope_hint.hide()
         self.thresholds = QLineEdit("50,80,100")
@@ -282,8 +283,11 @@ class BudgetDialog(QDialog):
                 w.style().polish(w)
         self.error.setText("\n".join(shown.values()))
         warning = self.scope_warning() if "scope" not in errors else ""
-        self.scope_hint.setText(warning)
-        self.scope_hint.setVisible(bool(warning))
+        if warning != self.scope_hint.text():
+            self.scope_hint.setText(warning)
+            self.scope_hint.setVisible(bool(warning))
+            if self.isVisible():
+                self.adjustSize()  # a wrapped warning needs its height (it was clipped to one line)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not errors)
         return not errors
 

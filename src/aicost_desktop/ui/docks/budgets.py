@@ -321,7 +321,9 @@ class BudgetsWidget(QWidget):
         self.history_table.setRowCount(len(rows))
         for i, r in enumerate(reversed(rows)):
             pct = (r.spent / r.limit * 100) if r.limit else 0
-            for j, text in enumerate((f"{r.period.first:%Y-%m-%d} – {r.period.last:%Y-%m-%d}",
+            when = f"{r.period.first:%Y-%m-%d}" if r.period.first == r.period.last else \
+                f"{r.period.first:%Y-%m-%d} – {r.period.last:%Y-%m-%d}"
+            for j, text in enumerate((when,
                                       format_money(r.spent, cur), format_money(r.limit, cur), f"{pct:.0f}%")):
                 item = QTableWidgetItem(text)
                 if j and r.spent > r.limit:
