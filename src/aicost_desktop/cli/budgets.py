@@ -135,7 +135,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     a.add_argument("--email", action="extend", nargs="+", metavar="ADDR", help="send alerts to these addresses")
     a.add_argument("--forecast", action="store_true", help="also alert when projected to exceed")
     a.add_argument("--currency", default="USD")
-    a.add_argument("--on-exceed", default="notify", help="notify, require_ack or pause_key")
+    a.add_argument("--on-exceed", default="notify",
+                   help="notify, require_ack, pause_key or block; block: the local gateway (aicost gateway) "
+                        "refuses calls with HTTP 429 once the period's spend, with calls in flight, reaches the amount")
     a.add_argument("--pause-account", metavar="NAME", help="OpenRouter account whose key pause_key pauses")
     a.add_argument("--pause-key", metavar="HASH", help="hash of the OpenRouter key to pause")
     a.add_argument("--quiet-start", metavar="HH:MM", help="local time notifications are held from")
