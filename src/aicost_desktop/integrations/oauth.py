@@ -195,16 +195,16 @@ class LoopbackListener:
 def _token_request(client: httpx.Client, ep: Endpoints, form: dict[str, str], client_id: str,
                    client_secret: str | None) -> dict[str, Any]:
     headers = {"Accept": "application/json"}  # GitHub answers form-encoded otherwise
-    auth = None
+    auth = httpx.Auth()  # no client authentication (what httpx itself uses when there is none)
     if ep.client_auth == "basic":
-        auth = (client_id, client_secret or "")
+        auth = httpx.BasicAuth(client_id, client_secret or "")
     else:
         form["client_id"] = client_id
         if client_secret:
             form["client_secret"] = client_secret
     register(client_secret)
     try:
-        resp = client.post(ep.token_url, data=form, headers=headers, auth=auth)  # type: ignore[arg-type]
+        resp = client.post(ep.token_url, data=form, headers=headers, auth=auth)
     except httpx.TransportError as exc:
         raise NetworkError("oauth", f"token endpoint unreachable: {type(exc).__name__}") from None
     data = body_json(resp)

@@ -134,9 +134,10 @@ class ConnectionStore:
         value = self.secrets.get(f"{rec.secret_ref}:{key}")
         if value is not None and value.startswith(_CHUNKED):
             parts = [self.secrets.get(f"{rec.secret_ref}:{key}:part{i}") for i in range(int(value[len(_CHUNKED):]))]
-            if any(p is None for p in parts):
+            found = [p for p in parts if p is not None]
+            if len(found) != len(parts):
                 return None
-            value = "".join(parts)  # type: ignore[arg-type]
+            value = "".join(found)
             redact.register(value)
         return value
 
