@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aicost_desktop.domain.redact import redact
@@ -26,8 +27,20 @@ from aicost_desktop.storage.tables import Budget, CostAlert, OutboxMessage, utcn
 log = logging.getLogger("aicost.notify")
 
 
-class PermanentDeliveryError(Exception):
+class DeliveryFailure(Exception):
+    """A failed delivery whose message is already the reason a user reads in the delivery log."""
+
+
+class PermanentDeliveryError(DeliveryFailure):
     """A delivery that cannot succeed by retrying (bad address, channel not configured)."""
+
+
+class RetryLater(DeliveryFailure):
+    """A delivery to try again, not before `after` when the service said so (a 429's retry_after)."""
+
+    def __init__(self, reason: str, after: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
 
 
 @dataclass(frozen=True)
@@ -199,14 +212,17 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - every channel failure is recorded and retried
             permanent = isinstance(exc, PermanentDeliveryError) or d.attempts >= self.max_attempts
             now = self.clock()
-            values: dict[str, object] = {"last_error": redact(f"{type(exc).__name__}: {exc}")[:2000],
-                                         "claimed_at": None}
+            reason = str(exc) if isinstance(exc, DeliveryFailure) else f"{type(exc).__name__}: {exc}"
+            values: dict[str, object] = {"last_error": redact(reason)[:2000], "claimed_at": None}
             if permanent:
                 values["status"] = "failed"
                 result.failed.append(d.outbox_id)
                 log.warning("delivery %s via %s failed for good: %s", d.outbox_id, d.channel, exc)
             else:
-                values.update(status="pending", next_attempt_at=now + self.backoff(d.attempts))
+                wait = self.backoff(d.attempts)
+                if isinstance(exc, RetryLater) and exc.after is not None:
+                    wait = max(exc.after, timedelta(0))  # the service's own "retry after", not our guess
+                values.update(status="pending", next_attempt_at=now + wait)
                 result.retried.append(d.outbox_id)
                 log.info("delivery %s via %s failed (attempt %d), retrying: %s", d.outbox_id, d.channel,
                          d.attempts, exc)
@@ -226,3 +242,27 @@ def outbox_rows(db: Database, alert_id: int | None = None) -> list[OutboxMessage
         q = q.where(OutboxMessage.alert_id == alert_id)
     with db.session() as s:
         return list(s.scalars(q))
+
+
+def enqueue(s: Any, alert_id: int, channel: str, target: str, now: datetime) -> bool:
+    """Add one pending delivery in session `s` unless the alert already has it (one per alert, channel and
+    target, whoever asks and however often); True when added."""
+    exists = s.scalar(select(OutboxMessage.id).where(OutboxMessage.alert_id == alert_id,
+                                                      OutboxMessage.channel == channel, OutboxMessage.target == target))
+    if exists is not None:
+        return False
+    try:
+        with s.begin_nested():
+            s.add(OutboxMessage(alert_id=alert_id, channel=channel, target=target, status="pending",
+                                next_attempt_at=now, created_at=now))
+    except IntegrityError:  # enqueued concurrently by another process
+        return False
+    return True
+
+
+def next_due(db: Database, channels: Iterable[str]) -> datetime | None:
+    """When the earliest pending delivery on `channels` is due (a retry's wake-up), None if none waits."""
+    with db.session() as s:
+        due: datetime | None = s.scalar(select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.channel.in_(list(channels)), OutboxMessage.status == "pending"))
+    return due

@@ -1,0 +1,420 @@
+"""Routing rules (an alert trigger -> integration destinations), matching, enqueueing, and per-destination messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import format_money, money_json
+from aicost_desktop.integrations import registry
+from aicost_desktop.integrations.slack import alert_blocks
+from aicost_desktop.integrations.spec import Action, ParamType
+from aicost_desktop.notify.alerts import AlertView, list_alerts
+from aicost_desktop.notify.message import title_of
+from aicost_desktop.notify.outbox import enqueue
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.tables import (AlertRoute, Budget, IntegrationConnection, OutboxMessage, RouteDestination,
+                                          utcnow)
+
+ROUTE_CHANNEL = "route"  # alert_outbox.channel of rule deliveries; the target is the destination's id
+# Trigger id -> (alert type, what the rule says in words).
+TRIGGERS: dict[str, tuple[str, str]] = {
+    "threshold": ("threshold", "a budget crosses a threshold"),
+    "exceeded": ("threshold", "a budget is exceeded"),
+    "forecast": ("forecast", "a budget is projected to exceed"),
+    "sync_failure": ("sync_failure", "a sync keeps failing"),
+    "anomaly": ("anomaly", "spend is unusual"),
+    "unpriced": ("unpriced_model", "a model has no price"),
+}
+BUDGET_TRIGGERS = ("threshold", "exceeded", "forecast")
+# Only alerts raised in the last week are routed: a rule is about what happens next, and an app closed for
+# a while does not flood a channel with old news when it starts.
+LOOKBACK = timedelta(days=7)
+MAX_NAME = 120
+MAX_ALERTS = 2000
+
+
+@dataclass(frozen=True)
+class DestinationSpec:
+    """What a user names: a connection, one of its actions, and the parameters they set."""
+
+    connection: str
+    action: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Destination:
+    id: int
+    connection: str
+    kind: str
+    action: str
+    params: dict[str, Any]
+    created_at: datetime
+
+    def describe(self) -> str:
+        shown = " ".join(f"{k}={_short(v)}" for k, v in sorted(self.params.items()))
+        return f"{self.connection}: {self.action}{' ' + shown if shown else ''}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "connection": self.connection, "kind": self.kind, "action": self.action,
+                "params": self.params}
+
+
+@dataclass(frozen=True)
+class Route:
+    id: int
+    name: str
+    trigger: str
+    budget: str | None
+    budget_id: int | None
+    min_percent: Decimal | None
+    enabled: bool
+    created_at: datetime
+    destinations: tuple[Destination, ...]
+
+    def describe(self) -> str:
+        """'any budget reaches 80%', 'budget Team is exceeded', 'a sync keeps failing'."""
+        who = f"budget {self.budget}" if self.budget else "any budget"
+        if self.trigger == "threshold":
+            pct = f"{self.min_percent.normalize():f}%" if self.min_percent is not None else "a threshold"
+            return f"{who} reaches {pct}"
+        if self.trigger == "exceeded":
+            return f"{who} is exceeded"
+        if self.trigger == "forecast":
+            return f"{who} is projected to exceed"
+        return TRIGGERS[self.trigger][1]
+
+    def matches(self, a: AlertView) -> bool:
+        if not self.enabled or a.type != TRIGGERS[self.trigger][0] or a.sent_at < self.created_at:
+            return False
+        if self.budget_id is not None and a.budget_id != self.budget_id:
+            return False
+        if self.trigger == "threshold" and self.min_percent is not None:
+            return reached(a) >= self.min_percent
+        if self.trigger == "exceeded":
+            return reached(a) >= 100
+        return True
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "trigger": self.trigger, "when": self.describe(),
+                "budget": self.budget,
+                "min_percent": None if self.min_percent is None else f"{self.min_percent.normalize():f}",
+                "enabled": self.enabled, "created_at": self.created_at.isoformat(),
+                "destinations": [d.as_json() for d in self.destinations]}
+
+
+def reached(a: AlertView) -> Decimal:
+    """How far a budget alert got: the threshold it crossed, or the spend's share of the limit if higher
+    (a budget with thresholds 50 and 100 that jumps to 85% alerts for 50 and matches an 80% rule)."""
+    pct = a.threshold or Decimal(0)
+    if a.current_usage is not None and a.budget_limit:
+        pct = max(pct, a.current_usage / a.budget_limit * 100)
+    return pct
+
+
+def _short(v: Any) -> str:
+    text = v if isinstance(v, str) else json.dumps(v)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+# ---- messages ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Message:
+    """What a destination says, before it is shaped into an action's parameters."""
+
+    event: str                                  # alert.threshold, report.weekly
+    title: str
+    text: str                                   # plain text, one or more lines
+    fields: tuple[tuple[str, str], ...] = ()    # label, value (money already formatted)
+    rows: tuple[tuple[str, ...], ...] = ()      # a report's table, header first
+    data: Mapping[str, Any] = field(default_factory=dict)  # the JSON a webhook receives
+    ref: str = ""                               # 'alert #12'
+
+    def plain(self) -> str:
+        lines = [self.text, *(f"{k}: {v}" for k, v in self.fields)]
+        return "\n".join(line for line in lines if line)
+
+    def markdown(self) -> str:
+        out = [self.text, ""] + [f"- **{k}:** {v}" for k, v in self.fields]
+        if self.rows:
+            head, *body = self.rows
+            out += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            out += ["| " + " | ".join(r) + " |" for r in body]
+        if self.ref:
+            out += ["", f"_AI Cost Tracker, {self.ref}_"]
+        return "\n".join(out).strip()
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value.quantize(Decimal(1)):f}%"
+
+
+def alert_message(a: AlertView) -> Message:
+    """An alert in words: its title and message, and the budget, spend, limit and percentage as fields."""
+    fields: list[tuple[str, str]] = []
+    if a.type in ("threshold", "forecast") and a.budget_limit is not None:
+        if a.budget:
+            fields.append(("Budget", a.budget))
+        fields.append(("Spent", format_money(a.current_usage, a.currency)))
+        fields.append(("Limit", format_money(a.budget_limit, a.currency)))
+        if a.current_usage is not None and a.budget_limit:
+            fields.append(("Used", _pct(a.current_usage / a.budget_limit * 100)))
+    elif a.type == "anomaly" and a.current_usage is not None:
+        fields.append(("Spent", format_money(a.current_usage, a.currency)))
+        if a.budget_limit is not None:
+            fields.append(("Expected", format_money(a.budget_limit, a.currency)))
+    data = {"id": a.id, "type": a.type, "title": title_of(a), "message": a.message, "budget": a.budget,
+            "threshold": None if a.threshold is None else f"{a.threshold.normalize():f}",
+            "current_usage": money_json(a.current_usage), "budget_limit": money_json(a.budget_limit),
+            "currency": a.currency, "sent_at": a.sent_at.isoformat(),
+            "period_start": a.period_start.isoformat() if a.period_start else None}
+    return Message(f"alert.{a.type}", title_of(a), a.message, tuple(fields), data=data, ref=f"alert #{a.id}")
+
+
+_TITLE_KEYS = ("title", "subject", "name", "summary")
+_TEXT_KEYS = ("text", "content", "body", "message", "description")
+_ROW_KEYS = ("rows", "values", "records")
+
+
+def _fill(act: Action, msg: Message, out: dict[str, Any]) -> None:
+    """Parameters an integration's action names like a message's parts get them (new integrations too)."""
+    for p in act.params:
+        if p.key in out:
+            continue
+        if p.key in _TITLE_KEYS and p.type in (ParamType.STRING, ParamType.TEXT):
+            out[p.key] = msg.title
+        elif p.key in _TEXT_KEYS and p.type in (ParamType.STRING, ParamType.TEXT):
+            out[p.key] = msg.markdown() if p.type is ParamType.TEXT else msg.text
+        elif p.key in ("data", "payload") and p.type is ParamType.JSON:
+            out[p.key] = dict(msg.data)
+        elif p.key in _ROW_KEYS and p.type is ParamType.JSON and msg.rows:
+            out[p.key] = [list(r) for r in msg.rows[1:]]
+
+
+def action_params(kind: str, action: str, msg: Message, user: Mapping[str, Any]) -> dict[str, Any]:
+    """The action's parameters for `msg`: what the user set wins, the message fills the rest in the shape
+    each service shows best (Slack blocks, a Discord embed, a GitHub issue in Markdown...)."""
+    act = registry.get(kind).action(action)
+    out = dict(user)
+    plain = msg.plain()
+    if (kind, action) == ("slack", "post_message"):
+        out.setdefault("text", f"{msg.title}: {msg.text}")
+        out.setdefault("blocks", alert_blocks(msg.title, plain + _table(msg)))
+    elif (kind, action) == ("discord", "send_message"):
+        out.setdefault("content", f"**{msg.title}**\n{plain}{_table(msg)}"[:2000])
+    elif (kind, action) == ("discord", "send_embed"):
+        out.setdefault("title", msg.title)
+        out.setdefault("description", (msg.text + _table(msg))[:4096])
+        if msg.fields:
+            out.setdefault("fields", [{"name": k, "value": v, "inline": True} for k, v in msg.fields])
+    elif (kind, action) == ("github", "create_issue"):
+        out.setdefault("title", f"AI Cost Tracker: {msg.title}")
+        out.setdefault("body", msg.markdown())
+    elif (kind, action) == ("sendgrid", "send_email"):
+        out.setdefault("subject", msg.title)
+        out.setdefault("text", plain + _table(msg))
+    elif kind == "twilio":
+        out.setdefault("body", f"{msg.title}: {plain}"[:1600])
+    elif (kind, action) == ("webhook", "post"):
+        out.setdefault("event", msg.event)
+        out.setdefault("data", dict(msg.data))
+    _fill(act, msg, out)
+    return out
+
+
+def _table(msg: Message) -> str:
+    """A report's rows as aligned text lines after the message (header left out: the labels say it)."""
+    if not msg.rows:
+        return ""
+    body = msg.rows[1:]
+    width = max((len(r[-2]) for r in body), default=0)
+    return "".join(f"\n{r[-2].ljust(width)}  {r[-1]}" for r in body)
+
+
+# ---- rules on disk ---------------------------------------------------------------------------------------
+def check_destination(s: Session, d: DestinationSpec) -> tuple[IntegrationConnection, dict[str, Any]]:
+    """The connection row and the user's parameters, checked against the action (typed, nothing unknown, and
+    a sample message must make a complete call); InputError naming the field and value otherwise."""
+    conn = s.scalar(select(IntegrationConnection).where(IntegrationConnection.name == d.connection))
+    if conn is None:
+        raise InputError("integration", d.connection, "no such connection (see aicost integrations list)")
+    if conn.kind == "email":
+        raise InputError("integration", d.connection,
+                         "email alerts go to a budget's addresses (aicost budgets add --email ...)")
+    spec = registry.get(conn.kind)
+    act = spec.action(d.action)
+    if not act.destination:
+        raise InputError("action", d.action, f"reads from {spec.name} and sends nothing; use one of "
+                         f"{', '.join(a.id for a in spec.actions if a.destination)}")
+    given = {k: v for k, v in d.params.items() if v is not None and v != ""}
+    known = {p.key: p for p in act.params}
+    for key in given:
+        if key not in known:
+            raise InputError("param", key, f"{act.id} takes {', '.join(sorted(known)) or 'no parameters'}")
+    checked = {k: known[k].coerce(v) for k, v in given.items()}
+    sample = alert_message(sample_alert())
+    act.validate(action_params(conn.kind, d.action, sample, checked))  # e.g. a GitHub issue needs its repo
+    return conn, checked
+
+
+def sample_alert(now: datetime | None = None) -> AlertView:
+    """The alert a test delivery sends (and that checks a destination's parameters)."""
+    return AlertView(0, "threshold", "Example budget", None, Decimal(80),
+                     "Test from AI Cost Tracker: Example budget reached 80% - spent $80.00 of $100.00 this month.",
+                     Decimal(80), Decimal(100), "USD", None, now or utcnow(), False)
+
+
+def _budget_id(s: Session, name: str | None, trigger: str) -> int | None:
+    if name is None:
+        return None
+    if trigger not in BUDGET_TRIGGERS:
+        raise InputError("budget", name, f"only {', '.join(BUDGET_TRIGGERS)} rules name a budget")
+    bid = s.scalar(select(Budget.id).where(Budget.name == name))
+    if bid is None:
+        raise InputError("budget", name, "no such budget (see aicost budgets list)")
+    return bid
+
+
+def _percent(value: str | Decimal | int | None, trigger: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if trigger != "threshold":
+        raise InputError("at", value, "only threshold rules take a percentage")
+    try:
+        pct = Decimal(str(value).strip().rstrip("%"))
+    except InvalidOperation:
+        raise InputError("at", value, "must be a percentage such as 80") from None
+    if not pct.is_finite() or pct <= 0 or pct > 10000:
+        raise InputError("at", value, "must be a percentage above 0 and at most 10000")
+    return pct
+
+
+def add_route(db: Database, trigger: str, destinations: Sequence[DestinationSpec], *, name: str | None = None,
+              budget: str | None = None, min_percent: str | Decimal | int | None = None,
+              now: datetime | None = None) -> Route:
+    """Store a rule; it routes alerts raised from now on."""
+    if trigger not in TRIGGERS:
+        raise InputError("on", trigger, f"use one of {', '.join(TRIGGERS)}")
+    if not destinations:
+        raise InputError("integration", "<none>", "a rule needs at least one destination")
+    name = (name or "").strip() or f"{trigger} -> {', '.join(d.connection for d in destinations)}"[:MAX_NAME]
+    if len(name) > MAX_NAME:
+        raise InputError("name", name, f"at most {MAX_NAME} characters")
+    now = now or utcnow()
+    with db.write_session() as s:
+        if s.scalar(select(AlertRoute.id).where(AlertRoute.name == name)) is not None:
+            raise InputError("name", name, "a rule has this name already")
+        row = AlertRoute(name=name, trigger=trigger, budget_id=_budget_id(s, budget, trigger),
+                         min_percent=_percent(min_percent, trigger), enabled=True, created_at=now)
+        checked = [check_destination(s, d) for d in destinations]
+        try:
+            with s.begin_nested():
+                s.add(row)
+                s.flush()
+        except IntegrityError:
+            raise InputError("name", name, "a rule has this name already") from None
+        for (conn, params), d in zip(checked, destinations):
+            s.add(RouteDestination(route_id=row.id, connection_id=conn.id, action=d.action,
+                                   params=json.dumps(params, sort_keys=True), created_at=now))
+        rid = row.id
+    return get_route(db, str(rid))
+
+
+def _load(s: Session, routes: Sequence[AlertRoute]) -> list[Route]:
+    ids = [r.id for r in routes]
+    dests: dict[int, list[Destination]] = {}
+    if ids:
+        q = (select(RouteDestination, IntegrationConnection.name, IntegrationConnection.kind)
+             .join(IntegrationConnection, IntegrationConnection.id == RouteDestination.connection_id)
+             .where(RouteDestination.route_id.in_(ids)).order_by(RouteDestination.id))
+        for d, cname, kind in s.execute(q):
+            dests.setdefault(d.route_id, []).append(
+                Destination(d.id, cname, kind, d.action, json.loads(d.params or "{}"), d.created_at))
+    budgets = {bid: bname for bid, bname in s.execute(select(Budget.id, Budget.name))} if ids else {}
+    return [Route(r.id, r.name, r.trigger, budgets.get(r.budget_id) if r.budget_id else None, r.budget_id,
+                  r.min_percent, r.enabled, r.created_at, tuple(dests.get(r.id, ()))) for r in routes]
+
+
+def list_routes(db: Database) -> list[Route]:
+    with db.session() as s:
+        return _load(s, list(s.scalars(select(AlertRoute).order_by(AlertRoute.id))))
+
+
+def _find(s: Session, ref: str) -> AlertRoute:
+    row = s.scalar(select(AlertRoute).where(AlertRoute.name == ref))
+    if row is None and ref.strip().isdigit() and len(ref.strip()) < 19:
+        row = s.get(AlertRoute, int(ref))
+    if row is None:
+        raise InputError("route", ref, "no such rule (see aicost routes list)")
+    return row
+
+
+def get_route(db: Database, ref: str) -> Route:
+    """A rule by name or id."""
+    with db.session() as s:
+        return _load(s, [_find(s, ref)])[0]
+
+
+def remove_route(db: Database, ref: str) -> Route:
+    """Delete a rule and its destinations; their deliveries still waiting are skipped, the log stays."""
+    route = get_route(db, ref)
+    with db.write_session() as s:
+        targets = [str(d.id) for d in route.destinations]
+        if targets:
+            s.execute(update(OutboxMessage).where(OutboxMessage.channel == ROUTE_CHANNEL,
+                                                  OutboxMessage.target.in_(targets),
+                                                  OutboxMessage.status == "pending")
+                      .values(status="skipped", last_error="the rule was removed"))
+        s.execute(delete(RouteDestination).where(RouteDestination.route_id == route.id))
+        s.execute(delete(AlertRoute).where(AlertRoute.id == route.id))
+    return route
+
+
+def destination(db: Database, destination_id: int) -> Destination | None:
+    with db.session() as s:
+        row = s.execute(select(RouteDestination, IntegrationConnection.name, IntegrationConnection.kind)
+                        .join(IntegrationConnection, IntegrationConnection.id == RouteDestination.connection_id)
+                        .where(RouteDestination.id == destination_id)).first()
+    if row is None:
+        return None
+    d, cname, kind = row
+    return Destination(d.id, cname, kind, d.action, json.loads(d.params or "{}"), d.created_at)
+
+
+# ---- routing alerts --------------------------------------------------------------------------------------
+def route_alerts(db: Database, now: datetime | None = None) -> int:
+    """Enqueue one outbox delivery per matching (alert, destination) not enqueued yet; how many were added.
+    Idempotent (the outbox's unique delivery key), so any number of runs and processes enqueue each once."""
+    now = now or utcnow()
+    routes = [r for r in list_routes(db) if r.enabled and r.destinations]
+    if not routes:
+        return 0
+    since = max(now - LOOKBACK, min(r.created_at for r in routes))
+    # Newest first: a week of alerts is far below the cap (one per budget threshold, account episode, model).
+    alerts = [a for a in list_alerts(db, limit=MAX_ALERTS) if a.sent_at >= since]
+    wanted = {(a.id, str(d.id)) for a in alerts for r in routes if r.matches(a)
+              for d in r.destinations if a.sent_at >= d.created_at}
+    if not wanted:
+        return 0
+    with db.session() as s:
+        have = {(aid, target) for aid, target in s.execute(
+            select(OutboxMessage.alert_id, OutboxMessage.target).where(
+                OutboxMessage.channel == ROUTE_CHANNEL, OutboxMessage.alert_id.in_(sorted({a for a, _ in wanted}))))}
+    missing = sorted(wanted - have)
+    if not missing:
+        return 0
+    added = 0
+    with db.write_session() as s:
+        for alert_id, target in missing:
+            added += enqueue(s, alert_id, ROUTE_CHANNEL, target, now)
+    return added
