@@ -15,6 +15,7 @@ from aicost_desktop.ui.workers import Worker, run_in_pool
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
+    from aicost_desktop.integrations.manager import IntegrationManager
     from aicost_desktop.runtime import Runtime
     from aicost_desktop.ui.actions import AppActions
 
@@ -66,6 +67,7 @@ class Services:
     requests: requests between docks (`edit_budget`).
     shell: notify / show_dock, set by the window shell.
     actions: the shared QActions (export, sync_now, pause_sync, add_account, ...), None outside a main window.
+    integrations: the IntegrationManager (connections over the ledger and keychain; blocking: call it via `run`).
     """
 
     ctx: "AppContext"
@@ -77,6 +79,7 @@ class Services:
     requests: DockRequests
     shell: ShellHooks = field(default_factory=ShellHooks)
     actions: "AppActions | None" = None
+    integrations: "IntegrationManager | None" = None
     _unlisten: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
@@ -97,6 +100,8 @@ class Services:
         """Stop adapting the runtime (its listeners are removed); the runtime itself is stopped by its owner."""
         self.sync.close()
         self.alerts.close()
+        if self.integrations is not None:
+            self.integrations.close()
         for unlisten in self._unlisten:
             unlisten()
         self._unlisten.clear()
@@ -104,8 +109,10 @@ class Services:
 
 def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, bus: LedgerBus,
                    actions: "AppActions | None" = None, shell: ShellHooks | None = None,
-                   parent: QObject | None = None) -> Services:
+                   parent: QObject | None = None, integrations: "IntegrationManager | None" = None) -> Services:
     """The app shell's one construction of the GUI services: Qt adapters over `runtime`, sharing `shell`."""
+    from aicost_desktop.integrations.manager import IntegrationManager
+
     hooks = shell or ShellHooks()
     # A commit by another process may touch any table: usage, alerts and accounts views all reload.
     unlisten = [runtime.ledger.changed.connect(fn) for fn in
@@ -113,4 +120,5 @@ def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, 
     return Services(ctx=ctx, pool=pool, bus=bus, runtime=runtime,
                     sync=SyncScheduler(runtime.sync, bus, parent=parent),
                     alerts=Notifier(runtime.alerts, bus, hooks, parent=parent),
-                    requests=DockRequests(parent), shell=hooks, actions=actions, _unlisten=unlisten)
+                    requests=DockRequests(parent), shell=hooks, actions=actions,
+                    integrations=integrations or IntegrationManager(ctx.db, ctx.secrets), _unlisten=unlisten)

@@ -1,46 +1,307 @@
-"""The Integrations dock: a purposeful empty state until alert delivery integrations land."""
+"""The Integrations dock: a small marketplace of cards (search, category chips, status badges) over the
+Qt-free `IntegrationManager`; every manager call runs on the pool and the cards reload through a Refresher."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QSizePolicy
+from PySide6.QtCore import QUrl, Qt, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QDockWidget, QFrame, QLabel, QLineEdit, QMessageBox,
+                               QScrollArea, QSizePolicy, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
+import aicost_desktop
+from aicost_desktop.integrations import registry
+from aicost_desktop.integrations.spec import Category
+from aicost_desktop.ui.dialogs.integration_dialog import ConnectDialog, message_of
 from aicost_desktop.ui.docks import make_dock
 from aicost_desktop.ui.widgets.empty_state import EmptyState, scrollable
+from aicost_desktop.ui.widgets.integration_card import CardGrid, FlowLayout, IntegrationCard
+from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
+    from aicost_desktop.integrations.manager import IntegrationManager, IntegrationStatus, TestResult
+    from aicost_desktop.integrations.spec import IntegrationSpec
+    from aicost_desktop.integrations.store import ConnectionRecord
     from aicost_desktop.ui.services import Services
 
-PLANNED = [
-    ("Slack", "post budget alerts to a channel"),
-    ("Discord", "alerts through a webhook"),
-    ("Microsoft Teams", "alerts to a channel"),
-    ("Email (SMTP)", "alert email to budget owners"),
-    ("Telegram", "alerts to a chat"),
-    ("Webhook", "POST alerts as JSON anywhere"),
-    ("Google Sheets", "append daily spend rows"),
-    ("GitHub / Jira", "open an issue when a budget is exceeded"),
-]
+log = logging.getLogger("aicost.ui.integrations")
+# Pills in palette roles: the checked chip must stand out in the dark theme too (Fusion's pressed look did not).
+CHIP_STYLE = """
+QToolButton[chip="true"] { border: 1px solid palette(mid); border-radius: 11px; padding: 3px 7px;
+                           background: palette(button); color: palette(button-text); }
+QToolButton[chip="true"]:hover { border-color: palette(highlight); }
+QToolButton[chip="true"]:checked { background: palette(highlight); color: palette(highlighted-text);
+                                   border-color: palette(highlight); }
+QToolButton[chip="true"]:focus { border: 2px solid palette(highlight); padding: 2px 6px; }
+"""
+
+
+def doc_roots() -> list[Path]:
+    """Where the project's docs/ may be: a source checkout's root, a frozen bundle's data directory."""
+    roots = [Path(aicost_desktop.__file__).resolve().parents[2]]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        roots.append(Path(bundle))
+    return roots
+
+
+def guide_url(spec: "IntegrationSpec") -> QUrl | None:
+    """The setup guide: the spec's docs link when it is a web address, else the local docs/integrations page."""
+    if spec.docs.startswith(("http://", "https://")):
+        return QUrl(spec.docs)
+    for root in doc_roots():
+        page = root / spec.docs
+        if page.is_file():
+            return QUrl.fromLocalFile(str(page))
+    return None
+
+
+class IntegrationsPanel(QWidget):
+    """Search box and category chips over a reflowing grid of integration cards, or an empty-search state.
+
+    Signals:
+        refreshed(): the cards were reloaded (no further load folded in).
+        tested(str, bool, str): Test of a connection finished (name, ok, the line shown on the card).
+        changed(str): a connection was added or removed (its name).
+    """
+
+    refreshed = Signal()
+    tested = Signal(str, bool, str)
+    changed = Signal(str)
+
+    def __init__(self, ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("integrationsPanel")
+        self.services = services
+        assert services.integrations is not None, "build_services makes the integration manager"
+        self.manager: "IntegrationManager" = services.integrations
+        self.category: str | None = None
+        self.dialog: ConnectDialog | None = None
+        self.confirm: Callable[[str, str], bool] = self._confirm_dialog  # tests replace it
+        self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl  # tests replace it
+        self._loaded = False
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(6)
+        bar = QWidget()
+        bar.setObjectName("integrationsFilters")
+        bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        flow = FlowLayout(bar, spacing=5)  # search and chips on one line in the 1366 px compact layout
+        self.search = QLineEdit()
+        self.search.setObjectName("integrationSearch")
+        self.search.setPlaceholderText("Search integrations")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(150)
+        self.search.setToolTip("Filter by name, what it does or its category")
+        self.search.textChanged.connect(lambda _t: self._query_changed())
+        flow.add(self.search)
+        self.chips = QButtonGroup(self)
+        self.chips.setExclusive(True)
+        for value, label in [("", "All"), *[(c.value, c.label) for c in Category]]:
+            chip = QToolButton()  # compact: a QPushButton's style minimum width wraps the chips at 1366 px
+            chip.setText(label.replace("&", "&&"))  # "Email & SMS", not a mnemonic
+            chip.setObjectName(f"chip_{value or 'all'}")
+            chip.setCheckable(True)
+            chip.setProperty("chip", "true")
+            chip.setProperty("category", value)
+            chip.setChecked(not value)
+            self.chips.addButton(chip)
+            flow.add(chip)
+        self.chips.buttonClicked.connect(self._chip_clicked)
+        bar.setStyleSheet(CHIP_STYLE)
+        lay.addWidget(bar)
+
+        self.error = QLabel()
+        self.error.setObjectName("integrationsError")
+        self.error.setProperty("banner", "error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        lay.addWidget(self.error)
+
+        self.grid = CardGrid()
+        self.cards: dict[str, IntegrationCard] = {}
+        for spec in registry.specs():
+            self._add_card(spec)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("integrationCards")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        holder = QWidget()
+        holder_lay = QVBoxLayout(holder)
+        holder_lay.setContentsMargins(0, 0, 0, 0)
+        holder_lay.addWidget(self.grid)
+        holder_lay.addStretch(1)
+        self.scroll.setWidget(holder)
+        self.empty = EmptyState("No integration matches", "")
+        self.empty.setObjectName("integrationsNoMatch")
+        self.empty.add_button("Show all integrations", self.clear_filters, name="clearFilters")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.scroll)
+        self.stack.addWidget(scrollable(self.empty))
+        # Short docks (1366x768: tabbed under the chart, ~200 px) scroll the cards here, not the whole panel.
+        self.stack.setMinimumHeight(90)
+        lay.addWidget(self.stack, 1)
+
+        self._loads = Refresher(services.pool, self._catalog, self._apply, owner=self, failed=self._load_failed,
+                                args=lambda: (self.search.text(), self.category),
+                                settled=lambda _ok: self.refreshed.emit())
+        # Another process (the CLI) connecting or removing, and deliveries marking a card failed, reach the
+        # window as these bus signals (the runtime's ledger watch).
+        services.bus.sync_state_changed.connect(self.refresh)
+        services.bus.alerts_changed.connect(self.refresh)
+        self.refresh()
+
+    # -- loading ----------------------------------------------------------------------------------
+    def _catalog(self, search: str, category: str | None) -> list["IntegrationStatus"]:
+        return self.manager.catalog(search, category)  # on the pool
+
+    def refresh(self) -> None:
+        self._loads.request()
+
+    def _query_changed(self) -> None:
+        self._loads.request(restart=True)  # the user replaced the query: the running answer is stale
+
+    def _chip_clicked(self, chip: QAbstractButton) -> None:
+        self.category = chip.property("category") or None
+        self._query_changed()
+
+    def clear_filters(self) -> None:
+        self.search.clear()
+        self.chips.buttons()[0].setChecked(True)
+        self.category = None
+        self._query_changed()
+
+    @property
+    def loading(self) -> bool:
+        return self._loads.loading
+
+    def _apply(self, statuses: list["IntegrationStatus"]) -> None:
+        self._loaded = True
+        self.error.hide()
+        shown = {s.spec.id: s for s in statuses}
+        for s in statuses:
+            if s.spec.id not in self.cards:  # a spec registered after the dock was built
+                self._add_card(s.spec)
+        for kind, card in self.cards.items():
+            status = shown.get(kind)
+            if status is not None:
+                card.set_connections(list(status.connections), status.status)
+            card.setVisible(status is not None)
+        self.grid.relayout()
+        if statuses:
+            self.stack.setCurrentWidget(self.scroll)
+            return
+        text = self.search.text().strip()
+        where = next((c.label for c in Category if c.value == self.category), None)
+        what = f"“{text}”" if text else ""
+        self.empty.headline.setText(f"No integration matches {what}".strip() if text else
+                                    f"No {where} integration yet" if where else "No integrations")
+        self.empty.detail.setText(f"in {where}. Try another word, or All categories." if text and where else
+                                  "Try another word: a service, or what it does (email, issue, sheet)." if text
+                                  else "More integrations are coming.")
+        self.empty.detail.show()
+        self.stack.setCurrentIndex(1)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.error.setText(f"Could not read the integrations: {message_of(exc)}")
+        self.error.show()
+
+    def visible_cards(self) -> list[IntegrationCard]:
+        return [c for c in self.cards.values() if not c.isHidden()] if self.stack.currentIndex() == 0 else []
+
+    def _add_card(self, spec: "IntegrationSpec") -> IntegrationCard:
+        card = IntegrationCard(spec)
+        card.connect_requested.connect(self.open_connect)
+        card.test_requested.connect(self.test)
+        card.disconnect_requested.connect(self.disconnect)
+        card.guide_requested.connect(self.open_guide)
+        self.cards[spec.id] = card
+        self.grid.add(card)
+        return card
+
+    # -- actions ----------------------------------------------------------------------------------
+    def connection_names(self) -> set[str]:
+        return {c.name for card in self.cards.values() for c in card.connections}
+
+    def open_connect(self, kind: str) -> ConnectDialog:
+        """The connect form for `kind` (window-modal, not blocking: the sign-in runs on the pool)."""
+        card = self.cards[kind]
+        if self.dialog is not None and not self.dialog.waiting():
+            self.dialog.deleteLater()
+        dialog = ConnectDialog(card.spec, self.manager, self.services.run, taken=self.connection_names(),
+                               open_guide=lambda: self.open_guide(kind), parent=self)
+        dialog.connected.connect(lambda rec: self._connected(card, rec))
+        dialog.finished.connect(lambda _r: self.refresh())
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _connected(self, card: IntegrationCard, rec: "ConnectionRecord") -> None:
+        card.set_result(True, f"Connected as {rec.name}" + (f": {rec.status_message}" if rec.status_message else ""))
+        self.changed.emit(rec.name)
+        self.refresh()
+
+    def test(self, kind: str, name: str) -> None:
+        card = self.cards[kind]
+        card.set_busy(f"Testing {name}…")
+
+        def done(result: "TestResult") -> None:
+            line = f"Works: {result.detail}" if result.ok else f"Failed: {result.detail}"
+            card.set_result(result.ok, line)
+            self.tested.emit(name, result.ok, line)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            line = f"Failed: {message_of(exc)}"
+            card.set_result(False, line)
+            self.tested.emit(name, False, line)
+            self.refresh()
+
+        self.services.run(self.manager.test, name, on_done=done, on_error=failed, owner=self)
+
+    def disconnect(self, kind: str, name: str) -> None:
+        card = self.cards[kind]
+        if not self.confirm(f"Disconnect {card.spec.name}?",
+                            f"Forget the connection “{name}” and delete its secrets from the keychain? "
+                            "Alerts and reports routed to it stop."):
+            return
+        card.set_busy(f"Disconnecting {name}…")
+
+        def done(_rec: Any) -> None:
+            card.set_result(True, f"Disconnected {name}; its secrets were removed from the keychain.")
+            self.changed.emit(name)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            card.set_result(False, f"Could not disconnect: {message_of(exc)}")
+            self.refresh()
+
+        self.services.run(self.manager.disconnect, name, on_done=done, on_error=failed, owner=self)
+
+    def open_guide(self, kind: str) -> None:
+        card = self.cards[kind]
+        url = guide_url(card.spec)
+        if url is None:
+            card.set_result(False, f"The setup guide ({card.spec.docs}) is not included in this installation.")
+            return
+        if not self.open_url(url):
+            card.set_result(False, f"Could not open {url.toDisplayString()}")
+
+    def _confirm_dialog(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
 
 def integrations_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
-    state = EmptyState("Integrations are coming",
-                       "Slack, Discord, email… alert delivery and exports will live here. "
-                       "Until then, alerts appear as tray notifications.")
-    state.setObjectName("integrationsEmpty")
-    planned = QListWidget()
-    planned.setObjectName("plannedIntegrations")
-    planned.setSelectionMode(QListWidget.SelectionMode.NoSelection)
-    planned.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    for name, what in PLANNED:
-        item = QListWidgetItem(f"{name} — {what}")
-        item.setFlags(Qt.ItemFlag.NoItemFlags)  # greyed out: planned, not available
-        item.setToolTip("Planned")
-        planned.addItem(item)
-    planned.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-    planned.setMaximumHeight(planned.sizeHintForRow(0) * len(PLANNED) + 8)
-    state.add_widget(planned)
-    return make_dock("Integrations", scrollable(state))
+    panel = IntegrationsPanel(ctx, services)
+    dock = make_dock("Integrations", panel)
+    dock.content = panel  # type: ignore[attr-defined]
+    return dock
