@@ -52,7 +52,16 @@ def cmd_check(args: argparse.Namespace, ctx: "AppContext") -> int:
         print(line)
     if res.waiting_email:
         print(f"{res.waiting_email} email(s) waiting: no SMTP server configured (setting smtp)")
+    _integrations(ctx)
     return 0
+
+
+def _integrations(ctx: "AppContext") -> None:
+    """Rule deliveries to integrations and due scheduled reports, as the running app sends them."""
+    from aicost_desktop.cli.routes import deliver_now
+
+    for line in deliver_now(ctx):
+        print(line)
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -19,7 +19,7 @@ from aicost_desktop.domain.errors import InputError, OperationError
 COMMAND_MODULES = (
     "cost", "prices", "manual", "report", "demo",
     "accounts", "sync", "imports", "subscriptions",
-    "budgets", "alerts", "analytics", "export", "gateway", "integrations",
+    "budgets", "alerts", "analytics", "export", "gateway", "integrations", "routes",
 )
 # Each top-level command and the module that registers it (a test keeps this equal to what the
 # modules register).
@@ -28,7 +28,7 @@ COMMANDS = {
     "accounts": "accounts", "sync": "accounts", "import": "imports", "subscriptions": "subscriptions",
     "budgets": "budgets", "alerts": "alerts", "check": "alerts", "analytics": "analytics", "export": "export",
     "gateway": "gateway",
-    "integrations": "integrations",
+    "integrations": "integrations", "routes": "routes", "reports": "routes",
 }
 _GLOBAL_VALUE_OPTIONS = ("--home", "--db", "--tz")
 

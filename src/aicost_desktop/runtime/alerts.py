@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Callable
 
@@ -21,7 +22,7 @@ from aicost_desktop.integrations.manager import IntegrationManager
 from aicost_desktop.integrations.reports import Spend, SpendReport, reports_next_due, run_due_reports
 from aicost_desktop.notify.alerts import pending_acknowledgement
 from aicost_desktop.notify.message import render
-from aicost_desktop.notify.outbox import CallbackChannel, Channel, Delivery
+from aicost_desktop.notify.outbox import CallbackChannel, Channel, Delivery, DispatchResult
 from aicost_desktop.runtime.events import Event
 from aicost_desktop.runtime.folding import Folded
 from aicost_desktop.runtime.jobs import Cancelled, Jobs
@@ -42,6 +43,23 @@ def report_spend(ctx: "AppContext") -> Spend:
         return spend_report(ctx.db, ctx.tz, start, end, [group], mode=ctx.settings.get("cost_mode"),
                             fx=ctx.settings.fx_rates(), week_start=ctx.settings.get("week_start"))
     return spend
+
+
+@dataclass
+class IntegrationRun:
+    routes: DispatchResult
+    reports: list[str]
+    next_due: datetime | None  # the earliest retry or report still to send
+
+
+def deliver_integrations(ctx: "AppContext", manager: IntegrationManager) -> IntegrationRun:
+    """One pass: route new alerts to the rules' destinations, send due rule deliveries and due scheduled
+    reports (after each evaluation of the runtime, and by `aicost check`)."""
+    routes = RouteDelivery(ctx.db, ctx.tz, manager)
+    sent = routes.run_once()
+    reports = run_due_reports(ctx, manager, report_spend(ctx))
+    due = [d for d in (routes.next_due(), reports_next_due(ctx)) if d is not None]
+    return IntegrationRun(sent, reports, min(due) if due else None)
 
 
 class AlertService:
@@ -109,11 +127,7 @@ class AlertService:
         try:
             if self._manager is None:
                 self._manager = self._manager_factory()
-            routes = RouteDelivery(self.ctx.db, self.ctx.tz, self._manager)
-            routes.run_once()
-            run_due_reports(self.ctx, self._manager, report_spend(self.ctx))
-            due = [d for d in (routes.next_due(), reports_next_due(self.ctx)) if d is not None]
-            return min(due) if due else None
+            return deliver_integrations(self.ctx, self._manager).next_due
         except Exception as exc:  # noqa: BLE001 - a broken integration must not stop budget alerts
             log.error("integration deliveries failed: %s", exc, exc_info=(type(exc), exc, exc.__traceback__))
             return None

@@ -204,6 +204,19 @@ def test_every_command_prints_money_in_the_one_format(tmp_path: Path, capsys: py
     run("integrations", "connect", "no-such-service", code=2)
     for action in (("test",), ("disconnect",), ("run", "x")):
         run("integrations", action[0], "no-such-connection", *action[1:], code=2)
+    # Rules and reports (their own tests deliver to fakes) on a webhook stored untested whose URL refuses.
+    monkeypatch.setenv("HOOK_URL", "http://127.0.0.1:9/hook")
+    monkeypatch.setenv("HOOK_SECRET", "0123456789abcdef0123")
+    run("integrations", "connect", "webhook", "--name", "hook", "--secret-env", "url=HOOK_URL",
+        "--secret-env", "signing_secret=HOOK_SECRET", "--no-test")
+    run("routes", "add", "--on", "threshold", "--at", "80", "--integration", "hook", "--action", "post", "--name", "r")
+    assert run("routes", "list").splitlines()[0].split() == ["id", "name", "when", "destination"]
+    run("routes", "test", "r", code=1)  # nothing listens: the destination's failure is printed
+    assert run("routes", "remove", "r").strip() == "removed rule r (1 destination)"
+    run("reports", "add", "--every", "weekly", "--integration", "hook", "--action", "post", "--name", "w")
+    run("reports", "list")
+    run("reports", "run-now", "w", code=1)
+    assert run("reports", "remove", "w").strip() == "removed report w"
     run("demo", "--clear")
     assert run.ran == set(LEAVES), f"not run: {sorted(set(LEAVES) - run.ran)}"
     assert run.figures > 300  # the checks saw the money, not empty output
