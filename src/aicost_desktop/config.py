@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -163,6 +164,50 @@ def _weekday(value: Any) -> int:
     return value
 
 
+# The gateway's defaults live here, not in gateway/config.py (which uses them): settings sit below the gateway.
+GATEWAY_DEFAULT_PORT = 8788
+GATEWAY_PROVIDERS = ("openai", "anthropic")
+GATEWAY_DEFAULT_UPSTREAMS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com/v1"}
+
+
+def check_http_url(field: str, value: Any) -> str:
+    """An http(s) base URL without query, fragment or credentials (a key belongs in the keychain), '/'-trimmed."""
+    reason = "must be an http(s) base URL such as https://api.openai.com/v1"
+    if not isinstance(value, str) or len(value) > 2048 or value != value.strip():
+        raise InputError(field, value, reason)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number or out of range
+    except ValueError:
+        raise InputError(field, value, reason) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise InputError(field, value, reason)
+    if parts.username is not None or parts.password is not None:
+        raise InputError(field, value, "must not hold a user name or password (keys belong in the keychain)")
+    return value.rstrip("/")
+
+
+def _gateway_port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1024 <= value <= 65535:
+        raise InputError("gateway_port", value, "must be a port number 1024..65535")
+    return value
+
+
+def _upstream(provider: str) -> Callable[[Any], str]:
+    return lambda value: check_http_url(f"gateway_upstream_{provider}", value)
+
+
+def _inject(provider: str) -> Callable[[Any], str]:
+    """An account name or id whose stored key the gateway sends to `provider`; '' passes the client's key through."""
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or len(value) > 200 or value != value.strip() or "\n" in value:
+            raise InputError(f"gateway_inject_{provider}", value,
+                             "must be an account name (aicost accounts list), or empty to pass the client's key through")
+        return value
+
+    return check
+
+
 # Every setting is declared once here; window geometry lives in QSettings, not here.
 SETTINGS: dict[str, Setting] = {s.key: s for s in [
     Setting("timezone", str, "", "Time zone (empty = system)", check_timezone),
@@ -183,6 +228,14 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
             "Exchange rates to USD used for totals", _fx_rates),
     Setting("smtp", dict, {}, "SMTP server for alert email (password in the keychain)", _smtp),
     Setting("theme", str, "system", "Theme (system, light, dark)"),
+    Setting("gateway_enabled", bool, False, "Run the local metering gateway (127.0.0.1 only)"),
+    Setting("gateway_port", int, GATEWAY_DEFAULT_PORT, "Gateway port on 127.0.0.1", _gateway_port),
+    *[Setting(f"gateway_upstream_{p}", str, url, f"{name} base URL the gateway forwards to", _upstream(p))
+      for p, name, url in (("openai", "OpenAI", GATEWAY_DEFAULT_UPSTREAMS["openai"]),
+                           ("anthropic", "Anthropic", GATEWAY_DEFAULT_UPSTREAMS["anthropic"]))],
+    *[Setting(f"gateway_inject_{p}", str, "", f"Account whose key the gateway sends to {name} "
+                                              "(empty = pass the client's own key through)", _inject(p))
+      for p, name in (("openai", "OpenAI"), ("anthropic", "Anthropic"))],
 ]}
 
 

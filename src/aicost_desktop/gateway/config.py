@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
+from aicost_desktop.config import GATEWAY_DEFAULT_PORT, GATEWAY_DEFAULT_UPSTREAMS, GATEWAY_PROVIDERS, check_http_url
 from aicost_desktop.domain.errors import InputError
 
-DEFAULT_PORT = 8788
-DEFAULT_UPSTREAMS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com/v1"}
-PROVIDERS = tuple(DEFAULT_UPSTREAMS)
+DEFAULT_PORT = GATEWAY_DEFAULT_PORT  # declared with the settings (config.py), which sit below this layer
+DEFAULT_UPSTREAMS = GATEWAY_DEFAULT_UPSTREAMS
+PROVIDERS = GATEWAY_PROVIDERS
 # A request body past this is refused (413): a long Claude Code context with images stays well below it.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -36,10 +36,7 @@ def check_port(port: int) -> int:
 
 
 def check_upstream(provider: str, url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise InputError(f"upstream-{provider}", url, "must be an http(s) base URL such as https://api.openai.com/v1")
-    return url.rstrip("/")
+    return check_http_url(f"upstream-{provider}", url)
 
 
 @dataclass(frozen=True)
