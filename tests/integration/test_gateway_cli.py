@@ -104,3 +104,32 @@ def test_gateway_token_rotates_and_a_non_loopback_host_is_refused(tmp_path: Path
     assert rotated != first and aicost(tmp_path, "gateway", "token").stdout.strip() == rotated
     bad = aicost(tmp_path, "gateway", "--host", "0.0.0.0", "--port", "0")
     assert bad.returncode == 2 and "loopback" in bad.stderr
+
+
+def test_the_command_serves_from_the_settings_and_a_bad_setting_is_one_error_line(tmp_path: Path,
+                                                                                 upstream: FakeUpstream) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    settings = home / "settings.json"
+    settings.write_text(json.dumps({"gateway_upstream_openai": upstream.openai_url, "gateway_port": 80}))
+    bad = aicost(tmp_path, "gateway")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [f"error: {settings}: gateway_port=80: must be a port number 1024..65535"]
+    # The flag overrides the setting; the upstream comes from the settings file.
+    proc = subprocess.Popen([sys.executable, "-m", "aicost_desktop.cli.main", "--home", str(home), "gateway",
+                             "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        first = proc.stdout.readline()  # type: ignore[union-attr]
+        m = re.match(r"gateway listening on (http://127\.0\.0\.1:\d+)$", first.strip())
+        assert m, first + proc.stderr.read()  # type: ignore[union-attr]
+        token = aicost(tmp_path, "gateway", "token").stdout.strip()
+        r = httpx.post(m.group(1) + "/openai/v1/chat/completions", timeout=30,
+                       json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]},
+                       headers={"X-AICost-Token": token})
+        assert r.status_code == 200 and len(upstream.served) == 1
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.strip().endswith("gateway stopped; 1 request written to the ledger")

@@ -11,22 +11,26 @@ from aicost_desktop.cli.common import parse_int
 
 if TYPE_CHECKING:  # both load on first use: the CLI starts fast
     from aicost_desktop.app_context import AppContext
-    from aicost_desktop.gateway.config import GatewayConfig
+    from aicost_desktop.runtime.gateway import GatewayOptions
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("gateway", help="run the local metering gateway (OpenAI/Anthropic proxy on 127.0.0.1)",
                        description="Serve /openai/v1 and /anthropic/v1 on 127.0.0.1 until Ctrl-C; every call "
-                                   "becomes a priced ledger row (source proxy) and block budgets refuse calls.")
-    p.add_argument("--port", default=None, help="port on 127.0.0.1 (default 8788; 0 picks a free one)")
+                                   "becomes a priced ledger row (source proxy) and block budgets refuse calls. "
+                                   "Each flag overrides its gateway_* setting for this run.")
+    p.add_argument("--port", default=None, help="port on 127.0.0.1 (default: the gateway_port setting, 8788; "
+                                                "0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="loopback address to bind (127.0.0.1 or ::1 only)")
     p.add_argument("--upstream-openai", metavar="URL", help="OpenAI base URL (default https://api.openai.com/v1)")
     p.add_argument("--upstream-anthropic", metavar="URL",
                    help="Anthropic base URL (default https://api.anthropic.com/v1)")
-    p.add_argument("--inject-openai", metavar="ACCOUNT",
-                   help="send this account's stored key to OpenAI (default: pass the client's own key through)")
-    p.add_argument("--inject-anthropic", metavar="ACCOUNT",
-                   help="send this account's stored key to Anthropic (default: pass the client's own key through)")
+    for provider, name in (("openai", "OpenAI"), ("anthropic", "Anthropic")):
+        keys = p.add_mutually_exclusive_group()
+        keys.add_argument(f"--inject-{provider}", metavar="ACCOUNT",
+                          help=f"send this account's stored key to {name} (default: pass the client's own key through)")
+        keys.add_argument(f"--pass-through-{provider}", action="store_true",
+                          help=f"pass the client's own {name} key through, whatever gateway_inject_{provider} says")
     p.set_defaults(handler=serve)
     actions = p.add_subparsers(dest="gateway_action", metavar="ACTION", parser_class=type(p))
     t = actions.add_parser("token", help="print the local gateway token (created on first use; --rotate for a new one)")
@@ -41,35 +45,32 @@ def token(args: argparse.Namespace, ctx: "AppContext") -> int:
     return 0
 
 
-def _config(args: argparse.Namespace, ctx: "AppContext") -> "GatewayConfig":
-    from aicost_desktop.accounts import get_account
-    from aicost_desktop.gateway.config import DEFAULT_PORT, GatewayConfig
+def _options(args: argparse.Namespace) -> "GatewayOptions":
+    from aicost_desktop.runtime.gateway import GatewayOptions
 
     ups = {k: v for k, v in (("openai", args.upstream_openai), ("anthropic", args.upstream_anthropic)) if v}
-    inject = {k: get_account(ctx.db, v).id for k, v in (("openai", args.inject_openai),
-                                                         ("anthropic", args.inject_anthropic)) if v}
-    port = DEFAULT_PORT if args.port is None else parse_int(args.port, "port", maximum=65535)
-    return GatewayConfig(host=args.host, port=port, upstreams=ups, inject_accounts=inject)
+    inject = {p: "" if getattr(args, f"pass_through_{p}") else getattr(args, f"inject_{p}")
+              for p in ("openai", "anthropic")
+              if getattr(args, f"pass_through_{p}") or getattr(args, f"inject_{p}")}
+    port = None if args.port is None else parse_int(args.port, "port", maximum=65535)
+    return GatewayOptions(host=args.host, port=port, upstreams=ups, inject=inject)
 
 
 def serve(args: argparse.Namespace, ctx: "AppContext") -> int:
-    from aicost_desktop.gateway.analytics_api import analytics_routes
-    from aicost_desktop.gateway.host import GatewayHost
-    from aicost_desktop.importers.request_pricer import RequestPricer
+    """The same service the GUI and a headless host run (runtime/gateway.py), in the foreground."""
+    from aicost_desktop.runtime.gateway import GatewayService
 
-    cfg = _config(args, ctx)
-    fx, week_start = ctx.settings.fx_rates(), ctx.settings.get("week_start")
-    api = analytics_routes(ctx.db, ctx.tz, fx=fx, week_start=week_start, mode=ctx.settings.get("cost_mode"))
-    host = GatewayHost(cfg, db=ctx.db, price=RequestPricer(ctx.catalog.cost_of), secrets=ctx.secrets, tz=ctx.tz,
-                       fx=fx, week_start=week_start, extra_routes=api)
+    service = GatewayService(ctx)
+    service.start(_options(args))
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    host.start()
     try:
-        base = host.base_url
+        host = service.host
+        assert host is not None
+        base, injected = host.base_url, host.config.inject_accounts
         print(f"gateway listening on {base}", flush=True)
-        print(f"  OpenAI:    {base}/openai/v1  ({'account key injected' if 'openai' in cfg.inject_accounts else 'your key passed through'})")
-        print(f"  Anthropic: {base}/anthropic/v1  ({'account key injected' if 'anthropic' in cfg.inject_accounts else 'your key passed through'})")
+        print(f"  OpenAI:    {base}/openai/v1  ({'account key injected' if 'openai' in injected else 'your key passed through'})")
+        print(f"  Anthropic: {base}/anthropic/v1  ({'account key injected' if 'anthropic' in injected else 'your key passed through'})")
         print("  token: `aicost gateway token` (send it as X-AICost-Token); Ctrl-C stops", flush=True)
         try:
             while not stop.wait(0.5):  # a short wait keeps Ctrl-C responsive on every platform
@@ -77,8 +78,8 @@ def serve(args: argparse.Namespace, ctx: "AppContext") -> int:
         except KeyboardInterrupt:
             pass
     finally:
-        host.stop()
+        service.stop()
         signal.signal(signal.SIGTERM, previous)
-    written = host.writer.written
+    written = service.written
     print(f"gateway stopped; {written} request{'s' if written != 1 else ''} written to the ledger")
     return 0

@@ -38,6 +38,8 @@ class GatewayHost:
 
     `price` is the catalog's Pricer (`PriceCatalog.cost_of`, or importers' RequestPricer over it).
     `extra_routes(app)` lets the analytics API add its routes on the same server and token.
+    On the writer thread: `on_recorded(calls)` after each committed batch (the calls as kept in
+    `state.recent`), `on_budgets()` after each commit and budget re-read (what `blocking()` says may change).
     """
 
     def __init__(self, config: GatewayConfig, *, db: Database, price: Pricer, secrets: SecretStore,
@@ -45,10 +47,13 @@ class GatewayHost:
                  enforce: bool = True, token: str | None = None,
                  extra_routes: Callable[[web.Application, GatewayState], None] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                 budget_refresh_seconds: float = 5.0) -> None:
+                 budget_refresh_seconds: float = 5.0,
+                 on_recorded: Callable[[Sequence[dict[str, Any]]], None] | None = None,
+                 on_budgets: Callable[[], None] | None = None) -> None:
         self.config, self.db, self.secrets = config, db, secrets
         self.guard = BudgetGuard(db, tz, fx=fx, week_start=week_start, clock=clock) if enforce else None
-        self.writer = LedgerWriter(db, on_committed=self._committed, idle=self.guard.reload if self.guard else None,
+        self._on_recorded, self._on_budgets = on_recorded, on_budgets
+        self.writer = LedgerWriter(db, on_committed=self._committed, idle=self._reload if self.guard else None,
                                    idle_seconds=budget_refresh_seconds)
         self._price, self._token, self._extra, self._clock = price, token, extra_routes, clock
         self.state: GatewayState | None = None
@@ -110,7 +115,11 @@ class GatewayHost:
     def reload_budgets(self, wait: float | None = 10.0) -> None:
         """Re-read block budgets now (a budget raised or its action changed); runs on the writer thread."""
         if self.guard is not None:
-            self.writer.call(self.guard.reload, wait=wait)
+            self.writer.call(self._reload, wait=wait)
+
+    def blocking(self) -> list[str]:
+        """Names of the block budgets refusing calls right now."""
+        return self.guard.blocking() if self.guard is not None else []
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every request that got through has its row in the ledger."""
@@ -136,12 +145,22 @@ class GatewayHost:
             accounts[provider] = (account_id, name)
         return keys, accounts
 
-    def _submit(self, record: UsageRecord, charges: list[tuple[int, Decimal]]) -> None:
-        self.writer.put(record, charges)
+    def _submit(self, record: UsageRecord, charges: list[tuple[int, Decimal]], call: dict[str, Any]) -> None:
+        self.writer.put(record, charges, call)
 
     def _committed(self, items: Sequence[Item]) -> None:
         if self.guard is not None:
             self.guard.committed([i.after for i in items if i.after])
+        if self._on_recorded is not None:
+            self._on_recorded([i.call for i in items if i.call is not None])
+        if self._on_budgets is not None:
+            self._on_budgets()
+
+    def _reload(self) -> None:  # the writer thread
+        if self.guard is not None:
+            self.guard.reload()
+        if self._on_budgets is not None:
+            self._on_budgets()
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()

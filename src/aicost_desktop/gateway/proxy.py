@@ -56,7 +56,7 @@ class GatewayState:
     token: str
     price: Pricer
     guard: BudgetGuard | None
-    submit: Callable[[UsageRecord, list[tuple[int, Decimal]]], None]
+    submit: Callable[[UsageRecord, list[tuple[int, Decimal]], dict[str, Any]], None]  # row, charges, the call
     keys: dict[str, str] = field(default_factory=dict)          # provider -> injected key
     accounts: dict[str, tuple[int, str]] = field(default_factory=dict)  # provider -> (account id, name)
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
@@ -327,12 +327,13 @@ class Proxy:
             rec = build_record(info, metered, status=status, started=started, finished=max(finished, started),
                                ttfb_ms=ttfb, price=st.price, cancelled=cancelled)
             charges = st.guard.settle(admission, rec.computed_cost) if st.guard and admission else []
-            st.submit(rec, charges)
-            st.recent.append({"at": finished.isoformat(), "provider": info.provider, "endpoint": info.endpoint,
-                              "model": rec.model, "status": status, "tokens": rec.usage.total_tokens,
-                              "cost": None if rec.computed_cost is None else str(rec.computed_cost),
-                              "latency_ms": round((finished - started).total_seconds() * 1000, 1),
-                              "project": info.project, "cancelled": cancelled})
+            call = {"at": finished.isoformat(), "provider": info.provider, "endpoint": info.endpoint,
+                    "model": rec.model, "status": status, "tokens": rec.usage.total_tokens,
+                    "cost": None if rec.computed_cost is None else str(rec.computed_cost),
+                    "latency_ms": round((finished - started).total_seconds() * 1000, 1),
+                    "project": info.project, "cancelled": cancelled}
+            st.submit(rec, charges, call)
+            st.recent.append(call)
         except Exception:  # noqa: BLE001 - metering is never the client's problem
             log.exception("gateway: could not meter a request")
             if st.guard and admission:

@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from decimal import Decimal
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from aicost_desktop.domain.redact import redact
 from aicost_desktop.domain.usage import UsageRecord
@@ -29,12 +29,13 @@ Charges = list[tuple[int, Decimal]]
 
 
 class Item:
-    """A row to write and what to tell once it is committed (the budget guard's charges)."""
+    """A row to write and what to tell once it is committed: the budget guard's charges and the call
+    (what `GatewayState.recent` shows of it)."""
 
-    __slots__ = ("record", "after")
+    __slots__ = ("record", "after", "call")
 
-    def __init__(self, record: UsageRecord, after: Charges | None = None) -> None:
-        self.record, self.after = record, after
+    def __init__(self, record: UsageRecord, after: Charges | None = None, call: dict[str, Any] | None = None) -> None:
+        self.record, self.after, self.call = record, after, call
 
 
 class LedgerWriter:
@@ -63,10 +64,10 @@ class LedgerWriter:
             self._thread = threading.Thread(target=self._run, name="gateway-ledger-writer", daemon=True)
             self._thread.start()
 
-    def put(self, record: UsageRecord, after: Charges | None = None) -> None:
+    def put(self, record: UsageRecord, after: Charges | None = None, call: dict[str, Any] | None = None) -> None:
         with self._cond:
             self._pending += 1
-        self._q.put(Item(record, after))
+        self._q.put(Item(record, after, call))
 
     def call(self, fn: Callable[[], None], wait: float | None = None) -> None:
         """Run `fn` on the writer thread (after rows queued before it); wait up to `wait` seconds for it."""

@@ -1,4 +1,4 @@
-"""The app-owned runtime (no Qt): sync scheduling, alert evaluation and delivery, export jobs.
+"""The app-owned runtime (no Qt): sync scheduling, alert evaluation and delivery, export jobs, the gateway.
 
 Whoever runs the app builds one `Runtime` over its `AppContext`, starts it and stops it: the GUI
 shell (`ui/app.py`), the CLI, a headless host, the tests. Its services run on plain threads and
@@ -21,6 +21,7 @@ from aicost_desktop.runtime.alerts import EVALUATE_EVERY_S, AlertService
 from aicost_desktop.runtime.events import Event
 from aicost_desktop.runtime.export import ExportService
 from aicost_desktop.runtime.folding import Folded
+from aicost_desktop.runtime.gateway import GatewayOptions, GatewayService
 from aicost_desktop.runtime.jobs import Cancelled, Job, Jobs
 from aicost_desktop.runtime.ledger_watch import LedgerWatchService
 from aicost_desktop.runtime.sync import FIRST_TICK_MS, SyncService
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.sync.http import HttpPolicy
 
-__all__ = ["AlertService", "Cancelled", "Event", "ExportService", "Folded", "Job", "Jobs", "LedgerWatchService",
-           "Runtime", "SyncService"]
+__all__ = ["AlertService", "Cancelled", "Event", "ExportService", "Folded", "GatewayOptions", "GatewayService", "Job",
+           "Jobs", "LedgerWatchService", "Runtime", "SyncService"]
 log = logging.getLogger("aicost.runtime")
 
 
@@ -55,6 +56,10 @@ class Runtime:
         # Outside writers (the CLI, another window, a teammate on a shared PostgreSQL ledger).
         self.ledger = LedgerWatchService(lambda: ctx.db)  # opened on its thread: building a Runtime opens nothing
         self.sync.wrote.connect(self.alerts.evaluate_now)
+        # The metering gateway, on only when the setting says so; an evaluation (after a budget edit too)
+        # makes it re-read its block budgets, so raising one lets calls through at once.
+        self.gateway = GatewayService(ctx, self.jobs)
+        self.alerts.evaluated.connect(lambda _result: self.gateway.reload_budgets())
         self.started = False
         self.stopped = False
 
@@ -66,6 +71,8 @@ class Runtime:
         self.sync.start(first_tick_ms)
         self.alerts.start()
         self.ledger.start()
+        if self.gateway.enabled:
+            self.gateway.want(True)
         log.info("runtime started")
 
     def busy(self) -> bool:
@@ -80,6 +87,7 @@ class Runtime:
         self.sync.shutdown(wait_s)
         self.alerts.stop()
         self.ledger.stop()
+        self.gateway.close(max(wait_s, 10.0))  # its queued rows are written before it goes
         ok = self.jobs.shutdown(wait_s)
         log.info("runtime stopped%s", "" if ok else " (some jobs still ran)")
         return ok
