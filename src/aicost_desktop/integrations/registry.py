@@ -9,7 +9,8 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.integrations.spec import IntegrationSpec
 
 # One module per service, each exposing SPEC.
-MODULES = ("slack", "discord", "smtp", "sendgrid", "twilio", "github", "notion", "google_sheets", "airtable", "stripe", "webhook")
+MODULES = ("slack", "discord", "smtp", "sendgrid", "twilio", "github", "trello", "notion", "google_sheets", "airtable",
+           "stripe", "webhook")
 
 
 @cache
