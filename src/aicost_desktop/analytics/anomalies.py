@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from aicost_desktop.analytics.query import NONE_LABEL, daily_cells
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.notify.alerts import raise_anomaly
 from aicost_desktop.storage.query import LedgerFilter, day_range
 from aicost_desktop.storage.db import Database
@@ -185,6 +186,7 @@ class Anomaly:
     expected: Decimal
     score: float
     contributors: list[Contributor] = field(default_factory=list)
+    currency: str = "USD"  # of actual and expected
 
     @property
     def kind(self) -> str:
@@ -202,8 +204,9 @@ class Anomaly:
     @property
     def explanation(self) -> str:
         sign = "+" if self.delta >= 0 else "-"
-        text = (f"{self.dimension} {self.key} on {self.day.isoformat()}: {sign}${abs(self.delta):,.2f} vs expected "
-                f"${self.expected:,.2f} (actual ${self.actual:,.2f})")
+        c = self.currency
+        text = (f"{self.dimension} {self.key} on {self.day.isoformat()}: {sign}{format_money(abs(self.delta), c)} "
+                f"vs expected {format_money(self.expected, c)} (actual {format_money(self.actual, c)})")
         parts = []
         for c in self.contributors[:2]:
             if round(100 * c.share) < 1:  # "0% from ..." explains nothing
@@ -261,7 +264,7 @@ def find_anomalies(db: Database, tz: ZoneInfo, start: date, end: date,
             why = _contributors(leaves, members, np.array([f.index for f in flags]), wd)
             for f, contributors in zip(flags, why):
                 found.append(Anomaly(days[f.index], dim, key, _cents(f.actual), _cents(f.expected), f.score,
-                                     contributors))
+                                     contributors, currency))
     return sorted(found, key=lambda a: (a.day, abs(a.delta)), reverse=True)
 
 

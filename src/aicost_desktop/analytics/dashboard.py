@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from aicost_desktop.analytics.anomalies import Anomaly, find_anomalies
+from aicost_desktop.analytics.anomalies import MIN_DOLLARS, Anomaly, find_anomalies
 from aicost_desktop.analytics.forecast import SpendForecast, spend_forecast
-from aicost_desktop.analytics.reconcile import Reconciliation, reconcile
+from aicost_desktop.analytics.reconcile import Reconciliation, ReconRow, ReportedOnly, reconcile
 from aicost_desktop.analytics.series import (BreakdownRow, MonthOverMonth, Series, breakdown, month_over_month,
                                              spend_series)
 from aicost_desktop.domain.days import local_day
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import time_window
 from aicost_desktop.storage.tables import Budget, UsageRow
@@ -49,6 +51,7 @@ class AnalyticsQuery:
     granularity: str = "day"
     group_by: str | None = "provider"
     sources: Sequence[str] | None = None
+    currency: str = "USD"  # the display currency every figure is in (a change of it is another query)
 
     @property
     def range(self) -> tuple[date, date]:
@@ -69,32 +72,76 @@ class AnalyticsData:
     reconciliation: Reconciliation
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def currency(self) -> str:
+        """The currency of every money figure above (the display currency of the query)."""
+        return self.query.currency
 
-def _manual_days(db: Database, tz: ZoneInfo, start: date, end: date) -> dict[date, str]:
+
+def convert(amount: Decimal, from_currency: str, to_currency: str, fx: dict[str, Decimal]) -> Decimal:
+    """`amount` in `to_currency`, through the user's rates to USD (the same rule as the spend report)."""
+    if from_currency == to_currency:
+        return amount
+    rate = fx.get(from_currency)
+    if rate is None:
+        raise InputError("currency", from_currency, "no exchange rate configured (setting fx_rates)")
+    return amount * rate / fx.get(to_currency, Decimal(1))
+
+
+def _manual_days(db: Database, tz: ZoneInfo, start: date, end: date, fx: dict[str, Decimal],
+                 currency: str) -> dict[date, str]:
+    """Chart notes of manual entries: the amount in the display currency, and as typed when that differs."""
     out: dict[date, list[str]] = {}
-    q = (select(UsageRow.bucket_start, UsageRow.dated, UsageRow.project, UsageRow.note, UsageRow.reported_cost)
+    q = (select(UsageRow.bucket_start, UsageRow.dated, UsageRow.project, UsageRow.note, UsageRow.reported_cost,
+                UsageRow.currency)
          .where(UsageRow.source == "manual", time_window(start, end, tz, UsageRow)).order_by(UsageRow.bucket_start))
     with db.session() as s:
-        for at, dated, project, note, amount in s.execute(q):
-            label = " ".join(x for x in (project, f"${amount:,.2f}" if amount is not None else "") if x)
+        for at, dated, project, note, amount, cur in s.execute(q):
+            shown = ""
+            if amount is not None:
+                shown = format_money(convert(amount, cur, currency, fx), currency)
+                if cur != currency:
+                    shown += f" ({format_money(amount, cur)})"
+            label = " ".join(x for x in (project, shown) if x)
             if note:
                 label += f": {note}"
             out.setdefault(local_day(at, dated, tz), []).append(label or "manual entry")
     return {d: "; ".join(v) for d, v in out.items()}
 
 
-def _budget(db: Database) -> tuple[str, Decimal] | None:
-    """The first enabled monthly budget over all spend (the cumulative chart's budget line)."""
+def _budget(db: Database, fx: dict[str, Decimal], currency: str) -> tuple[str, Decimal] | None:
+    """The first enabled monthly budget over all spend (the cumulative chart's budget line), its amount in
+    the display currency."""
     with db.session() as s:
         b = s.scalar(select(Budget).where(Budget.enabled.is_(True), Budget.period == "monthly",
                                           Budget.scope_kind == "all").order_by(Budget.id))
-        return (b.name, b.amount) if b is not None else None
+        return (b.name, convert(b.amount, b.currency, currency, fx)) if b is not None else None
+
+
+def _reconciliation_in(rec: Reconciliation, fx: dict[str, Decimal], currency: str) -> Reconciliation:
+    """Reconciliation figures in the display currency. Both sides are USD: providers report in USD and the
+    catalog prices in USD (typed manual entries and subscriptions, the only other currencies, are not compared).
+    Drift is a ratio, so it is the same in any currency."""
+    if currency == "USD":
+        return rec
+
+    def row(r: ReconRow) -> ReconRow:
+        return ReconRow(r.day, r.account, r.provider, r.model, convert(r.reported, "USD", currency, fx),
+                        convert(r.computed, "USD", currency, fx))
+
+    only = [ReportedOnly(o.account, o.provider, o.model, convert(o.reported, "USD", currency, fx), o.days)
+            for o in rec.reported_only]
+    return Reconciliation(rec.start, rec.end, [row(r) for r in rec.accounts], [row(r) for r in rec.models],
+                          rec.unpriced, only)
 
 
 def load_analytics(db: Database, tz: ZoneInfo, q: AnalyticsQuery, fx: dict[str, Decimal] | None = None,
                    cancel: threading.Event | None = None) -> AnalyticsData | None:
-    """Every figure of the dock for one query (runs in a worker). Returns None as soon as `cancel` is set
-    (the user picked another period): a superseded query should not keep a core busy."""
+    """Every figure of the dock for one query (runs in a worker), money in the query's currency through the
+    `fx` rates (to USD). Returns None as soon as `cancel` is set (the user picked another period): a superseded
+    query should not keep a core busy."""
+    fx = fx or {"USD": Decimal(1)}
+    cur = q.currency
     t: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -103,21 +150,27 @@ def load_analytics(db: Database, tz: ZoneInfo, q: AnalyticsQuery, fx: dict[str, 
         return cancel is not None and cancel.is_set()
 
     start, end = q.range
-    series = spend_series(db, tz, start, end, q.granularity, q.group_by, sources=q.sources, fx=fx)
+    series = spend_series(db, tz, start, end, q.granularity, q.group_by, sources=q.sources, fx=fx, currency=cur)
     if lap("series"):
         return None
-    month_fc = spend_forecast(db, tz, q.today, days=14, sources=q.sources, fx=fx)
+    month_fc = spend_forecast(db, tz, q.today, days=14, sources=q.sources, fx=fx, currency=cur)
     fc = month_fc if end == q.today and q.granularity == "day" else None
     if lap("forecast"):
         return None
-    anomalies = find_anomalies(db, tz, start, end, sources=q.sources or ("api", "import", "log", "proxy"), fx=fx)
+    # The "worth telling" floor is $5 whatever the currency (not 5 yen).
+    floor = float(convert(Decimal(str(MIN_DOLLARS)), "USD", cur, fx))
+    anomalies = find_anomalies(db, tz, start, end, sources=q.sources or ("api", "import", "log", "proxy"),
+                               min_dollars=floor, fx=fx, currency=cur)
     if lap("anomalies"):
         return None
     data = AnalyticsData(
-        query=q, series=series, forecast=fc, anomalies=anomalies, manual_days=_manual_days(db, tz, start, end),
-        mom=month_over_month(db, tz, q.today, sources=q.sources, fx=fx), month_forecast=month_fc,
-        budget=_budget(db), breakdown=breakdown(db, tz, start, end, "model", sources=q.sources, fx=fx),
-        reconciliation=reconcile(db, tz, max(start, end - timedelta(days=89)), end), timings=t)
+        query=q, series=series, forecast=fc, anomalies=anomalies,
+        manual_days=_manual_days(db, tz, start, end, fx, cur),
+        mom=month_over_month(db, tz, q.today, sources=q.sources, fx=fx, currency=cur), month_forecast=month_fc,
+        budget=_budget(db, fx, cur),
+        breakdown=breakdown(db, tz, start, end, "model", sources=q.sources, fx=fx, currency=cur),
+        reconciliation=_reconciliation_in(reconcile(db, tz, max(start, end - timedelta(days=89)), end), fx, cur),
+        timings=t)
     lap("total")
     return data
 
