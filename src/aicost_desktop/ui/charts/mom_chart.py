@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.charts import style
 
 
@@ -25,13 +26,16 @@ class MomChartData:
     projection_upper: Decimal | None = None
     budget: Decimal | None = None
     budget_name: str = ""
+    currency: str = "USD"                    # of every amount above
 
 
 class MomChart(pg.PlotWidget):
     """Two cumulative curves plus projection and budget; items are made once and updated with setData."""
 
     def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(parent, axisItems={"left": style.MoneyAxis("left")})
+        money_axis = style.MoneyAxis("left")
+        super().__init__(parent, axisItems={"left": money_axis})
+        self.money_axis = money_axis
         self.setObjectName("momChart")
         self.setMinimumHeight(110)
         pi = self.getPlotItem()
@@ -65,6 +69,7 @@ class MomChart(pg.PlotWidget):
 
     def set_data(self, data: MomChartData) -> None:
         self._data = data
+        self.money_axis.set_currency(data.currency)
         last = np.array([float(v) for v in data.last_cumulative])
         this = np.array([float(v) for v in data.this_cumulative])
         self._last.setData(np.arange(1, len(last) + 1), last)
@@ -81,7 +86,7 @@ class MomChart(pg.PlotWidget):
         top = max([*last, *this, float(data.projection_upper or 0), 0.0]) if len(last) or len(this) else 1.0
         if data.budget is not None:
             self._budget.setPos(float(data.budget))
-            self._budget.label.setFormat(f"budget {data.budget_name} ${data.budget:,.0f}")
+            self._budget.label.setFormat(f"budget {data.budget_name} {format_money(data.budget, data.currency)}")
             self._budget.show()
             top = max(top, float(data.budget))
         else:

@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.charts import style
 
 DAY_S = 86400.0
@@ -31,6 +32,7 @@ class SpendChartData:
     forecast_upper: list[Decimal] = field(default_factory=list)
     anomalies: dict[date, str] = field(default_factory=dict)     # day -> explanation
     manual_days: dict[date, str] = field(default_factory=dict)   # day -> note(s)
+    currency: str = "USD"                                        # of every amount above
 
 
 class SpendChart(pg.PlotWidget):
@@ -38,7 +40,9 @@ class SpendChart(pg.PlotWidget):
 
     def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
         axis = style.MonthDateAxis(orientation="bottom", utcOffset=0)
-        super().__init__(parent, axisItems={"bottom": axis, "left": style.MoneyAxis("left")})
+        money_axis = style.MoneyAxis("left")
+        super().__init__(parent, axisItems={"bottom": axis, "left": money_axis})
+        self.money_axis = money_axis
         self.setObjectName("spendChart")
         self.setMinimumHeight(140)
         pi = self.getPlotItem()
@@ -94,6 +98,7 @@ class SpendChart(pg.PlotWidget):
 
     def set_data(self, data: SpendChartData) -> None:
         self._data = data
+        self.money_axis.set_currency(data.currency)
         x = np.array([style.ts(b) for b in data.buckets], dtype=float)
         width = WIDTH.get(data.granularity, 0.8) * DAY_S
         keys = list(data.series)
@@ -161,9 +166,9 @@ class SpendChart(pg.PlotWidget):
         rows = [(k, vals[i]) for k, vals in d.series.items() if vals[i]]
         total = sum((v for _, v in rows), Decimal(0))
         head = {"day": b.strftime("%a %Y-%m-%d"), "week": f"week of {b.isoformat()}", "month": b.strftime("%B %Y")}
-        lines = [f"<b>{head.get(d.granularity, b.isoformat())}</b>  total <b>${total:,.2f}</b>"]
+        lines = [f"<b>{head.get(d.granularity, b.isoformat())}</b>  total <b>{format_money(total, d.currency)}</b>"]
         for k, v in sorted(rows, key=lambda kv: -kv[1])[:8]:
-            lines.append(f"{k}: ${v:,.2f}")
+            lines.append(f"{k}: {format_money(v, d.currency)}")
         for day, text in d.anomalies.items():
             if self._bucket_of(day, d) == b:
                 lines.append(f"<span style='color:{style.ANOMALY}'>⚠ {text}</span>")
@@ -175,8 +180,10 @@ class SpendChart(pg.PlotWidget):
     def forecast_label(self, j: int) -> str:
         assert self._data is not None
         d = self._data
-        return (f"<b>{d.forecast_days[j].strftime('%a %Y-%m-%d')}</b> forecast <b>${d.forecast_mean[j]:,.2f}</b>"
-                f"<br>80% band ${d.forecast_lower[j]:,.2f} .. ${d.forecast_upper[j]:,.2f}")
+        c = d.currency
+        return (f"<b>{d.forecast_days[j].strftime('%a %Y-%m-%d')}</b> forecast "
+                f"<b>{format_money(d.forecast_mean[j], c)}</b><br>80% band {format_money(d.forecast_lower[j], c)}"
+                f" .. {format_money(d.forecast_upper[j], c)}")
 
     # -- internals ------------------------------------------------------------------------
 

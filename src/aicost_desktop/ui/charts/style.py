@@ -73,6 +73,13 @@ class MoneyAxis(pg.AxisItem):
 
     currency = "USD"
 
+    def set_currency(self, currency: str) -> None:
+        """Ticks in `currency` from the next paint on (the axis caches its drawn picture)."""
+        if currency != self.currency:
+            self.currency = currency
+            self.picture = None
+            self.update()
+
     def tickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
         return [money_axis_label(v * scale, self.currency) for v in values]
 

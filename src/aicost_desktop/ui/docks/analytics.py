@@ -19,6 +19,7 @@ from aicost_desktop.ui.charts.mom_chart import MomChart, MomChartData
 from aicost_desktop.ui.charts.spend_chart import SpendChart, SpendChartData
 from aicost_desktop.ui.docks import make_dock
 from aicost_desktop.analytics.dashboard import PERIODS, AnalyticsData, AnalyticsQuery, anomaly_notes, load_analytics
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.models.breakdown_model import BreakdownModel, make_proxy
 from aicost_desktop.ui.workers import Refresher
 
@@ -225,7 +226,8 @@ class AnalyticsWidget(QWidget):
         chosen = [s for s, a in self.source_actions.items() if a.isChecked()]
         return AnalyticsQuery(today=today, period=self.period.currentData(), custom=custom,
                               granularity=self.granularity.currentData(), group_by=self.group_by.currentData(),
-                              sources=None if len(chosen) == len(SOURCES) else chosen)
+                              sources=None if len(chosen) == len(SOURCES) else chosen,
+                              currency=self.ctx.settings.get("display_currency") or "USD")
 
     def refresh(self) -> None:
         """Load the figures for the controls' query (the UI's refresh policy). A load of another query than the
@@ -241,12 +243,12 @@ class AnalyticsWidget(QWidget):
         self.status.setText("Updating…")
         if self.data is None:
             self.stack.setCurrentWidget(self.skeleton)
-        return self.ctx.db, self.ctx.tz, q
+        return self.ctx.db, self.ctx.tz, q, self.ctx.settings.fx_rates()
 
     @staticmethod
-    def _query_job(db: Any, tz: Any, q: AnalyticsQuery, cancel: Any) -> AnalyticsData | None:
+    def _query_job(db: Any, tz: Any, q: AnalyticsQuery, fx: Any, cancel: Any) -> AnalyticsData | None:
         # Looked up at call time, so tests can slow the query down (module attribute).
-        return load_analytics(db, tz, q, cancel=cancel)
+        return load_analytics(db, tz, q, fx=fx, cancel=cancel)
 
     def _failed(self, exc: BaseException) -> None:
         self._running = None
@@ -258,6 +260,7 @@ class AnalyticsWidget(QWidget):
         if data is None:  # cancelled between stages: the folded load brings the answer
             return
         self.data = data
+        cur = data.currency
         s = data.series
         fc = data.forecast
         keys = s.keys_by_total()[:9]
@@ -269,7 +272,7 @@ class AnalyticsWidget(QWidget):
             granularity=s.granularity, buckets=s.buckets, series=series,
             forecast_days=fc.days[1:] if fc else [], forecast_mean=fc.mean[1:] if fc else [],
             forecast_lower=fc.lower[1:] if fc else [], forecast_upper=fc.upper[1:] if fc else [],
-            anomalies=anomaly_notes(data.anomalies), manual_days=data.manual_days)
+            anomalies=anomaly_notes(data.anomalies), manual_days=data.manual_days, currency=cur)
         self.chart.set_data(chart_data)
         m, mf = data.mom, data.month_forecast
         import calendar
@@ -279,16 +282,18 @@ class AnalyticsWidget(QWidget):
             this_cumulative=m.this_cumulative, last_cumulative=m.last_cumulative,
             days_in_month=calendar.monthrange(m.this_month.year, m.this_month.month)[1],
             projection=mf.month_projection, projection_lower=mf.month_lower, projection_upper=mf.month_upper,
-            budget=data.budget[1] if data.budget else None, budget_name=data.budget[0] if data.budget else ""))
-        self.breakdown_model.set_rows(data.breakdown, "model")
+            budget=data.budget[1] if data.budget else None, budget_name=data.budget[0] if data.budget else "",
+            currency=cur))
+        self.breakdown_model.set_rows(data.breakdown, "model", cur)
         self._fill_anomalies(data)
         self._fill_recon(data)
         pct = m.change_pct
         start, end = data.query.range
-        parts = [f"{start} … {end}: <b>${s.total:,.2f}</b>",
-                 f"month to date ${m.this_to_date:,.2f}" + (f" ({pct:+.0f}% vs same days of {m.last_month:%B})"
-                                                            if pct is not None else ""),
-                 f"month-end projection ${mf.month_projection:,.2f} (${mf.month_lower:,.0f}–${mf.month_upper:,.0f})"]
+        parts = [f"{start} … {end}: <b>{format_money(s.total, cur)}</b>",
+                 f"month to date {format_money(m.this_to_date, cur)}"
+                 + (f" ({pct:+.0f}% vs same days of {m.last_month:%B})" if pct is not None else ""),
+                 f"month-end projection {format_money(mf.month_projection, cur)}"
+                 f" ({format_money(mf.month_lower, cur)}–{format_money(mf.month_upper, cur)})"]
         n_anom = len({a.day for a in data.anomalies})
         if n_anom:
             parts.append(f"<span style='color:#E0245E'>{n_anom} unusual day{'s' if n_anom > 1 else ''}</span>")
@@ -301,8 +306,8 @@ class AnalyticsWidget(QWidget):
         t.setRowCount(len(data.anomalies))
         for i, a in enumerate(data.anomalies):
             why = a.explanation.split(": ", 1)[-1]
-            for j, v in enumerate((a.day.isoformat(), f"{a.dimension} {a.key}", f"${a.actual:,.2f}",
-                                   f"${a.expected:,.2f}", why)):
+            for j, v in enumerate((a.day.isoformat(), f"{a.dimension} {a.key}", format_money(a.actual, a.currency),
+                                   format_money(a.expected, a.currency), why)):
                 item = QTableWidgetItem(v)
                 item.setToolTip(a.explanation)
                 t.setItem(i, j, item)
@@ -316,8 +321,8 @@ class AnalyticsWidget(QWidget):
         for i, r in enumerate(rows):
             d = r.drift_pct
             drift = "n/a" if d is None or d == float("inf") else f"{d:+.1f}%"
-            for j, v in enumerate((r.day.isoformat(), r.account, f"${r.reported:,.2f}", f"${r.computed:,.2f}",
-                                   drift + ("  ⚑" if r.flagged else ""))):
+            for j, v in enumerate((r.day.isoformat(), r.account, format_money(r.reported, data.currency),
+                                   format_money(r.computed, data.currency), drift + ("  ⚑" if r.flagged else ""))):
                 t.setItem(i, j, QTableWidgetItem(v))
         t.resizeColumnsToContents()
         u = self.unpriced_table
@@ -407,8 +412,8 @@ class SetPriceDialog(QDialog):
         self.input = QLineEdit(placeholderText="e.g. 3.00", objectName="inputPrice")
         self.output = QLineEdit(placeholderText="e.g. 15.00", objectName="outputPrice")
         self.start = QLineEdit(placeholderText="YYYY-MM-DD (blank: all dates)", objectName="priceFrom")
-        form.addRow("Input $ / 1M tokens", self.input)
-        form.addRow("Output $ / 1M tokens", self.output)
+        form.addRow("Input, USD per 1M tokens", self.input)
+        form.addRow("Output, USD per 1M tokens", self.output)
         form.addRow("From", self.start)
         self.error = QLabel("")
         form.addRow(self.error)

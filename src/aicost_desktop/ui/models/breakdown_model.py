@@ -7,6 +7,7 @@ from typing import Any, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
 from aicost_desktop.analytics.series import BreakdownRow
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy
 
 
@@ -19,11 +20,14 @@ class BreakdownModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[BreakdownRow] = []
         self.dimension = "model"
+        self.currency = "USD"
 
-    def set_rows(self, rows: Sequence[BreakdownRow], dimension: str = "model") -> None:
+    def set_rows(self, rows: Sequence[BreakdownRow], dimension: str = "model", currency: str = "USD") -> None:
+        """`currency`: the one of every row's cost (the display currency of the query)."""
         self.beginResetModel()
         self._rows = list(rows)
         self.dimension = dimension
+        self.currency = currency
         self.endResetModel()
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 0)
 
@@ -48,14 +52,15 @@ class BreakdownModel(QAbstractTableModel):
             return None
         r, c = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (r.key, r.provider, f"${r.cost:,.2f}", f"{r.share * 100:.1f}%", f"{r.tokens:,}",
+            return (r.key, r.provider, format_money(r.cost, self.currency), f"{r.share * 100:.1f}%", f"{r.tokens:,}",
                     f"{r.requests:,}")[c]
         if role == SORT_ROLE:
             return (r.key.lower(), r.provider, r.cost, r.share, r.tokens, r.requests)[c]
         if role == Qt.ItemDataRole.TextAlignmentRole and c >= 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{r.key} ({r.provider}): ${r.cost:f} exact, {r.share * 100:.2f}% of the period"
+            exact = f"${r.cost:f}" if self.currency == "USD" else f"{r.cost:f} {self.currency}"
+            return f"{r.key} ({r.provider}): {exact} exact, {r.share * 100:.2f}% of the period"
         return None
 
 
