@@ -249,3 +249,18 @@ def test_the_dock_factory_builds_over_the_services(qtbot, ctx, isvc) -> None:
     dock = integrations_dock(ctx, isvc)
     qtbot.addWidget(dock)
     assert isinstance(dock.content, IntegrationsPanel) and dock.windowTitle() == "Integrations"
+
+
+def test_several_connections_of_a_kind_get_a_chooser_and_test_the_chosen_one(qtbot, panel, discord, manager) -> None:
+    for name in ("ops", "team"):
+        manager.connect("discord", {"webhook_url": discord.webhook_url()}, name=name)
+    panel.refresh()
+    card = panel.cards["discord"]
+    qtbot.waitUntil(lambda: card.chooser.count() == 2)
+    assert card.chooser.isVisible() and card.current_connection() == "ops"
+    card.chooser.setCurrentIndex(1)
+    with qtbot.waitSignal(panel.tested, timeout=10_000) as got:
+        qtbot.mouseClick(card.test_button, Qt.MouseButton.LeftButton)
+    assert got.args[:2] == ["team", True]
+    qtbot.waitUntil(lambda: not panel.loading)
+    assert card.current_connection() == "team"  # a reload keeps the user's choice

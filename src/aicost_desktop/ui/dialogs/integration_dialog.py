@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QUrl, Qt, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLayout,
+                               QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.redact import redact
@@ -114,7 +115,7 @@ class ConnectDialog(QDialog):
     connected = Signal(object)
 
     def __init__(self, spec: "IntegrationSpec", manager: "IntegrationManager", run: Run, *,
-                 taken: set[str] = frozenset(), open_guide: Callable[[], None] | None = None,  # type: ignore[assignment]
+                 taken: Iterable[str] = (), open_guide: Callable[[], None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("integrationDialog")
@@ -129,6 +130,8 @@ class ConnectDialog(QDialog):
 
         lay = QVBoxLayout(self)
         lay.setSpacing(8)
+        # The dialog grows with what it shows (status, device code, errors) instead of squeezing the fields.
+        lay.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         head = QHBoxLayout()
         icon = QLabel()
         icon.setPixmap(monogram(spec.name, spec.category.value, self.palette(), 40))
@@ -136,6 +139,7 @@ class ConnectDialog(QDialog):
         about = QLabel(f"<b>{spec.name}</b><br>{spec.description}")
         about.setObjectName("dialogAbout")
         about.setWordWrap(True)
+        about.setMinimumWidth(420)  # the layout sets the dialog's minimum from its content (SetMinimumSize)
         head.addWidget(about, 1)
         lay.addLayout(head)
         if open_guide is not None:
@@ -259,6 +263,7 @@ class ConnectDialog(QDialog):
                             else "Get a device code" if m.kind is AuthKind.OAUTH_DEVICE else "Connect")
         self._show_error("")
         self.adjustSize()
+        self._refit()
 
     # -- checking ---------------------------------------------------------------------------------
     def _problem(self, row: FieldRow) -> str | None:
@@ -334,6 +339,7 @@ class ConnectDialog(QDialog):
         self.pages.setEnabled(False)
         self.name_row.setEnabled(False)
         self.cancel_button.setText("Cancel sign-in" if oauth else "Cancel")
+        self._refit()
 
     def _idle(self) -> None:
         self.worker = None
@@ -345,6 +351,7 @@ class ConnectDialog(QDialog):
         self.pages.setEnabled(True)
         self.name_row.setEnabled(True)
         self.cancel_button.setText("Cancel")
+        self._refit()
 
     def waiting(self) -> bool:
         return self.worker is not None
@@ -377,6 +384,15 @@ class ConnectDialog(QDialog):
         self.error.setPalette(pal)
         self.error.setText(text)
         self.error.setVisible(bool(text))
+        self._refit()
+
+    def _refit(self) -> None:
+        """Tall enough for the wrapped text at the current width (never narrower than the user made it)."""
+        lay = self.layout()
+        lay.activate()
+        need = lay.totalHeightForWidth(self.width()) if lay.hasHeightForWidth() else lay.totalMinimumSize().height()
+        if need > self.height():
+            self.resize(self.width(), need)
 
     def _show_device_code(self, code: Any) -> None:
         url = QUrl(code.verification_uri)
@@ -391,6 +407,7 @@ class ConnectDialog(QDialog):
         self.device_open.clicked.connect(lambda _c=False: self.open_url(url))
         self.device_copy.clicked.connect(lambda _c=False: QGuiApplication.clipboard().setText(code.user_code))
         self.device.show()
+        self._refit()
 
     def cancel(self) -> None:
         """Cancel a running sign-in (the loopback listener closes; the form comes back) or close the dialog."""

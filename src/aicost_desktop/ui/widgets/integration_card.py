@@ -274,7 +274,8 @@ class IntegrationCard(QFrame):
                                         lambda: self.test_requested.emit(self.kind, self.current_connection()))
         self.test_button.setToolTip(f"Prove the credential works ({spec.test.request})")
         self.disconnect_button = self._button(
-            "Disconnect", "disconnectButton", lambda: self.disconnect_requested.emit(self.kind, self.current_connection()))
+            "Disconnect", "disconnectButton",
+            lambda: self.disconnect_requested.emit(self.kind, self.current_connection()))
         self.guide_button = self._button("Setup guide", "guideButton", lambda: self.guide_requested.emit(self.kind))
         self.guide_button.setFlat(True)
         self.guide_button.setToolTip(f"How to get the credential for {spec.name}, scopes, troubleshooting")
