@@ -1,5 +1,5 @@
 #!/bin/sh
-# Check the import contracts, then run the whole test suite with coverage: sh scripts/test.sh [pytest args...]
+# Check the import contracts and types, then run the whole test suite with coverage: sh scripts/test.sh [pytest args...]
 # Creates .venv with a Python >= 3.11 and installs -e .[test] (only when pyproject.toml changes).
 # Widget tests run offscreen; e2e tests start their own Xvfb. Tests needing a service that is
 # not there (PostgreSQL: AICOST_TEST_POSTGRES_URL, a keychain, Xvfb) skip with a reason.
@@ -13,6 +13,8 @@ ensure_installed .aicost-installed-test ".[test]"
 # Import contracts first (pyproject.toml [tool.importlinter]: Qt only in ui/, layers pointing one way):
 # a broken contract fails the run before any test starts.
 "$VENV/bin/lint-imports" --no-cache
+# Types ([tool.mypy]: the Qt-free core, strict): one error fails the run, again before any test.
+"$VENV/bin/mypy"
 
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 exec "$VENV/bin/python" -m pytest --cov=aicost_desktop --cov-report=term --cov-fail-under=80 "$@"
