@@ -6,7 +6,8 @@ import html
 from dataclasses import dataclass
 from decimal import Decimal
 
-from aicost_desktop.domain.money import fmt_money
+from aicost_desktop.budgets.wording import over_text
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.notify.alerts import AlertView
 
 TITLES = {"threshold": "Budget alert", "forecast": "Budget forecast", "sync_failure": "Sync failed",
@@ -21,9 +22,16 @@ class Rendered:
 
 
 def title_of(a: AlertView) -> str:
+    """'Team: 80% of budget', 'Team: over budget by $234.50 (123%)', 'Team: budget reached' (exactly 100%)."""
     if a.type == "threshold" and a.budget:
         pct = int(a.threshold or 0)
-        return f"{a.budget}: budget reached" if pct >= 100 else f"{a.budget}: {pct}% of budget"
+        if pct < 100:
+            return f"{a.budget}: {pct}% of budget"
+        if a.current_usage is not None and a.budget_limit:
+            over = over_text(a.current_usage, a.budget_limit, a.currency)
+            return f"{a.budget}: {over}" if over else f"{a.budget}: budget reached"
+        # No amounts kept: a threshold above 100% was passed by spend, 100% itself only reached.
+        return f"{a.budget}: over budget" if pct > 100 else f"{a.budget}: budget reached"
     if a.type == "forecast" and a.budget:
         return f"{a.budget}: projected to exceed"
     return TITLES.get(a.type, "AI Cost Tracker")
@@ -35,7 +43,7 @@ def render(a: AlertView) -> Rendered:
     lines = [a.message]
     if a.current_usage is not None and a.budget_limit is not None and a.type in ("threshold", "forecast"):
         pct = (a.current_usage / a.budget_limit * 100) if a.budget_limit else Decimal(0)
-        lines.append(f"Spent {fmt_money(a.current_usage, a.currency)} of {fmt_money(a.budget_limit, a.currency)}"
+        lines.append(f"Spent {format_money(a.current_usage, a.currency)} of {format_money(a.budget_limit, a.currency)}"
                      f" ({pct:.0f}%).")
     if a.period_start is not None:
         lines.append(f"Period starting {a.period_start:%Y-%m-%d %H:%M} UTC.")

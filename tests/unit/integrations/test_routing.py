@@ -117,21 +117,22 @@ def test_route_alerts_enqueues_each_delivery_once(sqlite_db, connected) -> None:
 
 def test_messages_use_the_one_money_format_and_words(sqlite_db) -> None:
     msg = alert_message(_alert(spent="1234.5", limit="1000", threshold="100"))
-    assert msg.title == "Team: budget reached"
+    assert msg.title == "Team: over budget by $234.50 (123%)"
     assert dict(msg.fields) == {"Budget": "Team", "Spent": "$1,234.50", "Limit": "$1,000.00", "Used": "123%"}
     assert msg.data["current_usage"] == "1234.50"
     slack = action_params("slack", "post_message", msg, {"channel": "#ai-costs"})
     assert slack["channel"] == "#ai-costs" and "provider:" not in str(slack)
-    assert slack["blocks"][0]["text"]["text"] == "Team: budget reached"
+    assert slack["blocks"][0]["text"]["text"] == "Team: over budget by $234.50 (123%)"
     assert "Spent: $1,234.50" in slack["blocks"][1]["text"]["text"]
     issue = action_params("github", "create_issue", msg, {"repo": "o/r"})
-    assert issue["title"] == "AI Cost Tracker: Team: budget reached" and "- **Limit:** $1,000.00" in issue["body"]
+    assert issue["title"] == "AI Cost Tracker: Team: over budget by $234.50 (123%)"
+    assert "- **Limit:** $1,000.00" in issue["body"]
     embed = action_params("discord", "send_embed", msg, {})
     assert {"name": "Used", "value": "123%", "inline": True} in embed["fields"]
     hook = action_params("webhook", "post", msg, {})
     assert hook["event"] == "alert.threshold" and hook["data"]["budget_limit"] == "1000.00"
     sms = action_params("twilio", "send_sms", msg, {"to": "+14155550100"})
-    assert sms["body"].startswith("Team: budget reached: Team: 80%")
+    assert sms["body"].startswith("Team: over budget by $234.50 (123%): Team: 80%")
 
 
 def test_a_rule_delivers_only_alerts_raised_after_it(sqlite_db, connected) -> None:
