@@ -121,7 +121,8 @@ class AirtableClient:
                 break
         return out[:limit]
 
-    def _batched(self, method: str, url: str, items: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
+    def _batched(self, method: str, url: str, items: list[dict[str, Any]],
+                 extra: dict[str, Any]) -> list[dict[str, Any]]:
         """Send `items` 10 at a time. A failure after some batches says how many went through: those are written,
         so retrying the whole action would write them twice."""
         done: list[dict[str, Any]] = []
@@ -148,7 +149,7 @@ class AirtableClient:
             raise InputError("records", records, 'must be a JSON array of {"id": "rec...", "fields": {...}}')
         items = []
         for r in records:
-            if not isinstance(r, dict) or not _RECORD.fullmatch(str(r.get("id"))) or not isinstance(r.get("fields"), dict):
+            if not (isinstance(r, dict) and _RECORD.fullmatch(str(r.get("id"))) and isinstance(r.get("fields"), dict)):
                 raise InputError("records", r, 'each record needs an "id" (rec...) and "fields"')
             items.append({"id": r["id"], "fields": r["fields"]})
         done = self._batched("PATCH", self._url(base, table), items, {"typecast": typecast})
@@ -190,7 +191,8 @@ SPEC = IntegrationSpec(
                lambda c, p: c.create_records(p["base"], p["table"], p["records"], p["typecast"])),
         Action("list_records", "List records", "Records of a table (or view), following offsets",
                (_B, _T, ActionParam("view", "View"), ActionParam("formula", "filterByFormula"),
-                ActionParam("limit", "At most", ParamType.INT, default=100), ActionParam("fields", "Fields", ParamType.LIST)),
+                ActionParam("limit", "At most", ParamType.INT, default=100),
+                ActionParam("fields", "Fields", ParamType.LIST)),
                lambda c, p: c.list_records(p["base"], p["table"], p["view"], p["formula"], p["limit"], p["fields"]),
                destination=False),
         Action("update_records", "Update records", "Change fields of records by id (10 per request)",

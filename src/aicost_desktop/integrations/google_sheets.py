@@ -143,8 +143,8 @@ class GoogleSheetsClient:
                     formulas: bool = False) -> dict[str, Any]:
         """Overwrite the cells of `a1` (a PUT: repeating it writes the same cells, so it may be retried)."""
         cells = [[_cell(v, formulas) for v in row] for row in rows_of(rows)]
-        data = self._call("PUT", f"{self._id(sheet)}/values/{self._range(a1)}", {"valueInputOption": value_input_option},
-                          {"majorDimension": "ROWS", "values": cells})
+        data = self._call("PUT", f"{self._id(sheet)}/values/{self._range(a1)}",
+                          {"valueInputOption": value_input_option}, {"majorDimension": "ROWS", "values": cells})
         return {"updated_range": data.get("updatedRange"), "updated_cells": data.get("updatedCells")}
 
 

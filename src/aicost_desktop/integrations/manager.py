@@ -130,7 +130,8 @@ class IntegrationManager:
         others = [k for k in method.fields if k != "client_id" and k not in spec.secret_keys]
         unknown = sorted(set(values or {}) - set(others))
         if unknown:
-            raise InputError("field", unknown[0], f"{spec.name} ({method.label}) takes {', '.join(others) or 'no fields'}")
+            raise InputError("field", unknown[0],
+                             f"{spec.name} ({method.label}) takes {', '.join(others) or 'no fields'}")
         plain = {"client_id": client_id.strip()}
         for key in others:  # checked before the browser opens: a sign-in is not wasted on a bad field
             value = spec.field(key).check((values or {}).get(key))

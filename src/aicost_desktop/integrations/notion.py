@@ -23,7 +23,8 @@ MAX_PAGES = 20       # query pages followed (100 rows each) before we stop
 _ID_AT_END = re.compile(r"(?<![0-9a-fA-F])([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
                         r"-[0-9a-fA-F]{12})$")
 _HINTS = {
-    "object_not_found": "share the page or database with the integration (••• > Connections > add it) and check the id",
+    "object_not_found": "share the page or database with the integration (••• > Connections > add it) and check "
+                        "the id",
     "restricted_resource": "the integration lacks a capability: enable it (read/insert/update content) in its settings",
     "unauthorized": "Notion refused the token: copy it again from the integration's settings and reconnect",
     "validation_error": "Notion refused a property or block: the message names it (property names must match the "
@@ -228,7 +229,8 @@ SPEC = IntegrationSpec(
                 ActionParam("children", "Blocks (JSON)", ParamType.JSON), _SOURCE),
                lambda c, p: c.create_page(p["database_id"], p["properties"], p["children"], p["data_source"])),
         Action("append_blocks", "Append to a page", "Append text (one paragraph per line) or blocks to a page",
-               (_PAGE, ActionParam("text", "Text", ParamType.TEXT), ActionParam("blocks", "Blocks (JSON)", ParamType.JSON)),
+               (_PAGE, ActionParam("text", "Text", ParamType.TEXT),
+                ActionParam("blocks", "Blocks (JSON)", ParamType.JSON)),
                lambda c, p: c.append_blocks(p["page_id"], (p["blocks"] or []) + paragraphs(p["text"] or ""))),
         Action("query", "Query a database", "Rows of the database's data source (filter and sorts as Notion JSON)",
                (_DB, ActionParam("filter", "Filter (JSON)", ParamType.JSON), ActionParam("sorts", "Sorts (JSON)",

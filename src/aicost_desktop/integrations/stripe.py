@@ -89,7 +89,7 @@ class StripeApi(Dialect):
         return None
 
     def may_retry(self, resp: httpx.Response, err: E.IntegrationError, idempotent: bool) -> bool:
-        should = resp.headers.get("stripe-should-retry")
+        should: str | None = resp.headers.get("stripe-should-retry")
         if should in ("true", "false"):
             return should == "true"
         if resp.status_code == 409:

@@ -32,7 +32,8 @@ _HINTS = {
 def authorize_url(api_key: str, expiration: str = "never") -> str:
     """The page where the user approves the app and Trello shows the token to paste. No return_url: Trello would
     put the token in the URL fragment, which a loopback listener never receives."""
-    return f"{AUTHORIZE_URL}?{urlencode({'expiration': expiration, 'name': APP_NAME, 'scope': 'read,write', 'response_type': 'token', 'key': api_key})}"
+    query = {"expiration": expiration, "name": APP_NAME, "scope": "read,write", "response_type": "token", "key": api_key}
+    return f"{AUTHORIZE_URL}?{urlencode(query)}"
 
 
 def check_id(key: str, value: str) -> str:

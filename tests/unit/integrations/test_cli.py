@@ -32,8 +32,11 @@ def _run(home: Path, capsys, *args: str) -> tuple[int, str, str]:  # type: ignor
 def test_list_json_names_every_integration_with_auth_methods_and_status(home, capsys) -> None:
     code, out, _ = _run(home, capsys, "list", "--json")
     doc = json.loads(out)
-    assert code == 0 and {d["id"] for d in doc} >= {"slack", "discord", "email", "sendgrid", "twilio", "github",
-                                                    "webhook"}
+    assert code == 0 and {d["id"] for d in doc} >= {"slack", "discord", "email", "sendgrid", "twilio", "github", "webhook",
+                                                    "trello", "notion", "google_sheets", "airtable", "stripe"}
+    sheets = next(d for d in doc if d["id"] == "google_sheets")
+    assert [a["id"] for a in sheets["auth_methods"]] == ["oauth_pkce"]
+    assert sheets["docs"] == "docs/integrations/google-sheets.md"
     slack = next(d for d in doc if d["id"] == "slack")
     assert [a["id"] for a in slack["auth_methods"]] == ["webhook_url", "bearer_token", "oauth_pkce"]
     assert slack["status"] == "not_connected" and slack["docs"] == "docs/integrations/slack.md"
