@@ -204,9 +204,9 @@ class Anomaly:
     @property
     def explanation(self) -> str:
         sign = "+" if self.delta >= 0 else "-"
-        c = self.currency
-        text = (f"{self.dimension} {self.key} on {self.day.isoformat()}: {sign}{format_money(abs(self.delta), c)} "
-                f"vs expected {format_money(self.expected, c)} (actual {format_money(self.actual, c)})")
+        cur = self.currency
+        text = (f"{self.dimension} {self.key} on {self.day.isoformat()}: {sign}{format_money(abs(self.delta), cur)} "
+                f"vs expected {format_money(self.expected, cur)} (actual {format_money(self.actual, cur)})")
         parts = []
         for c in self.contributors[:2]:
             if round(100 * c.share) < 1:  # "0% from ..." explains nothing
