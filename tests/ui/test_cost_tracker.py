@@ -111,6 +111,7 @@ def test_rows_load_page_by_page_as_the_view_asks(qtbot, dock, ctx, services, mon
     t = dock.tracker
     assert reads[0][:2] == (3, None)
     for _ in range(20):  # scroll to the end until nothing more can be fetched
+        qtbot.waitUntil(lambda: not t.model.fetching, timeout=5000)  # a page the view asked for on its own
         if not t.proxy.canFetchMore(QModelIndex()):
             break
         n = t.model.rowCount()

@@ -84,7 +84,7 @@ def test_an_api_model_day_is_one_row_with_its_tokens_and_cost_and_expands_to_its
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 8, rect.center().y()))
     assert t.proxy.rowCount() == 3
     parts = [(_cell(t, r, "model"), _cell(t, r, "cost"), _cell(t, r, "input")) for r in (1, 2)]
-    assert sorted(parts) == [("↳ billed", "$0.33", ""), ("↳ tokens (usage report)", "—", "12,000")]
+    assert sorted(parts) == [("↳ billed", "$0.33", ""), ("↳ tokens", "—", "12,000")]
     table.setFocus()
     table.setCurrentIndex(t.proxy.index(0, 0))
     qtbot.keyClick(table, Qt.Key.Key_Left)

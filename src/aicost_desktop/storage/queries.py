@@ -16,7 +16,7 @@ from aicost_desktop.domain.days import local_day, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.query import LedgerFilter, where_clauses
+from aicost_desktop.storage.query import LedgerFilter, check_known, where_clauses
 from aicost_desktop.storage.tables import Account, BalanceReading, UsageHourly, UsageRow
 
 
@@ -118,6 +118,9 @@ def list_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None
 # cost role detail) and cost report (money, spend; OpenAI one row per line item and project) of a model-day.
 FOLDED_SOURCES = frozenset({"api"})
 PAGE_ROWS = 1000  # ledger rows a page reads (folded, a page shows fewer)
+# Sources with few rows (what the user entered): for them alone the (source, dedup_key) index finds the rows
+# faster than walking the time index; for any other, SQLite would pick it too and sort every row of the source.
+FEW_ROWS_SOURCES = frozenset({"manual", "subscription"})
 
 _VIEW_COLUMNS = (UsageRow.id, UsageRow.source, UsageRow.provider, Account.name, UsageRow.model, UsageRow.project,
                  UsageRow.bucket_start, UsageRow.dated, UsageRow.input_tokens, UsageRow.output_tokens,
@@ -182,10 +185,20 @@ def ledger_page(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None,
     rows scrolled in), at most `cap` ledger rows.
     """
     T = UsageRow
-    cond = _row_where(db, tz, filters, text)
+    sources = filters.sources if filters is not None else None
+    if sources and not set(sources) <= FEW_ROWS_SOURCES and filters is not None:
+        # Compared as an expression, so no index on source can be chosen: the walk is down the time index,
+        # which stops after `limit` matches (0.7 s -> ms for API + Log on 1M rows).
+        check_known(db, "source", sources)
+        cond = _row_where(db, tz, replace(filters, sources=None), text)
+        cond.append((T.source + literal("")).in_(sources))
+    else:
+        cond = _row_where(db, tz, filters, text)
     if before is not None:
         cond.append(T.bucket_start < before)
-    frm = _base if text and text.strip() else (lambda cols: select(*cols).select_from(T))
+
+    def frm(cols: list[Any]) -> Any:
+        return _base(cols) if text and text.strip() else select(*cols).select_from(T)
 
     def nth_bucket(s: Session, n: int) -> datetime | None:
         """The bucket start of the n-th newest row (None: fewer rows)."""

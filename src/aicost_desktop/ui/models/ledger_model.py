@@ -52,7 +52,7 @@ def _arrow(kind: str) -> QImage:
 def part_label(r: LedgerRowView) -> str:
     """What one part of a folded row is: the provider's usage report (tokens) or a billed line item."""
     if r.cost_role == "detail":
-        return "↳ tokens (usage report)"
+        return "↳ tokens"
     return f"↳ billed: {r.line_item}" if r.line_item else "↳ billed"
 
 
@@ -154,6 +154,11 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
         self._expanded: set[str] = set()         # kept across reloads (by fold key)
 
     # -- rows ----------------------------------------------------------------------------
+
+    @property
+    def fetching(self) -> bool:
+        """A page was asked for and has not arrived yet."""
+        return self._fetching
 
     @property
     def top_count(self) -> int:
