@@ -41,7 +41,8 @@ def test_orm_and_migrations_agree_on_autoincrement(sqlite_db: Database) -> None:
     with sqlite_db.engine.connect() as conn:
         migrated = {name for name, sql in conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
                     if "AUTOINCREMENT" in sql}
-    assert orm == migrated == set(REUSED_BEFORE)
+    # Tables added later (integrations, routing) are created with AUTOINCREMENT by their own migrations.
+    assert orm == migrated and set(REUSED_BEFORE) <= orm
 
 
 def _engine_at(url: str, revision: str):  # type: ignore[no-untyped-def]
