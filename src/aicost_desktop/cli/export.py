@@ -20,21 +20,24 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     p = sub.add_parser("export", help="export ledger rows to CSV, JSON or NDJSON",
                        description="Export ledger rows (streamed; a cancelled or failed export leaves no file). "
-                                   f"Columns: {', '.join(ALL_COLUMNS)}.")
+                                   "Amounts are exported as recorded, in each row's own currency (the currency "
+                                   "column, always included with an amount column), not converted to the display "
+                                   f"currency. Columns: {', '.join(ALL_COLUMNS)}.")
     p.add_argument("--format", dest="fmt", choices=FORMATS, default="csv")
     p.add_argument("--out", required=True, metavar="FILE", help="target file (replaced atomically)")
     p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (default: all)")
     p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day (default: all)")
     for name in ("provider", "account", "model", "source", "workspace"):
         p.add_argument(f"--{name}")
-    p.add_argument("--columns", metavar="C1,C2", help=f"default: {','.join(DEFAULT_COLUMNS)}")
+    p.add_argument("--columns", metavar="C1,C2",
+                   help=f"default: {','.join(DEFAULT_COLUMNS)} (currency is added to amount columns)")
     p.add_argument("--bom", action="store_true", help="start the file with a UTF-8 BOM (Excel)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(handler=run_export)
 
 
 def run_export(args: argparse.Namespace, ctx: "AppContext") -> int:
-    from aicost_desktop.export.writer import ExportSpec, export, parse_columns
+    from aicost_desktop.export.writer import ExportSpec, export, parse_columns, with_currency
 
     spec = ExportSpec(
         fmt=args.fmt, path=Path(args.out),
@@ -42,7 +45,7 @@ def run_export(args: argparse.Namespace, ctx: "AppContext") -> int:
         end=parse_date(args.end, "to") if args.end else None,
         filters=LedgerFilter.of(provider=args.provider, account=args.account, model=args.model,
                                 source=args.source, workspace=args.workspace),
-        columns=parse_columns(args.columns), bom=args.bom)
+        columns=with_currency(parse_columns(args.columns)), bom=args.bom)
     spec.validate()
     show = not args.quiet and sys.stderr.isatty()
 

@@ -105,6 +105,16 @@ def parse_columns(text: str | None) -> tuple[str, ...]:
     return cols
 
 
+def with_currency(columns: Sequence[str]) -> tuple[str, ...]:
+    """`columns`, plus `currency` after the last money column when it is missing: amounts are exported as
+    recorded, in each row's own currency (not converted to the display currency), so a row has to say which."""
+    cols = tuple(columns)
+    money = [i for i, c in enumerate(cols) if c in MONEY_COLUMNS]
+    if not money or "currency" in cols:
+        return cols
+    return cols[:money[-1] + 1] + ("currency",) + cols[money[-1] + 1:]
+
+
 def neutralize(value: str) -> str:
     """Make a CSV cell inert in spreadsheets: a leading = + - @ tab or CR would start a formula."""
     if value and value[0] in _DANGEROUS:

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDi
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
-from aicost_desktop.export.writer import ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportResult, ExportSpec
+from aicost_desktop.export.writer import (ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportResult, ExportSpec,
+                                          with_currency)
 from aicost_desktop.storage.query import LedgerFilter, filter_choices
 from aicost_desktop.ui.workers import on_gui
 
@@ -93,6 +94,13 @@ class ExportDialog(QDialog):
             item.setCheckState(Qt.CheckState.Checked if c in DEFAULT_COLUMNS else Qt.CheckState.Unchecked)
             self.columns.addItem(item)
         cl.addWidget(self.columns)
+        display = ctx.settings.get("display_currency") or "USD"
+        self.currency_note = QLabel(
+            "Amounts are exported as recorded, in each row's own currency (the currency column, always included "
+            f"with an amount); they are not converted to the display currency ({display}).",
+            objectName="exportCurrencyNote")
+        self.currency_note.setWordWrap(True)
+        cl.addWidget(self.currency_note)
         root.addWidget(cols)
         self.bom = QCheckBox("UTF-8 BOM (for Excel)", objectName="bomCheck")
         root.addWidget(self.bom)
@@ -150,7 +158,7 @@ class ExportDialog(QDialog):
                           filters=LedgerFilter.of(provider=val("provider"), account=val("account"),
                                                   model=val("model"), source=val("source"),
                                                   workspace=val("workspace")),
-                          columns=tuple(columns), bom=self.bom.isChecked())
+                          columns=with_currency(columns), bom=self.bom.isChecked())
 
     def _format_changed(self) -> None:
         fmt = self.fmt.currentData()
