@@ -19,7 +19,8 @@ from aicost_desktop.budgets.model import parse_thresholds
 from aicost_desktop.budgets.periods import BudgetPeriod, current_period, recent_periods
 from aicost_desktop.budgets.spend import Scope, ScopeSpend, scope_filter, scope_spend
 from aicost_desktop.domain.errors import InputError, OperationError
-from aicost_desktop.budgets.wording import over_text, percent_text, period_words, scope_words
+from aicost_desktop.budgets.wording import period_words, scope_words
+from aicost_desktop.domain.spend_words import over_text, percent_text
 from aicost_desktop.domain.money import ZERO, fmt_money, format_money
 from aicost_desktop.notify.alerts import default_channels, raise_in
 from aicost_desktop.storage.db import Database

@@ -39,12 +39,3 @@ def period_words(kind: str) -> str:
     return PERIOD_WORDS.get(kind, f"this {kind}")
 
 
-def percent_text(spent: Decimal, limit: Decimal) -> str:
-    return f"{(spent / limit * 100):.0f}%" if limit else "—"
-
-
-def over_text(spent: Decimal, limit: Decimal, currency: str) -> str | None:
-    """'over budget by $13.20 (232%)' once spend passes the limit, else None."""
-    if spent <= limit:
-        return None
-    return f"over budget by {format_money(spent - limit, currency)} ({percent_text(spent, limit)})"

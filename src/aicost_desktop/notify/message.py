@@ -6,7 +6,7 @@ import html
 from dataclasses import dataclass
 from decimal import Decimal
 
-from aicost_desktop.budgets.wording import over_text
+from aicost_desktop.domain.spend_words import over_text
 from aicost_desktop.domain.money import format_money
 from aicost_desktop.notify.alerts import AlertView
 

@@ -70,7 +70,8 @@ def progress_bar(percent: Decimal, cells: int = BAR_CELLS) -> str:
 
 def budget_line(st: Any) -> str:
     """'OpenAI  ▰▰▰▰▰▰▰▰▱▱ 80%  $8.00 of $10.00 this month', or 'over budget by $2.00 (120%)'."""
-    from aicost_desktop.budgets.wording import over_text, period_words
+    from aicost_desktop.budgets.wording import period_words
+    from aicost_desktop.domain.spend_words import over_text
 
     over = over_text(st.spent, st.amount, st.currency)
     tail = over or f"{format_money(st.spent, st.currency)} of {format_money(st.amount, st.currency)}"

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from aicost_desktop.budgets.engine import evaluate
 from aicost_desktop.budgets.model import BudgetSpec, add_budget
 from aicost_desktop.budgets.spend import Scope
-from aicost_desktop.budgets.wording import over_text, period_words, scope_words
+from aicost_desktop.budgets.wording import period_words, scope_words
+from aicost_desktop.domain.spend_words import over_text
 from aicost_desktop.notify.alerts import list_alerts
 from aicost_desktop.notify.outbox import outbox_rows
 from aicost_desktop.storage.db import Database

@@ -10,7 +10,8 @@ from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from aicost_desktop.budgets.engine import BudgetStatus
-from aicost_desktop.budgets.wording import over_text, scope_words
+from aicost_desktop.budgets.wording import scope_words
+from aicost_desktop.domain.spend_words import over_text
 from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
 
