@@ -102,6 +102,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--tz", default="Europe/Belgrade")
     ap.add_argument("--claude-lines", type=int, default=300_000, help="lines of the Claude Code folder (0: skip)")
+    ap.add_argument("--no-gateway", action="store_true", help="skip the gateway benchmark (and LiteLLM's proxy)")
+    ap.add_argument("--no-litellm", action="store_true",
+                    help="gateway benchmark without LiteLLM's proxy (no litellm[proxy] install into a scratch venv)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from benchmarks.ledger_gen import records
@@ -208,6 +211,11 @@ def main() -> int:
     from benchmarks.sync_bench import main as sync_main
 
     sync_main(line, repeat=args.repeat)
+    if not args.no_gateway:
+        print("Gateway (local fake upstream; LiteLLM's proxy beside it in the same run)", flush=True)
+        from benchmarks import gateway_bench
+
+        gateway_bench.main(["--no-litellm"] if args.no_litellm else [])
     print("Forecast backtest (rolling origin, MAPE)")
     from aicost_desktop.analytics.forecast import backtest_mape, synthetic_trend_series
 
