@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from aicost_desktop.domain.money import format_money
+
 
 def test_card_budgets_table_and_analytics_show_the_same_month_end_figure(qtbot, ctx, services) -> None:
     from aicost_desktop.budgets.model import BudgetSpec, add_budget
@@ -37,7 +39,7 @@ def test_card_budgets_table_and_analytics_show_the_same_month_end_figure(qtbot, 
         (month.month_projection, month.month_lower, month.month_upper)
     assert st.forecast.amount > st.spent > 0 and st.forecast.lower < st.forecast.amount < st.forecast.upper
     # What a user reads: the same dollars and band on the card, in the table and in Analytics.
-    amount, lower, upper = (f"${v:,.0f}" for v in (month.month_projection, month.month_lower, month.month_upper))
+    amount, lower, upper = (format_money(v, "USD") for v in (month.month_projection, month.month_lower, month.month_upper))
     assert f"projected {amount} ({lower}–{upper})" in card.bar.format()
     assert budgets.model.index(0, COL["forecast"]).data().startswith(f"{amount} ({lower}–{upper}) by ")
-    assert f"month-end projection ${month.month_projection:,.2f} ({lower}–{upper})" in analytics.status.text()
+    assert f"month-end projection {amount} ({lower}–{upper})" in analytics.status.text()

@@ -69,12 +69,11 @@ class BudgetStatus:
         return "ok"
 
     def forecast_text(self) -> str:
-        """'projected $1,740 ($1,698–$1,877) by Nov 30': the projection and its 80% band, as Analytics shows them."""
+        """'projected $1,740.12 ($1,698.40–$1,877.03) by Nov 30': the projection and its 80% band, written
+        exactly as Analytics writes them (the one money format)."""
         f, c = self.forecast, self.currency
-        band = f" ({fmt_money(f.lower.quantize(Decimal('1')), c, 0)}–{fmt_money(f.upper.quantize(Decimal('1')), c, 0)})" \
-            if f.upper > f.lower else ""
-        return f"projected {fmt_money(f.amount.quantize(Decimal('1')), c, 0)}{band} " \
-               f"by {self.period.last:%b} {self.period.last.day}"
+        band = f" ({format_money(f.lower, c)}–{format_money(f.upper, c)})" if f.upper > f.lower else ""
+        return f"projected {format_money(f.amount, c)}{band} by {self.period.last:%b} {self.period.last.day}"
 
     def as_json(self) -> dict[str, Any]:
         q = Decimal("0.01")

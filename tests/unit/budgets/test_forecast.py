@@ -11,6 +11,7 @@ from aicost_desktop.analytics.forecast import period_forecast, spend_forecast
 from aicost_desktop.budgets.engine import statuses
 from aicost_desktop.budgets.model import BudgetSpec, add_budget
 from aicost_desktop.domain.enums import DataSource
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.manual import ManualEntry, add_entry, add_subscription
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import LedgerFilter
@@ -98,5 +99,5 @@ def test_budget_status_and_analytics_month_end_are_one_figure(sqlite_db: Databas
     assert (st.forecast.amount, st.forecast.lower, st.forecast.upper) == \
         (fc.month_projection, fc.month_lower, fc.month_upper)
     assert st.spent == fc.month_to_date
-    assert st.forecast_text() == (f"projected ${fc.month_projection:,.0f} (${fc.month_lower:,.0f}–"
-                                  f"${fc.month_upper:,.0f}) by Nov 30")
+    assert st.forecast_text() == (f"projected {format_money(fc.month_projection)} ({format_money(fc.month_lower)}–"
+                                  f"{format_money(fc.month_upper)}) by Nov 30")
