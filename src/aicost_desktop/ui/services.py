@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from aicost_desktop.ui.bus import LedgerBus
+from aicost_desktop.ui.gateway_adapter import GatewayAdapter
 from aicost_desktop.ui.notifier import Notifier
 from aicost_desktop.ui.sync_scheduler import SyncScheduler
 from aicost_desktop.ui.workers import Worker, run_in_pool
@@ -68,6 +69,7 @@ class Services:
     shell: notify / show_dock, set by the window shell.
     actions: the shared QActions (export, sync_now, pause_sync, add_account, ...), None outside a main window.
     integrations: the IntegrationManager (connections over the ledger and keychain; blocking: call it via `run`).
+    gateway: the runtime's metering gateway as Qt signals (`call_recorded`, `state_changed`, `set_enabled`).
     """
 
     ctx: "AppContext"
@@ -80,6 +82,7 @@ class Services:
     shell: ShellHooks = field(default_factory=ShellHooks)
     actions: "AppActions | None" = None
     integrations: "IntegrationManager | None" = None
+    gateway: GatewayAdapter | None = None
     _unlisten: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
@@ -100,6 +103,8 @@ class Services:
         """Stop adapting the runtime (its listeners are removed); the runtime itself is stopped by its owner."""
         self.sync.close()
         self.alerts.close()
+        if self.gateway is not None:
+            self.gateway.close()
         if self.integrations is not None:
             self.integrations.close()
         for unlisten in self._unlisten:
@@ -121,4 +126,5 @@ def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, 
                     sync=SyncScheduler(runtime.sync, bus, parent=parent),
                     alerts=Notifier(runtime.alerts, bus, hooks, parent=parent),
                     requests=DockRequests(parent), shell=hooks, actions=actions,
-                    integrations=integrations or IntegrationManager(ctx.db, ctx.secrets), _unlisten=unlisten)
+                    integrations=integrations or IntegrationManager(ctx.db, ctx.secrets),
+                    gateway=GatewayAdapter(runtime.gateway, bus, runtime.jobs, parent=parent), _unlisten=unlisten)
