@@ -1,0 +1,112 @@
+"""Every function-local import in src/aicost_desktop says why it is not at the top (scripts/check_local_imports.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "check_local_imports.py"
+SRC = ROOT / "src" / "aicost_desktop"
+
+# Files not yet gone through (each import either moved to the top or given a reason); shrinks to empty.
+NOT_YET_REVIEWED = {
+    "app_context.py",
+    "autostart.py",
+    "cli/accounts.py",
+    "cli/alerts.py",
+    "cli/analytics.py",
+    "cli/budgets.py",
+    "cli/demo.py",
+    "cli/export.py",
+    "cli/gateway.py",
+    "cli/integrations.py",
+    "cli/main.py",
+    "cli/prices.py",
+    "cli/routes.py",
+    "demo.py",
+    "export/writer.py",
+    "importers/base.py",
+    "importers/claude_code.py",
+    "importers/file_state.py",
+    "importers/runner.py",
+    "manual.py",
+    "pricing/sources.py",
+    "runtime/gateway.py",
+    "runtime/sync.py",
+    "secrets.py",
+    "storage/change_watch.py",
+    "storage/db.py",
+    "storage/migrate.py",
+    "ui/actions.py",
+    "ui/app.py",
+    "ui/charts/spend_chart.py",
+    "ui/dialogs/account_dialog.py",
+    "ui/dialogs/export_dialog.py",
+    "ui/dialogs/import_dialog.py",
+    "ui/dialogs/launch.py",
+    "ui/dialogs/manual_entry_dialog.py",
+    "ui/dialogs/settings.py",
+    "ui/dialogs/subscription_dialog.py",
+    "ui/docks/accounts.py",
+    "ui/docks/analytics.py",
+    "ui/docks/budgets.py",
+    "ui/docks/cost_tracker.py",
+    "ui/docks/ledger_edits.py",
+    "ui/layout.py",
+    "ui/main_window.py",
+    "ui/models/accounts_model.py",
+    "ui/services.py",
+    "ui/theme.py",
+    "ui/tray.py",
+    "ui/widgets/cost_widget.py",
+}
+
+
+def _checker():
+    spec = importlib.util.spec_from_file_location("check_local_imports", SCRIPT)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_every_function_local_import_names_its_reason() -> None:
+    problems = [p for p in _checker().check_tree(SRC)
+                if p.split(":", 1)[0].removeprefix("aicost_desktop/") not in NOT_YET_REVIEWED]
+    assert not problems, "function-local imports need a `# cycle:/lazy:/optional:/platform:/worker:` reason " \
+        "or a place at the top of the module:\n" + "\n".join(problems)
+
+
+def test_the_allow_list_names_only_files_that_still_need_it() -> None:
+    flagged = {p.split(":", 1)[0].removeprefix("aicost_desktop/") for p in _checker().check_tree(SRC)}
+    assert NOT_YET_REVIEWED <= flagged, f"reviewed, drop from NOT_YET_REVIEWED: {sorted(NOT_YET_REVIEWED - flagged)}"
+
+
+def test_the_checker_flags_missing_and_empty_reasons_and_accepts_named_ones() -> None:
+    source = textwrap.dedent("""\
+        from typing import TYPE_CHECKING
+        import os  # module level: fine
+
+
+        def f():
+            import json
+            import csv  # local import
+            import sqlite3  # lazy: the report command does not open the ledger
+            # cycle: accounts -> sync.registry -> accounts
+            from a import b
+            from c import d
+
+            import zlib
+            # optional:
+            import psycopg
+            if TYPE_CHECKING:
+                import decimal
+            def g():
+                import winreg  # platform: Windows only
+                import fcntl
+    """)
+    problems = _checker().check_source(source, "m.py")
+    assert [p.split(":")[1] for p in problems] == ["6", "7", "13", "15", "20"], problems
+    assert "without a reason" in problems[0] and "names no reason" in problems[1]
