@@ -92,7 +92,7 @@ class ChangeWatch:
 
 def _listen(db: "Database") -> Any:
     """A psycopg connection of its own, in autocommit, listening on CHANNEL."""
-    import psycopg  # only PostgreSQL ledgers need the driver (SQLite users may not have it installed)
+    import psycopg  # optional: only PostgreSQL ledgers need the driver (SQLite users may not have it)
 
     url = db.engine.url.set(drivername="postgresql")
     conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import CursorResult, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from aicost_desktop.domain.errors import InputError, OperationError
@@ -64,8 +66,6 @@ def make_engine(url: str) -> Engine:
             raise
         # The PostgreSQL driver is an optional extra (pip install 'aicost-desktop[postgres]'): say the one
         # command that adds it to this very interpreter.
-        import sys
-
         raise InputError("db", _redact(url), "the PostgreSQL driver is not installed; add it with: "
                                              f"{sys.executable} -m pip install 'psycopg[binary]>=3.1'") from None
     except Exception as exc:  # ArgumentError
@@ -87,8 +87,6 @@ def _private_ledger(path: Path) -> None:
 
 def _redact(url: str) -> str:
     """Hide a password in a URL before it reaches a message."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:

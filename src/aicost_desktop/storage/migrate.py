@@ -24,7 +24,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def alembic_config(url: str | None = None) -> "Config":
-    from alembic.config import Config
+    from alembic.config import Config  # lazy: a ledger at head opens without Alembic
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -34,13 +34,13 @@ def alembic_config(url: str | None = None) -> "Config":
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+    from alembic.script import ScriptDirectory  # lazy: a ledger at head opens without Alembic
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    from alembic.runtime.migration import MigrationContext  # lazy: a ledger at head opens without Alembic
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -60,6 +60,7 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
     """Bring the schema to head; returns True when something was migrated."""
     if _stored_revision(engine) == HEAD:
         return False
+    # lazy: only a migration loads Alembic (a ledger at head returned above without it)
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -94,7 +95,7 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
         try:
             with conn.begin():
                 if engine.dialect.name == "postgresql":
-                    from aicost_desktop.storage.db import PG_WRITE_LOCK  # db imports this module
+                    from aicost_desktop.storage.db import PG_WRITE_LOCK  # cycle: storage.db -> migrate -> db
 
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
                 current = MigrationContext.configure(conn).get_current_revision()
