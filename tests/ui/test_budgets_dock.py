@@ -68,7 +68,8 @@ def test_dock_lists_budgets_with_state_forecast_and_alert_log(qtbot, ctx, servic
     assert idx.data() == "90%" and w.model.index(by["OpenAI"], COL["state"]).data() == "Warning"
     assert w.model.index(by["All"], COL["state"]).data() in ("On track", "Projected over")
     # the projection and its 80% band, as the Analytics dock shows the month-end figure
-    assert re.fullmatch(r"\$[\d,]+( \(\$[\d,]+–\$[\d,]+\))? by [A-Z][a-z]{2} \d+",
+    money = r"\$[\d,]+\.\d{2,}"  # the one money format, as Analytics writes the month-end figure
+    assert re.fullmatch(rf"{money}( \({money}–{money}\))? by [A-Z][a-z]{{2}} \d+",
                         w.model.index(by["OpenAI"], COL["forecast"]).data())
     assert w.alert_proxy.rowCount() == n_alerts
     w.type_filter.setCurrentIndex(w.type_filter.findData("sync_failure"))
