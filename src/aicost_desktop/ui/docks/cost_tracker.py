@@ -26,6 +26,7 @@ from aicost_desktop.ui.models.ledger_model import (ARROW, COL, ROW_ROLE, SOURCE_
                                                    LedgerTableModel)
 from aicost_desktop.ui.widgets.cost_widget import CostWidget
 from aicost_desktop.ui.widgets.empty_state import EmptyState
+from aicost_desktop.ui.widgets.gateway_live import GatewayLiveWidget
 from aicost_desktop.ui.workers import Refresher
 from aicost_desktop.ui.widgets.source_badge import SourceBadgeDelegate, badge_color
 
@@ -143,6 +144,9 @@ class CostTrackerWidget(QWidget):
         self.card.set_budget_requested.connect(self._set_budget)
         self.card.details_requested.connect(lambda: services.show_dock("budgetsDock"))
         self.summary_slot.addWidget(self.card)
+        if services.gateway is not None:  # the gateway's live calls, under the card
+            self.gateway_live = GatewayLiveWidget(services.gateway, ctx.tz)
+            lay.addWidget(self.gateway_live)  # not in summary_slot: the cards other docks add go there
         lay.addLayout(self._build_filters())
         lay.addLayout(self._build_range_row())
         self.model = LedgerTableModel(self)
