@@ -1,6 +1,7 @@
 """The tray icon, like CodexBar's menu: this month and today, each budget with its progress bar, each account's
-last sync and balance, then Open / Sync now / Pause / Quit; the icon shows the worst budget's state (ok, warning,
-over) and a badge while budget alerts wait for acknowledgement; notifications."""
+last sync and balance, the gateway (where it listens, what blocks) with "Gateway on/off", then Open / Sync now /
+Pause / Quit; the icon shows the worst budget's state (ok, warning, over; over while the gateway blocks) and a badge
+while budget alerts wait for acknowledgement; notifications."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from aicost_desktop import APP_NAME
@@ -125,6 +126,14 @@ class Tray(QObject):
         self.actions = actions
         self.pending_ack = services.alerts.pending_ack
         self._loads = Refresher(services.pool, _summary, self._set_summary, owner=self, args=lambda: (services.ctx,))
+        self.gateway = services.gateway
+        self.gateway_toggle = QAction("&Gateway on/off", self)
+        self.gateway_toggle.setObjectName("gatewayToggle")  # a command, not a "tray*" line to read
+        self.gateway_toggle.setCheckable(True)
+        if self.gateway is not None:
+            self.gateway_toggle.setChecked(self.gateway.enabled)
+            self.gateway_toggle.triggered.connect(self._toggle_gateway)
+            self.gateway.state_changed.connect(self._gateway_changed)
         self.icon = QSystemTrayIcon(icon, self)
         self.icon.setToolTip(APP_NAME)
         self.menu = QMenu()
@@ -182,6 +191,11 @@ class Tray(QObject):
                 m.addSeparator()
                 for acc in d.accounts:
                     info(account_line(acc, d.balances.get(acc.id)), "trayAccount")
+        if self.gateway is not None:
+            m.addSeparator()
+            for text, name in self.gateway_lines():
+                info(text, name)
+            m.addAction(self.gateway_toggle)
         m.addSeparator()
         for act in (self.actions.open_window, self.actions.sync_now, self.actions.pause_sync, None, self.actions.quit):
             if act is None:
@@ -193,10 +207,34 @@ class Tray(QObject):
         """The menu's text top to bottom ('—' for a separator): what a user reads (tests, screenshots)."""
         return ["—" if a.isSeparator() else a.text() for a in self.menu.actions()]
 
+    def gateway_lines(self) -> list[tuple[str, str]]:
+        """'Gateway: on at http://127.0.0.1:PORT' (or off, or why it did not start) and 'Blocking: <budget>'."""
+        gw = self.gateway
+        if gw is None:
+            return []
+        lines = [(gw.status_text(), "trayGateway")]
+        blocking = gw.blocking()
+        if blocking:
+            lines.append((f"Blocking: {', '.join(blocking)}", "trayGatewayBlocking"))
+        return lines
+
+    def _toggle_gateway(self, on: bool) -> None:
+        if self.gateway is not None:
+            self.gateway.set_enabled(on)  # saves the setting; starts or stops on a job, then state_changed
+            self._gateway_changed()  # "starting…" until then
+
+    def _gateway_changed(self) -> None:
+        if self.gateway is not None:
+            self.gateway_toggle.setChecked(self.gateway.enabled)
+        self._build_menu()
+        self._show_icon()
+        self._show_state()
+
     @property
     def state(self) -> str:
-        """What the icon shows: 'exceeded' (also while alerts wait for acknowledgement), 'warning' or 'ok'."""
-        if self.pending_ack:
+        """What the icon shows: 'exceeded' (also while alerts wait for acknowledgement or the gateway blocks
+        calls), 'warning' or 'ok'."""
+        if self.pending_ack or (self.gateway is not None and self.gateway.blocking()):
             return "exceeded"
         return self.data.worst if self.data is not None else "ok"
 
@@ -212,6 +250,9 @@ class Tray(QObject):
 
     def _show_state(self) -> None:
         text = tooltip_text(self._summary, self.pending_ack)
+        gateway = [line for line, _name in self.gateway_lines()]
+        if self.gateway is not None and (self.gateway.enabled or self.gateway.running):
+            text = "\n".join([text, *gateway])
         self.icon.setToolTip(text)
         self.tooltip_changed.emit(text)
 
