@@ -23,7 +23,10 @@ INVALID_STYLE = 'QLineEdit[invalid="true"] { border: 1px solid #c62828; border-r
 STRICT_SCOPES = ("account", "workspace")
 
 ON_EXCEED_LABELS = [("notify", "Notify only"), ("require_ack", "Require acknowledgement"),
-                    ("pause_key", "Pause the OpenRouter key")]
+                    ("pause_key", "Pause the OpenRouter key"), ("block", "Block gateway calls")]
+BLOCK_HELP = ("Calls through the local metering gateway (Settings › Gateway) are refused with HTTP 429 naming this "
+              "budget once its spend, with the calls still in flight, reaches the amount; raise the budget or change "
+              "this choice and they go through again. Nothing outside the gateway is stopped.")
 SCOPE_LABELS = {"all": "Everything", "workspace": "Workspace", "provider": "Provider", "account": "Account",
                 "project": "Project", "model": "Model", "source": "Source"}
 
@@ -91,6 +94,11 @@ class BudgetDialog(QDialog):
         self.on_exceed = QComboBox()
         for k, label in ON_EXCEED_LABELS:
             self.on_exceed.addItem(label, k)
+        self.block_help = QLabel(BLOCK_HELP)
+        self.block_help.setObjectName("blockHelp")
+        self.block_help.setWordWrap(True)
+        self.block_help.setMinimumWidth(320)
+        self.block_help.setVisible(False)
         self.pause_account = QComboBox()
         for acc_id, acc_name in openrouter_accounts:
             self.pause_account.addItem(acc_name, acc_id)
@@ -115,6 +123,7 @@ class BudgetDialog(QDialog):
         self.email_row_shown = email_configured or bool(spec and spec.emails)
         form.setRowVisible(self.emails, self.email_row_shown)
         form.addRow("When exceeded", self.on_exceed)
+        form.addRow("", self.block_help)
         form.addRow("OpenRouter account", self.pause_account)
         form.addRow("Key to pause", self.pause_key)
         form.addRow("", quiet_row)
@@ -270,6 +279,11 @@ class BudgetDialog(QDialog):
         pausing = self.on_exceed.currentData() == "pause_key"
         self.pause_account.setEnabled(pausing)
         self.pause_key.setEnabled(pausing)
+        blocking = self.on_exceed.currentData() == "block"
+        if self.block_help.isHidden() == blocking:
+            self.block_help.setVisible(blocking)
+            if self.isVisible():
+                self.adjustSize()  # the sentence needs its wrapped height
         self.quiet_start.setEnabled(self.quiet.isChecked())
         self.quiet_end.setEnabled(self.quiet.isChecked())
         errors = self.field_errors()
