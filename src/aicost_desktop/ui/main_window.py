@@ -377,6 +377,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"Could not change start at login: {exc}", 8000)
         if {"timezone", "display_currency", "week_start", "fx_rates", "cost_mode"} & set(keys):
             self.services.bus.notify_ledger_changed()
+        if self.services.gateway is not None and any(k.startswith("gateway_") for k in keys):
+            self.services.gateway.settings_changed(keys)  # on/off, or a restart on the new port/upstreams/keys
 
     # -- tray, notifications, window state ---------------------------------------------------
 

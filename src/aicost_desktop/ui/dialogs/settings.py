@@ -1,12 +1,13 @@
 """Settings: general (time zone, currency, week start, theme, sync interval, cost mode, tray/login), exchange rates
-(view and edit) and email (SMTP, password in the keychain, "Send test email"); every invalid field marked at once."""
+(view and edit), email (SMTP, password in the keychain, "Send test email") and the metering gateway (on/off, port,
+upstreams, the key sent per provider); every invalid field marked at once."""
 
 from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -14,7 +15,8 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QCompleter, Q
                                QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from aicost_desktop.config import SETTINGS
+from aicost_desktop.accounts import list_accounts
+from aicost_desktop.config import GATEWAY_PROVIDERS, SETTINGS
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import CURRENCIES
 from aicost_desktop.notify.email import SECURITY, SMTP_SECRET_KEY, parse_email
@@ -31,6 +33,11 @@ COST_MODES = (("auto", "Provider-reported where available, else computed"), ("re
               ("computed", "Computed from the price catalog"))
 INVALID_STYLE = 'QLineEdit[invalid="true"] { border: 1px solid #c62828; border-radius: 2px; }'
 BAD_CELL = QColor(198, 40, 40, 70)
+PROVIDER_NAMES = {"openai": "OpenAI", "anthropic": "Anthropic"}
+PASS_THROUGH = "Pass the client's key through"
+GATEWAY_NOTE = ("A proxy on this machine (127.0.0.1 only) that meters every call your scripts make through it: point "
+                "them at http://127.0.0.1:PORT/openai/v1 or /anthropic with the gateway token "
+                "(aicost gateway token). See docs/gateway.md.")
 
 
 def send_test_email(smtp: dict[str, Any], password: str | None, to: str) -> str:
@@ -47,6 +54,90 @@ def send_test_email(smtp: dict[str, Any], password: str | None, to: str) -> str:
                       "USD", None, datetime.now(timezone.utc), False)
     EmailChannel(cfg, lambda: password).send(Delivery(0, "email", to, 1, alert))
     return f"Test email sent to {to} through {cfg.host}:{cfg.port}."
+
+
+def _mark(w: QWidget, bad: bool) -> None:
+    """The red border of an invalid field (QLineEdit[invalid="true"])."""
+    if bool(w.property("invalid")) != bad:
+        w.setProperty("invalid", bad)
+        w.style().unpolish(w)
+        w.style().polish(w)
+
+
+class GatewayFields:
+    """The Gateway tab: the six `gateway_*` settings; each field says what is wrong under it once it is typed in.
+
+    `accounts` are (provider, name) pairs: a provider's route offers its own accounts' keys to inject."""
+
+    def __init__(self, settings: Any, accounts: Sequence[tuple[str, str]]) -> None:
+        self.widget = QWidget(objectName="gatewayTab")
+        form = QFormLayout(self.widget)
+        note = QLabel(GATEWAY_NOTE)
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.enabled = QCheckBox(SETTINGS["gateway_enabled"].label, objectName="gatewayEnabledCheck")
+        self.enabled.setChecked(bool(settings.get("gateway_enabled")))
+        form.addRow("", self.enabled)
+        self.errors: dict[str, QLabel] = {}
+        self._labels: dict[str, str] = {}
+        self.port = QLineEdit(str(settings.get("gateway_port")), objectName="gatewayPort")
+        self.port.setPlaceholderText("8788")
+        self._row(form, "gateway_port", "Port", self.port)
+        self.upstream: dict[str, QLineEdit] = {}
+        self.inject: dict[str, QComboBox] = {}
+        for p in GATEWAY_PROVIDERS:
+            edit = QLineEdit(settings.get(f"gateway_upstream_{p}"), objectName=f"gatewayUpstream_{p}")
+            self.upstream[p] = edit
+            self._row(form, f"gateway_upstream_{p}", f"{PROVIDER_NAMES[p]} base URL", edit)
+        for p in GATEWAY_PROVIDERS:
+            combo = QComboBox(objectName=f"gatewayInject_{p}")
+            combo.addItem(PASS_THROUGH, "")
+            for provider, name in accounts:
+                if provider == p:
+                    combo.addItem(name, name)
+            current = settings.get(f"gateway_inject_{p}")
+            if current and combo.findData(current) < 0:  # an account since removed: kept, the gateway says why
+                combo.addItem(current, current)
+            combo.setCurrentIndex(max(0, combo.findData(current)))
+            combo.setToolTip(f"Send this account's stored key to {PROVIDER_NAMES[p]} (clients then use the gateway "
+                             "token as their API key), or pass each client's own key through")
+            self.inject[p] = combo
+            form.addRow(f"{PROVIDER_NAMES[p]} key", combo)
+
+    def _row(self, form: QFormLayout, key: str, label: str, edit: QLineEdit) -> None:
+        error = QLabel("", objectName=f"{key}Error")
+        error.setStyleSheet("color: #c62828;")
+        error.setWordWrap(True)
+        error.hide()
+        self.errors[key] = error
+        self._labels[key] = label
+        edit.textEdited.connect(lambda _t, k=key: self.check(k))  # typing, not construction: no error before
+        form.addRow(label, edit)
+        form.addRow("", error)
+
+    def values(self) -> dict[str, Any]:
+        text = self.port.text().strip()
+        out: dict[str, Any] = {"gateway_enabled": self.enabled.isChecked(),
+                               "gateway_port": int(text) if text.isdigit() and len(text) < 7 else text}
+        out.update({f"gateway_upstream_{p}": e.text().strip() for p, e in self.upstream.items()})
+        out.update({f"gateway_inject_{p}": c.currentData() or "" for p, c in self.inject.items()})
+        return out
+
+    def check(self, key: str) -> str:
+        """Validate one field with its setting's rule; '' when fine, else 'Port: must be …' (also shown under it)."""
+        spec = SETTINGS[key]
+        message = ""
+        try:
+            if spec.validate:
+                spec.validate(self.values()[key])
+        except InputError as exc:
+            message = f"{self._labels.get(key, key)}: {exc.reason}"
+        error = self.errors.get(key)
+        if error is not None:
+            error.setText(message)
+            error.setVisible(bool(message))
+            _mark(self.port if key == "gateway_port" else self.upstream[key.rsplit("_", 1)[1]], bool(message))
+        return message
 
 
 def _apply_theme(mode: str) -> None:
@@ -68,7 +159,8 @@ class SettingsDialog(QDialog):
     settings_changed = Signal(object)
     test_finished = Signal(str)
 
-    def __init__(self, ctx: "AppContext", parent: QWidget | None = None, pool: QThreadPool | None = None) -> None:
+    def __init__(self, ctx: "AppContext", parent: QWidget | None = None, pool: QThreadPool | None = None,
+                 accounts: Sequence[tuple[str, str]] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -79,6 +171,10 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._general(), "General")
         self.tabs.addTab(self._rates(), "Exchange rates")
         self.tabs.addTab(self._email(), "Email")
+        if accounts is None:  # a short read of the accounts list, as the email tab reads the keychain
+            accounts = [(a.provider, a.name) for a in list_accounts(ctx.db, include_demo=False)]
+        self.gateway_fields = GatewayFields(ctx.settings, accounts)
+        self.tabs.addTab(self.gateway_fields.widget, "Gateway")
         self.error = QLabel("")
         self.error.setObjectName("settingsError")
         self.error.setStyleSheet("color: #c62828;")
@@ -278,6 +374,7 @@ class SettingsDialog(QDialog):
                                "cost_mode": self.cost_mode.currentData(), "fx_rates": self.rate_values()[0],
                                "smtp": self.smtp_values()}
         out.update({k: box.isChecked() for k, box in self.checks.items()})
+        out.update(self.gateway_fields.values())
         return out
 
     def _mark(self, w: QWidget, bad: bool) -> None:
@@ -293,6 +390,11 @@ class SettingsDialog(QDialog):
         _rates, rate_problems = self.rate_values()
         problems += rate_problems
         for key, value in values.items():
+            if key in self.gateway_fields.errors:  # named by its field, under the field too
+                message = self.gateway_fields.check(key)
+                if message:
+                    problems.append(f"Gateway › {message} ({key})")
+                    continue
             spec = SETTINGS[key]
             try:
                 values[key] = spec.validate(value) if spec.validate else value
