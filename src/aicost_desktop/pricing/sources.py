@@ -231,9 +231,10 @@ class OverrideRow:
 
 def load_overrides(db: "Database") -> list[OverrideRow]:
     """Every override row; the table is small (one row per user-set price change)."""
+    # lazy: `aicost cost` and `aicost prices` read the catalog without loading SQLAlchemy
     from sqlalchemy import select
 
-    from aicost_desktop.storage.tables import PriceOverride
+    from aicost_desktop.storage.tables import PriceOverride  # lazy: as above (the ORM)
 
     with db.session() as session:
         return [OverrideRow.from_orm(r) for r in session.scalars(select(PriceOverride))]
