@@ -50,20 +50,20 @@ class AppContext:
     # and the import fast path never load SQLAlchemy, the catalog or keyring.
     @cached_property
     def db(self) -> "Database":
-        from aicost_desktop.storage.db import Database
+        from aicost_desktop.storage.db import Database  # lazy: see above (SQLAlchemy)
 
         return Database.open(self.db_url, backup_dir=self.paths.backups)
 
     @cached_property
     def catalog(self) -> "PriceCatalog":
-        from aicost_desktop.pricing.catalog import PriceCatalog
+        from aicost_desktop.pricing.catalog import PriceCatalog  # lazy: see above (the catalog)
 
         return PriceCatalog.load(user_file=self.paths.price_catalog, db=self.db)
 
     @property
     def secrets(self) -> "SecretStore":
         if self._secrets is None:
-            from aicost_desktop.secrets import KeyringSecretStore
+            from aicost_desktop.secrets import KeyringSecretStore  # lazy: see above (keyring)
 
             self._secrets = KeyringSecretStore()
         return self._secrets

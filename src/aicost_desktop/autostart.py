@@ -127,8 +127,8 @@ def windows_command_line(exec_cmd: Command) -> str:
     return subprocess.list2cmdline(_argv(exec_cmd))
 
 
-def _winreg() -> ModuleType:  # imported lazily: only exists on Windows (tests pass a fake module)
-    import winreg
+def _winreg() -> ModuleType:
+    import winreg  # platform: Windows only (tests pass a fake module)
 
     return winreg
 

@@ -8,12 +8,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, TypedDict
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.domain.enums import CostRole, DataSource, ServiceTier
+from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
+from aicost_desktop.manual import ManualEntry, add_entry, add_subscription, materialize
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.ledger import delete_where, upsert_records
 from aicost_desktop.storage.tables import Account, Subscription, UsageRow
@@ -124,9 +126,6 @@ def generate(days: int, seed: int, today: date, pricer: Pricer, account_ids: dic
 def load_demo(ctx: "AppContext", days: int = 90, seed: int = 1, today: date | None = None,
               progress: Callable[[int, int], None] | None = None) -> int:
     """Fill the ledger with sample data marked as demo; returns rows written. Idempotent."""
-    from aicost_desktop.domain.errors import InputError
-    from aicost_desktop.manual import ManualEntry, add_entry, add_subscription, materialize
-
     if not 1 <= days <= 3660:
         raise InputError("days", days, "must be between 1 and 3660")
     today = today or datetime.now(ctx.tz).date()
@@ -169,8 +168,6 @@ def clear_demo(db: Database) -> int:
 
 def demo_counts(db: Database) -> tuple[int, int]:
     """(the user's own ledger rows and subscriptions, sample rows): whether sample data would mix in, or is there."""
-    from sqlalchemy import func
-
     with db.session() as s:
         real = s.scalar(select(func.count()).select_from(UsageRow).where(UsageRow.is_demo.is_(False))) or 0
         real += s.scalar(select(func.count()).select_from(Subscription).where(Subscription.is_demo.is_(False))) or 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -112,8 +113,6 @@ SUB_PERIODS = {Period.MONTHLY.value: 1, Period.YEARLY.value: 12, Period.QUARTERL
 
 def add_months(d: date, months: int) -> date:
     """Same day-of-month `months` later, clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
-    import calendar
-
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))

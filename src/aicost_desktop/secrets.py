@@ -74,6 +74,7 @@ class KeyringSecretStore(SecretStore):
         self.service = service
 
     def _backend(self) -> KeyringBackend:
+        # lazy: keyring (~0.1 s to import) loads when a key is first used, not with every module naming SecretStore
         import keyring
         from keyring.backends import fail
 
@@ -103,7 +104,7 @@ class KeyringSecretStore(SecretStore):
             return "none"
 
     def get(self, ref: str) -> str | None:
-        from keyring.errors import KeyringError
+        from keyring.errors import KeyringError  # lazy: keyring loads on first use (see _backend)
 
         try:
             value = self._backend().get_password(self.service, ref)
@@ -113,7 +114,7 @@ class KeyringSecretStore(SecretStore):
         return value
 
     def set(self, ref: str, secret: str) -> None:
-        from keyring.errors import KeyringError
+        from keyring.errors import KeyringError  # lazy: keyring loads on first use (see _backend)
 
         redact.register(secret)  # before the write: a failing backend's error must not show it either
         try:
@@ -122,7 +123,7 @@ class KeyringSecretStore(SecretStore):
             raise NoKeychainError(f"keychain write failed for {ref}: {exc.__class__.__name__}") from None
 
     def delete(self, ref: str) -> None:
-        from keyring.errors import KeyringError, PasswordDeleteError
+        from keyring.errors import KeyringError, PasswordDeleteError  # lazy: keyring loads on first use (see _backend)
 
         try:
             self._backend().delete_password(self.service, ref)
