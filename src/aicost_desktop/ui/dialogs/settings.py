@@ -71,7 +71,7 @@ class GatewayFields:
 
     def __init__(self, settings: Any, accounts: Sequence[tuple[str, str]]) -> None:
         self.widget = QWidget(objectName="gatewayTab")
-        form = QFormLayout(self.widget)
+        form = self._form = QFormLayout(self.widget)
         note = QLabel(GATEWAY_NOTE)
         note.setWordWrap(True)
         form.addRow(note)
@@ -108,12 +108,12 @@ class GatewayFields:
         error = QLabel("", objectName=f"{key}Error")
         error.setStyleSheet("color: #c62828;")
         error.setWordWrap(True)
-        error.hide()
         self.errors[key] = error
         self._labels[key] = label
         edit.textEdited.connect(lambda _t, k=key: self.check(k))  # typing, not construction: no error before
         form.addRow(label, edit)
         form.addRow("", error)
+        form.setRowVisible(error, False)  # no gap under a field that is fine
 
     def values(self) -> dict[str, Any]:
         text = self.port.text().strip()
@@ -135,7 +135,7 @@ class GatewayFields:
         error = self.errors.get(key)
         if error is not None:
             error.setText(message)
-            error.setVisible(bool(message))
+            self._form.setRowVisible(error, bool(message))
             _mark(self.port if key == "gateway_port" else self.upstream[key.rsplit("_", 1)[1]], bool(message))
         return message
 
