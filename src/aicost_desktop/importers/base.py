@@ -107,7 +107,7 @@ def ingest(db: "Database", records: Iterable[UsageRecord], report: ImportReport,
     Parsers are generators that write their rejects and skips into the same report while the
     ledger consumes them, so nothing but one page is ever held here.
     """
-    from aicost_desktop.storage.ledger import upsert_records
+    from aicost_desktop.storage.ledger import upsert_records  # lazy: `aicost import` with nothing new loads no SQLAlchemy
 
     result = upsert_records(db, records, page_size=page_size)
     report.added += result.added

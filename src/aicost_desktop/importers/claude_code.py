@@ -49,6 +49,8 @@ from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN,
                                                    Entry, FileScan, identity, iter_entries, rank_of,
                                                    scan_file)
 from aicost_desktop.importers.request_pricer import RequestPricer
+from aicost_desktop.storage.ledger import delete_where
+from aicost_desktop.storage.tables import UsageRow as U
 from aicost_desktop.sync.base import Pricer
 
 if TYPE_CHECKING:
@@ -393,8 +395,6 @@ def identity_mid(e: Entry) -> str:
 
 
 def _ledger_has_claude_rows(db: "Database") -> bool:
-    from aicost_desktop.storage.tables import UsageRow as U
-
     with db.session() as s:
         return s.scalar(select(U.id).where(U.source == DataSource.LOG.value, U.dedup_key >= KEY_PREFIX,
                                            U.dedup_key < KEY_PREFIX[:-1] + ";").limit(1)) is not None
@@ -402,8 +402,6 @@ def _ledger_has_claude_rows(db: "Database") -> bool:
 
 def _stored_copies(db: "Database", mids: set[str]) -> dict[str, list[tuple[str, int, int]]]:
     """Stored rows of these message ids: mid -> [(dedup key, rank, copy class)]."""
-    from aicost_desktop.storage.tables import UsageRow as U
-
     cols = (U.dedup_key, U.line_item, U.input_tokens, U.output_tokens, U.cache_read_tokens,
             U.cache_write_5m_tokens, U.cache_write_1h_tokens, U.model)
     classes = {v: k for k, v in LINE_ITEMS.items()}
@@ -431,9 +429,6 @@ def _stored_copies(db: "Database", mids: set[str]) -> dict[str, list[tuple[str, 
 
 
 def _delete(db: "Database", keys: list[str]) -> None:
-    from aicost_desktop.storage.ledger import delete_where
-    from aicost_desktop.storage.tables import UsageRow as U
-
     unique = sorted(set(keys))
     for i in range(0, len(unique), 500):
         delete_where(db, U.source == DataSource.LOG.value, U.dedup_key.in_(unique[i:i + 500]))

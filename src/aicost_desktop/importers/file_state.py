@@ -84,7 +84,7 @@ def plan(path: Path, key: str, st: os.stat_result, prev: FileState | None, setti
 
 def load(db: "Database", kind: str) -> dict[str, FileState]:
     """Every stored state of one importer kind, by path."""
-    from aicost_desktop.storage.tables import ImportFileState as T
+    from aicost_desktop.storage.tables import ImportFileState as T  # worker: keeps the ORM out of claude_parse's workers (see save)
 
     with db.session() as s:
         rows = s.execute(select(T.path, T.size, T.mtime_ns, T.offset, T.probe, T.settings).where(T.kind == kind))
@@ -94,6 +94,7 @@ def load(db: "Database", kind: str) -> dict[str, FileState]:
 def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> None:
     """Store (path, state) pairs, inserting or updating under the write lock (another import may
     have added a path meanwhile)."""
+    # worker: claude_parse (run in worker processes) imports this module for probe(); the ORM stays out
     from aicost_desktop.storage.tables import ImportFileState as T, core_table
 
     now = datetime.now(timezone.utc)

@@ -22,7 +22,7 @@ from aicost_desktop.importers.csv_openai import OpenAICostsCsv
 from aicost_desktop.importers.kinds import CSV_FORMATS, LOG_KINDS
 from aicost_desktop.notify.alerts import raise_unpriced_written
 from aicost_desktop.storage.ledger import delete_where
-from aicost_desktop.storage.tables import UsageRow
+from aicost_desktop.storage.tables import Account, ImportSource, UsageRow
 from aicost_desktop.sync.base import Pricer
 
 if TYPE_CHECKING:
@@ -134,8 +134,6 @@ def _chain(first: UsageRecord, rest: Iterator[UsageRecord]) -> Iterator[UsageRec
 
 
 def _account_resolver(db: "Database") -> AccountResolver:
-    from aicost_desktop.storage.tables import Account
-
     cache: dict[str, int | None] = {}
 
     def resolve(name: str) -> int | None:
@@ -150,8 +148,6 @@ def _account_resolver(db: "Database") -> AccountResolver:
 def remember_source(db: "Database", kind: str, path: Path, billing: Billing | str,
                     auto_import: bool = True, workspace_id: int | None = None) -> int:
     """Create or update the `import_sources` row for a log folder; returns its id."""
-    from aicost_desktop.storage.tables import ImportSource
-
     if kind not in LOG_KINDS:
         raise InputError("kind", kind, f"use one of {', '.join(LOG_KINDS)}")
     b = parse_billing(billing)
@@ -170,8 +166,6 @@ def run_scheduled_imports(ctx: "AppContext") -> dict[int, ImportReport]:
     """Import every `import_sources` row with auto_import, so history outlives the tools' own
     30-day log deletion. A failing source is recorded in its `last_result` and does not stop
     the others. Returns each source id's report."""
-    from aicost_desktop.storage.tables import ImportSource
-
     db, pricer = ctx.db, ctx.catalog.cost_of
     with db.session() as s:
         sources = [(r.id, r.kind, r.path, r.billing, r.workspace_id)
