@@ -25,7 +25,6 @@ NOT_YET_REVIEWED = {
     "cli/routes.py",
     "export/writer.py",
     "runtime/gateway.py",
-    "runtime/sync.py",
     "ui/actions.py",
     "ui/app.py",
     "ui/charts/spend_chart.py",

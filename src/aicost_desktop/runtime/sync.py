@@ -11,13 +11,17 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections import deque
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
+from aicost_desktop.account_sync import due_accounts, sync_account
+from aicost_desktop.accounts import list_accounts
 from aicost_desktop.runtime.events import Event
 from aicost_desktop.runtime.jobs import Cancelled, Job, Jobs
 from aicost_desktop.storage.queries import shortest_sync_interval
+from aicost_desktop.storage.tables import Account
 
 if TYPE_CHECKING:
     import httpx
@@ -52,8 +56,6 @@ class Ticker:
         self._thread: threading.Thread | None = None
 
     def start(self, ms: int) -> None:
-        import time
-
         with self._cond:
             if self._closed:
                 return
@@ -80,14 +82,10 @@ class Ticker:
         return self._deadline is not None
 
     def remaining_ms(self) -> int:
-        import time
-
         deadline = self._deadline
         return -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
 
     def _loop(self) -> None:
-        import time
-
         while True:
             with self._cond:
                 while not self._closed and (self._deadline is None or time.monotonic() < self._deadline):
@@ -187,8 +185,6 @@ class SyncService:
         ctx, clock = self.ctx, self.clock
 
         def due() -> tuple[list[int], float]:
-            from aicost_desktop.account_sync import due_accounts
-
             return due_accounts(ctx, now=clock() if clock else None), _shortest_interval(ctx)
 
         with self._lock:
@@ -234,8 +230,6 @@ class SyncService:
         ctx = self.ctx
 
         def targets() -> list[int]:
-            from aicost_desktop.accounts import list_accounts
-
             return [a.id for a in list_accounts(ctx.db, include_demo=False) if a.enabled]
 
         def sync_each(ids: list[int]) -> None:
@@ -263,8 +257,6 @@ class SyncService:
         return True
 
     def _launch_locked(self, account_id: int) -> None:
-        from aicost_desktop.account_sync import sync_account
-
         ctx, clock, factory, policy = self.ctx, self.clock, self.client_factory, self.policy
 
         def job(cancel: threading.Event) -> "SyncOutcome":
@@ -351,6 +343,7 @@ class SyncService:
         ctx = self.ctx
 
         def job() -> "dict[int, ImportReport]":
+            # lazy: the importers (~80 ms) load in the first import job's thread, not with the runtime
             from aicost_desktop.importers.runner import run_scheduled_imports
 
             return run_scheduled_imports(ctx)
@@ -436,8 +429,6 @@ class SyncService:
 
 
 def _account_name(ctx: "AppContext", account_id: int) -> str | None:
-    from aicost_desktop.storage.tables import Account
-
     try:
         with ctx.db.session() as s:
             acc = s.get(Account, account_id)
