@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from aicost_desktop.cli.common import parse_date, parse_int, print_json
 from aicost_desktop.cli.format import table
 from aicost_desktop.domain.errors import InputError, OperationError
-from aicost_desktop.sync.registry import PROVIDERS
+from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError
+from aicost_desktop.sync.registry import PROVIDERS, make_sync
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -58,6 +59,7 @@ def _read_key(args: argparse.Namespace) -> str:
 
 
 def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.accounts import add_account
 
     if args.provider not in PROVIDERS:
@@ -70,6 +72,7 @@ def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.accounts import list_accounts
     from aicost_desktop.account_sync import retention_notes
 
@@ -93,9 +96,8 @@ def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_test(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.accounts import account_key, get_account, make_client
-    from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError
-    from aicost_desktop.sync.registry import make_sync
 
     acc = get_account(ctx.db, args.account)
     info = AccountInfo(acc.id, acc.name, acc.provider, acc.base_url, acc.workspace_id,
@@ -111,6 +113,7 @@ def run_test(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.accounts import get_account, remove_account
 
     acc = get_account(ctx.db, args.account)
@@ -120,6 +123,7 @@ def run_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def _set_enabled(args: argparse.Namespace, ctx: "AppContext", enabled: bool) -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.accounts import get_account, update_account
 
     acc = get_account(ctx.db, args.account)
@@ -137,6 +141,7 @@ def run_disable(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_sync(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.accounts import get_account, list_accounts
     from aicost_desktop.account_sync import sync_account
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 
 def cmd_list(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.notify.alerts import list_alerts
 
     rows = list_alerts(ctx.db, unacknowledged=args.unacknowledged)
@@ -28,6 +29,7 @@ def cmd_list(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def cmd_ack(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.notify.alerts import acknowledge
 
     alert_id = parse_id(args.id)
@@ -37,6 +39,7 @@ def cmd_ack(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def cmd_check(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.budgets.service import run_check
     from aicost_desktop.cli.budgets import status_lines
 
@@ -58,6 +61,7 @@ def cmd_check(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 def _integrations(ctx: "AppContext") -> None:
     """Rule deliveries to integrations and due scheduled reports, as the running app sends them."""
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.cli.routes import deliver_now
 
     for line in deliver_now(ctx):

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.format import money, table
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import parse_amount
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -44,13 +46,12 @@ def _range(args: argparse.Namespace, ctx: "AppContext") -> tuple[date, date]:
     end = parse_date(args.end, "to") if args.end else _today(ctx)
     start = parse_date(args.start, "from") if args.start else end - timedelta(days=29)
     if end < start:
-        from aicost_desktop.domain.errors import InputError
-
         raise InputError("to", end.isoformat(), f"is before from={start.isoformat()}")
     return start, end
 
 
 def run_forecast(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.analytics.forecast import spend_forecast
 
     today = parse_date(args.today, "today") if args.today else _today(ctx)
@@ -72,8 +73,8 @@ def run_forecast(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_anomalies(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.analytics.anomalies import find_anomalies, raise_alerts
-    from aicost_desktop.domain.money import parse_amount
 
     start, end = _range(args, ctx)
     floor = float(parse_amount(args.min_dollars, "min-dollars", allow_zero=True))
@@ -92,6 +93,7 @@ def run_anomalies(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_reconcile(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.analytics.reconcile import DRIFT_LIMIT, model_family, reconcile
 
     start, end = _range(args, ctx)

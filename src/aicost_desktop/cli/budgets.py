@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def _pause_account(ctx: "AppContext", text: str | None) -> int | None:
     if not text:
         return None
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.accounts import get_account
 
     try:
@@ -27,6 +28,7 @@ def _pause_account(ctx: "AppContext", text: str | None) -> int | None:
 
 
 def cmd_add(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.budgets.model import BudgetSpec, add_budget
 
     spec = BudgetSpec.build(name=args.name, amount=args.amount, period=args.period, scope=args.scope,
@@ -44,6 +46,7 @@ def cmd_add(args: argparse.Namespace, ctx: "AppContext") -> int:
 def _check_scope(ctx: "AppContext", scope: "Scope", text: str | None) -> None:
     """A scope naming a provider, model, account... that nothing has is a typo: refused with close matches
     (a budget on it would read $0.00 for ever)."""
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.budgets.spend import scope_filter
     from aicost_desktop.storage.query import where_clauses
 
@@ -54,6 +57,7 @@ def _check_scope(ctx: "AppContext", scope: "Scope", text: str | None) -> None:
 
 
 def cmd_list(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.budgets.model import list_budgets
 
     rows = list_budgets(ctx.db)
@@ -77,6 +81,7 @@ def cmd_list(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def cmd_status(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.budgets.service import context_statuses
 
     sts = context_statuses(ctx)
@@ -106,6 +111,7 @@ def status_lines(sts: "list[BudgetStatus]") -> list[str]:
 
 
 def cmd_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.budgets.model import remove_budget
 
     print(f"budget {remove_budget(ctx.db, args.budget)} removed (its alerts stay in the log)")
@@ -113,6 +119,7 @@ def cmd_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def cmd_key(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.budgets.actions import OpenRouterKeys, set_key_paused
     from aicost_desktop.budgets.model import find_budget
 

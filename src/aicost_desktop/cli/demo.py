@@ -23,12 +23,14 @@ def _where(ctx: "AppContext") -> str:
     """The ledger's file, or its database URL without the password."""
     if ctx.db.file is not None:
         return str(ctx.db.file)
+    # lazy: loaded when the command runs, not by `aicost --help`
     from sqlalchemy.engine import make_url
 
     return make_url(ctx.db_url).render_as_string(hide_password=True)
 
 
 def run(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.demo import clear_demo, load_demo
 
     if args.clear:

@@ -58,6 +58,7 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 
 
 def _manager(ctx: "AppContext") -> "IntegrationManager":
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.manager import IntegrationManager
 
     return IntegrationManager(ctx.db, ctx.secrets)
@@ -79,6 +80,7 @@ def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_connect(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations import registry
 
     spec = registry.get(args.kind)

@@ -12,6 +12,8 @@ import traceback
 from typing import NoReturn, Sequence
 
 from aicost_desktop import __version__
+from aicost_desktop.app_context import AppContext
+from aicost_desktop.config import check_home, check_timezone
 from aicost_desktop.domain import redact
 from aicost_desktop.domain.errors import InputError, OperationError
 
@@ -162,8 +164,6 @@ def _check_text(argv: list[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from aicost_desktop.app_context import AppContext
-
     ctx: AppContext | None = None
     verbose = False
     try:
@@ -175,8 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "handler", None):  # bare `aicost`: the commands, and a failing exit
             parser.print_help()
             raise UsageError("choose a command (listed above)")
-        from aicost_desktop.config import check_home, check_timezone
-
         if args.tz:
             check_timezone(args.tz, "--tz")
         if args.home is not None:

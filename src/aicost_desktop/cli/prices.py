@@ -13,6 +13,7 @@ from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.cost import price_or_error, source_label, unknown_model
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import parse_amount, to_str
+from aicost_desktop.pricing.update import install_catalog, validate_update
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
@@ -111,6 +112,7 @@ def run_show(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_set(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.repricing import ALL_DATES, set_price
 
     values: dict[str, Decimal | None] = {}
@@ -142,8 +144,6 @@ def run_set(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_update(args: argparse.Namespace, ctx: "AppContext") -> int:
-    from aicost_desktop.pricing.update import install_catalog, validate_update
-
     source = Path(args.from_file).expanduser()
     summary = validate_update(ctx.catalog, source, force=args.force)
     install_catalog(source, ctx.paths.price_catalog)

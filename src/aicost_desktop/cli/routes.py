@@ -85,6 +85,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def _specs(dests: Sequence[dict[str, Any]]) -> "list[DestinationSpec]":
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.routing import DestinationSpec
 
     out = []
@@ -102,6 +103,7 @@ def _specs(dests: Sequence[dict[str, Any]]) -> "list[DestinationSpec]":
 
 
 def _manager(ctx: "AppContext") -> "IntegrationManager":
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.delivery import delivery_policy
     from aicost_desktop.integrations.manager import IntegrationManager
 
@@ -110,6 +112,7 @@ def _manager(ctx: "AppContext") -> "IntegrationManager":
 
 def deliver_now(ctx: "AppContext") -> list[str]:
     """`aicost check`'s integration pass (rule deliveries, due reports); its summary lines, none if idle."""
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.runtime.alerts import deliver_integrations
 
     m = _manager(ctx)
@@ -126,6 +129,7 @@ def deliver_now(ctx: "AppContext") -> list[str]:
 
 
 def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.routing import add_route
 
     route = add_route(ctx.db, args.on, _specs(args.dests), name=args.name, budget=args.budget, min_percent=args.at)
@@ -134,6 +138,7 @@ def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.delivery import delivery_log
     from aicost_desktop.integrations.routing import list_routes
 
@@ -152,6 +157,7 @@ def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.routing import remove_route
 
     route = remove_route(ctx.db, args.route)
@@ -160,6 +166,7 @@ def run_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_test(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.delivery import send
     from aicost_desktop.integrations.routing import alert_message, get_route, sample_alert
 
@@ -180,6 +187,7 @@ def run_test(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_report_add(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.reports import add_report
 
     (dest, *more) = _specs(args.dests)
@@ -193,6 +201,7 @@ def run_report_add(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_report_list(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.reports import list_reports
 
     schedules = list_reports(ctx.db)
@@ -206,6 +215,7 @@ def run_report_list(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_report_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.reports import remove_report
 
     print(f"removed report {remove_report(ctx.db, args.report).name}")
@@ -213,10 +223,12 @@ def run_report_remove(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def run_report_now(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.reports import get_report, run_report_now as send_now
     from aicost_desktop.runtime.alerts import report_spend
 
     get_report(ctx.db, args.report)  # an unknown name fails before any connection is opened
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.notify.outbox import DeliveryFailure
 
     m = _manager(ctx)
