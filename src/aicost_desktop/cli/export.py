@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date
 from aicost_desktop.cli.format import money
+from aicost_desktop.export.writer import (ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportSpec, export, parse_columns,
+                                          with_currency)
 from aicost_desktop.storage.query import LedgerFilter
 
 if TYPE_CHECKING:
@@ -16,8 +18,6 @@ if TYPE_CHECKING:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    from aicost_desktop.export.writer import ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS
-
     p = sub.add_parser("export", help="export ledger rows to CSV, JSON or NDJSON",
                        description="Export ledger rows (streamed; a cancelled or failed export leaves no file). "
                                    "Amounts are exported as recorded, in each row's own currency (the currency "
@@ -37,8 +37,6 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run_export(args: argparse.Namespace, ctx: "AppContext") -> int:
-    from aicost_desktop.export.writer import ExportSpec, export, parse_columns, with_currency
-
     spec = ExportSpec(
         fmt=args.fmt, path=Path(args.out),
         start=parse_date(args.start, "from") if args.start else None,

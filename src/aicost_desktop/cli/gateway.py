@@ -39,6 +39,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def token(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.gateway import token as tokens
 
     print(tokens.rotate(ctx.secrets) if args.rotate else tokens.load_or_create(ctx.secrets))
@@ -46,6 +47,7 @@ def token(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def _options(args: argparse.Namespace) -> "GatewayOptions":
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.runtime.gateway import GatewayOptions
 
     ups = {k: v for k, v in (("openai", args.upstream_openai), ("anthropic", args.upstream_anthropic)) if v}
@@ -58,6 +60,7 @@ def _options(args: argparse.Namespace) -> "GatewayOptions":
 
 def serve(args: argparse.Namespace, ctx: "AppContext") -> int:
     """The same service the GUI and a headless host run (runtime/gateway.py), in the foreground."""
+    # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.runtime.gateway import GatewayService
 
     service = GatewayService(ctx)

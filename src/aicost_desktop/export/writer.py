@@ -8,6 +8,7 @@ or failed export leaves no partial file at the target path.
 from __future__ import annotations
 
 import csv
+import glob
 import json
 import logging
 import os
@@ -18,13 +19,14 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Boolean, String, select, type_coerce
+from sqlalchemy import BigInteger, Boolean, String, func, select, type_coerce
 
 from aicost_desktop.domain.days import whole_hour_zone
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import LedgerFilter, display_names, where_clauses
 from aicost_desktop.storage.tables import UsageRow
+from aicost_desktop.storage.types import units_to_money
 
 log = logging.getLogger("aicost.export")
 
@@ -92,8 +94,6 @@ class ExportResult:
 
     @property
     def total_cost(self) -> Any:
-        from aicost_desktop.storage.types import units_to_money
-
         return units_to_money(self.cost_units)
 
 
@@ -205,8 +205,6 @@ def iter_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> Iterator[Sequence
 
 
 def count_rows(db: Database, tz: ZoneInfo, spec: ExportSpec) -> int:
-    from sqlalchemy import func
-
     with db.session() as s:
         return int(s.scalar(select(func.count()).select_from(UsageRow).where(*_where(db, tz, spec))) or 0)
 
@@ -255,8 +253,8 @@ def export(db: Database, tz: ZoneInfo, spec: ExportSpec,
 def _lock_part(path: str) -> int | None:
     """An exclusive lock on a part file being written (POSIX flock; None where there is none)."""
     try:
-        import fcntl
-    except ImportError:  # Windows: an open file cannot be deleted there anyway
+        import fcntl  # platform: POSIX only; Windows has no fcntl (an open file cannot be deleted there anyway)
+    except ImportError:
         return None
     fd = os.open(path, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)
@@ -266,7 +264,7 @@ def _lock_part(path: str) -> int | None:
 def _unlink_unless_held(part: Path) -> None:
     """Delete a part file, or raise OSError while an export still holds it."""
     try:
-        import fcntl
+        import fcntl  # platform: POSIX only (see _lock_part)
     except ImportError:
         os.unlink(part)  # Windows refuses while another export has the file open
         return
@@ -281,8 +279,6 @@ def _unlink_unless_held(part: Path) -> None:
 def remove_stale_parts(target: Path) -> int:
     """Delete the `.NAME.*.part` files a killed export to `target` left behind; returns how many.
     A part another export is still writing is locked (or, on Windows, open) and is kept."""
-    import glob
-
     removed = 0
     for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
         try:
@@ -299,7 +295,7 @@ def _write(fh: IO[str], db: Database, tz: ZoneInfo, spec: ExportSpec, names: dic
            total: int, progress: Callable[[int, int], None] | None,
            cancelled: Callable[[], bool] | None) -> tuple[int, int]:
     if spec.fmt == "csv" and db.dialect == "sqlite":
-        from aicost_desktop.export.sqlite_csv import csv_sqlite  # imports this module: not at the top
+        from aicost_desktop.export.sqlite_csv import csv_sqlite  # cycle: export.sqlite_csv imports this module
 
         fast = csv_sqlite(fh, db, tz, spec, names, total, progress, cancelled)
         if fast is not None:

@@ -141,7 +141,7 @@ class GatewayService:
                 raise OperationError("gateway: the app is stopping")
             if self.running:
                 return
-            # aiohttp loads here, not with the runtime: the gateway is off by default.
+            # lazy: aiohttp loads here, not with the runtime: the gateway is off by default.
             from aicost_desktop.gateway.analytics_api import analytics_routes
             from aicost_desktop.gateway.host import GatewayHost
             from aicost_desktop.importers.request_pricer import RequestPricer
