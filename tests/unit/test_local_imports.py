@@ -10,36 +10,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "check_local_imports.py"
 SRC = ROOT / "src" / "aicost_desktop"
 
-# Files not yet gone through (each import either moved to the top or given a reason); shrinks to empty.
-NOT_YET_REVIEWED = {
-    "cli/export.py",
-    "cli/gateway.py",
-    "export/writer.py",
-    "runtime/gateway.py",
-    "ui/actions.py",
-    "ui/app.py",
-    "ui/charts/spend_chart.py",
-    "ui/dialogs/account_dialog.py",
-    "ui/dialogs/export_dialog.py",
-    "ui/dialogs/import_dialog.py",
-    "ui/dialogs/launch.py",
-    "ui/dialogs/manual_entry_dialog.py",
-    "ui/dialogs/settings.py",
-    "ui/dialogs/subscription_dialog.py",
-    "ui/docks/accounts.py",
-    "ui/docks/analytics.py",
-    "ui/docks/budgets.py",
-    "ui/docks/cost_tracker.py",
-    "ui/docks/ledger_edits.py",
-    "ui/layout.py",
-    "ui/main_window.py",
-    "ui/models/accounts_model.py",
-    "ui/services.py",
-    "ui/theme.py",
-    "ui/tray.py",
-    "ui/widgets/cost_widget.py",
-}
-
 
 def _checker():
     spec = importlib.util.spec_from_file_location("check_local_imports", SCRIPT)
@@ -50,15 +20,9 @@ def _checker():
 
 
 def test_every_function_local_import_names_its_reason() -> None:
-    problems = [p for p in _checker().check_tree(SRC)
-                if p.split(":", 1)[0].removeprefix("aicost_desktop/") not in NOT_YET_REVIEWED]
+    problems = _checker().check_tree(SRC)
     assert not problems, "function-local imports need a `# cycle:/lazy:/optional:/platform:/worker:` reason " \
         "or a place at the top of the module:\n" + "\n".join(problems)
-
-
-def test_the_allow_list_names_only_files_that_still_need_it() -> None:
-    flagged = {p.split(":", 1)[0].removeprefix("aicost_desktop/") for p in _checker().check_tree(SRC)}
-    assert NOT_YET_REVIEWED <= flagged, f"reviewed, drop from NOT_YET_REVIEWED: {sorted(NOT_YET_REVIEWED - flagged)}"
 
 
 def test_the_checker_flags_missing_and_empty_reasons_and_accepts_named_ones() -> None:

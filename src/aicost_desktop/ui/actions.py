@@ -12,6 +12,7 @@ from typing import Callable
 from PySide6.QtCore import QMetaObject, QObject
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QStyle, QWidget
+from aicost_desktop.ui.theme import line_icon
 
 
 class AppActions:
@@ -64,8 +65,6 @@ class AppActions:
 
     def refresh_icons(self) -> None:
         """Toolbar icons drawn in the current palette's text colour (again after a theme change)."""
-        from aicost_desktop.ui.theme import line_icon
-
         for attr, icon in self._line_icons.items():
             getattr(self, attr).setIcon(line_icon(icon))
 

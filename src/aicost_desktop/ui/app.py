@@ -78,6 +78,7 @@ class QtMessages:
         self._prev = None
 
     def __call__(self, mode, context, message: str) -> None:  # type: ignore[no-untyped-def]
+        # lazy: Qt loads only after name_session_bus() in main()
         from PySide6.QtCore import QtMsgType
 
         qlog = logging.getLogger("aicost.qt")
@@ -92,12 +93,14 @@ class QtMessages:
             self._prev(mode, context, message)
 
     def install(self) -> "QtMessages":
+        # lazy: Qt loads only after name_session_bus() in main()
         from PySide6.QtCore import qInstallMessageHandler
 
         self._prev = qInstallMessageHandler(self)
         return self
 
     def uninstall(self) -> None:
+        # lazy: Qt loads only after name_session_bus() in main()
         from PySide6.QtCore import qInstallMessageHandler
 
         qInstallMessageHandler(self._prev)
@@ -121,8 +124,10 @@ def _settle(app, pool, runtime, timeout_s: float = 60.0) -> bool:  # type: ignor
 
 
 def _smoke(app, window, problems: list[str]) -> int:  # type: ignore[no-untyped-def]
+    # lazy: Qt loads only after name_session_bus() in main()
     from PySide6.QtWidgets import QDockWidget
 
+    # lazy: Qt loads only after name_session_bus() in main()
     from aicost_desktop.ui.docks import DOCKS
 
     window.show()
@@ -144,9 +149,12 @@ def _smoke(app, window, problems: list[str]) -> int:  # type: ignore[no-untyped-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     name_session_bus()  # before Qt loads: no autolaunched dbus-daemon outliving the app
+    # lazy: Qt loads only after name_session_bus() in main()
     from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-    from aicost_desktop.app_context import AppContext
+    from aicost_desktop.app_context import AppContext  # lazy: --help and --version exit without it (~50 ms)
+
+    # lazy: Qt loads only after name_session_bus() in main()
     from aicost_desktop.ui import excepthook
     from aicost_desktop.ui.theme import app_icon, apply_theme
 
@@ -178,12 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         apply_theme(app, ctx.settings.get("theme"))
         if not args.smoke_test:
+            # lazy: Qt loads only after name_session_bus() in main()
             from aicost_desktop.ui.single_instance import SingleInstance
 
             guard = SingleInstance(str(ctx.paths.home))
             if not guard.is_primary():
                 log.info("another instance runs on %s; asking it to show its window", ctx.paths.home)
                 return 0 if guard.send_activate() else 1
+        # lazy: Qt loads only after name_session_bus() in main()
         from aicost_desktop.runtime import Runtime
         from aicost_desktop.ui.main_window import MainWindow
 
@@ -216,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(app, ctx, window, guard, demo: bool, tray_ok: bool) -> int:  # type: ignore[no-untyped-def]
+    # lazy: Qt loads only after name_session_bus() in main()
     from aicost_desktop.ui.single_instance import bring_to_front
     from aicost_desktop.ui.theme import app_icon
     from aicost_desktop.ui.tray import Tray

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -468,7 +469,6 @@ def docs_url(home: Path | None = None) -> QUrl:
     readme = root / "README.md"
     if readme.is_file() and (root / "docs").is_dir():
         return QUrl.fromLocalFile(str(readme))
-    from importlib import metadata
 
     try:
         text = metadata.metadata("aicost-desktop").get_payload() or ""  # type: ignore[attr-defined]

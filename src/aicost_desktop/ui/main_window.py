@@ -14,12 +14,16 @@ from aicost_desktop import APP_NAME
 from aicost_desktop.domain.money import fmt_money
 from aicost_desktop.domain.private_files import private_file
 from aicost_desktop.analytics.report import SpendSummary, spend_summary
-from aicost_desktop.storage.queries import last_sync_at
+from aicost_desktop.runtime import Runtime
+from aicost_desktop.storage.queries import count_records, last_sync_at
 from aicost_desktop.ui.actions import AppActions
 from aicost_desktop.ui.bus import LedgerBus
-from aicost_desktop.ui.docks import DOCKS, call_refresh
-from aicost_desktop.ui.layout import STATE_VERSION, WindowLayout
+from aicost_desktop.ui.dialogs.export_dialog import open_export_dialog
+from aicost_desktop.ui.dialogs.launch import open_import_dialog, open_manual_entry_dialog, open_subscription_dialog
+from aicost_desktop.ui.docks import DOCKS, call_refresh, make_dock
+from aicost_desktop.ui.layout import STATE_VERSION, WindowLayout, docs_url, scroll_when_small
 from aicost_desktop.ui.services import ShellHooks, build_services
+from aicost_desktop.ui.widgets.empty_state import EmptyState
 from aicost_desktop.ui.widgets.sync_status import SyncStatusWidget
 from aicost_desktop.ui.workers import Refresher
 
@@ -72,8 +76,6 @@ class MainWindow(QMainWindow):
         self.actions = AppActions(self)
         self._own_runtime = runtime is None
         if runtime is None:
-            from aicost_desktop.runtime import Runtime
-
             runtime = Runtime(ctx)
         self.runtime = runtime
         self.services = build_services(ctx, runtime, pool=pool or QThreadPool(self), bus=bus or LedgerBus(parent=self),
@@ -112,8 +114,6 @@ class MainWindow(QMainWindow):
                 dock = spec.build(self.ctx, self.services)
             except Exception:  # one broken dock must not take the window down
                 log.exception("building dock %s failed", spec.object_name)
-                from aicost_desktop.ui.docks import make_dock
-                from aicost_desktop.ui.widgets.empty_state import EmptyState
 
                 dock = make_dock(spec.title, EmptyState(f"{spec.title} could not be loaded",
                                                        f"See the log: {self.ctx.paths.log_file}"))
@@ -178,9 +178,6 @@ class MainWindow(QMainWindow):
         a.settings.triggered.connect(self.show_settings)
         a.reset_layout.triggered.connect(self.reset_layout)
         a.open_window.triggered.connect(self.bring_to_front)
-        from aicost_desktop.ui.dialogs.export_dialog import open_export_dialog
-        from aicost_desktop.ui.dialogs.launch import (open_import_dialog, open_manual_entry_dialog,
-                                                      open_subscription_dialog)
 
         s = self.services
         a.handle("export", lambda: open_export_dialog(self.ctx, s, self))
@@ -249,7 +246,7 @@ class MainWindow(QMainWindow):
     def load_sample_data(self) -> None:
         """File > Load sample data: asks first when the ledger holds rows of the user's own."""
         try:
-            from aicost_desktop.demo import demo_counts, load_demo
+            from aicost_desktop.demo import demo_counts, load_demo  # optional: a build may leave demo out
         except ImportError:
             QMessageBox.information(self, "Sample data", "Sample data is not available in this build.")
             return
@@ -298,7 +295,7 @@ class MainWindow(QMainWindow):
 
     def clear_sample_data(self) -> None:
         """File > Remove sample data: every demo row, subscription and account (demo.clear_demo)."""
-        from aicost_desktop.demo import clear_demo, demo_counts
+        from aicost_desktop.demo import clear_demo, demo_counts  # optional: a build may leave demo out
 
         ctx = self.ctx
         self.actions.clear_sample.setEnabled(False)
@@ -334,8 +331,6 @@ class MainWindow(QMainWindow):
 
     def open_docs(self) -> bool:
         """F1: the user guide (docs/ or the README of this checkout, else the project page) in the browser."""
-        from aicost_desktop.ui.layout import docs_url
-
         url = docs_url(self.ctx.paths.home)
         log.info("opening the documentation: %s", url.toString())
         ok = QDesktopServices.openUrl(url)
@@ -345,13 +340,12 @@ class MainWindow(QMainWindow):
 
     def load_demo_if_empty(self) -> None:
         """--demo: load sample data unless the ledger already has rows."""
-        from aicost_desktop.storage.queries import count_records
-
         ctx = self.ctx
         self.services.run(lambda: count_records(ctx.db, ctx.tz), owner=self,
                           on_done=lambda n: None if n else self.load_sample_data())
 
     def show_about(self) -> None:
+        # lazy: the dialog module loads when it is first opened, not at start-up
         from aicost_desktop.ui.dialogs.about import AboutDialog
 
         dlg = AboutDialog(self.ctx, self)
@@ -359,6 +353,7 @@ class MainWindow(QMainWindow):
         dlg.open()
 
     def show_settings(self) -> None:
+        # lazy: the dialog module loads when it is first opened, not at start-up
         from aicost_desktop.ui.dialogs.settings import SettingsDialog
 
         dlg = SettingsDialog(self.ctx, self)
@@ -368,7 +363,7 @@ class MainWindow(QMainWindow):
 
     def _settings_changed(self, keys: list[str]) -> None:
         if "start_at_login" in keys:
-            from aicost_desktop import autostart
+            from aicost_desktop import autostart  # lazy: plistlib and expat load when the setting changes
 
             try:
                 autostart.enable() if self.ctx.settings.get("start_at_login") else autostart.disable()
@@ -450,6 +445,4 @@ def _status_figures(ctx: "AppContext") -> tuple[SpendSummary, datetime | None]: 
 
 def _scroll_when_small(dock: QDockWidget) -> None:
     """The dock scrolls its content only below the content's minimum size (ui/layout.py)."""
-    from aicost_desktop.ui.layout import scroll_when_small
-
     scroll_when_small(dock)

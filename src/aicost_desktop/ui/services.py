@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from aicost_desktop.integrations.manager import IntegrationManager
 from aicost_desktop.ui.bus import LedgerBus
 from aicost_desktop.ui.gateway_adapter import GatewayAdapter
 from aicost_desktop.ui.notifier import Notifier
@@ -116,8 +117,6 @@ def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, 
                    actions: "AppActions | None" = None, shell: ShellHooks | None = None,
                    parent: QObject | None = None, integrations: "IntegrationManager | None" = None) -> Services:
     """The app shell's one construction of the GUI services: Qt adapters over `runtime`, sharing `shell`."""
-    from aicost_desktop.integrations.manager import IntegrationManager
-
     hooks = shell or ShellHooks()
     # A commit by another process may touch any table: usage, alerts and accounts views all reload.
     unlisten = [runtime.ledger.changed.connect(fn) for fn in

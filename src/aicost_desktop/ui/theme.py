@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from importlib import resources
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
@@ -217,10 +218,6 @@ def line_icon(name: str, pal: QPalette | None = None) -> QIcon:
 
 def app_icon() -> QIcon:
     """The app icon from the packaged resources, or a drawn fallback when they are absent."""
-    from importlib import resources
-
-    from PySide6.QtGui import QPainter, QPixmap
-
     icon = QIcon()
     try:
         folder = resources.files("aicost_desktop") / "resources" / "icons"

@@ -16,8 +16,13 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from aicost_desktop import APP_NAME
+from aicost_desktop.accounts import list_accounts
 from aicost_desktop.domain.money import format_money
 from aicost_desktop.analytics.report import SpendSummary, spend_summary
+from aicost_desktop.budgets.service import context_statuses
+from aicost_desktop.storage.queries import latest_balances
+from aicost_desktop.budgets.wording import period_words, provider_label
+from aicost_desktop.domain.spend_words import over_text
 from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
@@ -55,9 +60,6 @@ class TrayData:
 
 
 def _summary(ctx: "AppContext") -> TrayData:  # pool thread
-    from aicost_desktop.accounts import list_accounts
-    from aicost_desktop.budgets.service import context_statuses
-    from aicost_desktop.storage.queries import latest_balances
 
     summary = spend_summary(ctx.db, ctx.tz, fx=ctx.settings.fx_rates(), currency=ctx.settings.get("display_currency"))
     return TrayData(summary, [b for b in context_statuses(ctx)], list_accounts(ctx.db), latest_balances(ctx.db))
@@ -71,9 +73,6 @@ def progress_bar(percent: Decimal, cells: int = BAR_CELLS) -> str:
 
 def budget_line(st: Any) -> str:
     """'OpenAI  ▰▰▰▰▰▰▰▰▱▱ 80%  $8.00 of $10.00 this month', or 'over budget by $2.00 (120%)'."""
-    from aicost_desktop.budgets.wording import period_words
-    from aicost_desktop.domain.spend_words import over_text
-
     over = over_text(st.spent, st.amount, st.currency)
     tail = over or f"{format_money(st.spent, st.currency)} of {format_money(st.amount, st.currency)}"
     return f"{st.name}  {progress_bar(st.percent)} {st.percent:.0f}%  {tail} {period_words(st.period.kind)}" \
@@ -95,8 +94,6 @@ def ago(when: datetime | None, now: datetime | None = None) -> str:
 
 def account_line(acc: Any, balance: Any | None, now: datetime | None = None) -> str:
     """'work (OpenRouter) — synced 5 min ago · $12.40 left'."""
-    from aicost_desktop.budgets.wording import provider_label
-
     parts = [f"{acc.name} ({provider_label(acc.provider)}) — "
              + ("sync failing" if acc.status == "error" else ago(acc.last_success_at or acc.last_sync_at, now))]
     if balance is not None and balance.remaining is not None:

@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 
+from aicost_desktop.analytics.series import bucket_of
 from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.charts import style
 
@@ -189,8 +190,6 @@ class SpendChart(pg.PlotWidget):
 
     @staticmethod
     def _bucket_of(d: date, data: SpendChartData) -> date:
-        from aicost_desktop.analytics.series import bucket_of
-
         return bucket_of(d, data.granularity)
 
     def _bar(self, key: str) -> pg.BarGraphItem:

@@ -14,8 +14,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from aicost_desktop.accounts import (MAX_NAME, account_key, add_account, make_client, replace_key, update_account,
+                                     validate_base_url)
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.sync.registry import PROVIDERS
+from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError
+from aicost_desktop.storage.tables import Account
+from aicost_desktop.sync.registry import PROVIDERS, make_sync
 from aicost_desktop.ui.dialogs.form_kit import ERROR_STYLE, FormErrors, add_footer
 
 if TYPE_CHECKING:
@@ -33,10 +37,6 @@ def scrub(message: str, secret: str) -> str:
 
 def check_connection_job(provider: str, base_url: str, key: str, name: str = "test") -> str:
     """Worker side: one authenticated request through the provider's sync; returns its one-liner."""
-    from aicost_desktop.accounts import make_client
-    from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError
-    from aicost_desktop.sync.registry import make_sync
-
     info = AccountInfo(0, name, provider, base_url, 0, key)
     with make_client(timeout=20.0) as client:
         try:
@@ -158,8 +158,6 @@ class AccountDialog(QDialog):
 
     def validate(self) -> bool:
         """Quick checks on the GUI thread (the core re-checks everything in the worker)."""
-        from aicost_desktop.accounts import MAX_NAME, validate_base_url
-
         self.errors.clear()
         self.general_error.setVisible(False)
         v = self.values()
@@ -200,14 +198,10 @@ class AccountDialog(QDialog):
         job: Callable[[], int]
         if acc is None:
             def job() -> int:
-                from aicost_desktop.accounts import add_account
-
                 return add_account(ctx.db, ctx.secrets, v["provider"], v["name"], v["key"], v["base_url"],
                                    v["workspace"], v["sync_interval_minutes"])
         else:
             def job() -> int:
-                from aicost_desktop.accounts import replace_key, update_account
-
                 update_account(ctx.db, acc.id, name=v["name"], base_url=v["base_url"] or "",
                                sync_interval_minutes=v["sync_interval_minutes"])
                 if acc.sync_interval_minutes and not v["sync_interval_minutes"]:
@@ -245,7 +239,6 @@ class AccountDialog(QDialog):
             return
         self.errors.clear()
         v = self.values()
-        from aicost_desktop.accounts import validate_base_url
 
         try:
             url = validate_base_url(v["base_url"], v["provider"])
@@ -261,8 +254,6 @@ class AccountDialog(QDialog):
             return
 
         def job() -> str:
-            from aicost_desktop.accounts import account_key
-
             secret = key or account_key(ctx.db, ctx.secrets, acc.id)  # type: ignore[union-attr]
             return check_connection_job(v["provider"], url, secret, v["name"] or "test")
 
@@ -287,8 +278,6 @@ class AccountDialog(QDialog):
 
 def _clear_interval(ctx: Any, account_id: int) -> None:
     """Back to the default interval (update_account only sets a positive one)."""
-    from aicost_desktop.storage.tables import Account
-
     with ctx.db.write_session() as s:
         acc = s.get(Account, account_id)
         if acc is not None:

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDi
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
                                QPushButton, QVBoxLayout, QWidget)
 
-from aicost_desktop.export.writer import (ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportResult, ExportSpec,
-                                          with_currency)
+from aicost_desktop.export.writer import (ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportCancelled, ExportResult,
+                                          ExportSpec, with_currency)
+from aicost_desktop.runtime.jobs import Cancelled
 from aicost_desktop.storage.query import LedgerFilter, filter_choices
 from aicost_desktop.ui.workers import on_gui
 
@@ -217,9 +218,6 @@ class ExportDialog(QDialog):
         self.exported.emit(result)
 
     def _failed(self, exc: BaseException) -> None:
-        from aicost_desktop.export.writer import ExportCancelled
-        from aicost_desktop.runtime.jobs import Cancelled
-
         self.worker = None
         self._running(False)
         self.progress.setRange(0, 1)

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.importers.base import Billing, ImportReport
-from aicost_desktop.importers.runner import CSV_FORMATS
+from aicost_desktop.importers.claude_code import discover_roots
+from aicost_desktop.importers.codex import discover_homes
+from aicost_desktop.importers.runner import CSV_FORMATS, import_claude_code, import_codex, import_csv, remember_source
 from aicost_desktop.ui.dialogs.form_kit import ERROR_STYLE, FormErrors
 
 if TYPE_CHECKING:
@@ -31,12 +33,9 @@ def default_log_path(kind: str) -> str:
     home = Path.home()
     try:
         if kind == "claude-code":
-            from aicost_desktop.importers.claude_code import discover_roots
-
             roots = discover_roots()
             return str(roots[0].parent if roots and roots[0].name == "projects" else roots[0]) if roots \
                 else str(home / ".claude")
-        from aicost_desktop.importers.codex import discover_homes
 
         homes = discover_homes()
         return str(homes[0]) if homes else str(home / ".codex")
@@ -47,8 +46,6 @@ def default_log_path(kind: str) -> str:
 def run_import(ctx: Any, kind: str, path: str, billing: str, fmt: str = "", mapping: list[str] | None = None,
                auto: bool = False) -> ImportReport:
     """Worker side: one import through the core's entry points (no Qt)."""
-    from aicost_desktop.importers.runner import import_claude_code, import_codex, import_csv, remember_source
-
     if not path.strip():
         raise InputError("path", path, "choose a folder or file")
     p = Path(path).expanduser()

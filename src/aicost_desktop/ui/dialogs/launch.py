@@ -18,24 +18,28 @@ def _open(dialog: QWidget) -> QWidget:
 
 
 def open_account_dialog(services: "Services", parent: QWidget | None = None, account: Any = None) -> QWidget:
+    # lazy: the dialog module loads when it is first opened, not at start-up
     from aicost_desktop.ui.dialogs.account_dialog import AccountDialog
 
     return _open(AccountDialog(services, account, parent))
 
 
 def open_manual_entry_dialog(services: "Services", parent: QWidget | None = None) -> QWidget:
+    # lazy: the dialog module loads when it is first opened, not at start-up
     from aicost_desktop.ui.dialogs.manual_entry_dialog import ManualEntryDialog
 
     return _open(ManualEntryDialog(services, parent=parent))
 
 
 def open_subscription_dialog(services: "Services", parent: QWidget | None = None) -> QWidget:
+    # lazy: the dialog module loads when it is first opened, not at start-up
     from aicost_desktop.ui.dialogs.subscription_dialog import SubscriptionDialog
 
     return _open(SubscriptionDialog(services, parent))
 
 
 def open_import_dialog(services: "Services", parent: QWidget | None = None, kind: str = "claude-code") -> QWidget:
+    # lazy: the dialog module loads when it is first opened, not at start-up
     from aicost_desktop.ui.dialogs.import_dialog import ImportDialog
 
     return _open(ImportDialog(services, kind, parent))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFormLayout, QLabel,
                                QPlainTextEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.manual import ManualEntry, add_entry, to_record, update_entry
 from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, currency_combo, date_edit,
                                                 from_qdate, line_edit, to_qdate)
 
@@ -95,8 +96,6 @@ class ManualEntryDialog(QDialog):
         self.note.setPlainText(e.note or "")
 
     def entry(self) -> "ManualEntry":
-        from aicost_desktop.manual import ManualEntry
-
         return ManualEntry(service=self.service.text(), amount=self.amount.text().strip(),
                            entry_date=from_qdate(self.date.date()), currency=self.currency.currentText().strip(),
                            provider=self.provider.text() or None, model=self.model.text() or None,
@@ -105,8 +104,6 @@ class ManualEntryDialog(QDialog):
 
     def validate(self) -> bool:
         """Run the core's validation on the GUI thread (pure, no I/O) to show errors at once."""
-        from aicost_desktop.manual import to_record
-
         self.errors.clear()
         self.general_error.setVisible(False)
         try:
@@ -130,8 +127,6 @@ class ManualEntryDialog(QDialog):
         entry, ctx, entry_id = self.entry(), self.ctx, self.entry_id
 
         def job() -> int:
-            from aicost_desktop.manual import add_entry, update_entry
-
             if entry_id is None:
                 return add_entry(ctx.db, entry)
             update_entry(ctx.db, entry_id, entry)

@@ -19,8 +19,11 @@ from aicost_desktop.accounts import list_accounts
 from aicost_desktop.config import GATEWAY_PROVIDERS, SETTINGS
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import CURRENCIES
-from aicost_desktop.notify.email import SECURITY, SMTP_SECRET_KEY, parse_email
+from aicost_desktop.notify.alerts import AlertView
+from aicost_desktop.notify.email import EmailChannel, SECURITY, SMTP_SECRET_KEY, SmtpConfig, parse_email
+from aicost_desktop.notify.outbox import Delivery
 from aicost_desktop.ui.dialogs.locale_numbers import decimal_text
+from aicost_desktop.ui.theme import apply_theme
 from aicost_desktop.ui.workers import run_in_pool
 
 if TYPE_CHECKING:
@@ -42,10 +45,6 @@ GATEWAY_NOTE = ("A proxy on this machine (127.0.0.1 only) that meters every call
 
 def send_test_email(smtp: dict[str, Any], password: str | None, to: str) -> str:
     """Pool thread: mail a sample budget alert through `smtp` (notify.email's channel); returns what was done."""
-    from aicost_desktop.notify.alerts import AlertView
-    from aicost_desktop.notify.email import EmailChannel, SmtpConfig
-    from aicost_desktop.notify.outbox import Delivery
-
     cfg = SmtpConfig.from_setting(smtp)
     if cfg is None:
         raise InputError("smtp.host", "", "give the SMTP server's host first")
@@ -141,8 +140,6 @@ class GatewayFields:
 
 
 def _apply_theme(mode: str) -> None:
-    from aicost_desktop.ui.theme import apply_theme
-
     app = QApplication.instance()
     if isinstance(app, QApplication):
         apply_theme(app, mode)

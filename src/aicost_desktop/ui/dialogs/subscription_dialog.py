@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QHBox
                                QLabel, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import money_json, parse_amount, validate_currency
+from aicost_desktop.manual import add_subscription, update_subscription
 from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, currency_combo, date_edit, from_qdate,
                                                 line_edit, to_qdate)
 
@@ -79,8 +81,6 @@ class SubscriptionDialog(QDialog):
             self._fill(subscription)
 
     def _fill(self, sub: Any) -> None:
-        from aicost_desktop.domain.money import money_json
-
         self.service.setText(sub.service)
         self.amount.setText(money_json(sub.amount) or "")
         self.currency.setCurrentText(sub.currency)
@@ -101,8 +101,6 @@ class SubscriptionDialog(QDialog):
 
     def validate(self) -> bool:
         """Field checks that need no database (the core repeats them in the worker)."""
-        from aicost_desktop.domain.money import parse_amount, validate_currency
-
         self.errors.clear()
         self.general_error.setVisible(False)
         v = self.values()
@@ -132,8 +130,6 @@ class SubscriptionDialog(QDialog):
         v, ctx, sub_id = self.values(), self.ctx, self.sub_id
 
         def job() -> int:
-            from aicost_desktop.manual import add_subscription, update_subscription
-
             if sub_id is not None:
                 update_subscription(ctx.db, sub_id, str(v["service"]), str(v["amount"]), str(v["period"]),
                                     v["start"], v["end"], str(v["currency"]), v["provider"],  # type: ignore[arg-type]

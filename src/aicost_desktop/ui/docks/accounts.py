@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFrame, QHeaderVi
                                QScrollArea, QSplitter, QStackedWidget, QTableView, QToolBar, QToolButton,
                                QVBoxLayout, QWidget)
 
+from aicost_desktop.accounts import account_key, remove_account, update_account
 from aicost_desktop.sync.registry import PROVIDERS
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.models.accounts_model import (COL, ROW_ROLE, AccountRow, AccountsProxy, AccountsTableModel,
@@ -349,7 +350,7 @@ class AccountsPanel(QWidget):
         ctx, v = self.ctx, r.view
 
         def job() -> str:
-            from aicost_desktop.accounts import account_key
+            # lazy: the dialog module loads when it is first opened, not at start-up
             from aicost_desktop.ui.dialogs.account_dialog import check_connection_job
 
             return check_connection_job(v.provider, v.base_url, account_key(ctx.db, ctx.secrets, v.id), v.name)
@@ -373,7 +374,6 @@ class AccountsPanel(QWidget):
         r = self.selected()
         if r is None:
             return
-        from aicost_desktop.accounts import update_account
 
         ctx, enabled = self.ctx, not r.view.enabled
         self.services.run(lambda: update_account(ctx.db, r.id, enabled=enabled), owner=self,
@@ -386,7 +386,6 @@ class AccountsPanel(QWidget):
                 "Remove account",
                 f"Remove {r.view.name}? Its key is deleted from the keychain; its ledger history stays."):
             return
-        from aicost_desktop.accounts import remove_account
 
         ctx = self.ctx
         self.services.run(lambda: remove_account(ctx.db, ctx.secrets, r.id), owner=self,

@@ -3,6 +3,7 @@ month with budget line, breakdown by model, anomalies and reconciliation. Querie
 
 from __future__ import annotations
 
+import calendar
 import logging
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,7 +20,10 @@ from aicost_desktop.ui.charts.mom_chart import MomChart, MomChartData
 from aicost_desktop.ui.charts.spend_chart import SpendChart, SpendChartData
 from aicost_desktop.ui.docks import make_dock
 from aicost_desktop.analytics.dashboard import PERIODS, AnalyticsData, AnalyticsQuery, anomaly_notes, load_analytics
-from aicost_desktop.domain.money import format_money
+from aicost_desktop.domain.errors import InputError
+from aicost_desktop.domain.money import format_money, parse_amount
+from aicost_desktop.repricing import set_price
+from aicost_desktop.ui.main_window import window_settings  # the window's INI file in the home
 from aicost_desktop.ui.models.breakdown_model import BreakdownModel, make_proxy
 from aicost_desktop.ui.workers import Refresher
 
@@ -181,8 +185,6 @@ class AnalyticsWidget(QWidget):
         return [self.period, self.granularity, self.group_by, self.chart_style]
 
     def _view_settings(self) -> Any:
-        from aicost_desktop.ui.main_window import window_settings  # (the window's INI file in the home)
-
         return window_settings(self.ctx)
 
     def _save_view(self) -> None:
@@ -275,7 +277,6 @@ class AnalyticsWidget(QWidget):
             anomalies=anomaly_notes(data.anomalies), manual_days=data.manual_days, currency=cur)
         self.chart.set_data(chart_data)
         m, mf = data.mom, data.month_forecast
-        import calendar
 
         self.mom.set_data(MomChartData(
             this_label=m.this_month.strftime("%B"), last_label=m.last_month.strftime("%B"),
@@ -375,8 +376,6 @@ class AnalyticsWidget(QWidget):
                         effective_from: date | None = None) -> None:
         """Store the price, reload the catalog and reprice the model's rows in a worker (repricing.set_price,
         the same path as `aicost prices set`); `priced` is emitted with the PriceSet when done."""
-        from aicost_desktop.repricing import set_price
-
         self.set_price_btn.setEnabled(False)
         self.status.setText(f"Pricing {model}…")
         self.services.run(set_price, self.ctx.db, self.ctx.catalog, model, input_per_mtok=input_per_mtok,
@@ -423,14 +422,10 @@ class SetPriceDialog(QDialog):
         form.addRow(buttons)
 
     def prices(self) -> tuple[Decimal, Decimal]:
-        from aicost_desktop.domain.money import parse_amount
-
         return (parse_amount(self.input.text(), "input price", allow_zero=True),
                 parse_amount(self.output.text(), "output price", allow_zero=True))
 
     def effective_from(self) -> date | None:
-        from aicost_desktop.domain.errors import InputError
-
         text = self.start.text().strip()
         if not text:
             return None

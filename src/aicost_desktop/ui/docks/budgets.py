@@ -16,8 +16,17 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWid
                                QMenu, QMessageBox, QPushButton, QSplitter, QTableView, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from aicost_desktop.budgets.actions import OpenRouterKeys, set_key_paused
+from aicost_desktop.budgets.model import (BudgetSpec, add_budget, find_budget, remove_budget, snooze_budget,
+                                          update_budget)
+from aicost_desktop.budgets.engine import history
+from aicost_desktop.budgets.service import context_statuses
 from aicost_desktop.domain.money import format_money
+from aicost_desktop.notify.alerts import acknowledge_all, list_alerts
+from aicost_desktop.notify.email import SmtpConfig
 from aicost_desktop.storage.queries import accounts_of
+from aicost_desktop.storage.query.names import filter_choices, known_values
+from aicost_desktop.storage.tables import utcnow
 from aicost_desktop.ui.charts import style
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.workers import Refresher
@@ -38,11 +47,6 @@ log = logging.getLogger("aicost.ui.budgets")
 def _load(ctx: "AppContext") -> dict[str, Any]:
     """Worker: every budget's status, the alert log, the OpenRouter accounts (for pause_key), the names the
     ledger knows per scope kind (the dialog's picker) and whether email is configured."""
-    from aicost_desktop.budgets.service import context_statuses
-    from aicost_desktop.notify.alerts import list_alerts
-    from aicost_desktop.notify.email import SmtpConfig
-    from aicost_desktop.storage.query.names import filter_choices, known_values
-
     accounts = accounts_of(ctx.db, "openrouter")
     known: dict[str, list[str]] = dict(filter_choices(ctx.db))
     known["provider"] = sorted(known_values(ctx.db, "provider"))
@@ -56,9 +60,6 @@ def _load(ctx: "AppContext") -> dict[str, Any]:
 
 
 def _history(ctx: "AppContext", budget_id: int) -> list[Any]:
-    from aicost_desktop.budgets.engine import history
-    from aicost_desktop.budgets.model import find_budget
-
     b = find_budget(ctx.db, budget_id)
     return history(ctx.db, b, ctx.tz, count=12, week_start=ctx.settings.get("week_start"),
                    fx=ctx.settings.fx_rates())
@@ -335,7 +336,7 @@ class BudgetsWidget(QWidget):
 
     def open_dialog(self, budget_id: int | None = None) -> Any:
         """Open the add/edit dialog (non-blocking); saving happens in a worker on accept."""
-        from aicost_desktop.budgets.model import BudgetSpec, find_budget
+        # lazy: the dialog module loads when it is first opened, not at start-up
         from aicost_desktop.ui.dialogs.budget_dialog import BudgetDialog
 
         spec = BudgetSpec.from_row(find_budget(self.ctx.db, budget_id)) if budget_id is not None else None
@@ -347,8 +348,6 @@ class BudgetsWidget(QWidget):
         return self.dialog
 
     def _save(self, spec: Any, budget_id: int | None) -> None:
-        from aicost_desktop.budgets.model import add_budget, update_budget
-
         def job() -> None:
             if budget_id is None:
                 add_budget(self.ctx.db, spec)
@@ -374,7 +373,6 @@ class BudgetsWidget(QWidget):
         if st is None or not self.confirm(self, "Remove budget",
                                           f"Remove the budget '{st.name}'? Its alerts stay in the log."):
             return
-        from aicost_desktop.budgets.model import remove_budget
 
         self.services.run(remove_budget, self.ctx.db, st.budget_id, on_done=lambda _r: self._changed(),
                           on_error=self._error, owner=self)
@@ -383,8 +381,6 @@ class BudgetsWidget(QWidget):
         st = self.selected()
         if st is None:
             return
-        from aicost_desktop.budgets.model import snooze_budget
-        from aicost_desktop.storage.tables import utcnow
 
         until: datetime | None = utcnow() + timedelta(hours=hours) if hours else None
         self.services.run(snooze_budget, self.ctx.db, st.budget_id, until, on_done=lambda _r: self.refresh(),
@@ -399,7 +395,6 @@ class BudgetsWidget(QWidget):
         if not self.confirm(self, f"{verb} key", f"{verb} the OpenRouter key of budget '{st.name}' now? "
                             "The action is logged."):
             return
-        from aicost_desktop.budgets.actions import OpenRouterKeys, set_key_paused
 
         ctx = self.ctx
         self.services.run(lambda: set_key_paused(ctx.db, st.budget_id, pause, OpenRouterKeys(ctx.db, ctx.secrets)),
@@ -424,7 +419,6 @@ class BudgetsWidget(QWidget):
     def _ack(self, ids: list[int]) -> None:
         if not ids:
             return
-        from aicost_desktop.notify.alerts import acknowledge_all
 
         self.services.run(acknowledge_all, self.ctx.db, ids, owner=self,
                           on_done=lambda _n: self.services.bus.notify_alerts_changed())

@@ -20,6 +20,7 @@ from aicost_desktop.domain.money import format_money
 from aicost_desktop.analytics.report import spend_summary
 from aicost_desktop.storage.queries import LedgerPage, LedgerRowView, ledger_has_rows, ledger_page, ledger_total
 from aicost_desktop.storage.query import LedgerFilter
+from aicost_desktop.ui.dialogs.launch import open_import_dialog, open_manual_entry_dialog
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.docks.ledger_edits import LedgerEdits, UndoBanner, not_editable_reason
 from aicost_desktop.ui.models.ledger_model import (ARROW, COL, ROW_ROLE, SOURCE_ROLE, LedgerFilterProxy,
@@ -532,7 +533,6 @@ def cost_tracker_dock(ctx: "AppContext", services: "Services") -> QDockWidget:
     tracker = CostTrackerWidget(ctx, services)
     dock = CostTrackerDock(tracker)
     tracker.add_account_requested.connect(lambda: services.show_dock("accountsDock"))
-    from aicost_desktop.ui.dialogs.launch import open_import_dialog, open_manual_entry_dialog
 
     tracker.import_logs_requested.connect(lambda: open_import_dialog(services, tracker))
     tracker.manual_entry_requested.connect(lambda: open_manual_entry_dialog(services, tracker))

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from aicost_desktop.budgets.wording import provider_label
 from aicost_desktop.domain.money import format_money, money_json
+from aicost_desktop.manual import (ManualEntry, add_entry, add_subscription, delete_entry, get_subscription,
+                                  remove_subscription)
 from aicost_desktop.storage.queries import LedgerRowView
 
 if TYPE_CHECKING:
@@ -29,8 +32,6 @@ _ORIGIN = {"log": "read from local agent logs (the next import reads them again)
 def not_editable_reason(r: LedgerRowView) -> str:
     """Why a row cannot be edited here, in words (the context menu says it)."""
     if r.source == "api":
-        from aicost_desktop.budgets.wording import provider_label
-
         return (f"From the {provider_label(r.provider) or 'provider'} API: the provider's own report, re-read "
                 "on every sync, so it is not editable here")
     return f"This row was {_ORIGIN.get(r.source, 'not entered by you')}, so it is not editable here"
@@ -38,8 +39,6 @@ def not_editable_reason(r: LedgerRowView) -> str:
 
 def manual_entry_of(r: LedgerRowView) -> "ManualEntry":
     """The form values of a manual entry's row (what `manual.to_record` stored, read back)."""
-    from aicost_desktop.manual import ManualEntry
-
     amount = abs(r.reported_cost if r.reported_cost is not None else r.cost)
     service = r.project or r.provider
     return ManualEntry(service=service, amount=money_json(amount) or "0", entry_date=r.local_date,
@@ -60,8 +59,6 @@ class Deleted:
 
 def delete_rows(ctx: "AppContext", rows: Sequence[LedgerRowView]) -> list[Deleted]:
     """Worker side: delete the manual entries and subscriptions (with their charges) behind `rows`."""
-    from aicost_desktop.manual import delete_entry, get_subscription, remove_subscription
-
     out: list[Deleted] = []
     done_subs: set[int] = set()
     for r in rows:
@@ -81,8 +78,6 @@ def delete_rows(ctx: "AppContext", rows: Sequence[LedgerRowView]) -> list[Delete
 
 def restore(ctx: "AppContext", deleted: Sequence[Deleted]) -> int:
     """Worker side: create what `delete_rows` removed again; returns how many."""
-    from aicost_desktop.manual import ManualEntry, add_entry, add_subscription
-
     for d in deleted:
         if d.kind == "manual":
             add_entry(ctx.db, ManualEntry(**d.values), is_demo=d.is_demo)
@@ -165,16 +160,16 @@ class LedgerEdits(QObject):
     def edit(self, r: LedgerRowView) -> None:
         """Open the row's dialog: the manual entry's, or its subscription's (read in a worker first)."""
         if r.source == "manual":
+            # lazy: the dialog module loads when it is first opened, not at start-up
             from aicost_desktop.ui.dialogs.manual_entry_dialog import ManualEntryDialog
 
             self._open(ManualEntryDialog(self.services, manual_entry_of(r), r.id, self._parent))
         elif r.source == "subscription" and r.subscription_id is not None:
-            from aicost_desktop.manual import get_subscription
-
             self.services.run(get_subscription, self.services.ctx.db, r.subscription_id, owner=self,
                               on_done=self._edit_subscription, on_error=self._failed)
 
     def _edit_subscription(self, sub: Any) -> None:
+        # lazy: the dialog module loads when it is first opened, not at start-up
         from aicost_desktop.ui.dialogs.subscription_dialog import SubscriptionDialog
 
         self._open(SubscriptionDialog(self.services, self._parent, subscription=sub))

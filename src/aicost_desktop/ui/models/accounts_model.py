@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
-from aicost_desktop.accounts import AccountView
+from aicost_desktop.account_sync import retention_notes
+from aicost_desktop.accounts import AccountView, list_accounts
 from aicost_desktop.domain.money import fmt_money
 from aicost_desktop.storage.queries import latest_balances
 from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
@@ -101,9 +102,6 @@ class AccountRow:
 
 def load_account_rows(ctx: "AppContext", now: datetime | None = None) -> list[AccountRow]:
     """Worker side: accounts, their newest balance snapshot and next scheduled sync (no Qt)."""
-    from aicost_desktop.accounts import list_accounts
-    from aicost_desktop.account_sync import retention_notes
-
     now = now or datetime.now(timezone.utc)
     default = int(ctx.settings.get("sync_interval_minutes"))
     views = list_accounts(ctx.db)

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from aicost_desktop.budgets.spend import Scope, scope_spend
+from aicost_desktop.budgets.service import context_statuses
+from aicost_desktop.budgets.periods import current_period
 from aicost_desktop.domain.money import fmt_money, format_money
+from aicost_desktop.storage.tables import utcnow
+from aicost_desktop.ui.models.budget_model import STATE_STYLE
 from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
@@ -31,11 +36,6 @@ class CardData:
 
 def load_card(ctx: Any, now: datetime | None = None) -> CardData:
     """Pick the main budget (scope everything first, then the first by name); worker thread."""
-    from aicost_desktop.budgets.periods import current_period
-    from aicost_desktop.budgets.service import context_statuses
-    from aicost_desktop.budgets.spend import Scope, scope_spend
-    from aicost_desktop.storage.tables import utcnow
-
     sts = context_statuses(ctx, now)
     if sts:
         main = sorted(sts, key=lambda s: (s.scope.kind != "all", s.period.kind != "monthly", s.name.lower()))[0]
@@ -127,8 +127,6 @@ class CostWidget(QFrame):
         self.data = data
         st = data.status
         if st is not None:
-            from aicost_desktop.ui.models.budget_model import STATE_STYLE
-
             self.title.setText(f"{st.name} — {st.period.kind}, {days_left_text(st.days_left)}")
             self.bar.setVisible(True)
             self.bar.setValue(int(min(st.percent, Decimal(100)) * 10))
