@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.x11 import display_with_tray
 
 SCRIPT = r'''
 import json, sys
@@ -55,22 +55,9 @@ services.pool.waitForDone(5000)
 
 @pytest.fixture
 def display(tmp_path: Path):
-    if not (shutil.which("Xvfb") and shutil.which("trayer")):
-        pytest.skip("needs Xvfb and trayer (a tray host): apt-get install xvfb trayer")
-    num = 90 + os.getpid() % 9
-    xvfb = subprocess.Popen(["Xvfb", f":{num}", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    env = {**os.environ, "DISPLAY": f":{num}"}
-    time.sleep(0.8)
-    tray = subprocess.Popen(["trayer"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.8)
-    try:
+    # Xvfb picks a free display and trayer's panel is waited for (tests/e2e/x11.py), no fixed sleeps.
+    with display_with_tray(dict(os.environ), ()) as env:
         yield env
-    finally:
-        tray.terminate()
-        xvfb.terminate()
-        tray.wait(5)
-        xvfb.wait(5)
 
 
 def test_tray_notification_for_threshold_alert(display: dict[str, str], tmp_path: Path) -> None:

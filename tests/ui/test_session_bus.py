@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -47,18 +46,19 @@ def _daemons() -> set[int]:
                     reason="needs Xvfb, pgrep and dbus-launch (dbus-x11), which .ci/run installs")
 def test_the_app_on_x11_without_a_session_bus_leaves_no_dbus_daemon(tmp_path: Path) -> None:
 
-    display = ":%d" % (90 + os.getpid() % 9)
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    read_fd, write_fd = os.pipe()  # Xvfb writes the free display it took once it accepts clients
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
     try:
-        time.sleep(0.5)
+        with os.fdopen(read_fd) as fh:
+            display = ":" + fh.readline().strip()
         before = _daemons()
         env = {k: v for k, v in os.environ.items() if k not in (ADDRESS, "XDG_RUNTIME_DIR") and not k.startswith("COV_CORE_")}
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", AICOST_HOME=str(tmp_path / "home"))
         proc = subprocess.run([sys.executable, "-m", "aicost_desktop", "--smoke-test"], env=env,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr[-2000:]
-        time.sleep(0.5)
         stray = _daemons() - before
         for pid in stray:
             os.kill(pid, 15)

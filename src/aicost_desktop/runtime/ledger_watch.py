@@ -30,6 +30,8 @@ class LedgerWatchService:
         self._db = db
         self._interval = interval_s
         self._stop = threading.Event()
+        # Set once the first reading is taken: a commit after it is reported (tests wait on it).
+        self.ready = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -45,6 +47,7 @@ class LedgerWatchService:
             log.warning("cannot watch the ledger for outside changes: %s", exc)
             return
         try:
+            self.ready.set()
             if not watch.active:
                 return
             while not self._stop.wait(self._interval):
