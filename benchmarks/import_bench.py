@@ -70,20 +70,33 @@ def ccusage() -> tuple[list[str] | None, str]:
     return [str(exe)], f"ccusage {probe.stdout.strip()} ({exe})"
 
 
+# Linux keeps a process's peak RSS across fork and exec: a child forked straight from this process
+# (which may hold a million generated rows when run from `python -m benchmarks`) would report this
+# process's size as its own. A small launcher, started first, forks the measured command from its own
+# fresh address space and reports the peak RSS of its children only.
+_LAUNCH = """
+import os, resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(rc)
+"""
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in KB (the largest process of the tree) and stdout of one run."""
-    t = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
-        _pid, status, usage = os.wait4(proc.pid, 0)
+    """Wall seconds, peak RSS in KB (the largest process of the command's tree) and stdout of one run."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _LAUNCH, rss.name, *cmd], stdout=out, stderr=subprocess.PIPE,
+                              env=env)
         el = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode() if proc.stderr else ""
+        err = proc.stderr.decode()
         out.seek(0)
         text = out.read().decode()
+        peak = int(rss.read() or 0)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}): {err.strip()[-300:]}")
-    return el, usage.ru_maxrss, text
+    return el, peak, text
 
 
 def aicost_env() -> dict[str, str]:
