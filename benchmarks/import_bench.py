@@ -75,10 +75,12 @@ def ccusage() -> tuple[list[str] | None, str]:
 # process's size as its own. A small launcher, started first, forks the measured command from its own
 # fresh address space and reports the peak RSS of its children only.
 _LAUNCH = """
-import os, resource, subprocess, sys
+import resource, subprocess, sys, time
+t = time.perf_counter()
 rc = subprocess.call(sys.argv[2:])
+el = time.perf_counter() - t
 with open(sys.argv[1], "w") as fh:
-    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+    fh.write(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss} {el!r}")
 sys.exit(rc)
 """
 
@@ -86,14 +88,14 @@ sys.exit(rc)
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in KB (the largest process of the command's tree) and stdout of one run."""
     with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        t = time.perf_counter()
+        # The launcher times the command itself, so its own start-up is not counted.
         proc = subprocess.run([sys.executable, "-c", _LAUNCH, rss.name, *cmd], stdout=out, stderr=subprocess.PIPE,
                               env=env)
-        el = time.perf_counter() - t
         err = proc.stderr.decode()
         out.seek(0)
         text = out.read().decode()
-        peak = int(rss.read() or 0)
+        peak_text, _, el_text = (rss.read() or "0 0").partition(" ")
+        peak, el = int(peak_text), float(el_text or 0)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}): {err.strip()[-300:]}")
     return el, peak, text
