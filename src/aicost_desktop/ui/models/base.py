@@ -65,14 +65,7 @@ class RowsTableModel(QAbstractTableModel, Generic[R]):
     def _reorder(self, column: int, order: Qt.SortOrder) -> list[int]:
         """Sort self._rows by column; returns the permutation (new position -> old position)."""
         value = self.sort_value
-        keys = [raw_sort_key(value(r, i, column)) for i, r in enumerate(self._rows)]
-        perm = list(range(len(self._rows)))
-        descending = order == Qt.SortOrder.DescendingOrder
-        try:
-            perm.sort(key=keys.__getitem__, reverse=descending)
-        except TypeError:  # mixed value types in one column: fall back to their text
-            text = [str(k) for k in keys]
-            perm.sort(key=text.__getitem__, reverse=descending)
+        perm = sort_permutation([value(r, i, column) for i, r in enumerate(self._rows)], order)
         self._rows = [self._rows[i] for i in perm]
         return perm
 
@@ -131,3 +124,16 @@ class RawSortProxy(QSortFilterProxyModel):
             return bool(raw_sort_key(a) < raw_sort_key(b))
         except TypeError:
             return str(a) < str(b)
+
+
+def sort_permutation(values: list[Any], order: Qt.SortOrder) -> list[int]:
+    """Positions of `values` in sorted order (new position -> old); mixed types sort by their text."""
+    keys = [raw_sort_key(v) for v in values]
+    perm = list(range(len(keys)))
+    descending = order == Qt.SortOrder.DescendingOrder
+    try:
+        perm.sort(key=keys.__getitem__, reverse=descending)
+    except TypeError:  # mixed value types in one column: fall back to their text
+        text = [str(k) for k in keys]
+        perm.sort(key=text.__getitem__, reverse=descending)
+    return perm

@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QPointF, QSortFilterProxyModel, Qt, Sign
 from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
 
 from aicost_desktop.domain.money import format_money
-from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel, raw_sort_key
+from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel, sort_permutation
 from aicost_desktop.storage.queries import LedgerRowView
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2     # the whole LedgerRowView
@@ -268,14 +268,7 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
 
     def _order_groups(self, column: int, order: Qt.SortOrder) -> None:
         key = COLUMNS[column][0]
-        keys = [raw_sort_key(_raw(g, key)) for g in self._groups]
-        perm = list(range(len(self._groups)))
-        descending = order == Qt.SortOrder.DescendingOrder
-        try:
-            perm.sort(key=keys.__getitem__, reverse=descending)
-        except TypeError:  # mixed value types in one column: fall back to their text
-            text = [str(k) for k in keys]
-            perm.sort(key=text.__getitem__, reverse=descending)
+        perm = sort_permutation([_raw(g, key) for g in self._groups], order)
         self._groups = [self._groups[i] for i in perm]
 
     # -- paging ----------------------------------------------------------------------------
