@@ -48,3 +48,21 @@ def services(ctx, pool, bus, runtime):
     yield s
     runtime.stop(wait_s=10)
     s.close()
+
+
+@pytest.fixture
+def make_window(qtbot, ctx):
+    """Builds main windows on the test's ctx (each makes and stops its own runtime); shut down at the end."""
+    from aicost_desktop.ui.main_window import MainWindow
+
+    made: list[MainWindow] = []
+
+    def make() -> MainWindow:
+        w = MainWindow(ctx)
+        qtbot.addWidget(w)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.shutdown()

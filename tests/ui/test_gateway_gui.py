@@ -9,7 +9,7 @@ import socket
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -24,31 +24,8 @@ from aicost_desktop.ui.dialogs.settings import SettingsDialog
 from aicost_desktop.ui.docks.cost_tracker import cost_tracker_dock
 from aicost_desktop.ui.theme import app_icon, apply_theme
 from aicost_desktop.ui.tray import Tray
-from tests.unit.gateway.fake_upstream import FakeUpstream
+from tests.unit.gateway.fixtures import CHAT, configured, free_port, upstream  # noqa: F401 - fixtures
 
-CHAT = {"model": "gpt-4o-mini", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def upstream() -> Iterator[FakeUpstream]:
-    fake = FakeUpstream().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def configured(ctx: Any, upstream: FakeUpstream) -> Any:
-    """The gateway settings point at the fake upstream on a free port (still off)."""
-    ctx.settings.set("gateway_port", free_port())
-    ctx.settings.set("gateway_upstream_openai", upstream.openai_url)
-    ctx.settings.set("gateway_upstream_anthropic", upstream.anthropic_url)
-    return ctx
 
 
 @pytest.fixture

@@ -20,21 +20,6 @@ SCREENS = {"1366x768": QRect(0, 0, 1366, 768), "1440x900": QRect(0, 0, 1440, 900
 
 
 @pytest.fixture
-def make_window(qtbot, ctx):
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        w = MainWindow(ctx)
-        qtbot.addWidget(w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.shutdown()
-
-
-@pytest.fixture
 def demo_ctx(ctx):
     """The suite's ctx with 30 days of sample data and a budget (what a first start with --demo shows)."""
     from aicost_desktop.budgets.model import BudgetSpec, add_budget

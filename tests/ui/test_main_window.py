@@ -13,21 +13,6 @@ from aicost_desktop.ui.main_window import MainWindow, window_settings
 NAMES = {"costTrackerDock", "budgetsDock", "analyticsDock", "integrationsDock", "accountsDock"}
 
 
-@pytest.fixture
-def make_window(qtbot, ctx):
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        w = MainWindow(ctx)
-        qtbot.addWidget(w)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.shutdown()
-
-
 def test_all_five_docks_with_stable_names(make_window):
     w = make_window()
     assert {s.object_name for s in DOCKS} == NAMES

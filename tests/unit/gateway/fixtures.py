@@ -3,6 +3,7 @@ for both APIs and a running gateway over a real SQLite ledger."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
@@ -15,6 +16,24 @@ from aicost_desktop.pricing.catalog import PriceCatalog
 from aicost_desktop.secrets import MemorySecretStore
 from aicost_desktop.storage.db import Database
 from tests.unit.gateway.fake_upstream import FakeUpstream
+
+
+CHAT = {"model": "gpt-4o-mini", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def configured(ctx: Any, upstream: FakeUpstream) -> Any:
+    """The ctx with its gateway settings pointing at the fake upstream on a free port (not yet enabled)."""
+    ctx.settings.set("gateway_port", free_port())
+    ctx.settings.set("gateway_upstream_openai", upstream.openai_url)
+    ctx.settings.set("gateway_upstream_anthropic", upstream.anthropic_url)
+    return ctx
 
 
 @pytest.fixture(scope="session")

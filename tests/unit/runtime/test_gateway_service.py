@@ -18,31 +18,9 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.runtime import GatewayOptions, GatewayService, Runtime
 from aicost_desktop.storage.tables import UsageRow
 from tests.unit.gateway.fake_upstream import FakeUpstream
+from tests.unit.gateway.fixtures import CHAT, configured, free_port, upstream  # noqa: F401 - fixtures
 from tests.unit.runtime.recorder import Recorder
 
-CHAT = {"model": "gpt-4o-mini", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def upstream() -> Iterator[FakeUpstream]:
-    fake = FakeUpstream().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def configured(ctx: Any, upstream: FakeUpstream) -> Any:
-    """The ctx with its gateway settings pointing at the fake upstream on a free port (not yet enabled)."""
-    ctx.settings.set("gateway_port", free_port())
-    ctx.settings.set("gateway_upstream_openai", upstream.openai_url)
-    ctx.settings.set("gateway_upstream_anthropic", upstream.anthropic_url)
-    return ctx
 
 
 @pytest.fixture
