@@ -8,7 +8,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
 from aicost_desktop.ui.docks import DOCKS
-from aicost_desktop.ui.main_window import MainWindow, window_settings
+from aicost_desktop.ui.main_window import window_settings
 
 NAMES = {"costTrackerDock", "budgetsDock", "analyticsDock", "integrationsDock", "accountsDock"}
 

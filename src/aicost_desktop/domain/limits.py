@@ -76,22 +76,29 @@ def check_usage_instant(field: str, value: datetime, today: date | None = None) 
         day = value.astimezone(timezone.utc).date() if value.tzinfo else value.date()
     except OverflowError:  # 9999-12-31 late in a zone west of UTC, 0001-01-01 early east of it
         day = value.date()
-    if day < EARLIEST_USAGE:
-        raise InputError(field, value.isoformat(), f"is before {EARLIEST_USAGE.isoformat()}")
-    latest = latest_usage_day(today)
-    if day > latest:
-        raise InputError(field, value.isoformat(), f"is after {latest.isoformat()}, more than a year from now")
+    _check_day(field, day, value.isoformat(), today)
     return value
 
 
 def check_usage_day(field: str, value: date, today: date | None = None) -> date:
     """A calendar date of usage (manual entries, subscription charges, CSV rows): same range."""
-    if value < EARLIEST_USAGE:
-        raise InputError(field, value.isoformat(), f"is before {EARLIEST_USAGE.isoformat()}")
-    latest = latest_usage_day(today)
-    if value > latest:
-        raise InputError(field, value.isoformat(), f"is after {latest.isoformat()}, more than a year from now")
+    _check_day(field, value, value.isoformat(), today)
     return value
+
+
+def _check_day(field: str, day: date, shown: str, today: date | None) -> None:
+    if day < EARLIEST_USAGE:
+        raise InputError(field, shown, f"is before {EARLIEST_USAGE.isoformat()}")
+    latest = latest_usage_day(today)
+    if day > latest:
+        raise InputError(field, shown, f"is after {latest.isoformat()}, more than a year from now")
+
+
+def usage_range_now() -> tuple[datetime, datetime]:
+    """(first, last) instants of the usage range as of now: a cheap pre-check for hot loops, which
+    call the exact check only outside it (the range only grows as days pass)."""
+    return (datetime.combine(EARLIEST_USAGE, datetime.min.time(), timezone.utc),
+            datetime.combine(latest_usage_day(), datetime.min.time(), timezone.utc))
 
 
 def check_name(field: str, value: str | None, limit: int | None = None) -> str | None:

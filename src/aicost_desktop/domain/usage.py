@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from aicost_desktop.domain.enums import CostRole, DataSource, ServiceTier
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.limits import (COLUMN_MAX, COLUMN_MIN, EARLIEST_USAGE, MAX_TOKENS, TEXT_LIMITS, check_money,
-                                          check_name, check_note, check_tokens, check_usage_instant,
-                                          latest_usage_day)
+from aicost_desktop.domain.limits import (COLUMN_MAX, COLUMN_MIN, MAX_TOKENS, TEXT_LIMITS, check_money, check_name,
+                                          check_note, check_tokens, check_usage_instant, usage_range_now)
 
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                  "cache_write_1h_tokens", "reasoning_tokens", "requests")
 _NAME_LIMITS = tuple((name, TEXT_LIMITS[name]) for name in (
     "dedup_key", "provider", "model", "model_vendor", "project", "api_key_id", "line_item", "currency"))
-_FIRST = datetime.combine(EARLIEST_USAGE, time(0), tzinfo=timezone.utc)
-_LAST = datetime.combine(latest_usage_day(), time(0), tzinfo=timezone.utc)
+_FIRST, _LAST = usage_range_now()
 
 
 @dataclass(frozen=True, slots=True)

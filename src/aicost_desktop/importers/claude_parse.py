@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.limits import (EARLIEST_USAGE, MAX_TOKENS, TEXT_LIMITS, check_money, check_name,
-                                          check_usage_instant, latest_usage_day)
+from aicost_desktop.domain.limits import (MAX_TOKENS, TEXT_LIMITS, check_money, check_name, check_usage_instant,
+                                          usage_range_now)
 from aicost_desktop.importers.base import MAX_REJECTED_DETAILS, parse_instant, token_count
 from aicost_desktop.importers.file_state import probe
 
@@ -265,8 +265,7 @@ def _shared(text: str) -> str:
 
 _ONE_US = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc) - _EPOCH
 # The usage range of domain/limits.py, fixed when this module loads: two compares per line.
-_FIRST = datetime.combine(EARLIEST_USAGE, datetime.min.time(), timezone.utc)
-_LAST = datetime.combine(latest_usage_day(), datetime.min.time(), timezone.utc)
+_FIRST, _LAST = usage_range_now()
 
 
 def _instant(ts: Any) -> datetime:
