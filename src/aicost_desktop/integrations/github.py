@@ -130,9 +130,11 @@ SPEC = IntegrationSpec(
                         pattern=r"(github_pat_|gh[pousr]_)[A-Za-z0-9_]+",
                         pattern_hint="a GitHub token starts with github_pat_ or ghp_"),
         CredentialField("client_id", "OAuth app client id", help="an OAuth or GitHub App with device flow enabled"),
+        CredentialField("webhook_secret", "Webhook secret", secret=True, required=False,
+                        help="only to verify webhooks GitHub sends to the incoming-webhook listener"),
     ),
     auth_methods=(
-        AuthMethod(AuthKind.BEARER_TOKEN, "Personal access token", ("token",)),
+        AuthMethod(AuthKind.BEARER_TOKEN, "Personal access token", ("token", "webhook_secret")),
         AuthMethod(AuthKind.OAUTH_DEVICE, "Sign in with a device code", ("client_id",),
                    OAuthEndpoints(device_code_url="https://github.com/login/device/code",
                                   token_url="https://github.com/login/oauth/access_token", scopes=("repo",))),

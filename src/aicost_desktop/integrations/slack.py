@@ -178,10 +178,14 @@ SPEC = IntegrationSpec(
         CredentialField("bot_token", "Bot token", secret=True, placeholder="xoxb-...",
                         pattern=r"xox[bp]-[A-Za-z0-9-]+", pattern_hint="a bot token starts with xoxb-"),
         CredentialField("client_id", "OAuth client id", help="from the Slack app's Basic Information page"),
+        CredentialField("signing_secret", "Signing secret", secret=True, required=False,
+                        pattern=r"[A-Za-z0-9]{16,}", pattern_hint="the Signing Secret of the Slack app's Basic "
+                                                                  "Information page",
+                        help="only to verify requests Slack sends to the incoming-webhook listener"),
     ),
     auth_methods=(
-        AuthMethod(AuthKind.WEBHOOK_URL, "Incoming webhook", ("webhook_url",)),
-        AuthMethod(AuthKind.BEARER_TOKEN, "Bot token", ("bot_token",)),
+        AuthMethod(AuthKind.WEBHOOK_URL, "Incoming webhook", ("webhook_url", "signing_secret")),
+        AuthMethod(AuthKind.BEARER_TOKEN, "Bot token", ("bot_token", "signing_secret")),
         # PKCE installs (public clients) may ask only user scopes: messages post as the user.
         AuthMethod(AuthKind.OAUTH_PKCE, "Sign in with Slack (user token)", ("client_id",),
                    OAuthEndpoints(authorize_url="https://slack.com/oauth/v2/authorize",
