@@ -193,6 +193,15 @@ def _gateway_port(value: Any) -> int:
     return value
 
 
+INCOMING_DEFAULT_PORT = 8789  # the incoming-webhook listener (integrations/incoming.py), next to the gateway's
+
+
+def _incoming_port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1024 <= value <= 65535:
+        raise InputError("incoming_webhooks_port", value, "must be a port number 1024..65535")
+    return value
+
+
 def _upstream(provider: str) -> Callable[[Any], str]:
     return lambda value: check_http_url(f"gateway_upstream_{provider}", value)
 
@@ -236,6 +245,10 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in [
     *[Setting(f"gateway_inject_{p}", str, "", f"Account whose key the gateway sends to {name} "
                                               "(empty = pass the client's own key through)", _inject(p))
       for p, name in (("openai", "OpenAI"), ("anthropic", "Anthropic"))],
+    Setting("incoming_webhooks_enabled", bool, False,
+            "Receive signed webhooks (Slack, GitHub, Stripe, Webhook) on 127.0.0.1, for your own tunnel"),
+    Setting("incoming_webhooks_port", int, INCOMING_DEFAULT_PORT, "Incoming webhooks port on 127.0.0.1",
+            _incoming_port),
 ]}
 
 

@@ -1,14 +1,17 @@
-"""`aicost integrations`: list the integrations with status, connect one, test it, run an action, disconnect it."""
+"""`aicost integrations`: list the integrations with status, connect one, test it, run an action, disconnect it;
+receive signed webhooks on 127.0.0.1 (`listen`) and read what came in (`events`)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
+import signal
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
-from aicost_desktop.cli.common import print_json
+from aicost_desktop.cli.common import parse_int, print_json
 from aicost_desktop.cli.format import table
 from aicost_desktop.domain.errors import InputError
 
@@ -45,6 +48,18 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     r.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     r.add_argument("--json", action="store_true")
     r.set_defaults(handler=run_action)
+    li = isub.add_parser("listen", help="receive signed webhooks on 127.0.0.1 until Ctrl-C (for your own tunnel)",
+                         description="Serve POST /hooks/<connection name> on 127.0.0.1: Slack, GitHub, Stripe and "
+                                     "Webhook connections with a signing secret; a request without a valid "
+                                     "signature gets 401 and is logged. See docs/integrations/incoming.md.")
+    li.add_argument("--port", default=None, help="port on 127.0.0.1 (default: the incoming_webhooks_port setting, "
+                                                 "8789; 0 picks a free one)")
+    li.add_argument("--host", default="127.0.0.1", help="address to bind: 127.0.0.1 only (tunnels connect to it)")
+    li.set_defaults(handler=run_listen)
+    ev = isub.add_parser("events", help="the last incoming webhook requests: accepted, refused and why")
+    ev.add_argument("--limit", default="20", help="how many, newest first (default 20)")
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(handler=run_events)
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -154,4 +169,72 @@ def run_action(args: argparse.Namespace, ctx: "AppContext") -> int:
             print(item)
     else:
         print(out)
+    return 0
+
+
+def run_listen(args: argparse.Namespace, ctx: "AppContext") -> int:
+    """The same service the app runs when incoming_webhooks_enabled is on (runtime/incoming.py), in the foreground."""
+    # lazy: loaded when the command runs, not by `aicost --help`
+    from aicost_desktop.runtime.incoming import IncomingService
+    from aicost_desktop.runtime.jobs import Jobs
+
+    port = None if args.port is None else parse_int(args.port, "port", maximum=65535)
+    jobs = Jobs(2, name="aicost-incoming")
+    service = IncomingService(ctx, jobs)
+    service.received.connect(lambda ev: print(f"  {ev.at.astimezone(ctx.tz):%H:%M:%S} {ev.line()}", flush=True))
+    stop = threading.Event()
+    try:
+        service.start(port, args.host)
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            base = service.base_url
+            print(f"incoming webhooks listening on {base}", flush=True)
+            _print_hooks(ctx, base or "")
+            print("  a request without a valid signature gets 401 and is logged; Ctrl-C stops", flush=True)
+            try:
+                while not stop.wait(0.5):  # a short wait keeps Ctrl-C responsive on every platform
+                    pass
+            except KeyboardInterrupt:
+                pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    finally:
+        service.close()
+        jobs.shutdown(5)
+    print(f"incoming webhooks stopped; {len(service.recent())} request(s) this run "
+          "(aicost integrations events lists them)")
+    return 0
+
+
+def _print_hooks(ctx: "AppContext", base: str) -> None:
+    # lazy: loaded when the command runs, not by `aicost --help`
+    from urllib.parse import quote
+
+    from aicost_desktop.integrations.incoming import SECRET_KEYS
+    from aicost_desktop.integrations.store import ConnectionStore
+
+    hooks = [r for r in ConnectionStore(ctx.db, ctx.secrets).list() if r.kind in SECRET_KEYS]
+    if not hooks:
+        print("  no Slack, GitHub, Stripe or Webhook connection yet: every request will get 404", flush=True)
+    for rec in hooks:
+        key = SECRET_KEYS[rec.kind]
+        state = f"{key} set" if key in rec.secret_keys else f"NO {key}: its requests get 401"
+        print(f"  {rec.name} ({rec.kind}): {base}/hooks/{quote(rec.name, safe='')}  [{state}]", flush=True)
+
+
+def run_events(args: argparse.Namespace, ctx: "AppContext") -> int:
+    # lazy: loaded when the command runs, not by `aicost --help`
+    from aicost_desktop.runtime.incoming import event_log
+
+    limit = parse_int(args.limit, "limit", minimum=1, maximum=10_000)
+    events = event_log(ctx).recent(limit)
+    if args.json:
+        print_json([e.as_json() for e in events])
+        return 0
+    if not events:
+        print("no incoming webhook requests yet (aicost integrations listen, or the incoming_webhooks_enabled setting)")
+        return 0
+    rows = [(f"{e.at.astimezone(ctx.tz):%Y-%m-%d %H:%M:%S}", e.connection, e.kind, e.status, e.code, e.event or "",
+             e.detail) for e in events]
+    print("\n".join(table(("time", "connection", "kind", "status", "code", "event", "detail"), rows, right=(4,))))
     return 0

@@ -53,16 +53,17 @@ def _parse_pairs(header: str) -> list[tuple[str, str]]:
 
 
 def verify_stripe(endpoint_secret: str, header: str | None, body: bytes, *, now: float | None = None,
-                  tolerance: int = TOLERANCE) -> None:
-    """Stripe-Signature 't=..,v1=..[,v1=..]': valid when any v1 equals HMAC-SHA256(secret, '{t}.{body}')."""
+                  tolerance: int = TOLERANCE, name: str = "Stripe-Signature") -> None:
+    """Stripe-Signature 't=..,v1=..[,v1=..]': valid when any v1 equals HMAC-SHA256(secret, '{t}.{body}').
+    `name`: the header the errors name (our webhook's scheme is Stripe's under another header)."""
     pairs = _parse_pairs(header or "")
     ts = next((v for k, v in pairs if k == "t"), None)
     signatures = [v for k, v in pairs if k == "v1"]
     if ts is None or not signatures:
-        raise InvalidSignature("Stripe-Signature has no t= or v1=")
+        raise InvalidSignature(f"{name} has no t= or v1=")
     expected = _hmac_hex(endpoint_secret, ts.encode() + b"." + body)
     if not any(hmac.compare_digest(expected, s) for s in signatures):
-        raise InvalidSignature("Stripe-Signature does not match")
+        raise InvalidSignature(f"{name} does not match")
     _fresh(ts, now, tolerance)
 
 
@@ -78,4 +79,4 @@ def sign_webhook(secret: str, body: bytes, *, now: float | None = None) -> str:
 
 def verify_webhook(secret: str, header: str | None, body: bytes, *, now: float | None = None,
                    tolerance: int = TOLERANCE) -> None:
-    verify_stripe(secret, header, body, now=now, tolerance=tolerance)
+    verify_stripe(secret, header, body, now=now, tolerance=tolerance, name=WEBHOOK_HEADER)

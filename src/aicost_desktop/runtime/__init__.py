@@ -22,6 +22,7 @@ from aicost_desktop.runtime.events import Event
 from aicost_desktop.runtime.export import ExportService
 from aicost_desktop.runtime.folding import Folded
 from aicost_desktop.runtime.gateway import GatewayOptions, GatewayService
+from aicost_desktop.runtime.incoming import IncomingService
 from aicost_desktop.runtime.jobs import Cancelled, Job, Jobs
 from aicost_desktop.runtime.ledger_watch import LedgerWatchService
 from aicost_desktop.runtime.sync import FIRST_TICK_MS, SyncService
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.sync.http import HttpPolicy
 
-__all__ = ["AlertService", "Cancelled", "Event", "ExportService", "Folded", "GatewayOptions", "GatewayService", "Job",
-           "Jobs", "LedgerWatchService", "Runtime", "SyncService"]
+__all__ = ["AlertService", "Cancelled", "Event", "ExportService", "Folded", "GatewayOptions", "GatewayService",
+           "IncomingService", "Job", "Jobs", "LedgerWatchService", "Runtime", "SyncService"]
 log = logging.getLogger("aicost.runtime")
 
 
@@ -60,6 +61,8 @@ class Runtime:
         # makes it re-read its block budgets, so raising one lets calls through at once.
         self.gateway = GatewayService(ctx, self.jobs)
         self.alerts.evaluated.connect(lambda _result: self.gateway.reload_budgets())
+        # Incoming webhooks (127.0.0.1, for a user's own tunnel), on only when the setting says so.
+        self.incoming = IncomingService(ctx, self.jobs)
         self.started = False
         self.stopped = False
 
@@ -73,6 +76,8 @@ class Runtime:
         self.ledger.start()
         if self.gateway.enabled:
             self.gateway.want(True)
+        if self.incoming.enabled:
+            self.incoming.want(True)
         log.info("runtime started")
 
     def busy(self) -> bool:
@@ -88,6 +93,7 @@ class Runtime:
         self.alerts.stop()
         self.ledger.stop()
         self.gateway.close(max(wait_s, 10.0))  # its queued rows are written before it goes
+        self.incoming.close()
         ok = self.jobs.shutdown(wait_s)
         log.info("runtime stopped%s", "" if ok else " (some jobs still ran)")
         return ok
