@@ -92,7 +92,7 @@ base = hwm()
 t = time.perf_counter()
 r = export(db, ZoneInfo({tz!r}), ExportSpec('csv', Path({out!r})))
 el = time.perf_counter() - t
-print(json.dumps({{"seconds": el, "rss_growth_kb": hwm() - base, "rows": r.rows, "cost": str(r.total_cost)}}))
+print(json.dumps({{"seconds": el, "rss_growth_kb": hwm() - base, "rows": r.rows, "cost": str(r.totals.get("USD", 0))}}))
 """
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date
-from aicost_desktop.cli.format import money
 from aicost_desktop.export.writer import (ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportSpec, export, parse_columns,
                                           with_currency)
 from aicost_desktop.storage.query import LedgerFilter
@@ -53,5 +52,6 @@ def run_export(args: argparse.Namespace, ctx: "AppContext") -> int:
     result = export(ctx.db, ctx.tz, spec, progress=progress if show else None)
     if show:
         print(file=sys.stderr)
-    print(f"exported {result.rows:,} rows to {result.path} (sum of cost: {money(result.total_cost)})")
+    # One total per currency: the file keeps each row's own currency, and amounts in two currencies are not added.
+    print(f"exported {result.rows:,} rows to {result.path} (sum of cost: {result.cost_text()})")
     return 0

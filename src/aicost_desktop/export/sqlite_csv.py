@@ -30,8 +30,8 @@ from aicost_desktop.storage.tables import UsageRow
 _MAX_NAMES_IN_SQL = 200  # more accounts/workspaces than this: the general path looks names up in Python
 _RUN = 64  # a failed batch is checked again in runs of this many lines, then line by line
 _ODD_SHARE = 100  # more than one odd row in this many: quote and neutralize in SQL from then on
-_ID, _NAMES = 2, 3  # result columns: line, cost, id, then the name ids the checker needs
-_LINE, _COST = operator.itemgetter(0), operator.itemgetter(1)
+_ID, _NAMES = 2, 4  # result columns: line, cost, id, currency, then the name ids the checker needs
+_LINE, _COST, _CURRENCY = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(3)
 
 
 class _Checker:
@@ -112,7 +112,7 @@ def _mixed(conn: Any, db: Database, tz: ZoneInfo, columns: Sequence[str], names:
 
 def csv_sqlite(fh: IO[str], db: Database, tz: ZoneInfo, spec: w.ExportSpec, names: dict[str, dict[Any, str]],
                total: int, progress: Callable[[int, int], None] | None,
-               cancelled: Callable[[], bool] | None) -> tuple[int, int] | None:
+               cancelled: Callable[[], bool] | None) -> tuple[int, dict[str, int]] | None:
     """The CSV of the general path, formatted by SQLite. None (nothing written) when it does not apply."""
     columns = list(spec.columns)
     if (len(columns) < 2 or len(names["account"]) > _MAX_NAMES_IN_SQL
@@ -121,7 +121,8 @@ def csv_sqlite(fh: IO[str], db: Database, tz: ZoneInfo, spec: w.ExportSpec, name
     T = UsageRow
     checker = _Checker(columns, names)
     name_ids = [T.account_id if c == "account" else T.workspace_id for _, c, _ in checker.extras]
-    done = units = odd = 0
+    done = odd = 0
+    units: dict[str, int] = {}
     last_id: int | None = None
     marked = True  # raw text cells checked in Python; False once odd rows are common
     # One read transaction (a consistent snapshot, like the general path) for every query below; lines are
@@ -140,7 +141,8 @@ def csv_sqlite(fh: IO[str], db: Database, tz: ZoneInfo, spec: w.ExportSpec, name
         fh.write(",".join(columns) + "\r\n")  # column names are plain identifiers
         while True:
             cond = w._where(db, tz, spec) + ([T.id > last_id] if last_id is not None else [])
-            q = select(sl.line(columns, cells[marked], marked), T.cost, T.id, *name_ids).where(*cond).order_by(T.id)
+            q = (select(sl.line(columns, cells[marked], marked), T.cost, T.id, T.currency, *name_ids)
+                 .where(*cond).order_by(T.id))
             cursor = conn.execute(q).cursor
             switch = False
             try:
@@ -154,7 +156,7 @@ def csv_sqlite(fh: IO[str], db: Database, tz: ZoneInfo, spec: w.ExportSpec, name
                         switch = odd * _ODD_SHARE > done + len(batch)
                     fh.write(text)
                     fh.write("\r\n")
-                    units += sum(map(_COST, batch))
+                    w.add_costs(units, batch, _COST, _CURRENCY)
                     done += len(batch)
                     last_id = batch[-1][_ID]
                     if progress:

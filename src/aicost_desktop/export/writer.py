@@ -11,10 +11,12 @@ import csv
 import glob
 import json
 import logging
+import operator
 import os
 import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from sqlalchemy import BigInteger, Boolean, String, func, select, type_coerce
 
 from aicost_desktop.domain.days import whole_hour_zone
 from aicost_desktop.domain.errors import InputError, OperationError
+from aicost_desktop.domain.money import format_money
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import LedgerFilter, display_names, where_clauses
 from aicost_desktop.storage.tables import UsageRow
@@ -38,6 +41,43 @@ EXTRA_COLUMNS = ("end_utc", "workspace", "project", "model_vendor", "api_key_id"
                  "cost_role", "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens", "requests",
                  "dated", "dedup_key", "is_demo", "updated_at")
 ALL_COLUMNS = DEFAULT_COLUMNS + EXTRA_COLUMNS
+# Each column in words (the dialog's picker) and what it holds; the file's header keeps the field names, which
+# scripts and spreadsheets key on.
+COLUMN_WORDS: dict[str, tuple[str, str]] = {
+    "id": ("Row id", "the ledger's id of the row (never reused)"),
+    "start_utc": ("Start (UTC)", "start of the usage bucket, ISO 8601 in UTC"),
+    "local_day": ("Local day", "the day the row counts on, in your time zone"),
+    "provider": ("Provider", "openai, anthropic, ..."),
+    "account": ("Account", "the account's name"),
+    "model": ("Model / service", "the model, or the service of a manual entry or subscription"),
+    "source": ("Source", "where the row came from: api, import, log, manual, subscription, proxy (the gateway)"),
+    "input_tokens": ("Input tokens", "uncached prompt tokens (cache reads and writes not included)"),
+    "output_tokens": ("Output tokens", "completion tokens"),
+    "cache_read_tokens": ("Cache read tokens", "prompt tokens read from the cache"),
+    "cache_write_tokens": ("Cache write tokens", "prompt tokens written to the cache (5 min and 1 h together)"),
+    "reported_cost": ("Reported cost", "what the provider says it charged (empty when it did not say)"),
+    "computed_cost": ("Computed cost", "tokens times the price catalog (empty when unpriced)"),
+    "cost": ("Cost", "the cost the totals use, in the row's currency"),
+    "currency": ("Currency", "ISO code of the row's amounts; always exported with an amount"),
+    "note": ("Note", "your note"),
+    "end_utc": ("End (UTC)", "end of the usage bucket, ISO 8601 in UTC"),
+    "workspace": ("Workspace", "the ledger workspace"),
+    "project": ("Project", "the provider's project, or the gateway's X-AICost-Project"),
+    "model_vendor": ("Model vendor", "who made the model (for routers such as OpenRouter)"),
+    "api_key_id": ("API key id", "the provider's id of the key (never the key itself)"),
+    "line_item": ("Line item", "the provider's billing line item"),
+    "service_tier": ("Service tier", "standard, batch, priority or flex"),
+    "cost_role": ("Cost role", "spend (counts in totals), detail (tokens of money another row reports) or "
+                                      "covered (paid by a subscription)"),
+    "cache_write_5m_tokens": ("Cache write tokens (5 min)", "tokens written to the 5-minute cache"),
+    "cache_write_1h_tokens": ("Cache write tokens (1 h)", "tokens written to the 1-hour cache"),
+    "reasoning_tokens": ("Reasoning tokens", "thinking tokens the provider reported (part of output when it says so)"),
+    "requests": ("Requests", "number of API requests"),
+    "dated": ("Whole day", "true when the row belongs to a calendar date in every time zone"),
+    "dedup_key": ("Deduplication key", "what makes a re-import replace the row instead of adding it"),
+    "is_demo": ("Sample data", "true for rows of the sample data"),
+    "updated_at": ("Updated (UTC)", "when the row was last written"),
+}
 MONEY_COLUMNS = frozenset({"reported_cost", "computed_cost", "cost"})
 INT_COLUMNS = frozenset({"id", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                          "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens", "requests"})
@@ -90,11 +130,32 @@ class ExportSpec:
 class ExportResult:
     path: Path
     rows: int
-    cost_units: int  # exact sum of the `cost` column in 1e-10 units
+    # Exact sum of the `cost` column per currency, in 1e-10 units: amounts in different currencies are never
+    # added, the file keeps each row's own currency.
+    cost_units: dict[str, int] = field(default_factory=dict)
 
     @property
-    def total_cost(self) -> Any:
-        return units_to_money(self.cost_units)
+    def totals(self) -> dict[str, Decimal]:
+        """The sum of the `cost` column per currency (as recorded), by currency code."""
+        return {c: units_to_money(u) for c, u in sorted(self.cost_units.items())}
+
+    def cost_text(self, empty_currency: str = "USD") -> str:
+        """The totals in the one money format, one per currency: '$10.00', '$10.00 + 54.00 EUR'."""
+        totals = self.totals or {empty_currency: units_to_money(0)}
+        return " + ".join(format_money(v, c) for c, v in totals.items())
+
+
+def add_costs(totals: dict[str, int], rows: Sequence[Any], cost: Callable[[Any], int],
+              currency: Callable[[Any], str]) -> None:
+    """Add the rows' costs to `totals`, per currency. A batch is usually in one currency: then one sum."""
+    codes = set(map(currency, rows))
+    if len(codes) == 1:
+        code = codes.pop()
+        totals[code] = totals.get(code, 0) + sum(map(cost, rows))
+        return
+    for r in rows:
+        code = currency(r)
+        totals[code] = totals.get(code, 0) + cost(r)
 
 
 def parse_columns(text: str | None) -> tuple[str, ...]:
@@ -293,7 +354,7 @@ def remove_stale_parts(target: Path) -> int:
 
 def _write(fh: IO[str], db: Database, tz: ZoneInfo, spec: ExportSpec, names: dict[str, dict[Any, str]],
            total: int, progress: Callable[[int, int], None] | None,
-           cancelled: Callable[[], bool] | None) -> tuple[int, int]:
+           cancelled: Callable[[], bool] | None) -> tuple[int, dict[str, int]]:
     if spec.fmt == "csv" and db.dialect == "sqlite":
         from aicost_desktop.export.sqlite_csv import csv_sqlite  # cycle: export.sqlite_csv imports this module
 
@@ -301,30 +362,29 @@ def _write(fh: IO[str], db: Database, tz: ZoneInfo, spec: ExportSpec, names: dic
         if fast is not None:
             return fast
     raw_names, fns, text_pos = _csv_formatter(db, tz, spec.columns, names)
-    cost_i = raw_names.index("cost")
+    cost_of = operator.itemgetter(raw_names.index("cost"))
+    currency_of = operator.itemgetter(raw_names.index("currency"))
     columns = list(spec.columns)
     writer = csv.writer(fh, lineterminator="\r\n") if spec.fmt == "csv" else None
     if writer:
         writer.writerow(columns)
     elif spec.fmt == "json":
         fh.write("[")
-    done = units = 0
+    done = 0
+    units: dict[str, int] = {}
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for batch in iter_rows(db, tz, spec):
         if cancelled and cancelled():
             raise ExportCancelled("export cancelled; nothing was written")
         if writer:
             writer.writerows([_csv_cells(r, fns, text_pos) for r in batch])
-            units += sum(r[cost_i] for r in batch)
         else:
-            parts = []
-            for r in batch:
-                parts.append(dumps(dict(zip(columns, [f(r) for f in fns]))))
-                units += r[cost_i]
+            parts = [dumps(dict(zip(columns, [f(r) for f in fns]))) for r in batch]
             if spec.fmt == "json":
                 fh.write(("," if done else "") + "\n" + ",\n".join(parts))
             else:
                 fh.write("\n".join(parts) + "\n")
+        add_costs(units, batch, cost_of, currency_of)
         done += len(batch)
         if progress:
             progress(done, max(total, done))

@@ -171,7 +171,7 @@ def test_every_command_prints_money_in_the_one_format(tmp_path: Path, capsys: py
     for action in ("forecast", "anomalies", "reconcile"):
         run("analytics", action, *(("--all",) if action == "reconcile" else ()))
     out = run("export", "--out", str(tmp_path / "out.csv"))
-    assert re.search(r"sum of cost: \$[\d,]+\.\d\d\)", out)
+    assert re.search(r"sum of cost: 12\.50 EUR \+ \$[\d,]+\.\d\d\)", out)  # one sum per currency, never added
     run("export", "--out", str(tmp_path / "x.csv"), "--provider", "opnai", code=2)
     run("import", "claude-code", "--path", str(FIXTURES / "claude" / "home"))
     run("import", "codex", "--path", str(FIXTURES / "codex" / "home"))
@@ -210,7 +210,10 @@ def test_every_command_prints_money_in_the_one_format(tmp_path: Path, capsys: py
     run("integrations", "connect", "webhook", "--name", "hook", "--secret-env", "url=HOOK_URL",
         "--secret-env", "signing_secret=HOOK_SECRET", "--no-test")
     run("routes", "add", "--on", "threshold", "--at", "80", "--integration", "hook", "--action", "post", "--name", "r")
-    assert run("routes", "list").splitlines()[0].split() == ["id", "name", "when", "destination"]
+    assert run("routes", "list").splitlines()[0].split() == ["id", "name", "when", "destination", "quiet", "max/hour"]
+    assert "(quiet 22:00-07:00, at most 3 an hour" in run("routes", "edit", "r", "--quiet-hours", "22:00-07:00",
+                                                         "--max-per-hour", "3")
+    run("routes", "log")
     run("routes", "test", "r", code=1)  # nothing listens: the destination's failure is printed
     assert run("routes", "remove", "r").strip() == "removed rule r (1 destination)"
     run("reports", "add", "--every", "weekly", "--integration", "hook", "--action", "post", "--name", "w")

@@ -47,7 +47,7 @@ def test_round_trip_sums_and_counts_match_the_report(sqlite_db, tmp_path: Path, 
     assert len(rows) == res.rows > 0
     total = sum(Decimal(r["cost"]) for r in rows)
     report_total = spend_report(sqlite_db, TZ, start, END).total
-    assert total == report_total == res.total_cost
+    assert total == report_total == res.totals["USD"] and list(res.totals) == ["USD"]
     assert calls[-1] == (res.rows, res.rows) and len(calls) > 2
     assert all(start.isoformat() <= r["local_day"] <= END.isoformat() for r in rows)
     assert rows[0]["start_utc"].endswith("Z")

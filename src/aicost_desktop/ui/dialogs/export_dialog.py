@@ -8,13 +8,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
-                               QPushButton, QVBoxLayout, QWidget)
+                               QPushButton, QStyle, QVBoxLayout, QWidget)
 
-from aicost_desktop.export.writer import (ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportCancelled, ExportResult,
-                                          ExportSpec, with_currency)
+from aicost_desktop.export.writer import (ALL_COLUMNS, COLUMN_WORDS, DEFAULT_COLUMNS, FORMATS, MONEY_COLUMNS,
+                                          ExportCancelled, ExportResult, ExportSpec, with_currency)
+from aicost_desktop.runtime.export import cost_summary
 from aicost_desktop.runtime.jobs import Cancelled
 from aicost_desktop.storage.query import LedgerFilter, filter_choices
 from aicost_desktop.ui.workers import on_gui
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aicost.ui.export")
 ANY = "(any)"
+FIELD_ROLE = Qt.ItemDataRole.UserRole  # a column item's field name (the file's header)
 
 
 class ExportDialog(QDialog):
@@ -43,7 +45,6 @@ class ExportDialog(QDialog):
         self.result: ExportResult | None = None
         self.setWindowTitle("Export ledger rows")
         self.setObjectName("exportDialog")
-        self.setMinimumWidth(560)
         root = QVBoxLayout(self)
         form = QFormLayout()
         self.fmt = QComboBox(objectName="formatCombo")
@@ -88,19 +89,34 @@ class ExportDialog(QDialog):
         self.columns.setFlow(QListWidget.Flow.LeftToRight)
         self.columns.setWrapping(True)
         self.columns.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.columns.setMinimumHeight(120)
-        for c in ALL_COLUMNS:
-            item = QListWidgetItem(c)
+        # Even cells, as wide as the longest name, three across: the picker reads as aligned columns, every
+        # column in view without scrolling.
+        fm = self.columns.fontMetrics()
+        cell = QSize(max(fm.horizontalAdvance(w) for w, _ in COLUMN_WORDS.values()) + 2 * fm.height(),
+                     fm.height() + 6)
+        self.columns.setGridSize(cell)
+        self.columns.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        rows = -(-len(ALL_COLUMNS) // 3)
+        bar = self.columns.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        frame = 2 * self.columns.frameWidth()
+        self.columns.setMinimumSize(3 * cell.width() + bar + frame + 8, rows * cell.height() + frame + 8)
+        for c in ALL_COLUMNS:  # words in the picker; the file's header keeps the field names scripts key on
+            words, what = COLUMN_WORDS[c]
+            item = QListWidgetItem(words)
+            item.setData(FIELD_ROLE, c)
+            item.setToolTip(f"{what}.\nHeader in the file: {c}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if c in DEFAULT_COLUMNS else Qt.CheckState.Unchecked)
             self.columns.addItem(item)
+        self.columns.itemChanged.connect(self._lock_currency)
+        self._lock_currency()
         cl.addWidget(self.columns)
         display = ctx.settings.get("display_currency") or "USD"
+        # Two set lines, not word wrap: a wrapped label in a group box lets the dialog shrink below its content.
         self.currency_note = QLabel(
-            "Amounts are exported as recorded, in each row's own currency (the currency column, always included "
-            f"with an amount); they are not converted to the display currency ({display}).",
+            "Amounts stay as recorded, each in its row's currency (Currency is always included with an amount),\n"
+            f"not converted to the display currency ({display}). Headers are field names: hover a column for its own.",
             objectName="exportCurrencyNote")
-        self.currency_note.setWordWrap(True)
         cl.addWidget(self.currency_note)
         root.addWidget(cols)
         self.bom = QCheckBox("UTF-8 BOM (for Excel)", objectName="bomCheck")
@@ -137,6 +153,24 @@ class ExportDialog(QDialog):
         # The pickers' values come from a worker: reading them must not hold up the dialog on a large ledger.
         services.run(filter_choices, ctx.db, on_done=self._fill_choices, owner=self)
 
+    def _item(self, field: str) -> QListWidgetItem:
+        return next(self.columns.item(i) for i in range(self.columns.count())
+                    if self.columns.item(i).data(FIELD_ROLE) == field)
+
+    def _lock_currency(self, changed: QListWidgetItem | None = None) -> None:
+        """Currency is checked and cannot be unchecked while an amount column is: a figure says its currency."""
+        if changed is not None and changed.data(FIELD_ROLE) not in MONEY_COLUMNS:
+            return
+        cur = self._item("currency")
+        money = any(self._item(c).checkState() == Qt.CheckState.Checked for c in MONEY_COLUMNS)
+        self.columns.blockSignals(True)
+        if money:
+            cur.setCheckState(Qt.CheckState.Checked)
+            cur.setFlags(cur.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
+        else:
+            cur.setFlags(cur.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        self.columns.blockSignals(False)
+
     def _fill_choices(self, choices: dict[str, list[str]]) -> None:
         for name, box in self.filters.items():
             box.addItems(choices[name])  # after "(any)": what is selected or typed stays
@@ -149,7 +183,7 @@ class ExportDialog(QDialog):
             t = self.filters[name].currentText().strip()
             return None if t in ("", ANY) else t
 
-        columns = [self.columns.item(i).text() for i in range(self.columns.count())
+        columns = [self.columns.item(i).data(FIELD_ROLE) for i in range(self.columns.count())
                    if self.columns.item(i).checkState() == Qt.CheckState.Checked]
         start: date | None = None
         end: date | None = None
@@ -182,10 +216,10 @@ class ExportDialog(QDialog):
             if spec.path.parent == self.ctx.paths.exports:  # the default folder is ours to create
                 spec.path.parent.mkdir(parents=True, exist_ok=True)
         except Exception as exc:  # noqa: BLE001 - InputError names the field
-            self.message.setText(f"<span style='color:#d64545'>{exc}</span>")
+            self._say(f"<span style='color:#d64545'>{exc}</span>")
             return
         self._running(True)
-        self.message.setText(f"Exporting to {spec.path}…")
+        self._say(f"Exporting to {spec.path}…")
         # The runtime reports on its thread; on_gui brings each callback to this dialog's thread.
         self.worker = self.services.runtime.exports.start(
             spec, on_done=on_gui(self._done, owner=self), on_error=on_gui(self._failed, owner=self),
@@ -194,7 +228,16 @@ class ExportDialog(QDialog):
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.cancel()
-            self.message.setText("Cancelling…")
+            self._say("Cancelling…")
+
+    def _say(self, text: str) -> None:
+        """Show `text` under the progress bar, growing the dialog when it wraps to more lines than there is room for
+        (a dialog does not grow by itself: its rows would be squeezed over each other)."""
+        self.message.setText(text)
+        lay = self.layout()
+        need = lay.totalHeightForWidth(self.width()) if lay is not None and lay.hasHeightForWidth() else -1
+        if need > self.height():
+            self.resize(self.width(), need)
 
     def _running(self, on: bool) -> None:
         self.export_btn.setEnabled(not on)
@@ -213,8 +256,9 @@ class ExportDialog(QDialog):
         self._running(False)
         self.progress.setRange(0, max(result.rows, 1))
         self.progress.setValue(result.rows)
-        self.message.setText(f"Exported {result.rows:,} rows to {result.path} "
-                             f"(sum of cost ${result.total_cost:,.2f}).")
+        s = self.ctx.settings
+        cost = cost_summary(result, s.get("display_currency") or "USD", s.fx_rates())
+        self._say(f"Exported {result.rows:,} rows to {result.path}. Cost: {cost}.")
         self.exported.emit(result)
 
     def _failed(self, exc: BaseException) -> None:
@@ -223,10 +267,10 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         if isinstance(exc, (Cancelled, ExportCancelled)):
-            self.message.setText("Export cancelled; no file was written.")
+            self._say("Export cancelled; no file was written.")
         else:
             log.warning("export failed: %s", exc)
-            self.message.setText(f"<span style='color:#d64545'>Export failed: {exc}</span>")
+            self._say(f"<span style='color:#d64545'>Export failed: {exc}</span>")
 
     def reject(self) -> None:
         if self.worker is not None:  # closing mid-export cancels it
