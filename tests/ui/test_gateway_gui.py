@@ -79,6 +79,36 @@ def test_a_call_through_the_gateway_shows_in_the_cost_tracker_within_two_seconds
     assert not live.live and "Gateway off" in live.hint.text()
 
 
+def test_the_live_calls_follow_the_display_currency(qtbot, tracker, services, configured, tmp_path: Path) -> None:
+    configured.settings.set("display_currency", "EUR")
+    live = tracker.tracker.gateway_live
+    start_gateway(qtbot, services)
+    assert call(services, "batch", prompt=2_000_000, output=0).status_code == 200  # $0.30 at the catalog's price
+    qtbot.waitUntil(lambda: len(live.rows()) == 1, timeout=2_000)
+    fx = configured.settings.fx_rates()
+    # The same conversion and format as the cards: $0.30 / 1.08 (the EUR rate to USD) = 0.2777... EUR.
+    assert live.rows()[0][3] == format_money(Decimal("0.30") / fx["EUR"], "EUR") == "0.28 EUR"
+    assert live.table.item(0, 3).toolTip() == "$0.30 as priced (the catalog is in USD); 1 EUR = 1.08 USD"
+    tracker.show()
+    card = tracker.tracker.card
+    qtbot.waitUntil(lambda: card.data is not None and card.data.tokens == 2_000_000
+                    and tracker.tracker.model.rowCount() == 1, timeout=5_000)
+    assert card.cost.text() == live.rows()[0][3]  # the card and the strip: one figure, one currency
+    out = Path(os.environ.get("AICOST_SCREENSHOTS") or tmp_path)
+    assert tracker.grab().save(str(out / "cost_tracker_gateway_eur.png"))
+    # Settings saved a new display currency: the window tells every dock through the bus, and the rows follow.
+    configured.settings.set("display_currency", "GBP")
+    with qtbot.waitSignal(live.updated, timeout=5_000):
+        services.bus.notify_ledger_changed()
+    assert live.rows()[0][3] == "0.24 GBP"  # 0.30 / 1.27
+    configured.settings.set("display_currency", "USD")
+    with qtbot.waitSignal(live.updated, timeout=5_000):
+        services.bus.notify_ledger_changed()
+    assert live.rows()[0][3] == "$0.30" and live.table.item(0, 3).toolTip() == "Priced with the catalog, in USD"
+    with qtbot.waitSignal(services.gateway.state_changed, timeout=10_000):
+        services.gateway.set_enabled(False)
+
+
 def test_a_reached_block_budget_says_blocking_in_the_panel_and_the_tray(qtbot, tracker, services, configured) -> None:
     add_budget(configured.db, BudgetSpec.build(name="cap", amount="0.0001", on_exceed="block"))
     owner = QWidget()

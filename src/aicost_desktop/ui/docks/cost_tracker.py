@@ -146,7 +146,7 @@ class CostTrackerWidget(QWidget):
         self.card.details_requested.connect(lambda: services.show_dock("budgetsDock"))
         self.summary_slot.addWidget(self.card)
         if services.gateway is not None:  # the gateway's live calls, under the card
-            self.gateway_live = GatewayLiveWidget(services.gateway, ctx.tz)
+            self.gateway_live = GatewayLiveWidget(services)
             lay.addWidget(self.gateway_live)  # not in summary_slot: the cards other docks add go there
         lay.addLayout(self._build_filters())
         lay.addLayout(self._build_range_row())

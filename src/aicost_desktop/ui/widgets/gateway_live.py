@@ -1,5 +1,6 @@
 """The Cost tracker's gateway strip: a "live" badge while the metering gateway runs ("blocking: <budget>" when a block
-budget refuses calls), its last calls newest first; one line saying how to turn it on while it is off."""
+budget refuses calls), its last calls newest first with costs in the display currency; one line saying how to turn it
+on while it is off."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from aicost_desktop.analytics.dashboard import convert
 from aicost_desktop.domain.money import format_money
 
 if TYPE_CHECKING:
-    from aicost_desktop.ui.gateway_adapter import GatewayAdapter
+    from aicost_desktop.ui.services import Services
 
 MAX_ROWS = 8
 COLUMNS = ("Time", "Model", "Tokens", "Cost", "Latency", "Project")
@@ -25,13 +27,24 @@ OFF_HINT = ("Gateway off: turn it on (Settings › Gateway, or the tray menu) an
             "each call here live. <a href=\"on\">Turn on</a>")
 
 
-def _cost(text: str | None) -> str:
+def _usd(text: str | None) -> Decimal | None:
     if text is None:
-        return "unpriced"
+        return None
     try:
-        return format_money(Decimal(text))  # the gateway prices with the catalog, in USD
+        return Decimal(text)  # the gateway prices with the catalog, in USD
     except (InvalidOperation, ValueError):
+        return None
+
+
+def _cost(text: str | None, currency: str, fx: dict[str, Decimal]) -> str:
+    """The call's cost in the display currency (the same conversion as the cards and charts); in USD when
+    Settings has no rate for the display currency, as the ledger has it."""
+    usd = _usd(text)
+    if usd is None:
         return "unpriced"
+    if currency not in fx:
+        return format_money(usd)
+    return format_money(convert(usd, "USD", currency, fx), currency)
 
 
 def _latency(ms: Any) -> str:
@@ -49,9 +62,10 @@ def _time(at: Any, tz: tzinfo) -> str:
         return "—"
 
 
-def call_cells(call: dict[str, Any], tz: tzinfo) -> list[str]:
+def call_cells(call: dict[str, Any], tz: tzinfo, currency: str = "USD", fx: dict[str, Decimal] | None = None
+               ) -> list[str]:
     """One call as the table's cells: time (local), model (with the HTTP status of an error or 'cancelled'), tokens,
-    cost ('unpriced' without a price), latency, project."""
+    cost in `currency` at the rates `fx` ('unpriced' without a price), latency, project."""
     model = str(call.get("model") or "(unknown model)")
     status = call.get("status")
     if isinstance(status, int) and status >= 400:
@@ -60,11 +74,12 @@ def call_cells(call: dict[str, Any], tz: tzinfo) -> list[str]:
         model += " · cancelled"
     tokens = call.get("tokens")
     return [_time(call.get("at"), tz), model, f"{tokens:,}" if isinstance(tokens, int) else "—",
-            _cost(call.get("cost")), _latency(call.get("latency_ms")), str(call.get("project") or "—")]
+            _cost(call.get("cost"), currency, fx or {"USD": Decimal(1)}), _latency(call.get("latency_ms")), str(call.get("project") or "—")]
 
 
 class GatewayLiveWidget(QFrame):
-    """Shows what `gateway` (the GUI's adapter) reports; nothing to load: calls arrive as signals.
+    """Shows what `services.gateway` (the GUI's adapter) reports; nothing to load: calls arrive as signals. Costs
+    follow the display currency: a settings change reaches the docks as `ledger_changed`, and the rows are redrawn.
 
     Signals:
         updated(): the rows or the state shown changed (tests, screenshots).
@@ -72,10 +87,12 @@ class GatewayLiveWidget(QFrame):
 
     updated = Signal()
 
-    def __init__(self, gateway: "GatewayAdapter", tz: tzinfo, parent: QWidget | None = None) -> None:
+    def __init__(self, services: "Services", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("gatewayLive")
-        self.gateway, self.tz = gateway, tz
+        gateway = services.gateway
+        assert gateway is not None, "the Cost tracker adds this strip only with a gateway"
+        self.gateway, self.ctx = gateway, services.ctx
         self.calls: list[dict[str, Any]] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 4)
@@ -136,6 +153,7 @@ class GatewayLiveWidget(QFrame):
         lay.addWidget(self.panel)
         gateway.call_recorded.connect(self.add_call)
         gateway.state_changed.connect(self.show_state)
+        services.bus.ledger_changed.connect(self._redraw)  # the display currency or its rates may have changed
         self.show_state()
 
     # -- state ----------------------------------------------------------------------------------
@@ -196,22 +214,42 @@ class GatewayLiveWidget(QFrame):
             self._fill()
             self.updated.emit()
 
+    def _redraw(self) -> None:
+        if not self.panel.isHidden() and self.calls:
+            self._fill()
+            self.updated.emit()
+
     def _fill(self) -> None:
         t = self.table
+        settings = self.ctx.settings
+        currency, fx = settings.get("display_currency") or "USD", settings.fx_rates()
         t.setRowCount(len(self.calls))
         for r, call in enumerate(self.calls):
-            for c, text in enumerate(call_cells(call, self.tz)):
+            for c, text in enumerate(call_cells(call, self.ctx.tz, currency, fx)):
                 item = QTableWidgetItem(text)
                 if c in RIGHT:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if c == 1:
                     item.setToolTip(f"{call.get('provider', '')} {call.get('endpoint', '')}".strip())
+                if c == 3:
+                    item.setToolTip(self._cost_tip(call, currency, fx))
                 t.setItem(r, c, item)
         t.setVisible(bool(self.calls))
         self.waiting.setVisible(not self.calls)
         # Exactly as tall as its rows: a strip, not a second table that scrolls.
         height = t.horizontalHeader().sizeHint().height() + sum(t.rowHeight(r) for r in range(t.rowCount())) + 2 * t.frameWidth()
         t.setFixedHeight(height)
+
+    @staticmethod
+    def _cost_tip(call: dict[str, Any], currency: str, fx: dict[str, Decimal]) -> str:
+        usd = _usd(call.get("cost"))
+        if usd is None:
+            return "No price for this model in the catalog"
+        if currency == "USD":
+            return "Priced with the catalog, in USD"
+        if currency not in fx:
+            return f"Priced with the catalog, in USD (Settings has no rate for {currency})"
+        return f"{format_money(usd)} as priced (the catalog is in USD); 1 {currency} = {fx[currency].normalize():f} USD"
 
     def rows(self) -> list[list[str]]:
         """The table's text, top to bottom (tests)."""
