@@ -18,7 +18,8 @@ from aicost_desktop.domain.money import format_money
 from aicost_desktop.domain.redact import redact
 from aicost_desktop.integrations.delivery import send
 from aicost_desktop.integrations.manager import IntegrationManager
-from aicost_desktop.integrations.routing import MAX_NAME, Destination, DestinationSpec, Message, check_destination
+from aicost_desktop.integrations.routing import (KEEP, MAX_NAME, Destination, DestinationSpec, Message,
+                                                 check_destination, name_taken)
 from aicost_desktop.notify.outbox import DeliveryFailure, PermanentDeliveryError, RetryLater
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import IntegrationConnection, ReportSchedule, utcnow
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aicost.integrations.reports")
 FREQUENCIES = ("daily", "weekly", "monthly")
+REPORT_TRIGGERS = {f"report:{f}": f for f in FREQUENCIES}  # `aicost routes add --on report:weekly`
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 GROUPS = ("model", "provider", "account", "project", "source", "workspace", "day")
 PERIOD_WORDS = {"daily": "yesterday", "weekly": "last week", "monthly": "last month"}
@@ -122,6 +124,14 @@ class Schedule:
     last_run_at: datetime | None
     next_attempt_at: datetime | None
 
+    @property
+    def trigger(self) -> str:
+        return f"report:{self.frequency}"
+
+    @property
+    def destinations(self) -> tuple[Destination, ...]:
+        return (self.destination,)
+
     def describe(self) -> str:
         """'every Monday at 09:00: last week's spend by model'."""
         when = {"daily": "every day", "weekly": f"every {WEEKDAYS[self.weekday or 0].title()}",
@@ -129,7 +139,7 @@ class Schedule:
         return f"{when} at {self.hour:02d}:00: {PERIOD_WORDS[self.frequency]}'s spend by {self.group_by}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "frequency": self.frequency,
+        return {"id": self.id, "name": self.name, "trigger": self.trigger, "frequency": self.frequency,
                 "weekday": None if self.weekday is None else WEEKDAYS[self.weekday], "hour": self.hour,
                 "group_by": self.group_by, "when": self.describe(), "destination": self.destination.as_json(),
                 "enabled": self.enabled, "last_period": self.last_period, "last_status": self.last_status,
@@ -153,11 +163,8 @@ def parse_weekday(text: str | int | None, default: int) -> int:
     raise InputError("day", text, "use a weekday name such as monday")
 
 
-def add_report(db: Database, tz: ZoneInfo, frequency: str, dest: DestinationSpec, *, name: str | None = None,
-               weekday: str | int | None = None, hour: int = 9, group_by: str = "model", week_start: int = 0,
-               now: datetime | None = None) -> Schedule:
-    """Store a schedule. Its first report is the next period's: the period already due when it is added is
-    marked done (`run-now` sends it on request)."""
+def _check(frequency: str, weekday: str | int | None, hour: int, group_by: str, week_start: int) -> int | None:
+    """The schedule's parts checked; the weekday number of a weekly one."""
     if frequency not in FREQUENCIES:
         raise InputError("every", frequency, f"use one of {', '.join(FREQUENCIES)}")
     if weekday not in (None, "") and frequency != "weekly":
@@ -167,13 +174,22 @@ def add_report(db: Database, tz: ZoneInfo, frequency: str, dest: DestinationSpec
         raise InputError("at", hour, "must be an hour 0..23 (local time)")
     if group_by not in GROUPS:
         raise InputError("group-by", group_by, f"use one of {', '.join(GROUPS)}")
+    return day
+
+
+def add_report(db: Database, tz: ZoneInfo, frequency: str, dest: DestinationSpec, *, name: str | None = None,
+               weekday: str | int | None = None, hour: int = 9, group_by: str = "model", week_start: int = 0,
+               now: datetime | None = None) -> Schedule:
+    """Store a schedule. Its first report is the next period's: the period already due when it is added is
+    marked done (`run-now` sends it on request)."""
+    day = _check(frequency, weekday, hour, group_by, week_start)
     name = (name or "").strip() or f"{frequency} spend by {group_by} -> {dest.connection}"[:MAX_NAME]
     if len(name) > MAX_NAME:
         raise InputError("name", name, f"at most {MAX_NAME} characters")
     now = now or utcnow()
     with db.write_session() as s:
-        if s.scalar(select(ReportSchedule.id).where(ReportSchedule.name == name)) is not None:
-            raise InputError("name", name, "a report has this name already")
+        if name_taken(s, name):
+            raise InputError("name", name, "a rule or report has this name already")
         conn, params = check_destination(s, dest)
         row = ReportSchedule(name=name, frequency=frequency, weekday=day, hour=hour, group_by=group_by,
                              connection_id=conn.id, action=dest.action, params=json.dumps(params, sort_keys=True),
@@ -205,6 +221,42 @@ def list_reports(db: Database) -> list[Schedule]:
 
 def get_report(db: Database, ref: str) -> Schedule:
     return _rows(db, ref)[0]
+
+
+def update_report(db: Database, tz: ZoneInfo, ref: str, *, name: str | None = KEEP, frequency: str = KEEP,
+                  weekday: str | int | None = KEEP, hour: int = KEEP, group_by: str = KEEP,
+                  destination: DestinationSpec = KEEP, enabled: bool = KEEP, week_start: int = 0,
+                  now: datetime | None = None) -> Schedule:
+    """Change what was given (KEEP leaves a part as it is). A new timing starts with the next period, as a
+    new schedule does: the period already due under it is not sent (use run-now)."""
+    old = get_report(db, ref)
+    now = now or utcnow()
+    freq = old.frequency if frequency is KEEP else frequency
+    if weekday is KEEP:
+        weekday = old.weekday if freq == "weekly" else None
+    hour = old.hour if hour is KEEP else hour
+    group = old.group_by if group_by is KEEP else group_by
+    day = _check(freq, weekday, hour, group, week_start)
+    new_name = old.name if name is KEEP else (name or "").strip() or f"{freq} spend by {group} -> " \
+        f"{(old.destination.connection if destination is KEEP else destination.connection)}"[:MAX_NAME]
+    if len(new_name) > MAX_NAME:
+        raise InputError("name", new_name, f"at most {MAX_NAME} characters")
+    with db.write_session() as s:
+        row = s.get(ReportSchedule, old.id)
+        if row is None:
+            raise InputError("report", ref, "no such report (it was removed)")
+        if new_name != old.name and name_taken(s, new_name, report_id=old.id):
+            raise InputError("name", new_name, "a rule or report has this name already")
+        if destination is not KEEP:
+            conn, params = check_destination(s, destination)
+            row.connection_id, row.action, row.params = conn.id, destination.action, json.dumps(params, sort_keys=True)
+        if (freq, day, hour) != (old.frequency, old.weekday, old.hour):
+            row.last_period = due_period(freq, day, hour, now, tz).key
+            row.attempts, row.next_attempt_at, row.claimed_at = 0, None, None
+        row.name, row.frequency, row.weekday, row.hour, row.group_by = new_name, freq, day, hour, group
+        if enabled is not KEEP:
+            row.enabled = bool(enabled)
+    return get_report(db, str(old.id))
 
 
 def remove_report(db: Database, ref: str) -> Schedule:

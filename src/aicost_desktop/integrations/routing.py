@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,8 +24,8 @@ from aicost_desktop.notify.alerts import AlertView, list_alerts
 from aicost_desktop.notify.message import title_of
 from aicost_desktop.notify.outbox import enqueue
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import (AlertRoute, Budget, IntegrationConnection, OutboxMessage, RouteDestination,
-                                          utcnow)
+from aicost_desktop.storage.tables import (AlertRoute, Budget, IntegrationConnection, OutboxMessage, ReportSchedule,
+                                          RouteDestination, utcnow)
 
 ROUTE_CHANNEL = "route"  # alert_outbox.channel of rule deliveries; the target is the destination's id
 # Trigger id -> (alert type, what the rule says in words).
@@ -41,6 +43,8 @@ BUDGET_TRIGGERS = ("threshold", "exceeded", "forecast")
 LOOKBACK = timedelta(days=7)
 MAX_NAME = 120
 MAX_ALERTS = 2000
+MAX_PER_HOUR = 1000  # above it the outbox's own cap (30 per destination per 10 minutes) decides anyway
+OFF = ("off", "none", "no")  # what clears a rule's quiet hours, rate limit or percentage on the command line
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,22 @@ class Route:
     enabled: bool
     created_at: datetime
     destinations: tuple[Destination, ...]
+    quiet_start: str | None = None
+    quiet_end: str | None = None
+    max_per_hour: int | None = None
+    edited_at: datetime | None = None
+
+    @property
+    def quiet_hours(self) -> str | None:
+        """'22:00-07:00' (local time), or None."""
+        return f"{self.quiet_start}-{self.quiet_end}" if self.quiet_start and self.quiet_end else None
+
+    def limits(self) -> str:
+        """'quiet 22:00-07:00, at most 3 an hour', or '' for a rule that sends at once."""
+        parts = [f"quiet {self.quiet_hours}"] if self.quiet_hours else []
+        if self.max_per_hour:
+            parts.append(f"at most {self.max_per_hour} an hour")
+        return ", ".join(parts)
 
     def describe(self) -> str:
         """'any budget reaches 80%', 'budget Team is exceeded', 'a sync keeps failing'."""
@@ -95,7 +115,8 @@ class Route:
         return TRIGGERS[self.trigger][1]
 
     def matches(self, a: AlertView) -> bool:
-        if not self.enabled or a.type != TRIGGERS[self.trigger][0] or a.sent_at < self.created_at:
+        since = max(self.created_at, self.edited_at or self.created_at)
+        if not self.enabled or a.type != TRIGGERS[self.trigger][0] or a.sent_at < since:
             return False
         if self.budget_id is not None and a.budget_id != self.budget_id:
             return False
@@ -110,6 +131,7 @@ class Route:
                 "budget": self.budget,
                 "min_percent": None if self.min_percent is None else f"{self.min_percent.normalize():f}",
                 "enabled": self.enabled, "created_at": self.created_at.isoformat(),
+                "quiet_hours": self.quiet_hours, "max_per_hour": self.max_per_hour,
                 "destinations": [d.as_json() for d in self.destinations]}
 
 
@@ -154,6 +176,22 @@ class Message:
             out += ["", f"_AI Cost Tracker, {self.ref}_"]
         return "\n".join(out).strip()
 
+    def html(self) -> str:
+        """An email's HTML part: the text, the fields and a report's rows as tables (escaped)."""
+        e = html.escape
+        out = [f"<h2>{e(self.title)}</h2>"] + [f"<p>{e(line)}</p>" for line in self.text.splitlines() if line]
+        if self.fields:
+            out.append("<table>" + "".join(f"<tr><th align=\"left\">{e(k)}</th><td>{e(v)}</td></tr>"
+                                           for k, v in self.fields) + "</table>")
+        if self.rows:
+            head, *body = self.rows
+            out.append("<table><tr>" + "".join(f"<th align=\"left\">{e(h)}</th>" for h in head) + "</tr>"
+                       + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in body)
+                       + "</table>")
+        if self.ref:
+            out.append(f"<p style=\"color:#666\">AI Cost Tracker, {e(self.ref)}</p>")
+        return "<html><body>" + "".join(out) + "</body></html>"
+
 
 def _pct(value: Decimal) -> str:
     return f"{value.quantize(Decimal(1)):f}%"
@@ -179,6 +217,17 @@ def alert_message(a: AlertView) -> Message:
             "currency": a.currency, "sent_at": a.sent_at.isoformat(),
             "period_start": a.period_start.isoformat() if a.period_start else None}
     return Message(f"alert.{a.type}", title_of(a), a.message, tuple(fields), data=data, ref=f"alert #{a.id}")
+
+
+def summary_message(alerts: Sequence[AlertView], rule: str, max_per_hour: int) -> Message:
+    """Several alerts as one message: what a rule over its hourly limit sends when the hour allows one more."""
+    n = len(alerts)
+    lines = [f"{n} alerts of the rule “{rule}” (it sends at most {max_per_hour} message"
+             f"{'s' if max_per_hour != 1 else ''} an hour):"]
+    lines += [f"• {title_of(a)}: {a.message}" for a in alerts]
+    data = {"rule": rule, "count": n, "alerts": [dict(alert_message(a).data) for a in alerts]}
+    ids = ", ".join(f"#{a.id}" for a in alerts)
+    return Message("alert.summary", f"{n} alerts: {rule}", "\n".join(lines), data=data, ref=f"alerts {ids}")
 
 
 _TITLE_KEYS = ("title", "subject", "name", "summary")
@@ -223,6 +272,10 @@ def action_params(kind: str, action: str, msg: Message, user: Mapping[str, Any])
     elif (kind, action) == ("sendgrid", "send_email"):
         out.setdefault("subject", msg.title)
         out.setdefault("text", plain + _table(msg))
+    elif (kind, action) == ("email", "send_email"):
+        out.setdefault("subject", f"[AI Cost Tracker] {msg.title}")
+        out.setdefault("text", plain + _table(msg) + (f"\n\n-- AI Cost Tracker ({msg.ref})" if msg.ref else ""))
+        out.setdefault("html", msg.html())
     elif kind == "twilio":
         out.setdefault("body", f"{msg.title}: {plain}"[:1600])
     elif (kind, action) == ("webhook", "post"):
@@ -248,9 +301,6 @@ def check_destination(s: Session, d: DestinationSpec) -> tuple[IntegrationConnec
     conn = s.scalar(select(IntegrationConnection).where(IntegrationConnection.name == d.connection))
     if conn is None:
         raise InputError("integration", d.connection, "no such connection (see aicost integrations list)")
-    if conn.kind == "email":
-        raise InputError("integration", d.connection,
-                         "email alerts go to a budget's addresses (aicost budgets add --email ...)")
     spec = registry.get(conn.kind)
     act = spec.action(d.action)
     if not act.destination:
@@ -286,7 +336,7 @@ def _budget_id(s: Session, name: str | None, trigger: str) -> int | None:
 
 
 def _percent(value: str | Decimal | int | None, trigger: str) -> Decimal | None:
-    if value is None or value == "":
+    if value is None or value == "" or (isinstance(value, str) and value.strip().lower() in OFF):
         return None
     if trigger != "threshold":
         raise InputError("at", value, "only threshold rules take a percentage")
@@ -299,23 +349,87 @@ def _percent(value: str | Decimal | int | None, trigger: str) -> Decimal | None:
     return pct
 
 
+_HHMM = re.compile(r"([01]?[0-9]|2[0-3])(?::([0-5][0-9]))?")
+
+
+def parse_quiet_hours(value: str | tuple[str, str] | None) -> tuple[str, str] | None:
+    """'22:00-07:00' (or '22-7', a pair of 'HH:MM') -> ('22:00', '07:00'); None, '' or 'off' -> None."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        value = "-".join(value)
+    text = value.strip()
+    if not text or text.lower() in OFF:
+        return None
+    parts = re.split(r"\s*[-–]\s*", text)
+    matched = [_HHMM.fullmatch(p) for p in parts] if len(parts) == 2 else []
+    if len(matched) != 2 or not all(matched):
+        raise InputError("quiet-hours", value, "use START-END in 24-hour local time, e.g. 22:00-07:00 (or off)")
+    start, end = (f"{int(m.group(1)):02d}:{m.group(2) or '00'}" for m in matched if m)
+    if start == end:
+        raise InputError("quiet-hours", value, "start and end are the same time; give a window such as 22:00-07:00")
+    return start, end
+
+
+def parse_max_per_hour(value: str | int | None) -> int | None:
+    """A positive whole number of messages an hour per destination; None, '' or 'off' -> no limit."""
+    if value is None or value == "" or (isinstance(value, str) and value.strip().lower() in OFF):
+        return None
+    try:
+        n = int(str(value).strip()) if not isinstance(value, bool) else -1
+    except ValueError:
+        n = -1
+    if not 1 <= n <= MAX_PER_HOUR:
+        raise InputError("max-per-hour", value, f"must be a whole number 1..{MAX_PER_HOUR} (or off)")
+    return n
+
+
+def _name(name: str | None, trigger: str, destinations: Sequence[DestinationSpec]) -> str:
+    name = (name or "").strip() or f"{trigger} -> {', '.join(d.connection for d in destinations)}"[:MAX_NAME]
+    if len(name) > MAX_NAME:
+        raise InputError("name", name, f"at most {MAX_NAME} characters")
+    return name
+
+
+def name_taken(s: Session, name: str, *, route_id: int | None = None, report_id: int | None = None) -> bool:
+    """A rule or a scheduled report (other than the one being edited) has this name: one namespace, so
+    `aicost routes edit NAME` finds either."""
+    q = select(AlertRoute.id).where(AlertRoute.name == name, AlertRoute.id != (route_id or -1))
+    r = select(ReportSchedule.id).where(ReportSchedule.name == name, ReportSchedule.id != (report_id or -1))
+    return s.scalar(q) is not None or s.scalar(r) is not None
+
+
+def destination_errors(db: Database, destinations: Sequence[DestinationSpec]) -> list[tuple[int, InputError]]:
+    """Each destination checked on its own: (its position, what is wrong) for a form to mark the right one."""
+    out = []
+    with db.session() as s:
+        for i, d in enumerate(destinations):
+            try:
+                check_destination(s, d)
+            except InputError as exc:
+                out.append((i, exc))
+    return out
+
+
 def add_route(db: Database, trigger: str, destinations: Sequence[DestinationSpec], *, name: str | None = None,
               budget: str | None = None, min_percent: str | Decimal | int | None = None,
+              quiet_hours: str | tuple[str, str] | None = None, max_per_hour: str | int | None = None,
               now: datetime | None = None) -> Route:
     """Store a rule; it routes alerts raised from now on."""
     if trigger not in TRIGGERS:
         raise InputError("on", trigger, f"use one of {', '.join(TRIGGERS)}")
     if not destinations:
         raise InputError("integration", "<none>", "a rule needs at least one destination")
-    name = (name or "").strip() or f"{trigger} -> {', '.join(d.connection for d in destinations)}"[:MAX_NAME]
-    if len(name) > MAX_NAME:
-        raise InputError("name", name, f"at most {MAX_NAME} characters")
+    name = _name(name, trigger, destinations)
+    quiet, limit = parse_quiet_hours(quiet_hours), parse_max_per_hour(max_per_hour)
     now = now or utcnow()
     with db.write_session() as s:
-        if s.scalar(select(AlertRoute.id).where(AlertRoute.name == name)) is not None:
-            raise InputError("name", name, "a rule has this name already")
+        if name_taken(s, name):
+            raise InputError("name", name, "a rule or report has this name already")
         row = AlertRoute(name=name, trigger=trigger, budget_id=_budget_id(s, budget, trigger),
-                         min_percent=_percent(min_percent, trigger), enabled=True, created_at=now)
+                         min_percent=_percent(min_percent, trigger), enabled=True, created_at=now,
+                         quiet_start=quiet[0] if quiet else None, quiet_end=quiet[1] if quiet else None,
+                         max_per_hour=limit)
         checked = [check_destination(s, d) for d in destinations]
         try:
             with s.begin_nested():
@@ -342,7 +456,8 @@ def _load(s: Session, routes: Sequence[AlertRoute]) -> list[Route]:
                 Destination(d.id, cname, kind, d.action, json.loads(d.params or "{}"), d.created_at))
     budgets = {bid: bname for bid, bname in s.execute(select(Budget.id, Budget.name))} if ids else {}
     return [Route(r.id, r.name, r.trigger, budgets.get(r.budget_id) if r.budget_id else None, r.budget_id,
-                  r.min_percent, r.enabled, r.created_at, tuple(dests.get(r.id, ()))) for r in routes]
+                  r.min_percent, r.enabled, r.created_at, tuple(dests.get(r.id, ())), r.quiet_start, r.quiet_end,
+                  r.max_per_hour, r.edited_at) for r in routes]
 
 
 def list_routes(db: Database) -> list[Route]:
@@ -365,19 +480,110 @@ def get_route(db: Database, ref: str) -> Route:
         return _load(s, [_find(s, ref)])[0]
 
 
+class _Keep:
+    """An argument of `update_route` left out: that part of the rule stays as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+
+def update_route(db: Database, ref: str, *, name: str | None = KEEP, trigger: str = KEEP, budget: str | None = KEEP,
+                 min_percent: str | Decimal | int | None = KEEP, quiet_hours: str | tuple[str, str] | None = KEEP,
+                 max_per_hour: str | int | None = KEEP, enabled: bool = KEEP,
+                 destinations: Sequence[DestinationSpec] = KEEP, now: datetime | None = None) -> Route:
+    """Change what was given (KEEP leaves a part as it is). A new match (trigger, budget, percentage) routes
+    alerts raised from now on; a destination given again unchanged keeps its id, so nothing it already got is
+    sent again, and a removed one's waiting deliveries are skipped. A trigger that takes no budget or
+    percentage drops the rule's."""
+    old = get_route(db, ref)
+    now = now or utcnow()
+    new_trigger = old.trigger if trigger is KEEP else trigger
+    if new_trigger not in TRIGGERS:
+        raise InputError("on", new_trigger, f"use one of {', '.join(TRIGGERS)}")
+    if budget is KEEP:
+        budget = old.budget if new_trigger in BUDGET_TRIGGERS else None
+    if min_percent is KEEP:
+        min_percent = old.min_percent if new_trigger == "threshold" else None
+    new_name = old.name if name is KEEP else _name(name, new_trigger, destinations if destinations is not KEEP
+                                                   else [DestinationSpec(d.connection, d.action)
+                                                         for d in old.destinations])
+    quiet = (old.quiet_start, old.quiet_end) if quiet_hours is KEEP else parse_quiet_hours(quiet_hours)
+    limit = old.max_per_hour if max_per_hour is KEEP else parse_max_per_hour(max_per_hour)
+    if destinations is not KEEP and not destinations:
+        raise InputError("integration", "<none>", "a rule needs at least one destination")
+    with db.write_session() as s:
+        row = s.get(AlertRoute, old.id)
+        if row is None:
+            raise InputError("route", ref, "no such rule (it was removed)")
+        if new_name != old.name and name_taken(s, new_name, route_id=old.id):
+            raise InputError("name", new_name, "a rule or report has this name already")
+        budget_id = _budget_id(s, budget, new_trigger)
+        pct = _percent(min_percent, new_trigger)
+        if (new_trigger, budget_id, pct) != (old.trigger, old.budget_id, old.min_percent):
+            row.edited_at = now
+        row.name, row.trigger, row.budget_id, row.min_percent = new_name, new_trigger, budget_id, pct
+        row.quiet_start, row.quiet_end = quiet if quiet and quiet[0] else (None, None)
+        row.max_per_hour = limit
+        if enabled is not KEEP:
+            row.enabled = bool(enabled)
+        if destinations is not KEEP:
+            _replace_destinations(s, old, destinations, now)
+    return get_route(db, str(old.id))
+
+
+def _replace_destinations(s: Session, old: Route, destinations: Sequence[DestinationSpec], now: datetime) -> None:
+    checked = [check_destination(s, d) for d in destinations]
+    kept: set[int] = set()
+    for (conn, params), d in zip(checked, destinations):
+        same = next((o for o in old.destinations if o.id not in kept and o.connection == conn.name
+                     and o.action == d.action and o.params == params), None)
+        if same is not None:
+            kept.add(same.id)
+            continue
+        s.add(RouteDestination(route_id=old.id, connection_id=conn.id, action=d.action,
+                               params=json.dumps(params, sort_keys=True), created_at=now))
+    gone = [o.id for o in old.destinations if o.id not in kept]
+    if gone:
+        _skip_waiting(s, [str(i) for i in gone], "the destination was removed from the rule")
+        s.execute(delete(RouteDestination).where(RouteDestination.id.in_(gone)))
+
+
+def _skip_waiting(s: Session, targets: Sequence[str], reason: str) -> None:
+    s.execute(update(OutboxMessage).where(OutboxMessage.channel == ROUTE_CHANNEL, OutboxMessage.target.in_(targets),
+                                          OutboxMessage.status == "pending")
+              .values(status="skipped", last_error=reason))
+
+
 def remove_route(db: Database, ref: str) -> Route:
     """Delete a rule and its destinations; their deliveries still waiting are skipped, the log stays."""
     route = get_route(db, ref)
     with db.write_session() as s:
         targets = [str(d.id) for d in route.destinations]
         if targets:
-            s.execute(update(OutboxMessage).where(OutboxMessage.channel == ROUTE_CHANNEL,
-                                                  OutboxMessage.target.in_(targets),
-                                                  OutboxMessage.status == "pending")
-                      .values(status="skipped", last_error="the rule was removed"))
+            _skip_waiting(s, targets, "the rule was removed")
         s.execute(delete(RouteDestination).where(RouteDestination.route_id == route.id))
         s.execute(delete(AlertRoute).where(AlertRoute.id == route.id))
     return route
+
+
+@dataclass(frozen=True)
+class RuleLimits:
+    """What holds a destination's deliveries: its rule's quiet hours and hourly limit."""
+
+    rule: str
+    quiet_start: str | None
+    quiet_end: str | None
+    max_per_hour: int | None
+
+
+def rule_limits(s: Session, destination_id: int) -> RuleLimits | None:
+    row = s.execute(select(AlertRoute.name, AlertRoute.quiet_start, AlertRoute.quiet_end, AlertRoute.max_per_hour)
+                    .join(RouteDestination, RouteDestination.route_id == AlertRoute.id)
+                    .where(RouteDestination.id == destination_id)).first()
+    return None if row is None else RuleLimits(*row)
 
 
 def destination(db: Database, destination_id: int) -> Destination | None:

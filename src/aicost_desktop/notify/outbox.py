@@ -54,6 +54,11 @@ class Delivery:
     alert: AlertView
 
 
+# A channel's own reason to hold a due row (a rule's quiet hours or rate limit): (until when, why), or None.
+# Called inside the claim's write transaction with the row.
+Hold = Callable[[Session, OutboxMessage, datetime], "tuple[datetime, str] | None"]
+
+
 class Channel(Protocol):
     """A way to deliver an alert; `send` raises on failure (PermanentDeliveryError: don't retry)."""
 
@@ -113,6 +118,11 @@ def quiet_until(now: datetime, start: str | None, end: str | None, tz: ZoneInfo)
     return datetime.combine(end_day, e, tzinfo=tz).astimezone(now.tzinfo)
 
 
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} hour{'s' if minutes != 60 else ''}" if minutes % 60 == 0 else f"{minutes} minutes"
+
+
 class Dispatcher:
     """Delivers due outbox rows for the channels it was given; call `run_once` on a timer."""
 
@@ -120,12 +130,13 @@ class Dispatcher:
                  clock: Callable[[], datetime] = utcnow, stale_after: timedelta = timedelta(minutes=5),
                  max_attempts: int = 8, base_backoff: timedelta = timedelta(seconds=30),
                  max_backoff: timedelta = timedelta(hours=1), limits: Mapping[str, RateLimit] | None = None,
-                 max_age: Mapping[str, timedelta] | None = None) -> None:
+                 max_age: Mapping[str, timedelta] | None = None, holds: Mapping[str, Hold] | None = None) -> None:
         self.db, self.channels, self.tz, self.clock = db, dict(channels), tz, clock
         self.stale_after, self.max_attempts = stale_after, max_attempts
         self.base_backoff, self.max_backoff = base_backoff, max_backoff
         self.limits = dict(DEFAULT_LIMITS if limits is None else limits)
         self.max_age = dict(DEFAULT_MAX_AGE if max_age is None else max_age)
+        self.holds = dict(holds or {})
 
     def backoff(self, attempts: int) -> timedelta:
         """30 s, 1 min, 2 min, 4 min ... capped at an hour (attempts counts the failed try)."""
@@ -171,16 +182,16 @@ class Dispatcher:
                 msg.status, msg.last_error = "skipped", f"budget snoozed until {budget.snoozed_until.isoformat()}"
                 result.skipped.append(oid)
                 return None
-            until = quiet_until(now, budget.quiet_start, budget.quiet_end, self.tz) if budget is not None else None
-            if until is None:
-                until = self._rate_limited_until(s, msg, now)
-            if until is not None:
-                msg.status, msg.next_attempt_at, msg.claimed_at = "pending", until, None
+            held = self._held(s, msg, budget, now)
+            if held is not None:
+                msg.status, msg.next_attempt_at, msg.claimed_at = "pending", held[0], None
+                msg.note = held[1][:500]
                 result.deferred.append(oid)
                 return None
             # Compare-and-set: only one claimer's UPDATE matches the still-due row.
             n = affected_rows(s.execute(update(OutboxMessage).where(OutboxMessage.id == oid, self._due(now))
-                                        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+                                        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1,
+                                                note=None)
                                         .execution_options(synchronize_session=False)))
             if n != 1:
                 return None
@@ -189,6 +200,22 @@ class Dispatcher:
         view = get_alert(self.db, alert.id)
         assert view is not None
         return Delivery(oid, channel, target, attempts, view)
+
+    def _held(self, s: Session, msg: OutboxMessage, budget: Budget | None, now: datetime) -> tuple[datetime, str] | None:
+        """Why a due row waits, and until when: the budget's quiet hours, the channel's own hold, its rate limit."""
+        until = quiet_until(now, budget.quiet_start, budget.quiet_end, self.tz) if budget is not None else None
+        if until is not None:
+            return until, f"waiting: the budget's quiet hours end at {until.astimezone(self.tz):%H:%M}"
+        hold = self.holds.get(msg.channel)
+        held = hold(s, msg, now) if hold is not None else None
+        if held is not None:
+            return held
+        until = self._rate_limited_until(s, msg, now)
+        if until is not None:
+            lim = self.limits[msg.channel]
+            return until, (f"waiting: at most {lim.count} per {_minutes(lim.per)} to one destination; "
+                           f"next at {until.astimezone(self.tz):%H:%M}")
+        return None
 
     def _rate_limited_until(self, s: Session, msg: OutboxMessage, now: datetime) -> datetime | None:
         lim = self.limits.get(msg.channel)

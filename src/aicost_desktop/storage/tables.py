@@ -364,6 +364,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the delivery log says besides an error: why it waits (quiet hours, a rate limit), or the summary
+    # message it went out in (status 'folded': delivered inside another row's message).
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class IntegrationConnection(Base):
@@ -397,6 +400,11 @@ class AlertRoute(Base):
     min_percent: Mapped[Decimal | None] = mapped_column(Money)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    quiet_start: Mapped[str | None] = mapped_column(String(5))  # "22:00" local: deliveries due then wait
+    quiet_end: Mapped[str | None] = mapped_column(String(5))    # until "07:00"
+    max_per_hour: Mapped[int | None] = mapped_column(Integer)   # per destination; the excess goes out as one summary
+    # When what it matches last changed: alerts raised before that are not routed by the new match.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RouteDestination(Base):

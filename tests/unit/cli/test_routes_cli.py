@@ -66,7 +66,7 @@ def test_a_budget_crossing_80_percent_posts_once_to_slack_and_discord(run, hooks
     assert "integrations:" not in run("check")  # nothing new: nothing posted
     assert len(slack.webhook_posts) == 1 and len(discord.messages) == 1
     listed = run("routes", "list")
-    assert listed.splitlines()[0].split() == ["id", "name", "when", "destination"]
+    assert listed.splitlines()[0].split() == ["id", "name", "when", "destination", "quiet", "max/hour"]
     assert "recent deliveries" in listed and listed.count(" sent ") == 2
     doc = json.loads(run("routes", "list", "--json"))
     assert [r["name"] for r in doc["routes"]] == ["80%"] and {d["status"] for d in doc["deliveries"]} == {"sent"}
