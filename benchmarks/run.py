@@ -1,6 +1,7 @@
 """One command printing every figure: ingest vs raw sqlite3, year-by-provider query, CSV export vs the
 sqlite3 shell (time and peak RSS growth), dock query time, GUI start / dock refresh / UI stalls on the real
-window, first sync from the local fake provider, forecast MAPE, anomaly precision/recall.
+window, first sync from the local fake provider, alert delivery (sync to Slack latency, exactly once through a
+failing Slack), forecast MAPE, anomaly precision/recall.
 
     .venv/bin/python -m benchmarks [--rows 1000000] [--repeat 5]
 """
@@ -211,6 +212,10 @@ def main() -> int:
     from benchmarks.sync_bench import main as sync_main
 
     sync_main(line, repeat=args.repeat)
+    print("Alert delivery (local OpenAI and Slack fakes)")
+    from benchmarks import delivery_bench
+
+    delivery_bench.main(line, repeat=min(args.repeat, 3))
     if not args.no_gateway:
         print("Gateway (local fake upstream; LiteLLM's proxy beside it in the same run)", flush=True)
         from benchmarks import gateway_bench
