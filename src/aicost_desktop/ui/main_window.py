@@ -374,6 +374,8 @@ class MainWindow(QMainWindow):
             self.services.bus.notify_ledger_changed()
         if self.services.gateway is not None and any(k.startswith("gateway_") for k in keys):
             self.services.gateway.settings_changed(keys)  # on/off, or a restart on the new port/upstreams/keys
+        if any(k.startswith("incoming_webhooks_") for k in keys):
+            self.services.runtime.incoming.settings_changed(keys)  # on/off, or listen again on the new port
 
     # -- tray, notifications, window state ---------------------------------------------------
 

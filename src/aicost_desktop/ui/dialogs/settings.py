@@ -1,6 +1,6 @@
 """Settings: general (time zone, currency, week start, theme, sync interval, cost mode, tray/login), exchange rates
-(view and edit), email (SMTP, password in the keychain, "Send test email") and the metering gateway (on/off, port,
-upstreams, the key sent per provider); every invalid field marked at once."""
+(view and edit), email (SMTP, password in the keychain, "Send test email"), the metering gateway (on/off, port,
+upstreams, the key sent per provider) and incoming webhooks (on/off, port); every invalid field marked at once."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ PASS_THROUGH = "Pass the client's key through"
 GATEWAY_NOTE = ("A proxy on this machine (127.0.0.1 only) that meters every call your scripts make through it: point "
                 "them at http://127.0.0.1:PORT/openai/v1 or /anthropic with the gateway token "
                 "(aicost gateway token). See docs/gateway.md.")
+INCOMING_NOTE = ("Receive signed requests from Slack, GitHub, Stripe or your own service at "
+                 "http://127.0.0.1:PORT/hooks/<connection name>, through a tunnel you run (cloudflared, ngrok...). "
+                 "A request without a valid signature gets 401 and is logged; the connection needs its signing "
+                 "secret. See docs/integrations/incoming.md.")
 
 
 def send_test_email(smtp: dict[str, Any], password: str | None, to: str) -> str:
@@ -170,6 +174,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._email(), "Email")
         if accounts is None:  # a short read of the accounts list, as the email tab reads the keychain
             accounts = [(a.provider, a.name) for a in list_accounts(ctx.db, include_demo=False)]
+        self.tabs.addTab(self._incoming(), "Webhooks")
         self.gateway_fields = GatewayFields(ctx.settings, accounts)
         self.tabs.addTab(self.gateway_fields.widget, "Gateway")
         self.error = QLabel("")
@@ -229,6 +234,20 @@ class SettingsDialog(QDialog):
             box.setChecked(bool(s.get(key)))
             self.checks[key] = box
             form.addRow("", box)
+        return w
+
+    def _incoming(self) -> QWidget:
+        s, w = self.ctx.settings, QWidget(objectName="incomingTab")
+        form = QFormLayout(w)
+        note = QLabel(INCOMING_NOTE)
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.incoming_enabled = QCheckBox(SETTINGS["incoming_webhooks_enabled"].label, objectName="incomingEnabledCheck")
+        self.incoming_enabled.setChecked(bool(s.get("incoming_webhooks_enabled")))
+        form.addRow("", self.incoming_enabled)
+        self.incoming_port = QLineEdit(str(s.get("incoming_webhooks_port")), objectName="incomingPort")
+        self.incoming_port.textEdited.connect(lambda _t: self._mark(self.incoming_port, False))
+        form.addRow("Port", self.incoming_port)
         return w
 
     def _rates(self) -> QWidget:
@@ -372,6 +391,9 @@ class SettingsDialog(QDialog):
                                "smtp": self.smtp_values()}
         out.update({k: box.isChecked() for k, box in self.checks.items()})
         out.update(self.gateway_fields.values())
+        port = self.incoming_port.text().strip()
+        out.update({"incoming_webhooks_enabled": self.incoming_enabled.isChecked(),
+                    "incoming_webhooks_port": int(port) if port.isdigit() and len(port) < 7 else port})
         return out
 
     def _mark(self, w: QWidget, bad: bool) -> None:
@@ -396,6 +418,10 @@ class SettingsDialog(QDialog):
             try:
                 values[key] = spec.validate(value) if spec.validate else value
             except InputError as exc:
+                if key == "incoming_webhooks_port":  # named by its tab and field, as the gateway's are
+                    problems.append(f"Webhooks › Port: {exc.reason} ({key})")
+                    self._mark(self.incoming_port, True)
+                    continue
                 problems.append(str(exc))
                 if key == "timezone":
                     self._mark(self.tz, True)
