@@ -85,13 +85,13 @@ class RuleHold:
             return None
         until = quiet_until(now, rule.quiet_start, rule.quiet_end, self.tz)
         if until is not None:
-            return until, (f"waiting: the rule's quiet hours ({rule.quiet_start}-{rule.quiet_end}) end at "
+            return until, (f"the rule's quiet hours ({rule.quiet_start}-{rule.quiet_end}) end at "
                            f"{until.astimezone(self.tz):%H:%M}")
         if rule.max_per_hour:
             sent = _messages_since(s, msg.target, now - HOUR, msg.id)
             if len(sent) >= rule.max_per_hour:
                 free = sent[len(sent) - rule.max_per_hour] + HOUR
-                return free, (f"waiting: the rule sends at most {rule.max_per_hour} an hour; at "
+                return free, (f"the rule sends at most {rule.max_per_hour} an hour; at "
                               f"{free.astimezone(self.tz):%H:%M} the alerts waiting go out in one message")
         return None
 

@@ -156,6 +156,8 @@ def _schedule(r: ReportSchedule, conn: str, kind: str) -> Schedule:
 def parse_weekday(text: str | int | None, default: int) -> int:
     if text is None or text == "":
         return default
+    if isinstance(text, int) and not isinstance(text, bool) and 0 <= text <= 6:
+        return text  # a form's 0 = Monday .. 6 = Sunday
     t = str(text).strip().lower()
     for i, name in enumerate(WEEKDAYS):
         if len(t) >= 3 and name.startswith(t):

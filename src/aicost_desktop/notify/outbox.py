@@ -205,7 +205,7 @@ class Dispatcher:
         """Why a due row waits, and until when: the budget's quiet hours, the channel's own hold, its rate limit."""
         until = quiet_until(now, budget.quiet_start, budget.quiet_end, self.tz) if budget is not None else None
         if until is not None:
-            return until, f"waiting: the budget's quiet hours end at {until.astimezone(self.tz):%H:%M}"
+            return until, f"the budget's quiet hours end at {until.astimezone(self.tz):%H:%M}"
         hold = self.holds.get(msg.channel)
         held = hold(s, msg, now) if hold is not None else None
         if held is not None:
@@ -213,7 +213,7 @@ class Dispatcher:
         until = self._rate_limited_until(s, msg, now)
         if until is not None:
             lim = self.limits[msg.channel]
-            return until, (f"waiting: at most {lim.count} per {_minutes(lim.per)} to one destination; "
+            return until, (f"at most {lim.count} per {_minutes(lim.per)} to one destination; "
                            f"next at {until.astimezone(self.tz):%H:%M}")
         return None
 

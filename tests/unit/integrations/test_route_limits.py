@@ -88,7 +88,7 @@ def test_a_delivery_due_in_quiet_hours_waits_until_they_end_in_the_users_zone(sq
     assert row.status == "pending" and row.next_attempt_at == berlin(11, 7) and row.attempts == 0
     (entry,) = delivery_log(sqlite_db)
     assert entry.status == "waiting"
-    assert entry.detail(BERLIN) == "waiting: the rule's quiet hours (22:00-07:00) end at 07:00"
+    assert entry.detail(BERLIN) == "the rule's quiet hours (22:00-07:00) end at 07:00"
     assert loop.next_due() == berlin(11, 7)
     clock.now = berlin(11, 6, 59)
     assert loop.run_once().sent == [] and discord.messages == []
@@ -138,7 +138,7 @@ def test_over_the_hourly_limit_the_waiting_alerts_go_out_together_in_one_message
     assert len(discord.messages) == 2
     waiting = [d for d in delivery_log(sqlite_db) if d.status == "waiting"]
     assert len(waiting) == 2 and waiting[0].detail(BERLIN) == (
-        "waiting: the rule sends at most 2 an hour; at 13:00 the alerts waiting go out in one message")
+        "the rule sends at most 2 an hour; at 13:00 the alerts waiting go out in one message")
     step(t0 + timedelta(minutes=59), )
     assert len(discord.messages) == 2
     step(t0 + timedelta(minutes=60))                    # alert 1's slot is free: 5 and 6 in one message

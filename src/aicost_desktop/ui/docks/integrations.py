@@ -1,5 +1,6 @@
-"""The Integrations dock: a small marketplace of cards (search, category chips, status badges) over the
-Qt-free `IntegrationManager`; every manager call runs on the pool and the cards reload through a Refresher."""
+"""The Integrations dock: a small marketplace of cards (search, category chips, status badges, the last delivery
+failure) over the Qt-free `IntegrationManager`, the rules that send alerts and reports to them, and the alert
+delivery log; every manager and ledger call runs on the pool and each tab reloads through a Refresher."""
 
 from __future__ import annotations
 
@@ -11,15 +12,18 @@ from typing import TYPE_CHECKING, Any, Callable
 from PySide6.QtCore import QUrl, Qt, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QDockWidget, QFrame, QLabel, QLineEdit, QMessageBox,
-                               QScrollArea, QSizePolicy, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+                               QScrollArea, QSizePolicy, QStackedWidget, QTabWidget, QToolButton, QVBoxLayout,
+                               QWidget)
 
 import aicost_desktop
 from aicost_desktop.integrations import registry
+from aicost_desktop.integrations.delivery import FailureView, delivery_failures
 from aicost_desktop.integrations.spec import Category
 from aicost_desktop.ui.dialogs.integration_dialog import ConnectDialog, message_of
 from aicost_desktop.ui.docks import make_dock
 from aicost_desktop.ui.widgets.empty_state import EmptyState, scrollable
 from aicost_desktop.ui.widgets.integration_card import CardGrid, FlowLayout, IntegrationCard
+from aicost_desktop.ui.widgets.routes_view import DeliveryLogView, RulesView
 from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
@@ -62,7 +66,8 @@ def guide_url(spec: "IntegrationSpec") -> QUrl | None:
 
 
 class IntegrationsPanel(QWidget):
-    """Search box and category chips over a reflowing grid of integration cards, or an empty-search state.
+    """Three tabs: search box and category chips over a reflowing grid of integration cards (or an empty-search
+    state), the rules (alerts and reports -> destinations), and the alert delivery log.
 
     Signals:
         refreshed(): the cards were reloaded (no further load folded in).
@@ -86,8 +91,16 @@ class IntegrationsPanel(QWidget):
         self.open_url: Callable[[QUrl], Any] = QDesktopServices.openUrl  # tests replace it
         self._loaded = False
 
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 8, 8, 8)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("integrationTabs")
+        self.tabs.setDocumentMode(True)  # no frame around the pages: the cards keep the dock's width
+        outer.addWidget(self.tabs)
+        market = QWidget()
+        market.setObjectName("marketplace")
+        lay = QVBoxLayout(market)
+        lay.setContentsMargins(4, 6, 4, 4)
         lay.setSpacing(6)
         bar = QWidget()
         bar.setObjectName("integrationsFilters")
@@ -148,22 +161,46 @@ class IntegrationsPanel(QWidget):
         # Short docks (1366x768: tabbed under the chart, ~200 px) scroll the cards here, not the whole panel.
         self.stack.setMinimumHeight(90)
         lay.addWidget(self.stack, 1)
+        self.tabs.addTab(market, "Integrations")
+        self.rules = RulesView(services, self.manager)
+        self.tabs.addTab(self.rules, "Rules")
+        self.log = DeliveryLogView(services)
+        self.tabs.addTab(self.log, "Delivery log")
+        self.rules.refreshed.connect(self._name_tabs)
+        self.log.problems.connect(lambda _n: self._name_tabs())
+        self.rules.changed.connect(self.log.refresh)
+        self.changed.connect(lambda _name: self.rules.refresh())  # the dialog's connections
+        self.failures: dict[str, FailureView] = {}
 
         self._loads = Refresher(services.pool, self._catalog, self._apply, owner=self, failed=self._load_failed,
                                 args=lambda: (self.search.text(), self.category),
                                 settled=lambda _ok: self.refreshed.emit())
         # Another process (the CLI) connecting or removing, and deliveries marking a card failed, reach the
         # window as these bus signals (the runtime's ledger watch).
-        services.bus.sync_state_changed.connect(self.refresh)
-        services.bus.alerts_changed.connect(self.refresh)
-        self.refresh()
+        services.bus.sync_state_changed.connect(self.refresh_all)
+        services.bus.alerts_changed.connect(self.refresh_all)
+        # This process's own deliveries run after each budget evaluation (the runtime's alert service).
+        services.alerts.evaluated.connect(lambda _r: self.refresh_all())
+        self.refresh_all()
 
     # -- loading ----------------------------------------------------------------------------------
-    def _catalog(self, search: str, category: str | None) -> list["IntegrationStatus"]:
-        return self.manager.catalog(search, category)  # on the pool
+    def _catalog(self, search: str, category: str | None) -> tuple[list["IntegrationStatus"], dict[str, FailureView]]:
+        return self.manager.catalog(search, category), delivery_failures(self.services.ctx.db)  # on the pool
 
     def refresh(self) -> None:
         self._loads.request()
+
+    def refresh_all(self) -> None:
+        """The cards, the rules and the delivery log (something changed the ledger or delivered)."""
+        self.refresh()
+        self.rules.refresh()
+        self.log.refresh()
+
+    def _name_tabs(self) -> None:
+        n = len(self.rules.rules())
+        self.tabs.setTabText(1, f"Rules ({n})" if n else "Rules")
+        failed = sum(1 for d in self.log.rows() if d.status == "failed")
+        self.tabs.setTabText(2, f"Delivery log ({failed} failed)" if failed else "Delivery log")
 
     def _query_changed(self) -> None:
         self._loads.request(restart=True)  # the user replaced the query: the running answer is stale
@@ -182,7 +219,8 @@ class IntegrationsPanel(QWidget):
     def loading(self) -> bool:
         return self._loads.loading
 
-    def _apply(self, statuses: list["IntegrationStatus"]) -> None:
+    def _apply(self, loaded: tuple[list["IntegrationStatus"], dict[str, FailureView]]) -> None:
+        statuses, self.failures = loaded
         self._loaded = True
         self.error.hide()
         shown = {s.spec.id: s for s in statuses}
@@ -193,6 +231,7 @@ class IntegrationsPanel(QWidget):
             status = shown.get(kind)
             if status is not None:
                 card.set_connections(list(status.connections), status.status)
+                card.set_delivery_failure(self._failure_text(status))
             card.setVisible(status is not None)
         self.grid.relayout()
         if statuses:
@@ -208,6 +247,16 @@ class IntegrationsPanel(QWidget):
                                   else "More integrations are coming.")
         self.empty.detail.show()
         self.stack.setCurrentIndex(1)
+
+    def _failure_text(self, status: "IntegrationStatus") -> str | None:
+        """'Delivery failed (alert #12, rule budget 80%): Slack: ... channel_not_found; check ...'."""
+        failed = [self.failures[c.name] for c in status.connections if c.name in self.failures]
+        if not failed:
+            return None
+        f = failed[0]
+        who = f"{f.connection}: " if len(status.connections) > 1 else ""
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return f"{who}Delivery failed, {f.what}: {f.reason}{more}"
 
     def _load_failed(self, exc: BaseException) -> None:
         self.error.setText(f"Could not read the integrations: {message_of(exc)}")

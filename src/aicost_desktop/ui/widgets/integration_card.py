@@ -250,6 +250,15 @@ class IntegrationCard(QFrame):
         self.connection_line.setForegroundRole(R.PlaceholderText)
         conn_row.addWidget(self.connection_line, 1)
         lay.addLayout(conn_row)
+        # The last rule delivery or report that failed on this card's connections (cleared once one works).
+        self.failure = QLabel()
+        self.failure.setObjectName("deliveryFailure")
+        self.failure.setWordWrap(True)
+        self.failure.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.failure.setSizePolicy(wrapping_policy())
+        self.failure.hide()
+        lay.addWidget(self.failure)
+        self._failure_status: str | None = None
 
         result_row = QHBoxLayout()
         result_row.setSpacing(6)
@@ -266,8 +275,11 @@ class IntegrationCard(QFrame):
         self._result_ok: bool | None = None
 
         lay.addStretch(1)  # a card taller than its content (its row's tallest sets the height) keeps it on top
-        buttons = QHBoxLayout()
-        buttons.setSpacing(6)
+        # The actions wrap onto a second line in a narrow card instead of being cut (a connected card's four
+        # buttons need ~370 px in some fonts; three columns of 300 px fit a 1,000 px dock).
+        actions = QWidget()
+        actions.setObjectName("cardActions")
+        buttons = FlowLayout(actions, spacing=6)
         self.connect_button = self._button("Connect", "connectButton", lambda: self.connect_requested.emit(self.kind))
         self.connect_button.setToolTip(f"Connect {spec.name}")
         self.test_button = self._button("Test", "testButton",
@@ -279,11 +291,9 @@ class IntegrationCard(QFrame):
         self.guide_button = self._button("Setup guide", "guideButton", lambda: self.guide_requested.emit(self.kind))
         self.guide_button.setFlat(True)
         self.guide_button.setToolTip(f"How to get the credential for {spec.name}, scopes, troubleshooting")
-        for b in (self.connect_button, self.test_button, self.disconnect_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.guide_button)
-        lay.addLayout(buttons)
+        for b in (self.connect_button, self.test_button, self.disconnect_button, self.guide_button):
+            buttons.add(b)
+        lay.addWidget(actions)
         self._restyle()
         self.set_connections([], None)
 
@@ -314,6 +324,22 @@ class IntegrationCard(QFrame):
         self.disconnect_button.setVisible(has)
         self.connect_button.setText("Add another" if has else "Connect")
         self._show_connection()
+        self._show_failure()
+
+    def set_delivery_failure(self, text: str | None) -> None:
+        """A failed delivery on one of the card's connections: the Error badge and the reason (None clears)."""
+        self._failure_status = text
+        self._show_failure()
+
+    def _show_failure(self) -> None:
+        text = self._failure_status if self.connections else None
+        self.failure.setText(text or "")
+        self.failure.setToolTip(text or "")
+        self.failure.setVisible(bool(text))
+        status = "error" if text else self.status
+        self.badge.set_status(status)
+        if text:
+            self.badge.setToolTip(text)
 
     def current_connection(self) -> str:
         if not self.connections:
@@ -377,6 +403,9 @@ class IntegrationCard(QFrame):
     def _restyle(self) -> None:
         self.icon.setPixmap(monogram(self.spec.name, self.category, self.palette(), 32))
         self._color_result()
+        pal = self.failure.palette()
+        pal.setColor(R.WindowText, error_color(self.palette()))
+        self.failure.setPalette(pal)
         link_look(self.guide_button)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
