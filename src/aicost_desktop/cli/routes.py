@@ -266,7 +266,8 @@ def run_test(args: argparse.Namespace, ctx: "AppContext") -> int:
     # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.integrations.delivery import send
     from aicost_desktop.integrations.reports import run_report_now as send_report
-    from aicost_desktop.integrations.routing import alert_message, sample_alert
+    from aicost_desktop.integrations.messages import alert_message
+    from aicost_desktop.integrations.routing import sample_alert
     from aicost_desktop.integrations.rules import find_rule, is_report
     from aicost_desktop.runtime.alerts import report_spend
 

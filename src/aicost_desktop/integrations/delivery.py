@@ -17,9 +17,9 @@ from aicost_desktop.domain.redact import redact
 from aicost_desktop.integrations.errors import IntegrationError
 from aicost_desktop.integrations.http import RetryPolicy
 from aicost_desktop.integrations.manager import IntegrationManager
-from aicost_desktop.integrations.routing import (ROUTE_CHANNEL, Destination, Message, RuleLimits, action_params,
-                                                 alert_message, destination, route_alerts, rule_limits,
-                                                 summary_message)
+from aicost_desktop.integrations.messages import Message, action_params, alert_message, summary_message
+from aicost_desktop.integrations.routing import (ROUTE_CHANNEL, Destination, RuleLimits, destination, route_alerts,
+                                                 rule_limits)
 from aicost_desktop.notify.alerts import AlertView, get_alert
 from aicost_desktop.notify.message import title_of
 from aicost_desktop.notify.outbox import (DEFAULT_LIMITS, Delivery, DispatchResult, Dispatcher,

@@ -18,8 +18,9 @@ from aicost_desktop.domain.money import format_money
 from aicost_desktop.domain.redact import redact
 from aicost_desktop.integrations.delivery import send
 from aicost_desktop.integrations.manager import IntegrationManager
-from aicost_desktop.integrations.routing import (KEEP, MAX_NAME, Destination, DestinationSpec, Message,
-                                                 check_destination, name_taken)
+from aicost_desktop.integrations.messages import Message
+from aicost_desktop.integrations.routing import (KEEP, MAX_NAME, Destination, DestinationSpec, check_destination,
+                                                 name_taken)
 from aicost_desktop.notify.outbox import DeliveryFailure, PermanentDeliveryError, RetryLater
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import IntegrationConnection, ReportSchedule, utcnow

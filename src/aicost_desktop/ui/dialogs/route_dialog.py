@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.integrations import registry
 from aicost_desktop.integrations.reports import GROUPS, WEEKDAYS
-from aicost_desktop.integrations.routing import (BUDGET_TRIGGERS, DestinationSpec, action_params, alert_message,
-                                                 destination_errors, sample_alert)
+from aicost_desktop.integrations.messages import action_params, alert_message
+from aicost_desktop.integrations.routing import BUDGET_TRIGGERS, DestinationSpec, destination_errors, sample_alert
 from aicost_desktop.integrations.rules import RuleDraft, add_rule, is_report, update_rule
 from aicost_desktop.integrations.spec import ActionParam, ParamType
 from aicost_desktop.ui.dialogs.integration_dialog import message_of
