@@ -6,7 +6,7 @@
 # Windows: run PyInstaller with the same spec, then ISCC installer/windows/aicost.iss (see README).
 #
 # Usage: bash installer/build.sh [--reuse] [--no-deb]
-#   --reuse   keep dist/aicost-desktop when it is newer than every source file
+#   --reuse   keep dist/aicost-desktop (and the .deb packed from it) when newer than every source file
 #   --no-deb  only the bundle
 # Env: PYTHON (interpreter for .venv), AICOST_DEB_COMPRESSION (xz|gzip|zstd|none, default xz),
 #      AICOST_NO_STRIP=1 (keep debug symbols)
@@ -26,6 +26,14 @@ for arg in "$@"; do
 done
 
 log() { printf '[build] %s\n' "$*" >&2; }
+
+# One build at a time in this tree: parallel test workers (pytest-xdist) may each ask for the bundle;
+# the second waits here, then finds the first one's bundle and package fresh and reuses both.
+if command -v flock >/dev/null 2>&1; then
+    mkdir -p "$ROOT/dist"
+    exec 9>"$ROOT/dist/.build.lock"
+    flock 9
+fi
 
 # shellcheck source=../scripts/_venv.sh
 . scripts/_venv.sh
@@ -85,6 +93,11 @@ build_deb() {
     arch=$(dpkg --print-architecture)
     stage="$ROOT/build/deb/aicost-desktop"
     pkg="$ROOT/dist/aicost-desktop_${VERSION}_${arch}.deb"
+    if [ "$REUSE" = 1 ] && [ -f "$pkg" ] && [ "$pkg" -nt "$DONE" ]; then
+        # Packed from this very bundle after it completed (a test may be installing it right now).
+        log "package: $pkg is up to date: reusing it"
+        return 0
+    fi
     rm -rf "$stage"
     mkdir -p "$stage/DEBIAN" "$stage/opt" "$stage/usr/bin" "$stage/usr/share/applications" \
              "$stage/usr/share/doc/aicost-desktop"

@@ -17,4 +17,7 @@ ensure_installed .aicost-installed-test ".[test]"
 "$VENV/bin/mypy"
 
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
-exec "$VENV/bin/python" -m pytest --cov=aicost_desktop --cov-report=term --cov-fail-under=80 "$@"
+# One worker per core (AICOST_TEST_WORKERS=0 runs in this process, e.g. for a debugger); worksteal keeps both
+# busy to the end though test lengths differ by 1000x. The installer build overlaps them (tests/e2e/conftest.py).
+exec "$VENV/bin/python" -m pytest -n "${AICOST_TEST_WORKERS:-auto}" --dist worksteal \
+    --cov=aicost_desktop --cov-report=term --cov-fail-under=80 "$@"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.installer_build import BUILD, InstallerBuild, can_build
+from tests.e2e.installer_build import BUILD, InstallerBuild, can_build, starts_in_background
 
 INSTALLER_TESTS = "test_installer.py"
 
@@ -24,7 +24,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     if session.config.option.collectonly:
         return
-    if can_build() and any(_is_installer_test(item) for item in session.items):
+    if can_build() and starts_in_background() and any(_is_installer_test(item) for item in session.items):
         session.config.stash[BUILD] = InstallerBuild()
 
 

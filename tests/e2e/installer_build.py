@@ -20,7 +20,9 @@ import aicost_desktop
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "dist"
 BUNDLE = DIST / "aicost-desktop"
-LOG = ROOT / "build" / "installer-build.log"
+# One log per pytest-xdist worker: each may run build.sh (the second waits on its lock, then reuses).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+LOG = ROOT / "build" / (f"installer-build-{WORKER}.log" if WORKER else "installer-build.log")
 TOOLS = ("dpkg-deb", "ldd", "objdump")
 ENABLED = os.environ.get("AICOST_E2E_INSTALLER") == "1" or os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TIMEOUT = 1200.0
@@ -41,6 +43,12 @@ def missing_tools() -> list[str]:
 def can_build() -> bool:
     """Whether the installer tests will build at all (so a background start is not wasted)."""
     return ENABLED and sys.platform.startswith("linux") and not missing_tools()
+
+
+def starts_in_background() -> bool:
+    """Whether this process starts the build when collection ends: a plain run, or the first xdist worker
+    (every worker collects the installer tests; another one that runs them waits on build.sh's lock)."""
+    return WORKER in ("", "gw0")
 
 
 def _deb_compression() -> str:
