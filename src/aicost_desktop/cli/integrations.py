@@ -210,6 +210,7 @@ def _print_hooks(ctx: "AppContext", base: str) -> None:
     # lazy: loaded when the command runs, not by `aicost --help`
     from urllib.parse import quote
 
+    # lazy: as above (the integrations package loads every connector's module)
     from aicost_desktop.integrations.incoming import SECRET_KEYS
     from aicost_desktop.integrations.store import ConnectionStore
 

@@ -2,7 +2,8 @@
 values: the CLI exits 0, 1 or 2, prints at most one stderr line (`error: ...` on failure), never a
 traceback, and a failed command leaves the ledger exactly as it was.
 
-Not driven (they call provider APIs): `sync`, `accounts test`, `budgets pause-key|resume-key`. Every
+Not driven (they call provider APIs or serve until Ctrl-C): `sync`, `accounts test`,
+`budgets pause-key|resume-key`, `gateway`, `integrations listen`. Every
 other command is, including ones added later. HTTP(S) proxies point at a closed 127.0.0.1 port, so a
 command that tried the network anyway could not leave the machine.
 """
@@ -29,9 +30,10 @@ from keyring.backend import KeyringBackend
 
 from aicost_desktop.cli.main import build_parser, main
 
-# ("gateway",) serves until Ctrl-C (tests/integration/test_gateway_cli.py runs it); `gateway token` is fuzzed.
+# ("gateway",) and ("integrations", "listen") serve until Ctrl-C (tests/integration/test_gateway_cli.py and
+# the incoming-webhook tests run them); `gateway token` and `integrations events` are fuzzed.
 NETWORK_COMMANDS = {("sync",), ("accounts", "test"), ("budgets", "pause-key"), ("budgets", "resume-key"),
-                    ("gateway",)}
+                    ("gateway",), ("integrations", "listen")}
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,8 @@ class Session:
 
 
 LEAVES = sorted(_leaves(build_parser()), key=len, reverse=True)
+# Serves until Ctrl-C, printing no money (tests/unit/integrations/test_incoming_cli.py runs it as a process).
+SERVES = {("integrations", "listen")}
 
 
 @pytest.fixture
@@ -220,8 +222,9 @@ def test_every_command_prints_money_in_the_one_format(tmp_path: Path, capsys: py
     run("reports", "list")
     run("reports", "run-now", "w", code=1)
     assert run("reports", "remove", "w").strip() == "removed report w"
+    assert run("integrations", "events").startswith("no incoming webhook requests yet")
     run("demo", "--clear")
-    assert run.ran == set(LEAVES), f"not run: {sorted(set(LEAVES) - run.ran)}"
+    assert run.ran == set(LEAVES) - SERVES, f"not run: {sorted(set(LEAVES) - SERVES - run.ran)}"
     assert run.figures > 300  # the checks saw the money, not empty output
 
 
