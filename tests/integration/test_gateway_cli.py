@@ -20,6 +20,7 @@ import pytest
 from aicost_desktop.domain.enums import ServiceTier
 from aicost_desktop.domain.usage import TokenUsage
 from aicost_desktop.pricing.catalog import PriceCatalog
+from tests.fakes.signals import ctrl_c_works
 from tests.unit.gateway.fake_upstream import FakeUpstream
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,8 @@ def test_the_gateway_command_meters_100_calls_like_the_report_and_api_say(tmp_pa
     proc = subprocess.Popen([sys.executable, "-m", "aicost_desktop.cli.main", "--home", str(tmp_path / "home"),
                              "gateway", "--port", "0", "--upstream-openai", upstream.openai_url,
                              "--upstream-anthropic", upstream.anthropic_url],
-                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_works)
     try:
         first = proc.stdout.readline()  # type: ignore[union-attr]
         m = re.match(r"gateway listening on (http://127\.0\.0\.1:\d+)$", first.strip())
@@ -118,7 +120,7 @@ def test_the_command_serves_from_the_settings_and_a_bad_setting_is_one_error_lin
     # The flag overrides the setting; the upstream comes from the settings file.
     proc = subprocess.Popen([sys.executable, "-m", "aicost_desktop.cli.main", "--home", str(home), "gateway",
                              "--port", "0"], env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=ctrl_c_works)
     try:
         first = proc.stdout.readline()  # type: ignore[union-attr]
         m = re.match(r"gateway listening on (http://127\.0\.0\.1:\d+)$", first.strip())

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from aicost_desktop.integrations.signatures import sign_webhook
+from tests.fakes.signals import ctrl_c_works
 
 ROOT = Path(__file__).resolve().parents[3]
 SECRET = "cli-webhook-secret-0123456789abcdef"
@@ -37,7 +38,8 @@ def test_listen_accepts_signed_refuses_unsigned_and_events_lists_them(tmp_path: 
     assert aicost(tmp_path, "integrations", "events").stdout.startswith("no incoming webhook requests yet")
     proc = subprocess.Popen([sys.executable, "-m", "aicost_desktop.cli.main", "--home", str(tmp_path / "home"),
                              "integrations", "listen", "--port", "0"],
-                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_works)
     try:
         first = proc.stdout.readline()  # type: ignore[union-attr]
         m = re.match(r"incoming webhooks listening on (http://127\.0\.0\.1:\d+)$", first.strip())
