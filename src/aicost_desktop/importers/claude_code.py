@@ -33,23 +33,26 @@ import queue
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import and_, or_, select
 
-from aicost_desktop.domain.enums import DataSource, ServiceTier
-from aicost_desktop.domain.money import money
+from aicost_desktop.domain.enums import CostRole, DataSource, ServiceTier
+from aicost_desktop.domain.limits import COLUMN_MAX, COLUMN_MIN, TEXT_LIMITS, check_money, check_name
+from aicost_desktop.domain.money import SCALE, money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.importers import file_state
-from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport, ingest
+from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport
 from aicost_desktop.importers.claude_files import (KIND, discover_roots, roots_for_path, settings_key, usage_files,
                                                    walk)
 from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN, NUMBERS, SYNTHETIC_MODEL,
                                                    Entry, FileScan, identity, iter_entries, rank_of,
                                                    scan_file)
 from aicost_desktop.importers.request_pricer import RequestPricer
-from aicost_desktop.storage.ledger import delete_where
+from aicost_desktop.storage.ledger import INSERT_COLUMNS, UpsertResult, delete_where, insert_new_rows, sqlite_time, upsert_records
+from aicost_desktop.storage.types import money_to_units
 from aicost_desktop.storage.tables import UsageRow as U
 from aicost_desktop.sync.base import Pricer
 
@@ -61,11 +64,23 @@ __all__ = ["SYNTHETIC_MODEL", "ClaudeCodeImporter", "discover_roots", "roots_for
 # Reading this many bytes or more uses worker processes (when the platform and caller allow it).
 PARALLEL_BYTES = 64 << 20
 _TIERS = {t.value: t for t in ServiceTier}
+_TIER_VALUES = {t.value: (t, t.value) for t in ServiceTier}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _KEYLESS = KEY_PREFIX + "line:"
 _PREFIX_LEN = len(KEY_PREFIX)
 _LEDGER_BATCH = 200  # message ids per ledger lookup (two bound parameters each)
-Writer = Callable[["Database", Iterator[UsageRecord], ImportReport, int], ImportReport]
+_LOG = DataSource.LOG.value
+_SPEND = CostRole.SPEND
+_UNITS_MAX, _UNITS_MIN = 2**63 - 1, -(2**63)  # what the money columns hold (COLUMN_MIN..COLUMN_MAX in units)
+# The ledger row _row builds, column by column (checked against the ledger's own order at import).
+_ROW_COLUMNS = (
+    "source", "dedup_key", "workspace_id", "account_id", "provider", "model", "model_vendor", "project",
+    "api_key_id", "line_item", "service_tier", "bucket_start", "bucket_end", "dated", "input_tokens",
+    "output_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens", "reasoning_tokens",
+    "reasoning_included", "requests", "reported_cost", "computed_cost", "cost", "cost_role", "currency", "note",
+    "is_demo", "subscription_id", "updated_at")
+if _ROW_COLUMNS != INSERT_COLUMNS:
+    raise ImportError("storage.ledger.INSERT_COLUMNS changed: update claude_code._ROW_COLUMNS and _rows")
 
 
 class _Dedup:
@@ -120,57 +135,45 @@ class _Dedup:
 
 
 class _Writer:
-    """Writes records in a thread while the caller goes on reading: SQLite does its work with the
-    GIL released, so the two overlap. Pages are handed over through a short queue; `segment()`
-    ends one `write` call and starts another (its pages never share a ledger page with earlier ones)."""
+    """Writes pages of entries in a thread while the caller goes on reading: SQLite does its work with
+    the GIL released, so the two overlap. Each page is one ledger transaction, written in the order
+    given: on SQLite as DB-ready rows when all its keys are new (a first import), else as records
+    through upsert_records, which compares and updates."""
 
-    _SEGMENT: list[UsageRecord] = []
-
-    def __init__(self, db: "Database", write: "Writer", page_size: int) -> None:
-        self.report = ImportReport()
+    def __init__(self, db: "Database", importer: "ClaudeCodeImporter") -> None:
+        self.result = UpsertResult()
         self.error: BaseException | None = None
-        self._queue: queue.Queue[list[UsageRecord] | None] = queue.Queue(maxsize=2)
-        self._thread = threading.Thread(target=self._run, args=(db, write, page_size),
-                                        name="claude-code-writer", daemon=True)
+        self._queue: queue.Queue[list[Entry] | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, args=(db, importer), name="claude-code-writer",
+                                        daemon=True)
         self._thread.start()
 
-    def _run(self, db: "Database", write: "Writer", page_size: int) -> None:
+    def _run(self, db: "Database", importer: "ClaudeCodeImporter") -> None:
         try:
-            more = [True]
-            while more[0]:
-                write(db, self._records(more), self.report, page_size)
+            ws = db.default_workspace_id()
+            bulk = db.dialect == "sqlite"
+            while (page := self._queue.get()) is not None:
+                got = insert_new_rows(db, importer._rows(page, ws)) if bulk else None
+                if got is None:
+                    got = upsert_records(db, [importer._record(e) for e in page], page_size=len(page))
+                self.result += got
         except BaseException as exc:  # handed to the caller in put()/close()
             self.error = exc
             while self._queue.get() is not None:  # let the caller finish putting
                 pass
 
-    def _records(self, more: list[bool]) -> Iterator[UsageRecord]:
-        while True:
-            page = self._queue.get()
-            if page is None:
-                more[0] = False
-                return
-            if page is self._SEGMENT:
-                return
-            yield from page
-
-    def put(self, page: list[UsageRecord]) -> None:
+    def put(self, page: list[Entry]) -> None:
         if self.error is not None:
             raise self.error
         if page:
             self._queue.put(page)
 
-    def segment(self) -> None:
-        if self.error is not None:
-            raise self.error
-        self._queue.put(self._SEGMENT)
-
-    def close(self) -> ImportReport:
+    def close(self) -> UpsertResult:
         self._queue.put(None)
         self._thread.join()
         if self.error is not None:
             raise self.error
-        return self.report
+        return self.result
 
 
 class ClaudeCodeImporter:
@@ -196,6 +199,10 @@ class ClaudeCodeImporter:
         self._files = [(root, path) for root, path, _rel in walked]
         self._rels = [rel for _root, _path, rel in walked]
         self._projects = [_project_of(rel) for rel in self._rels]
+        limit = TEXT_LIMITS["project"]
+        for project in set(self._projects):  # UsageRecord's check, once per folder instead of per row
+            if project is not None and not (len(project) <= limit and project.isascii() and project.isprintable()):
+                check_name("project", project, limit)
         self.report.files += len(self._files)
         return self._files
 
@@ -261,10 +268,39 @@ class ClaudeCodeImporter:
             computed_cost=self.pricer(model, usage, tier, at.date()), cost_role=self.billing.cost_role,
         )
 
+    def _rows(self, page: list[Entry], ws: int) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """The DB-ready ledger rows (storage.ledger.insert_new_rows) of what `_record` makes of these
+        entries: the same values and prices without the objects. A record's own checks hold already:
+        the line's were made when it was read (claude_parse.make_entry), the projects' in `_list`,
+        and the computed cost's range here."""
+        now = sqlite_time(datetime.now(timezone.utc))
+        ws_id = self.workspace_id or ws
+        role = self.billing.cost_role
+        spend, role_text = role is _SPEND, role.value
+        units, projects, tiers, items = self.pricer.units, self._projects, _TIER_VALUES, LINE_ITEMS
+        unpack, epoch, us, standard, to_text = NUMBERS.unpack, _EPOCH, timedelta, _TIER_VALUES["standard"], sqlite_time
+        out: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for rank, key, cls, model, numbers, tier_text, index in page:
+            ts_us, inp, out_t, cr, w5, w1, cost = unpack(numbers)
+            if model and rank & 1:
+                model = f"{model}-fast"
+            at = epoch + us(microseconds=ts_us)
+            tier, tier_value = tiers.get(tier_text, standard)
+            computed, exact = units(model, tier, at.date(), inp, out_t, cr, w5, w1)
+            if computed is not None and (not _UNITS_MIN <= computed <= _UNITS_MAX
+                                         or exact is not None and not COLUMN_MIN <= exact <= COLUMN_MAX):
+                check_money("computed_cost", exact if exact is not None else Decimal(computed).scaleb(-SCALE))
+            reported = money_to_units(money(cost)) if cost == cost else None  # NaN: no costUSD
+            charged = (reported if reported is not None else computed if computed is not None else 0) if spend else 0
+            when = to_text(at)
+            out[(_LOG, key)] = (_LOG, key, ws_id, None, "anthropic", model, "anthropic", projects[index], None,
+                                items[cls], tier_value, when, when, 0, inp, out_t, cr, w5, w1, 0, 1, 1, reported,
+                                computed, charged, role_text, "USD", None, 0, None, now)
+        return out
+
     # --- incremental import ----------------------------------------------------------------------
-    def import_into(self, db: "Database", page_size: int = PAGE_SIZE, write: "Writer" = ingest) -> ImportReport:
-        """Import what changed since the last import into the ledger; returns the report. `write`
-        stores records (base.ingest, or the runner's ingest-and-alert)."""
+    def import_into(self, db: "Database", page_size: int = PAGE_SIZE) -> ImportReport:
+        """Import what changed since the last import into the ledger; returns the report."""
         files = self._list()
         settings = settings_key(self.billing, self.workspace_id)
         states = file_state.load(db, KIND)
@@ -299,25 +335,28 @@ class ClaudeCodeImporter:
                     pending.append(e)
                     if len(pending) >= page_size:
                         if writer is None:  # after the worker processes are forked: no thread then
-                            writer = _Writer(db, write, page_size)
+                            writer = _Writer(db, self)
                         written += self._flush(pending, stored, refreshed, writer)
+                        pending = []
             if writer is None:
-                writer = _Writer(db, write, page_size)
+                writer = _Writer(db, self)
             written += self._flush(pending, stored, refreshed, writer)
             held, late = dedup.held(), list(dedup.late.values())
             if stored is not None:
                 held = stored.settle_side(held, refreshed)
                 late = stored.settle_main(late, refreshed)
             rewrites = sum(1 for e in late if stored is None or hash(e[1]) not in stored.dropped)
-            for i in range(0, len(held), page_size):
-                writer.put([self._record(e) for e in held[i:i + page_size]])
-            if late:
-                writer.segment()  # after the first copies are stored, so each rewrites its row once
-                for i in range(0, len(late), page_size):
-                    writer.put([self._record(e) for e in late[i:i + page_size]])
+            # Pages are written in order: the late copies after the first copies are stored, so each
+            # rewrites its row once.
+            for group in (held, late):
+                for i in range(0, len(group), page_size):
+                    writer.put(group[i:i + page_size])
             written += len(held) + len(late)
-            self.report.merge(writer.close())
+            result = writer.close()
             writer = None
+            self.report.added += result.added
+            self.report.updated += result.updated
+            self.report.skipped += result.unchanged
         finally:
             if writer is not None:
                 try:
@@ -337,10 +376,8 @@ class ClaudeCodeImporter:
 
     def _flush(self, pending: list[Entry], stored: "_Stored | None", refreshed: set[int], writer: _Writer) -> int:
         batch = pending if stored is None else stored.settle_main(pending, refreshed)
-        writer.put([self._record(e) for e in batch])
-        n = len(batch)
-        pending.clear()
-        return n
+        writer.put(batch)  # the writer keeps the list: the caller starts a new one
+        return len(batch)
 
 
 class _Stored:

@@ -229,7 +229,7 @@ def make_entry(fields: dict[str, Any], message: dict[str, Any], progress: bool, 
         return None
     if model is not None and type(model) is not str:
         raise InputError("message.model", model, "must be text")
-    if model and model not in _SHARED:
+    if model and model not in _MODELS:
         check_name("message.model", model, TEXT_LIMITS["model"] - len("-fast"))
     mid = message.get("id")
     cls = PROGRESS if progress else SIDECHAIN if fields.get("isSidechain") is True else MAIN
@@ -240,26 +240,29 @@ def make_entry(fields: dict[str, Any], message: dict[str, Any], progress: bool, 
             check_name("message.id", mid, TEXT_LIMITS["dedup_key"] // 2 - _PREFIX_LEN)
             if type(rid) is str:
                 check_name("requestId", rid, TEXT_LIMITS["dedup_key"] // 2)
+            check_name("dedup_key", key, TEXT_LIMITS["dedup_key"])  # both fit, but not together
     else:
         key = f"{_KEYLESS}{hashlib.sha256(line.strip()).hexdigest()[:24]}"
     tier = u.get("service_tier")
-    shared = _SHARED
     return ((cls << 62) | ((inp + out + cr + w5 + w1) << 1) | (u.get("speed") == "fast"), key, cls,
-            (shared.get(model) or _shared(model)) if type(model) is str and model else None,
+            (_MODELS.get(model) or _shared(_MODELS, model)) if type(model) is str and model else None,
             NUMBERS.pack((dt - _EPOCH) // _ONE_US, inp, out, cr, w5, w1, _NAN if cost is None else float(cost)),
-            (shared.get(tier) or _shared(tier)) if type(tier) is str and tier else "standard", index)
+            (_TIER_NAMES.get(tier) or _shared(_TIER_NAMES, tier)) if type(tier) is str and tier else "standard",
+            index)
 
 
-_SHARED: dict[str, str] = {}
+# One string object per model / tier name (a big import holds one per request). A model name is in
+# _MODELS only once checked.
+_MODELS: dict[str, str] = {}
+_TIER_NAMES: dict[str, str] = {}
 
 
-def _shared(text: str) -> str:
-    """One string object per model / tier name (a big import holds one per request)."""
-    got = _SHARED.get(text)
+def _shared(names: dict[str, str], text: str) -> str:
+    got = names.get(text)
     if got is None:
-        if len(_SHARED) > 10_000:
+        if len(names) > 10_000:
             return text
-        got = _SHARED[text] = text
+        got = names[text] = text
     return got
 
 

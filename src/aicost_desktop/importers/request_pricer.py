@@ -12,6 +12,7 @@ from aicost_desktop.domain.usage import TokenUsage
 from aicost_desktop.pricing.catalog import PriceCatalog
 from aicost_desktop.pricing.compute import compute_cost, long_context_threshold
 from aicost_desktop.pricing.model import KINDS, ModelPrice
+from aicost_desktop.storage.types import money_to_units
 from aicost_desktop.sync.base import Pricer
 
 _UNIT = TokenUsage(input_tokens=1, output_tokens=1, cache_read_tokens=1, cache_write_5m_tokens=1,
@@ -33,6 +34,8 @@ class RequestPricer:
         self._catalog = _catalog_of(pricer)
         self._prices: dict[tuple[str, date], ModelPrice | None] = {}
         self._rates: dict[tuple[int, ServiceTier, int], tuple[Decimal, ...] | None] = {}
+        self._thresholds: dict[int, list[int]] = {}  # id(price) -> its long-context thresholds
+        self._units: dict[tuple[int, ServiceTier, int], tuple[int, ...] | None] = {}
 
     def warm(self) -> None:
         """Load the catalog now (a second or so on a cold start), e.g. while files are being read."""
@@ -66,7 +69,66 @@ class RequestPricer:
         return _total(rates, usage)
 
 
+    def units(self, model: str | None, tier: ServiceTier, day: date, inp: int, out: int, cr: int, w5: int,
+              w1: int) -> tuple[int | None, Decimal | None]:
+        """The cost of one request of these tokens (output includes reasoning) in ledger units of
+        1e-10 (storage.types.money_to_units of what `__call__` returns), and that Decimal when it was
+        computed (None when the integer rates gave the units). Integer arithmetic where a rate table's
+        per-token rates are whole units, which is exact: tokens x rate / 1M x 1e10."""
+        if self._catalog is None or model is None:
+            return _units_of(self(model, TokenUsage(inp, out, cr, w5, w1, 0, True, 1), tier, day))
+        pk = (model, day)
+        try:
+            price = self._prices[pk]
+        except KeyError:
+            price = self._prices[pk] = self._catalog.lookup(model, day)
+        if price is None:
+            return None, None
+        pid = id(price)
+        try:
+            thresholds = self._thresholds[pid]
+        except KeyError:
+            thresholds = self._thresholds[pid] = price.thresholds
+        above = 0
+        if thresholds:  # long_context_threshold of one request
+            prompt = inp + cr + w5 + w1
+            for t in thresholds:
+                if prompt > t:
+                    above = t
+        rk = (pid, tier, above)
+        try:
+            table = self._units[rk]
+        except KeyError:  # first use: the Decimal path (which checks its own table against compute_cost)
+            units, exact = got = _units_of(self(model, TokenUsage(inp, out, cr, w5, w1, 0, True, 1), tier, day))
+            rates = self._rates.get(rk)
+            table = _whole_units(rates) if rates is not None else None
+            if table is not None and (inp * table[0] + cr * table[1] + w5 * table[2] + w1 * table[3]
+                                      + out * table[4]) != units:
+                table = None
+            self._units[rk] = table
+            return got
+        if table is None:
+            return _units_of(self(model, TokenUsage(inp, out, cr, w5, w1, 0, True, 1), tier, day))
+        return inp * table[0] + cr * table[1] + w5 * table[2] + w1 * table[3] + out * table[4], None
+
+
 _MTOK = Decimal(1_000_000)
+_PER_TOKEN_UNITS = Decimal(10_000)  # a per-million rate x 1e10 units / 1e6 tokens
+
+
+def _units_of(cost: Decimal | None) -> tuple[int | None, Decimal | None]:
+    return (None, None) if cost is None else (money_to_units(cost), cost)
+
+
+def _whole_units(rates: tuple[Decimal, ...]) -> tuple[int, ...] | None:
+    """Per-token rates in ledger units, when each is a whole number of units (else None)."""
+    out = []
+    for r in rates:
+        u = r * _PER_TOKEN_UNITS
+        if u != u.to_integral_value():
+            return None
+        out.append(int(u))
+    return tuple(out)
 
 
 def _total(rates: tuple[Decimal, ...], u: TokenUsage) -> Decimal:

@@ -48,7 +48,9 @@ def import_claude_code(db: "Database", pricer: Pricer, path: Path | None = None,
         report.warnings.append("no Claude Code logs found (~/.claude/projects, ~/.config/claude/projects)")
         return report
     importer = ClaudeCodeImporter(roots, pricer, report, parse_billing(billing), workspace_id)
-    return importer.import_into(db, page_size, write=_ingest)
+    started = datetime.now(timezone.utc)
+    importer.import_into(db, page_size)
+    return _alert_unpriced(db, started, report)
 
 
 def import_codex(db: "Database", pricer: Pricer, path: Path | None = None,
@@ -120,6 +122,11 @@ def _ingest(db: "Database", records: Iterator[UsageRecord], report: ImportReport
     """`ingest`, then one unpriced-model alert per model this import wrote rows of without a price."""
     started = datetime.now(timezone.utc)
     ingest(db, records, report, page_size)
+    return _alert_unpriced(db, started, report)
+
+
+def _alert_unpriced(db: "Database", started: datetime, report: ImportReport) -> ImportReport:
+    """One unpriced-model alert per model the import wrote rows of (since `started`) without a price."""
     if report.added or report.updated:
         try:
             raise_unpriced_written(db, started)

@@ -126,9 +126,8 @@ def upsert_records(db: Database, records: Iterable[UsageRecord], page_size: int 
 
 def _upsert_page(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult:
     if db.dialect == "sqlite":
-        result = _upsert_page_sqlite(db, page, ws)
+        result = insert_new_rows(db, _native_rows(page, ws, sqlite_time(datetime.now(_UTC))))
         if result is not None:
-            _notify(result.hours)
             return result
     return _upsert_page_core(db, page, ws)
 
@@ -202,15 +201,16 @@ def _notify(hours: set[datetime]) -> None:
 # Column order of the raw INSERT; values are converted once to what SQLAlchemy's column types would bind.
 # A plain INSERT: the keys were checked under the write lock, and the roll-up is incremented for new rows
 # only, so a conflict (impossible while the lock is held) must fail the page rather than update a row.
-_INSERT_COLUMNS = ("source", "dedup_key", *VALUE_COLUMNS, "updated_at")
-_SQLITE_INSERT = (f"INSERT INTO usage_records ({', '.join(_INSERT_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})")
+INSERT_COLUMNS = ("source", "dedup_key", *VALUE_COLUMNS, "updated_at")
+_SQLITE_INSERT = (f"INSERT INTO usage_records ({', '.join(INSERT_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(INSERT_COLUMNS))})")
+_START = INSERT_COLUMNS.index("bucket_start")
 _KEY_CHUNK = 500  # bound parameters per existence query (below every SQLite build's variable limit)
 _UTC = timezone.utc
 _BOOLS = (True, False)
 
 
-def _sqlite_time(dt: datetime) -> str:
+def sqlite_time(dt: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime writes for an instant via UTCDateTime ("%Y-%m-%d %H:%M:%S.%f")."""
     if dt.tzinfo is not _UTC:
         if dt.tzinfo is None:
@@ -236,10 +236,10 @@ def _bool(value: Any) -> int:
 
 def _native_rows(page: list[UsageRecord], ws: int, updated_at: str) -> dict[tuple[str, str], tuple[Any, ...]]:
     """record_to_row of each record converted to DB-native values (what the column types bind), in
-    _INSERT_COLUMNS order, keyed by (source, dedup_key); the last record of a key wins. One loop with
+    INSERT_COLUMNS order, keyed by (source, dedup_key); the last record of a key wins. One loop with
     everything inlined: this runs once per ingested row."""
     out: dict[tuple[str, str], tuple[Any, ...]] = {}
-    sqlite_time, money, boolean, dated_bucket = _sqlite_time, _money, _bool, is_dated_bucket
+    to_text, money, boolean, dated_bucket = sqlite_time, _money, _bool, is_dated_bucket
     day, spend = DAY, CostRole.SPEND
     for rec in page:
         u = rec.usage
@@ -252,12 +252,12 @@ def _native_rows(page: list[UsageRecord], ws: int, updated_at: str) -> dict[tupl
             cost = reported
         else:
             cost = computed if computed is not None else 0
-        start_text = sqlite_time(start)
+        start_text = to_text(start)
         source, key = rec.source.value, rec.dedup_key
         out[(source, key)] = (
             source, key, rec.workspace_id or ws, rec.account_id, rec.provider, rec.model, rec.model_vendor,
             rec.project, rec.api_key_id, rec.line_item, rec.service_tier.value,
-            start_text, start_text if end == start else sqlite_time(end),
+            start_text, start_text if end == start else to_text(end),
             0 if end - start < day else boolean(dated_bucket(start, end)),
             u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_5m_tokens,
             u.cache_write_1h_tokens, u.reasoning_tokens, boolean(u.reasoning_included), u.requests, reported,
@@ -282,11 +282,15 @@ def _any_key_exists(cur: Any, keys: Iterable[tuple[str, str]]) -> bool:
     return False
 
 
-def _upsert_page_sqlite(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult | None:
-    """Insert a page of only-new rows through the raw DBAPI cursor (one executemany) and add them to the
-    roll-up incrementally, in one transaction. Returns None, having written nothing, when any key of the
-    page already exists (the general path then compares and updates)."""
-    rows = _native_rows(page, ws, _sqlite_time(datetime.now(_UTC)))
+def insert_new_rows(db: Database, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
+    """SQLite: insert rows whose keys are all new through the raw DBAPI cursor (one executemany) and add
+    them to the roll-up incrementally, in one transaction; the listeners are told. `rows` are DB-native
+    values in INSERT_COLUMNS order (what _native_rows makes of records; a bulk importer may build them
+    itself), keyed by (source, dedup_key). Returns None, having written nothing, when any key already
+    exists or the ledger is not SQLite (the caller then writes the page through upsert_records, which
+    compares and updates)."""
+    if db.dialect != "sqlite":
+        return None
     with db.write_session() as s:
         cur = s.connection().connection.cursor()
         try:
@@ -295,12 +299,13 @@ def _upsert_page_sqlite(db: Database, page: list[UsageRecord], ws: int) -> Upser
                 return None
             ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
             cur.executemany(_SQLITE_INSERT, ordered)
-            hours = rollup.add_new_rows_sqlite(cur, ordered, _INSERT_COLUMNS)
+            hours = rollup.add_new_rows_sqlite(cur, ordered, INSERT_COLUMNS)
         finally:
             cur.close()
         if hours is None:  # values of unusual types: recompute the touched hours from the ledger instead
-            hours = {rollup.floor_hour(rec.bucket_start) for rec in page}
+            hours = {datetime.strptime(r[_START][:13], "%Y-%m-%d %H").replace(tzinfo=_UTC) for r in ordered}
             rollup.refresh_hours(s, hours)
+    _notify(hours)
     return UpsertResult(added=len(ordered), hours=hours)
 
 
