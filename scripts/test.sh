@@ -17,6 +17,11 @@ ensure_installed .aicost-installed-test ".[test]"
 "$VENV/bin/mypy"
 
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+# Byte-code is cached: the suite starts many Python processes (CLI, gateway, GUI, workers), and with
+# PYTHONDONTWRITEBYTECODE set (some CI images set it) each would compile the app's modules again (and pytest
+# could not keep its rewritten test modules between runs). Compile once up front, on every core.
+unset PYTHONDONTWRITEBYTECODE
+"$VENV/bin/python" -m compileall -q -j 0 src tests >/dev/null
 # One worker per core (AICOST_TEST_WORKERS=0 runs in this process, e.g. for a debugger); worksteal keeps both
 # busy to the end though test lengths differ by 1000x. The installer build overlaps them (tests/e2e/conftest.py).
 exec "$VENV/bin/python" -m pytest -n "${AICOST_TEST_WORKERS:-auto}" --dist worksteal \

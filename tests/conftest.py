@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -49,15 +51,21 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
             report.longrepr = f"skipped in CI, where every service must be present: {reason}"
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection built (every test item, the imported modules) lives to the end: keep it out of the
+    cycle collector's full passes, which otherwise walk it each time (the GUI tests collect after each test)."""
+    gc.collect()
+    gc.freeze()
+
+
 def _postgres_url() -> str:
     if not PG_URL:
         pytest.skip("PostgreSQL not available: set AICOST_TEST_POSTGRES_URL (.ci/run starts a server)")
     return PG_URL
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL schema-less database per test, dropped afterwards."""
+def _fresh_pg_database(template: str | None) -> Iterator[str]:
+    """A new database on the test server (a copy of `template` when given), dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -65,7 +73,7 @@ def pg_url() -> Iterator[str]:
     name = f"aicost_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     try:
         yield url
@@ -76,9 +84,43 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema-less database per test, dropped afterwards."""
+    yield from _fresh_pg_database(None)
+
+
+@pytest.fixture(scope="session")
+def _pg_ledger_template() -> Iterator[str]:
+    """A database migrated to head once per test process (xdist worker), to copy ledgers from: migrating
+    a new PostgreSQL ledger is about a second of DDL round trips, copying a database a tenth of that."""
+    from sqlalchemy.engine import make_url
+
+    from aicost_desktop.storage.db import Database
+
+    for url in _fresh_pg_database(None):
+        Database.open(url).dispose()  # nothing may stay connected: CREATE DATABASE ... TEMPLATE needs it alone
+        yield str(make_url(url).database)
+
+
+@pytest.fixture
+def pg_ledger_url(_pg_ledger_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database already at the head revision (what Database.open makes of an empty one)."""
+    yield from _fresh_pg_database(_pg_ledger_template)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Run a storage test against both backends (PostgreSQL skips locally without a server)."""
+    """Run a storage test against both backends (PostgreSQL skips locally without a server). The
+    PostgreSQL one is a ledger at head already; blank_db_url gives empty databases (migration tests)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{_copy_ledger(request.getfixturevalue('_sqlite_ledger_template'), tmp_path)}"
+    return request.getfixturevalue("pg_ledger_url")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: no tables, no revision."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     return request.getfixturevalue("pg_url")
@@ -93,21 +135,52 @@ def db(db_url: str):  # type: ignore[no-untyped-def]
     database.dispose()
 
 
-@pytest.fixture
-def sqlite_db(tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session")
+def _sqlite_ledger_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite ledger migrated to head once per test process, copied for each test that wants a ledger:
+    running the migrations for every new ledger was over a minute of the suite."""
     from aicost_desktop.storage.db import Database
 
-    database = Database.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    path = tmp_path_factory.mktemp("ledger-template") / "ledger.sqlite3"
+    Database.open(f"sqlite:///{path}").dispose()
+    # The last connection closed checkpoints the write-ahead log into the file: the file alone is the ledger.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def _copy_ledger(template: Path, folder: Path) -> Path:
+    """`folder`/ledger.sqlite3 as a copy of the template (private, as the app creates it)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = folder / "ledger.sqlite3"
+    shutil.copyfile(template, target)
+    target.chmod(0o600)
+    return target
+
+
+@pytest.fixture
+def ledger_home(tmp_path: Path, _sqlite_ledger_template: Path) -> Path:
+    """tmp_path/home holding a new ledger at head, as `aicost --home` leaves it after a first command."""
+    home = tmp_path / "home"
+    _copy_ledger(_sqlite_ledger_template, home)
+    return home
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path, _sqlite_ledger_template: Path):  # type: ignore[no-untyped-def]
+    from aicost_desktop.storage.db import Database
+
+    database = Database.open(f"sqlite:///{_copy_ledger(_sqlite_ledger_template, tmp_path)}")
     yield database
     database.dispose()
 
 
 @pytest.fixture
-def ctx(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """An AppContext on a private home with an in-memory secret store."""
+def ctx(tmp_path: Path, _sqlite_ledger_template: Path):  # type: ignore[no-untyped-def]
+    """An AppContext on a private home (its ledger a copy of the template) with an in-memory secret store."""
     from aicost_desktop.app_context import AppContext
     from aicost_desktop.secrets import MemorySecretStore
 
+    _copy_ledger(_sqlite_ledger_template, tmp_path / "home")
     context = AppContext(home=tmp_path / "home", tz="UTC", secrets=MemorySecretStore())
     yield context
     context.close()

@@ -23,6 +23,7 @@ from tests.unit.budgets.helpers import spend_on
 def _collect_on_gui_thread():
     yield
     gc.collect()
+    gc.freeze()  # what lives on stays out of later full passes (late in a run each took seconds)
 
 
 def ok(d: BudgetDialog) -> bool:

@@ -25,6 +25,7 @@ from tests.unit.budgets.helpers import spend_on
 def _collect_on_gui_thread():
     yield
     gc.collect()  # pyqtgraph cycles are freed here, on the GUI thread, not later in a worker
+    gc.freeze()  # what lives on stays out of later full passes (late in a run each took seconds)
 
 
 def notifier(qtbot, services) -> Notifier:

@@ -19,8 +19,8 @@ def run(capsys: pytest.CaptureFixture[str], home: Path, *args: str) -> tuple[int
 
 
 @pytest.fixture
-def home(tmp_path: Path, capsys) -> Path:
-    h = tmp_path / "home"
+def home(ledger_home: Path, capsys) -> Path:
+    h = ledger_home
     assert run(capsys, h, "demo", "--days", "60", "--seed", "4")[0] == 0
     return h
 

@@ -42,8 +42,8 @@ def ledger_digest(home: Path) -> list[tuple[str, int]]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, capsys) -> Path:
-    h = tmp_path / "home"
+def home(ledger_home: Path, capsys) -> Path:
+    h = ledger_home
     assert run(capsys, h, "manual", "add", "--service", "Seed", "--amount", "5", "--date", "2024-01-02")[0] == 0
     assert run(capsys, h, "budgets", "add", "--name", "b1", "--amount", "50")[0] == 0
     return h

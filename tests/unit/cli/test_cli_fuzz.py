@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import io
 import logging
+import os
 import socket
 import sqlite3
 import sys
@@ -298,8 +299,10 @@ def _check(argv: list[str], home: Path) -> None:
         assert _snapshot(home / "ledger.sqlite3") == before, (shown, "a failed command changed the ledger", err)
 
 
-# About 25 runs per command keeps the whole walk near 45 s on a busy 2-core machine.
-EXAMPLES_PER_COMMAND = 25
+# The fuzz budget (issue 15: it must keep the suite under CI's 5 minutes on 2 cores): 12 runs per command,
+# about 700 in all, near 25 s of one worker. derandomize=True makes them the same runs every time; raise
+# AICOST_FUZZ_EXAMPLES for a deeper local campaign.
+EXAMPLES_PER_COMMAND = int(os.environ.get("AICOST_FUZZ_EXAMPLES", "12"))
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: "-".join(c.path))

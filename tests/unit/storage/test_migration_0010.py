@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, text
 from aicost_desktop.storage import migrate
 
 
-def test_0010_adds_the_columns_and_keeps_the_rules(db_url: str) -> None:
-    engine = create_engine(db_url)
+def test_0010_adds_the_columns_and_keeps_the_rules(blank_db_url: str) -> None:
+    engine = create_engine(blank_db_url)
     cfg = migrate.alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
