@@ -39,7 +39,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     c.add_argument("--no-test", action="store_true", help="store without the connection test")
     c.set_defaults(handler=run_connect)
     for name, text in (("test", "run the connection test"), ("disconnect", "forget a connection and its secrets")):
-        t = isub.add_parser(name, help=text)
+        # `remove` as the other commands name it (accounts remove, routes remove)
+        t = isub.add_parser(name, help=text, aliases=["remove"] if name == "disconnect" else [])
         t.add_argument("name", metavar="NAME")
         t.set_defaults(handler=run_test if name == "test" else run_disconnect)
     r = isub.add_parser("run", help="run an action of a connection")

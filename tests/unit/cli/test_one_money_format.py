@@ -204,7 +204,7 @@ def test_every_command_prints_money_in_the_one_format(tmp_path: Path, capsys: py
     # Integrations (their own tests use local fakes): the table and JSON list, and errors naming the connection.
     assert run("integrations", "list").splitlines()[0].split()[:2] == ["id", "name"]
     run("integrations", "connect", "no-such-service", code=2)
-    for action in (("test",), ("disconnect",), ("run", "x")):
+    for action in (("test",), ("disconnect",), ("remove",), ("run", "x")):
         run("integrations", action[0], "no-such-connection", *action[1:], code=2)
     # Rules and reports (their own tests deliver to fakes) on a webhook stored untested whose URL refuses.
     monkeypatch.setenv("HOOK_URL", "http://127.0.0.1:9/hook")
@@ -246,9 +246,10 @@ def test_every_action_has_help() -> None:
     def walk(parser: argparse.ArgumentParser, path: str) -> Iterator[str]:
         for action in parser._actions:
             if isinstance(action, argparse._SubParsersAction):
-                helped = {a.dest for a in action._choices_actions if a.help}
+                # An alias shares its command's parser; argparse names the pair "disconnect (remove)".
+                helped = {id(action.choices[a.dest.split(" (")[0]]) for a in action._choices_actions if a.help}
                 for name, child in action.choices.items():
-                    if name not in helped:
+                    if id(child) not in helped:
                         yield f"{path} {name}".strip()
                     yield from walk(child, f"{path} {name}")
     assert list(walk(build_parser(), "")) == []

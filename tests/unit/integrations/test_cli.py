@@ -59,6 +59,11 @@ def test_connect_test_run_disconnect(home, capsys, slack, monkeypatch, tmp_path)
     assert next(d for d in listed if d["id"] == "slack")["status"] == "connected"
     assert _run(home, capsys, "disconnect", "team")[1] == "disconnected team; 1 keychain entry removed\n"
     assert BOT_TOKEN not in (tmp_path / "keychain.json").read_text()
+    # `remove`, the issue's name for it (and the other commands'), does the same.
+    assert _run(home, capsys, "connect", "slack", "--name", "again", "--auth", "bearer_token", "--secret-env",
+                "bot_token=SLACK_TOKEN", "--base-url", slack.base_url + "/api")[0] == 0
+    assert _run(home, capsys, "remove", "again")[1] == "disconnected again; 1 keychain entry removed\n"
+    assert BOT_TOKEN not in (tmp_path / "keychain.json").read_text()
 
 
 def test_secrets_are_refused_on_the_command_line_and_failures_exit_1(home, capsys, slack) -> None:
