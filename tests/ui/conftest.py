@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
@@ -18,6 +19,17 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     for item in items:
         if "tests/ui" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_gui_thread():  # type: ignore[no-untyped-def]
+    """Widgets a test left in reference cycles (pyqtgraph items, closed dialogs) are freed after it, on the
+    GUI thread: left to a later cycle collection they died wherever it ran, once inside Qt's restyle of
+    every widget in another test (a segfault in CI). Then what lives on is frozen out of later full passes,
+    so each of these collections walks only what the test made."""
+    yield
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture

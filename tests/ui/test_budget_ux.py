@@ -3,7 +3,6 @@ limit, 'over budget by $X (232%)' with a warning icon, no error before typing, a
 
 from __future__ import annotations
 
-import gc
 from datetime import datetime
 
 import pytest
@@ -17,13 +16,6 @@ from aicost_desktop.ui.dialogs.budget_dialog import BudgetDialog
 from aicost_desktop.ui.docks.budgets import BudgetsWidget
 from aicost_desktop.ui.models.budget_model import COL
 from tests.unit.budgets.helpers import spend_on
-
-
-@pytest.fixture(autouse=True)
-def _collect_on_gui_thread():
-    yield
-    gc.collect()
-    gc.freeze()  # what lives on stays out of later full passes (late in a run each took seconds)
 
 
 def ok(d: BudgetDialog) -> bool:

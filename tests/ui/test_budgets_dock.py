@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,13 +18,6 @@ from aicost_desktop.ui.models.alert_model import AlertFilterProxy, AlertTableMod
 from aicost_desktop.ui.models.budget_model import COL, BudgetTableModel
 from aicost_desktop.ui.notifier import Notifier
 from tests.unit.budgets.helpers import spend_on
-
-
-@pytest.fixture(autouse=True)
-def _collect_on_gui_thread():
-    yield
-    gc.collect()  # pyqtgraph cycles are freed here, on the GUI thread, not later in a worker
-    gc.freeze()  # what lives on stays out of later full passes (late in a run each took seconds)
 
 
 def notifier(qtbot, services) -> Notifier:

@@ -3,7 +3,6 @@ names its month, month to date is drawn over the projection, budget history star
 
 from __future__ import annotations
 
-import gc
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -13,13 +12,6 @@ from aicost_desktop.ui.charts import style
 from aicost_desktop.ui.charts.spend_chart import SpendChart, SpendChartData
 
 TODAY = date(2026, 3, 20)
-
-
-@pytest.fixture(autouse=True)
-def _collect_on_gui_thread():
-    yield
-    gc.collect()
-    gc.freeze()  # what lives on stays out of later full passes (late in a run each took seconds)
 
 
 def bar_color(chart: SpendChart, key: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from importlib import resources
 
@@ -96,10 +97,20 @@ class AppStyle(QProxyStyle):
 def apply_theme(app: QApplication, mode: str = "system") -> str:
     """Fusion style (AppStyle) with our light or dark palette; returns the kind applied."""
     kind = resolve(mode)
-    app.setStyle(AppStyle())
-    pal = palette(kind)
-    app.setPalette(pal)
-    app.setStyleSheet(STYLESHEET + banner_stylesheet(pal))
+    # Qt restyles every widget here, calling back into Python: a cycle collection in the middle could free
+    # a widget left in a reference cycle (a closed dialog) while Qt walks the list. Free them first, then
+    # hold the collector until Qt is done.
+    gc.collect()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        app.setStyle(AppStyle())
+        pal = palette(kind)
+        app.setPalette(pal)
+        app.setStyleSheet(STYLESHEET + banner_stylesheet(pal))
+    finally:
+        if collecting:
+            gc.enable()
     return kind
 
 
