@@ -109,13 +109,19 @@ class _Window:
         self.slots.clear()
 
 
-def _spliced(line: bytes | bytearray, first: int) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
-    """`usage_of` a line in Claude Code's layout, parsed without its content blocks; None when the
-    line is not in that layout (it is then parsed whole). `first` is where its first `"usage"` is.
+_OPEN = b",{"  # what may precede the opening quote of a key in compact JSON
+
+
+def _spliced(buf: bytes | bytearray, ls: int, first: int,
+             le: int) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
+    """`usage_of` the line buf[ls:le] in Claude Code's layout, parsed without its content blocks; None
+    when the line is not in that layout (it is then parsed whole). `first` is where its first
+    `"usage"` is (in buf).
 
     The line minus everything from its first `"content":` key up to its only `"usage":{` key is
     parsed. A `"content":` or `"usage"` with unescaped quotes is a key (inside a JSON string every
-    quote is escaped), so the spliced usage object lands in the object that was open at the cut,
+    quote is escaped; the `"usage":{` must follow a comma or brace, so its quote is not one), so the
+    spliced usage object lands in the object that was open at the cut,
     and the text parses to its end only if the tail closes exactly what the head left open. The
     result has `message.usage` (or, for an agent_progress line, `data.message.message.usage`) only
     if the cut was in that message (no other usage key exists): its `content` is a direct member
@@ -124,13 +130,14 @@ def _spliced(line: bytes | bytearray, first: int) -> tuple[dict[str, Any], dict[
     one Claude Code writes (the Task tool's `toolUseResult.usage` is on user lines, refused here
     for their role).
     """
-    if not line.startswith(_USAGE_KEY, first) or line.find(_USAGE_TOKEN, first + 9) != -1:
+    if (not buf.startswith(_USAGE_KEY, first) or buf[first - 1] not in _OPEN
+            or buf.find(_USAGE_TOKEN, first + 9, le) != -1):
         return None
-    c = line.find(_CONTENT_KEY, 0, first)
-    if c <= 0 or line[c - 1] not in (44, 123):  # preceded by ',' or '{'
+    c = buf.find(_CONTENT_KEY, ls, first)
+    if c <= ls or buf[c - 1] not in _OPEN:
         return None
     try:
-        text = (line[:c] + line[first:]).decode("utf-8")
+        text = (buf[ls:c] + buf[first:le]).decode("utf-8")
         data, end = _scan(text, 0)
     except (StopIteration, ValueError):  # the C scanner signals "no value here" with StopIteration
         return None
@@ -171,9 +178,11 @@ def parse_usage_line(line: bytes | bytearray, first: int = -1) -> tuple[dict[str
     line's first `"usage"` token is, when the caller knows."""
     if first < 0:
         first = line.find(_USAGE_TOKEN)
-    fast = _spliced(line, first) if first >= 0 else None
-    if fast is not None:
-        return fast
+    fast = _spliced(line, 0, first, len(line)) if first > 0 else None
+    return fast if fast is not None else _parse_whole(line)
+
+
+def _parse_whole(line: bytes | bytearray) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
     text = line.decode("utf-8", errors="replace")
     try:
         data = _loads(text)
@@ -193,10 +202,10 @@ _P = "message.usage."
 _PC = "message.usage.cache_creation."
 
 
-def make_entry(fields: dict[str, Any], message: dict[str, Any], progress: bool, line: bytes | bytearray,
-               index: int) -> Entry | None:
-    """The entry of one usage line; None for placeholders that are not requests; InputError/ValueError
-    naming the field for bad values."""
+def make_entry(fields: dict[str, Any], message: dict[str, Any], progress: bool, buf: bytes | bytearray,
+               ls: int, le: int, index: int) -> Entry | None:
+    """The entry of the usage line buf[ls:le]; None for placeholders that are not requests;
+    InputError/ValueError naming the field for bad values."""
     u = message["usage"]
     nested = u.get("cache_creation")
     if type(nested) is dict:
@@ -242,7 +251,7 @@ def make_entry(fields: dict[str, Any], message: dict[str, Any], progress: bool, 
                 check_name("requestId", rid, TEXT_LIMITS["dedup_key"] // 2)
             check_name("dedup_key", key, TEXT_LIMITS["dedup_key"])  # both fit, but not together
     else:
-        key = f"{_KEYLESS}{hashlib.sha256(line.strip()).hexdigest()[:24]}"
+        key = f"{_KEYLESS}{hashlib.sha256(buf[ls:le].strip()).hexdigest()[:24]}"
     tier = u.get("service_tier")
     return ((cls << 62) | ((inp + out + cr + w5 + w1) << 1) | (u.get("speed") == "fast"), key, cls,
             (_MODELS.get(model) or _shared(_MODELS, model)) if type(model) is str and model else None,
@@ -359,14 +368,13 @@ def _scan_lines(scan: FileScan, window: _Window, buf: bytearray, end: int, base:
     while p != -1:
         ls = rfind(b"\n", 0, p) + 1
         le = find(b"\n", p, end)
-        line = buf[ls:le]
-        first = p - ls
+        first = p
         p = find(_USAGE_TOKEN, le, end)
         try:
-            parsed = parse_usage_line(line, first)
+            parsed = (_spliced(buf, ls, first, le) if first > ls else None) or _parse_whole(buf[ls:le])
             if parsed is None:
                 continue
-            e = make_entry(parsed[0], parsed[1], parsed[2], line, index)
+            e = make_entry(parsed[0], parsed[1], parsed[2], buf, ls, le, index)
         except ValueError as exc:  # InputError included
             scan.rejected += 1
             if len(rejects) < MAX_REJECTED_DETAILS:
