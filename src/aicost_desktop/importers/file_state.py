@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sqlalchemy import bindparam, select
 
@@ -98,15 +98,33 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
     from aicost_desktop.storage.tables import ImportFileState as T, core_table
 
     now = datetime.now(timezone.utc)
-    rows = {path: {"size": st.size, "mtime_ns": st.mtime_ns, "offset": st.offset, "probe": st.probe,
-                   "settings": st.settings, "updated_at": now} for path, st in states}
+    rows = {path: (st.size, st.mtime_ns, st.offset, st.probe, st.settings) for path, st in states}
     if not rows:
         return
     with db.write_session() as s:
+        if db.dialect == "sqlite":  # thousands of files: the DBAPI's executemany, not the ORM's binds
+            _save_sqlite(s.connection().connection.cursor(), kind, rows, now)
+            return
         ids = dict(s.execute(select(T.path, T.id).where(T.kind == kind)).all())
-        updates = [{"row_id": ids[p], **r} for p, r in rows.items() if p in ids]
-        inserts = [{"kind": kind, "path": p, **r} for p, r in rows.items() if p not in ids]
+        names = ("size", "mtime_ns", "offset", "probe", "settings")
+        updates = [{"row_id": ids[p], **dict(zip(names, r)), "updated_at": now} for p, r in rows.items() if p in ids]
+        inserts = [{"kind": kind, "path": p, **dict(zip(names, r)), "updated_at": now}
+                   for p, r in rows.items() if p not in ids]
         if updates:
             s.execute(core_table(T).update().where(T.id == bindparam("row_id")), updates)
         if inserts:
             s.execute(core_table(T).insert(), inserts)
+
+
+def _save_sqlite(cur: Any, kind: str, rows: dict[str, tuple[int, int, int, str, str]], now: datetime) -> None:
+    # updated_at as SQLAlchemy's SQLite DateTime stores it (UTC, naive text)
+    when = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    try:
+        ids = dict(cur.execute("SELECT path, id FROM import_file_state WHERE kind = ?", (kind,)).fetchall())
+        cur.executemany('UPDATE import_file_state SET size = ?, mtime_ns = ?, "offset" = ?, probe = ?, settings = ?, '
+                        "updated_at = ? WHERE id = ?", [(*r, when, ids[p]) for p, r in rows.items() if p in ids])
+        cur.executemany('INSERT INTO import_file_state (kind, path, size, mtime_ns, "offset", probe, settings, '
+                        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(kind, p, *r, when) for p, r in rows.items() if p not in ids])
+    finally:
+        cur.close()
