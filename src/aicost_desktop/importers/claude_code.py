@@ -51,7 +51,8 @@ from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN,
                                                    Entry, FileScan, identity, iter_entries, rank_of,
                                                    scan_file)
 from aicost_desktop.importers.request_pricer import RequestPricer
-from aicost_desktop.storage.ledger import INSERT_COLUMNS, UpsertResult, delete_where, insert_new_rows, sqlite_time, upsert_records
+from aicost_desktop.storage.ledger import (INSERT_COLUMNS, BulkInserter, UpsertResult, delete_where, sqlite_time,
+                                           upsert_records)
 from aicost_desktop.storage.types import money_to_units
 from aicost_desktop.storage.tables import UsageRow as U
 from aicost_desktop.sync.base import Pricer
@@ -136,9 +137,10 @@ class _Dedup:
 
 class _Writer:
     """Writes pages of entries in a thread while the caller goes on reading: SQLite does its work with
-    the GIL released, so the two overlap. Each page is one ledger transaction, written in the order
-    given: on SQLite as DB-ready rows when all its keys are new (a first import), else as records
-    through upsert_records, which compares and updates."""
+    the GIL released, so the two overlap. Pages are written in the order given: on SQLite as DB-ready
+    rows when all their keys are new (a first import), several pages to a transaction
+    (storage.ledger.BulkInserter), else as records through upsert_records, which compares and
+    updates, one transaction each."""
 
     def __init__(self, db: "Database", importer: "ClaudeCodeImporter") -> None:
         self.result = UpsertResult()
@@ -149,16 +151,22 @@ class _Writer:
         self._thread.start()
 
     def _run(self, db: "Database", importer: "ClaudeCodeImporter") -> None:
+        bulk = BulkInserter(db) if db.dialect == "sqlite" else None
         try:
             ws = db.default_workspace_id()
-            bulk = db.dialect == "sqlite"
             while (page := self._queue.get()) is not None:
-                got = insert_new_rows(db, importer._rows(page, ws)) if bulk else None
+                got = bulk.insert(importer._rows(page, ws)) if bulk is not None else None
                 if got is None:
+                    if bulk is not None:
+                        bulk.commit()  # the general path takes the write lock itself
                     got = upsert_records(db, [importer._record(e) for e in page], page_size=len(page))
                 self.result += got
+            if bulk is not None:
+                bulk.close()
         except BaseException as exc:  # handed to the caller in put()/close()
             self.error = exc
+            if bulk is not None:
+                bulk.abort()
             while self._queue.get() is not None:  # let the caller finish putting
                 pass
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -307,6 +308,97 @@ def insert_new_rows(db: Database, rows: dict[tuple[str, str], tuple[Any, ...]]) 
             rollup.refresh_hours(s, hours)
     _notify(hours)
     return UpsertResult(added=len(ordered), hours=hours)
+
+
+class BulkInserter:
+    """insert_new_rows for a stream of pages (SQLite), several pages to a transaction: each commit
+    rewrites every index page its rows touched, and new dedup keys and instants land all over the
+    indexes, so a first import of tens of thousands of rows spends most of its write time on
+    commits. Pages go into one write transaction, with a larger page cache meanwhile, until
+    `rows_per_commit` rows or `seconds_per_commit` seconds are in it (other writers wait for the
+    lock no longer than that), then it commits and the listeners are told. Use from one thread;
+    `close()` commits the rest, `abort()` rolls it back."""
+
+    CACHE_KIB = 8_192  # the page cache while a transaction is open (SQLite's default is 2 MiB)
+
+    def __init__(self, db: Database, rows_per_commit: int = 50_000, seconds_per_commit: float = 3.0) -> None:
+        self.db = db
+        self.rows_per_commit = rows_per_commit
+        self.seconds_per_commit = seconds_per_commit
+        self._session: Any = None  # the open write_session context, or None
+        self._cur: Any = None
+        self._rows = 0
+        self._started = 0.0
+        self._hours: set[datetime] = set()
+
+    def insert(self, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
+        """insert_new_rows of one page inside the open transaction; None, having written nothing of
+        this page, when a key exists (call commit() before writing it another way)."""
+        if not rows:
+            return UpsertResult()
+        if self._session is None:
+            self._begin()
+        cur = self._cur
+        if _any_key_exists(cur, rows):
+            return None
+        ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
+        cur.executemany(_SQLITE_INSERT, ordered)
+        hours = rollup.add_new_rows_sqlite(cur, ordered, INSERT_COLUMNS)
+        if hours is None:  # values of unusual types: recompute the touched hours from the ledger instead
+            hours = {datetime.strptime(r[_START][:13], "%Y-%m-%d %H").replace(tzinfo=_UTC) for r in ordered}
+            rollup.refresh_hours(self._session[1], hours)
+        self._hours |= hours
+        self._rows += len(ordered)
+        if self._rows >= self.rows_per_commit or time.monotonic() - self._started >= self.seconds_per_commit:
+            self.commit()
+        return UpsertResult(added=len(ordered), hours=hours)
+
+    def _begin(self) -> None:
+        if self.db.dialect != "sqlite":
+            raise TypeError("BulkInserter writes SQLite ledgers only")
+        ctx = self.db.write_session()
+        session = ctx.__enter__()
+        try:
+            cur = session.connection().connection.cursor()
+            self._default_cache = cur.execute("PRAGMA cache_size").fetchone()[0]
+            cur.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
+        except BaseException as exc:
+            ctx.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._session, self._cur = (ctx, session), cur
+        self._rows, self._started = 0, time.monotonic()
+
+    def commit(self) -> None:
+        """Commit the pages inserted so far and tell the listeners."""
+        if self._session is not None:
+            self._end(None)
+            hours, self._hours = self._hours, set()
+            _notify(hours)
+
+    def close(self) -> None:
+        self.commit()
+
+    def abort(self) -> None:
+        """Roll back the pages not yet committed."""
+        if self._session is not None:
+            self._hours = set()
+            exc = RuntimeError("bulk insert aborted")
+            self._end(exc)
+
+    def _end(self, exc: BaseException | None) -> None:
+        ctx, _session = self._session
+        cur, self._session, self._cur = self._cur, None, None
+        try:
+            cur.execute(f"PRAGMA cache_size = {self._default_cache}")  # the pooled connection goes back as it was
+            cur.close()
+        finally:
+            if exc is None:
+                ctx.__exit__(None, None, None)
+            else:
+                try:
+                    ctx.__exit__(type(exc), exc, None)
+                except RuntimeError:
+                    pass
 
 
 def delete_where(db: Database, *conditions: Any) -> int:

@@ -129,3 +129,54 @@ def test_an_unprintable_project_folder_is_an_input_error(tmp_path: Path, db) -> 
     with pytest.raises(InputError) as exc:
         import_claude_code(db, fake_pricer, path=root)
     assert exc.value.field == "project"
+
+
+
+def test_bulk_inserter_commits_in_groups_refuses_known_keys_and_rolls_back(folder: Path, catalog: PriceCatalog,
+                                                                           db) -> None:
+    from sqlalchemy import func
+
+    from aicost_desktop.storage import ledger
+    from aicost_desktop.storage.tables import UsageHourly as H, UsageRow as U
+
+    importer = ClaudeCodeImporter([folder], catalog.cost_of, ImportReport())
+    files = importer._list()
+    entries = list({e[1]: e for e in importer._entries([(i, 0) for i in range(len(files))], 0)}.values())
+    rows = importer._rows(entries, db.default_workspace_id())
+    keys = sorted(rows)
+    assert len(keys) >= 150
+    pages = [{k: rows[k] for k in keys[i:i + 30]} for i in range(0, 150, 30)]
+    told: list[set] = []
+    ledger.add_listener(told.append)
+
+    def stored() -> tuple[int, int, int, int, int]:  # rows and input tokens, in the ledger and its roll-up
+        with db.session() as s:
+            n, tokens = s.execute(select(func.count(U.id), func.coalesce(func.sum(U.input_tokens), 0))).one()
+            hourly, rolled = s.execute(select(func.coalesce(func.sum(H.rows), 0),
+                                              func.coalesce(func.sum(H.input_tokens), 0))).one()
+        return n, tokens, hourly, rolled, len(told)
+
+    def tokens(*ps: dict) -> int:
+        return sum(r[INSERT_COLUMNS.index("input_tokens")] for p in ps for r in p.values())
+
+    try:
+        bulk = ledger.BulkInserter(db, rows_per_commit=80, seconds_per_commit=600)
+        assert bulk.insert(pages[0]).added == 30 and bulk.insert(pages[1]).added == 30
+        assert stored() == (0, 0, 0, 0, 0)  # one open transaction: nothing committed yet
+        assert bulk.insert(pages[2]).added == 30  # 90 rows: committed, listeners told once
+        committed = (90, tokens(*pages[:3]), 90, tokens(*pages[:3]), 1)
+        assert stored() == committed
+        assert bulk.insert({**pages[3], **pages[0]}) is None  # a stored key: nothing of the page written
+        bulk.commit()
+        assert stored() == committed
+        assert bulk.insert(pages[3]).added == 30
+        bulk.abort()
+        assert stored() == committed
+        assert bulk.insert(pages[4]).added == 30
+        bulk.close()
+        assert stored() == (120, tokens(*pages[:3], pages[4]), 120, tokens(*pages[:3], pages[4]), 2)
+        with db.session() as s:
+            assert s.execute(select(func.count()).select_from(U).where(U.dedup_key.in_(
+                [k[1] for k in pages[3]]))).scalar() == 0
+    finally:
+        ledger.remove_listener(told.append)
