@@ -23,7 +23,7 @@ def settings_key(billing: object, workspace_id: int | None) -> str:
 def file_keys(roots: Sequence[Path]) -> list[tuple[str, str]]:
     """(state key, file path) of every transcript under the roots, as the import keys them."""
     real = {root: str(root.resolve()) for root in roots}
-    return [(os.path.join(real[root], rel), str(path)) for root, path, rel in walk(roots)]
+    return [(os.path.join(real[root], rel), full) for root, full, rel in _walk(roots)]
 
 
 def discover_roots(env: Mapping[str, str] | None = None, home: Path | None = None) -> list[Path]:
@@ -76,12 +76,17 @@ def usage_files(roots: Sequence[Path]) -> list[tuple[Path, Path]]:
 
 
 def walk(roots: Sequence[Path]) -> list[tuple[Path, Path, str]]:
-    """(root, file, path relative to the root) of every `*.jsonl`, sorted by path. scandir and
+    """(root, file, path relative to the root) of every `*.jsonl`, sorted by path (see _walk)."""
+    return [(root, Path(full), rel) for root, full, rel in _walk(roots)]
+
+
+def _walk(roots: Sequence[Path]) -> list[tuple[Path, str, str]]:
+    """(root, file path text, path relative to the root) of every `*.jsonl`, sorted by path. scandir and
     string joins instead of Path.rglob/relative_to: a re-import with nothing new is mostly this
     listing, and pathlib's per-file parsing was most of its time on thousands of files. Like
     rglob, symlinked folders below a root are not followed (no loops); the scandir entries' cached
     types save a stat per file."""
-    found: list[tuple[str, Path, str]] = []
+    found: list[tuple[str, Path, str]] = []  # (file, root, relative path)
     seen: set[Path] = set()
     for root in roots:
         real = root.resolve()
@@ -103,4 +108,4 @@ def walk(roots: Sequence[Path]) -> list[tuple[Path, Path, str]]:
                     elif entry.name.endswith(".jsonl") and entry.is_file():
                         found.append((entry.path, root, entry.path[cut:]))
     found.sort(key=lambda f: f[0])
-    return [(root, Path(full), rel) for full, root, rel in found]
+    return [(root, full, rel) for full, root, rel in found]
