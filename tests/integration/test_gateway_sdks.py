@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import anthropic
-import openai
 import pytest
 from sqlalchemy import select
 
@@ -22,6 +20,11 @@ HI = [{"role": "user", "content": "hi"}]
 
 def test_openai_and_anthropic_sdks_through_the_gateway(make_gateway: Callable[..., GatewayHost],
                                                        ledger: Database) -> None:
+    # Imported here, not at the top: the two SDKs take 3 s to import, which every test process would pay
+    # while collecting, not only the one that runs this test.
+    import anthropic
+    import openai
+
     gw = make_gateway()
     oc = openai.OpenAI(base_url=gw.base_url + "/openai/v1", api_key="sk-own-openai-key-123456", max_retries=2,
                        default_headers={"X-AICost-Token": gw.token or "", "X-AICost-Project": "invoices"})
