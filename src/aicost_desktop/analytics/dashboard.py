@@ -82,10 +82,13 @@ def convert(amount: Decimal, from_currency: str, to_currency: str, fx: dict[str,
     """`amount` in `to_currency`, through the user's rates to USD (the same rule as the spend report)."""
     if from_currency == to_currency:
         return amount
-    rate = fx.get(from_currency)
-    if rate is None:
-        raise InputError("currency", from_currency, "no exchange rate configured (setting fx_rates)")
-    return amount * rate / fx.get(to_currency, Decimal(1))
+    rates = []
+    for code in (from_currency, to_currency):
+        rate = Decimal(1) if code == "USD" else fx.get(code)
+        if rate is None:  # never a silent 1: a figure in the wrong currency looks right
+            raise InputError("currency", code, "no exchange rate configured (setting fx_rates)")
+        rates.append(rate)
+    return amount * rates[0] / rates[1]
 
 
 def _manual_days(db: Database, tz: ZoneInfo, start: date, end: date, fx: dict[str, Decimal],

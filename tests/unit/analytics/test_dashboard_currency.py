@@ -111,3 +111,14 @@ def test_the_anomaly_floor_is_five_dollars_in_any_currency(ledger) -> None:
 def test_a_currency_without_a_rate_is_named(ledger) -> None:
     with pytest.raises(InputError, match="EUR"):
         load_analytics(ledger, UTC, AnalyticsQuery(today=TODAY, currency="USD"), fx={"USD": Decimal(1)})
+
+
+def test_a_display_currency_without_a_rate_is_an_error_not_a_rate_of_one() -> None:
+    from aicost_desktop.analytics.dashboard import convert
+
+    assert convert(Decimal("10.80"), "EUR", "USD", {"EUR": Decimal("1.08")}) == Decimal("11.6640")  # USD needs none
+    assert convert(Decimal("10.80"), "USD", "EUR", FX) == Decimal(10)
+    for source, target in (("USD", "GBP"), ("GBP", "USD")):
+        with pytest.raises(InputError) as exc:
+            convert(Decimal(1), source, target, FX)
+        assert exc.value.field == "currency" and exc.value.value == "GBP" and "fx_rates" in str(exc.value)
