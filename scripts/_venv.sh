@@ -100,17 +100,18 @@ stamp_current() {
     [ -f "$VENV/$1" ] && [ "$(cut -d' ' -f1 "$VENV/$1")" = "$(project_checksum)" ] && [ -x "$VENV/bin/aicost" ]
 }
 
-# ensure_installed STAMP_NAME PIP_TARGET: pip install -e TARGET unless pyproject.toml is unchanged
-# since the last successful install recorded in $VENV/STAMP_NAME.
+# ensure_installed STAMP_NAME PIP_TARGET [PIP_ARGS...]: pip install -e TARGET unless pyproject.toml is
+# unchanged since the last successful install recorded in $VENV/STAMP_NAME.
 ensure_installed() {
     stamp="$VENV/$1"
     target="$2"
+    shift 2
     want="$(project_checksum) $target"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/aicost" ]; then
         return 0
     fi
     note "Installing $target into $VENV (pyproject.toml changed or first run)"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$target" \
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$@" -e "$target" \
         || die "pip install -e '$target' failed (see above); is PyPI reachable?"
     printf '%s\n' "$want" > "$stamp"
 }

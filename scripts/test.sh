@@ -7,8 +7,14 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/_venv.sh
 
+# Byte-code is cached as modules are imported: the suite starts many Python processes (CLI, gateway, GUI,
+# workers), and with PYTHONDONTWRITEBYTECODE set (some CI images set it) each would compile the app's modules
+# again (and pytest could not keep its rewritten test modules between runs). So pip need not compile the
+# ~20,000 files of the test dependencies up front either (10 s of a 40 s install; most are never imported).
+unset PYTHONDONTWRITEBYTECODE
+
 ensure_venv
-ensure_installed .aicost-installed-test ".[test]"
+ensure_installed .aicost-installed-test ".[test]" --no-compile
 
 # Import contracts first (pyproject.toml [tool.importlinter]: Qt only in ui/, layers pointing one way):
 # a broken contract fails the run before any test starts.
@@ -17,10 +23,7 @@ ensure_installed .aicost-installed-test ".[test]"
 "$VENV/bin/mypy"
 
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
-# Byte-code is cached: the suite starts many Python processes (CLI, gateway, GUI, workers), and with
-# PYTHONDONTWRITEBYTECODE set (some CI images set it) each would compile the app's modules again (and pytest
-# could not keep its rewritten test modules between runs). Compile once up front, on every core.
-unset PYTHONDONTWRITEBYTECODE
+# The app's and the tests' own modules are compiled once up front, on every core.
 "$VENV/bin/python" -m compileall -q -j 0 src tests >/dev/null
 # One worker per core (AICOST_TEST_WORKERS=0 runs in this process, e.g. for a debugger); worksteal keeps both
 # busy to the end though test lengths differ by 1000x. The installer build overlaps them (tests/e2e/conftest.py).

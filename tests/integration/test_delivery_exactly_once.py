@@ -6,9 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from benchmarks.delivery_bench import exactly_once
 
 
+# Not traced for coverage (pytest-cov's no_cover): it runs code the other tests cover, many times over, and
+# under the tracer took twice as long.
+@pytest.mark.no_cover
 def test_100_alerts_through_a_flaky_slack_are_each_delivered_exactly_once(tmp_path: Path) -> None:
     r = exactly_once(tmp_path, alerts=100, routes=5, fail_rate=0.3, loops=2, seed=11)
     assert r.failed["500"] > 5 and r.failed["429"] > 5  # the fake did fail, both ways

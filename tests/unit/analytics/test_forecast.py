@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pytest
 
 from aicost_desktop.analytics.forecast import backtest_mape, forecast_daily, spend_forecast, synthetic_trend_series
 from tests.unit.analytics.ledger_data import build_ledger
@@ -48,6 +49,9 @@ def _with_renewals(y: np.ndarray, amount: float = 60.0) -> np.ndarray:
     return y
 
 
+# Not traced for coverage (pytest-cov's no_cover): it runs code the other tests cover, many times over, and
+# under the tracer took twice as long.
+@pytest.mark.no_cover
 def test_bands_hold_about_80_percent_of_outcomes() -> None:
     # Rolling-origin backtests of known series (trend x weekly pattern x log-normal noise, and the same with a
     # monthly renewal), pooled over seeds. The old band (in-sample residual scale, days summed as if independent)

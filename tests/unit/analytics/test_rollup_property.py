@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
@@ -53,6 +54,9 @@ def _rollup(db: Database) -> dict:
     return dict(out)
 
 
+# Not traced for coverage (pytest-cov's no_cover): it runs code the other tests cover, many times over, and
+# under the tracer took twice as long.
+@pytest.mark.no_cover
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(first=st.lists(record, max_size=30), second=st.lists(record, max_size=30),
        delete_keys=st.sets(st.integers(0, 25), max_size=6))
