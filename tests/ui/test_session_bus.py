@@ -35,9 +35,19 @@ def test_without_a_bus_autolaunch_is_disabled(tmp_path: Path) -> None:
     assert name_session_bus({}, "darwin") is None
 
 
-def _daemons() -> set[int]:
+def _daemons(marker: str) -> set[int]:
+    """dbus-daemons whose environment holds `marker`: one the app autolaunched inherits its environment. Other
+    tests running at the same time (the keychain ones under dbus-run-session) have daemons of their own."""
     out = subprocess.run(["pgrep", "-x", "dbus-daemon"], capture_output=True, text=True).stdout
-    return {int(pid) for pid in out.split()}
+    mine = set()
+    for pid in out.split():
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile
+            continue
+        if marker.encode() in environ:
+            mine.add(int(pid))
+    return mine
 
 
 @pytest.mark.e2e
@@ -53,13 +63,14 @@ def test_the_app_on_x11_without_a_session_bus_leaves_no_dbus_daemon(tmp_path: Pa
     try:
         with os.fdopen(read_fd) as fh:
             display = ":" + fh.readline().strip()
-        before = _daemons()
+        home = f"AICOST_HOME={tmp_path / 'home'}"
+        before = _daemons(home)
         env = {k: v for k, v in os.environ.items() if k not in (ADDRESS, "XDG_RUNTIME_DIR") and not k.startswith("COV_CORE_")}
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", AICOST_HOME=str(tmp_path / "home"))
         proc = subprocess.run([sys.executable, "-m", "aicost_desktop", "--smoke-test"], env=env,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr[-2000:]
-        stray = _daemons() - before
+        stray = _daemons(home) - before
         for pid in stray:
             os.kill(pid, 15)
         assert not stray, "an autolaunched dbus-daemon outlived the app"
