@@ -16,6 +16,26 @@ unset PYTHONDONTWRITEBYTECODE
 ensure_venv
 ensure_installed .aicost-installed-test ".[test]" --no-compile
 
+# The frozen-app tests (tests/e2e/test_installer.py) need the installer: PyInstaller is about a minute of one
+# core. In a full run (no pytest arguments) where they run (CI, or AICOST_E2E_INSTALLER=1), it starts here, so it
+# overlaps the type check, which leaves a core idle, and the collection; the tests' own build.sh call waits on
+# its lock, then reuses what this one built (tests/e2e/installer_build.py).
+EARLY_BUILD=""
+case "${CI:-}" in 1|true|True|TRUE|yes) e2e=1 ;; *) e2e="${AICOST_E2E_INSTALLER:-0}" ;; esac
+if [ "$#" -eq 0 ] && [ "$e2e" = 1 ] && [ "$(uname -s)" = Linux ] && command -v dpkg-deb >/dev/null 2>&1 \
+    && command -v ldd >/dev/null 2>&1 && command -v objdump >/dev/null 2>&1; then
+    mkdir -p build
+    # zstd packs the tree in seconds where dpkg-deb has it (xz takes a minute), as the tests ask for
+    if dpkg-deb --help 2>/dev/null | grep -q zstd; then compression=zstd; else compression=gzip; fi
+    AICOST_DEB_COMPRESSION=$compression setsid bash installer/build.sh --reuse \
+        >build/installer-build-early.log 2>&1 </dev/null &
+    EARLY_BUILD=$!
+    # Stopped with its children if this script ends first (a failed check, Ctrl-C).
+    trap 'if [ -n "$EARLY_BUILD" ]; then kill -TERM -- "-$EARLY_BUILD" 2>/dev/null || true; fi' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+fi
+
 # Import contracts first (pyproject.toml [tool.importlinter]: Qt only in ui/, layers pointing one way):
 # a broken contract fails the run before any test starts.
 "$VENV/bin/lint-imports" --no-cache
@@ -27,5 +47,5 @@ export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 "$VENV/bin/python" -m compileall -q -j 0 src tests >/dev/null
 # One worker per core (AICOST_TEST_WORKERS=0 runs in this process, e.g. for a debugger); worksteal keeps both
 # busy to the end though test lengths differ by 1000x. The installer build overlaps them (tests/e2e/conftest.py).
-exec "$VENV/bin/python" -m pytest -n "${AICOST_TEST_WORKERS:-auto}" --dist worksteal \
+"$VENV/bin/python" -m pytest -n "${AICOST_TEST_WORKERS:-auto}" --dist worksteal \
     --cov=aicost_desktop --cov-report=term --cov-fail-under=80 "$@"

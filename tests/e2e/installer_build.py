@@ -1,5 +1,7 @@
 """The installer build behind the frozen-app tests: installer/build.sh run once per session in its own process,
-started as soon as collection ends (tests/e2e/conftest.py) so PyInstaller's minute overlaps the rest of the suite."""
+started as soon as collection ends (tests/e2e/conftest.py) so PyInstaller's minute overlaps the rest of the suite.
+A full `sh scripts/test.sh` run starts it before the type check already; this call then waits on build.sh's lock
+and reuses that build."""
 
 from __future__ import annotations
 
