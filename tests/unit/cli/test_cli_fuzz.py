@@ -305,6 +305,9 @@ def _check(argv: list[str], home: Path) -> None:
 EXAMPLES_PER_COMMAND = int(os.environ.get("AICOST_FUZZ_EXAMPLES", "12"))
 
 
+# Not traced for coverage (pytest-cov's no_cover): ~700 runs of commands whose own tests cover them; under the
+# tracer the walk took twice as long.
+@pytest.mark.no_cover
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: "-".join(c.path))
 def test_every_command_and_flag_with_hostile_values(fuzz_env: tuple[_Files, Path, int], cmd: Command) -> None:
     files, home, port = fuzz_env
