@@ -65,7 +65,6 @@ __all__ = ["SYNTHETIC_MODEL", "ClaudeCodeImporter", "discover_roots", "roots_for
 # Reading this many bytes or more uses worker processes (when the platform and caller allow it).
 PARALLEL_BYTES = 64 << 20
 _TIERS = {t.value: t for t in ServiceTier}
-_TIER_VALUES = {t.value: (t, t.value) for t in ServiceTier}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _KEYLESS = KEY_PREFIX + "line:"
 _PREFIX_LEN = len(KEY_PREFIX)
@@ -277,7 +276,7 @@ class ClaudeCodeImporter:
         )
 
     def _rows(self, page: list[Entry], ws: int) -> dict[tuple[str, str], tuple[Any, ...]]:
-        """The DB-ready ledger rows (storage.ledger.insert_new_rows) of what `_record` makes of these
+        """The DB-ready ledger rows (storage.ledger.BulkInserter.insert) of what `_record` makes of these
         entries: the same values and prices without the objects. A record's own checks hold already:
         the line's were made when it was read (claude_parse.make_entry), the projects' in `_list`,
         and the computed cost's range here."""
@@ -285,15 +284,15 @@ class ClaudeCodeImporter:
         ws_id = self.workspace_id or ws
         role = self.billing.cost_role
         spend, role_text = role is _SPEND, role.value
-        units, projects, tiers, items = self.pricer.units, self._projects, _TIER_VALUES, LINE_ITEMS
-        unpack, epoch, us, standard, to_text = NUMBERS.unpack, _EPOCH, timedelta, _TIER_VALUES["standard"], sqlite_time
+        units, projects, tiers, items = self.pricer.units, self._projects, _TIERS, LINE_ITEMS
+        unpack, epoch, us, standard, to_text = NUMBERS.unpack, _EPOCH, timedelta, ServiceTier.STANDARD, sqlite_time
         out: dict[tuple[str, str], tuple[Any, ...]] = {}
         for rank, key, cls, model, numbers, tier_text, index in page:
             ts_us, inp, out_t, cr, w5, w1, cost = unpack(numbers)
             if model and rank & 1:
                 model = f"{model}-fast"
             at = epoch + us(microseconds=ts_us)
-            tier, tier_value = tiers.get(tier_text, standard)
+            tier = tiers.get(tier_text, standard)
             computed, exact = units(model, tier, at.date(), inp, out_t, cr, w5, w1)
             if computed is not None and (not _UNITS_MIN <= computed <= _UNITS_MAX
                                          or exact is not None and not COLUMN_MIN <= exact <= COLUMN_MAX):
@@ -302,7 +301,7 @@ class ClaudeCodeImporter:
             charged = (reported if reported is not None else computed if computed is not None else 0) if spend else 0
             when = to_text(at)
             out[(_LOG, key)] = (_LOG, key, ws_id, None, "anthropic", model, "anthropic", projects[index], None,
-                                items[cls], tier_value, when, when, 0, inp, out_t, cr, w5, w1, 0, 1, 1, reported,
+                                items[cls], tier.value, when, when, 0, inp, out_t, cr, w5, w1, 0, 1, 1, reported,
                                 computed, charged, role_text, "USD", None, 0, None, now)
         return out
 

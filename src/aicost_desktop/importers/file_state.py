@@ -95,6 +95,7 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
     """Store (path, state) pairs, inserting or updating under the write lock (another import may
     have added a path meanwhile)."""
     # worker: claude_parse (run in worker processes) imports this module for probe(); the ORM stays out
+    from aicost_desktop.storage.ledger import sqlite_time
     from aicost_desktop.storage.tables import ImportFileState as T, core_table
 
     now = datetime.now(timezone.utc)
@@ -103,7 +104,7 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
         return
     with db.write_session() as s:
         if db.dialect == "sqlite":  # thousands of files: the DBAPI's executemany, not the ORM's binds
-            _save_sqlite(s.connection().connection.cursor(), kind, rows, now)
+            _save_sqlite(s.connection().connection.cursor(), kind, rows, sqlite_time(now))
             return
         ids = dict(s.execute(select(T.path, T.id).where(T.kind == kind)).all())
         names = ("size", "mtime_ns", "offset", "probe", "settings")
@@ -116,9 +117,8 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
             s.execute(core_table(T).insert(), inserts)
 
 
-def _save_sqlite(cur: Any, kind: str, rows: dict[str, tuple[int, int, int, str, str]], now: datetime) -> None:
-    # updated_at as SQLAlchemy's SQLite DateTime stores it (UTC, naive text)
-    when = now.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+def _save_sqlite(cur: Any, kind: str, rows: dict[str, tuple[int, int, int, str, str]], when: str) -> None:
+    """save() on SQLite; `when` is updated_at as SQLAlchemy's SQLite DateTime stores it (ledger.sqlite_time)."""
     try:
         ids = dict(cur.execute("SELECT path, id FROM import_file_state WHERE kind = ?", (kind,)).fetchall())
         cur.executemany('UPDATE import_file_state SET size = ?, mtime_ns = ?, "offset" = ?, probe = ?, settings = ?, '

@@ -127,7 +127,7 @@ def upsert_records(db: Database, records: Iterable[UsageRecord], page_size: int 
 
 def _upsert_page(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult:
     if db.dialect == "sqlite":
-        result = insert_new_rows(db, _native_rows(page, ws, sqlite_time(datetime.now(_UTC))))
+        result = _insert_new_rows(db, _native_rows(page, ws, sqlite_time(datetime.now(_UTC))))
         if result is not None:
             return result
     return _upsert_page_core(db, page, ws)
@@ -283,35 +283,40 @@ def _any_key_exists(cur: Any, keys: Iterable[tuple[str, str]]) -> bool:
     return False
 
 
-def insert_new_rows(db: Database, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
-    """SQLite: insert rows whose keys are all new through the raw DBAPI cursor (one executemany) and add
-    them to the roll-up incrementally, in one transaction; the listeners are told. `rows` are DB-native
-    values in INSERT_COLUMNS order (what _native_rows makes of records; a bulk importer may build them
-    itself), keyed by (source, dedup_key). Returns None, having written nothing, when any key already
-    exists or the ledger is not SQLite (the caller then writes the page through upsert_records, which
-    compares and updates)."""
-    if db.dialect != "sqlite":
-        return None
+def _insert_new_rows(db: Database, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
+    """SQLite: insert rows whose keys are all new in one transaction (see _insert_rows) and tell the
+    listeners. `rows` are DB-native values in INSERT_COLUMNS order (what _native_rows makes of records),
+    keyed by (source, dedup_key). Returns None, having written nothing, when any key already exists (the
+    caller then writes the page through the general path, which compares and updates)."""
     with db.write_session() as s:
         cur = s.connection().connection.cursor()
         try:
-            # The write lock is held (BEGIN IMMEDIATE): no other writer can add these keys before we commit.
-            if _any_key_exists(cur, rows):
-                return None
-            ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
-            cur.executemany(_SQLITE_INSERT, ordered)
-            hours = rollup.add_new_rows_sqlite(cur, ordered, INSERT_COLUMNS)
+            result = _insert_rows(s, cur, rows)
         finally:
             cur.close()
-        if hours is None:  # values of unusual types: recompute the touched hours from the ledger instead
-            hours = {datetime.strptime(r[_START][:13], "%Y-%m-%d %H").replace(tzinfo=_UTC) for r in ordered}
-            rollup.refresh_hours(s, hours)
-    _notify(hours)
+    if result is not None:
+        _notify(result.hours)
+    return result
+
+
+def _insert_rows(s: Any, cur: Any, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
+    """Insert rows whose keys are all new through the raw DBAPI cursor (one executemany) and add them to
+    the roll-up incrementally, inside the caller's write transaction `s`; None, having written nothing,
+    when any key already exists."""
+    # The write lock is held (BEGIN IMMEDIATE): no other writer can add these keys before we commit.
+    if _any_key_exists(cur, rows):
+        return None
+    ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
+    cur.executemany(_SQLITE_INSERT, ordered)
+    hours = rollup.add_new_rows_sqlite(cur, ordered, INSERT_COLUMNS)
+    if hours is None:  # values of unusual types: recompute the touched hours from the ledger instead
+        hours = {datetime.strptime(r[_START][:13], "%Y-%m-%d %H").replace(tzinfo=_UTC) for r in ordered}
+        rollup.refresh_hours(s, hours)
     return UpsertResult(added=len(ordered), hours=hours)
 
 
 class BulkInserter:
-    """insert_new_rows for a stream of pages (SQLite), several pages to a transaction: each commit
+    """_insert_new_rows for a stream of pages (SQLite), several pages to a transaction: each commit
     rewrites every index page its rows touched, and new dedup keys and instants land all over the
     indexes, so a first import of tens of thousands of rows spends most of its write time on
     commits. Pages go into one write transaction, with a larger page cache meanwhile, until
@@ -332,26 +337,20 @@ class BulkInserter:
         self._hours: set[datetime] = set()
 
     def insert(self, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
-        """insert_new_rows of one page inside the open transaction; None, having written nothing of
+        """_insert_new_rows of one page inside the open transaction; None, having written nothing of
         this page, when a key exists (call commit() before writing it another way)."""
         if not rows:
             return UpsertResult()
         if self._session is None:
             self._begin()
-        cur = self._cur
-        if _any_key_exists(cur, rows):
+        result = _insert_rows(self._session[1], self._cur, rows)
+        if result is None:
             return None
-        ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
-        cur.executemany(_SQLITE_INSERT, ordered)
-        hours = rollup.add_new_rows_sqlite(cur, ordered, INSERT_COLUMNS)
-        if hours is None:  # values of unusual types: recompute the touched hours from the ledger instead
-            hours = {datetime.strptime(r[_START][:13], "%Y-%m-%d %H").replace(tzinfo=_UTC) for r in ordered}
-            rollup.refresh_hours(self._session[1], hours)
-        self._hours |= hours
-        self._rows += len(ordered)
+        self._hours |= result.hours
+        self._rows += result.added
         if self._rows >= self.rows_per_commit or time.monotonic() - self._started >= self.seconds_per_commit:
             self.commit()
-        return UpsertResult(added=len(ordered), hours=hours)
+        return result
 
     def _begin(self) -> None:
         if self.db.dialect != "sqlite":
