@@ -6,6 +6,7 @@ import gc
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -64,6 +65,7 @@ def _postgres_url() -> str:
     return PG_URL
 
 
+@contextmanager
 def _fresh_pg_database(template: str | None) -> Iterator[str]:
     """A new database on the test server (a copy of `template` when given), dropped afterwards."""
     from sqlalchemy import create_engine, text
@@ -87,7 +89,8 @@ def _fresh_pg_database(template: str | None) -> Iterator[str]:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema-less database per test, dropped afterwards."""
-    yield from _fresh_pg_database(None)
+    with _fresh_pg_database(None) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +101,7 @@ def _pg_ledger_template() -> Iterator[str]:
 
     from aicost_desktop.storage.db import Database
 
-    for url in _fresh_pg_database(None):
+    with _fresh_pg_database(None) as url:
         Database.open(url).dispose()  # nothing may stay connected: CREATE DATABASE ... TEMPLATE needs it alone
         yield str(make_url(url).database)
 
@@ -106,7 +109,8 @@ def _pg_ledger_template() -> Iterator[str]:
 @pytest.fixture
 def pg_ledger_url(_pg_ledger_template: str) -> Iterator[str]:
     """A fresh PostgreSQL database already at the head revision (what Database.open makes of an empty one)."""
-    yield from _fresh_pg_database(_pg_ledger_template)
+    with _fresh_pg_database(_pg_ledger_template) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
