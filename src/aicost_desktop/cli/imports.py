@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import print_json
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.importers import claude_files
+from aicost_desktop.importers import claude_files, claude_read
 from aicost_desktop.importers.base import Billing, ImportReport
 from aicost_desktop.importers.kinds import CSV_FORMATS
 from aicost_desktop.storage.quick_state import files_unchanged
@@ -64,26 +64,39 @@ def _run_log(args: argparse.Namespace, ctx: "AppContext") -> int:
     path = Path(args.path).expanduser() if args.path else None
     if args.auto and path is None:
         raise InputError("auto", True, "--auto needs --path so the folder can be remembered")
-    if args.kind == claude_files.KIND and not args.auto:
-        unchanged = _claude_unchanged(path, args.billing, ctx)
+    if args.kind != claude_files.KIND:
+        runner = _runner()
+        report = runner.import_codex(ctx.db, ctx.catalog.cost_of, path, args.billing)
+    else:
+        unchanged, ahead = _claude_start(path, args.billing, ctx, quick=not args.auto)
         if unchanged is not None:
             return _print(unchanged, args.json)
-    runner = _runner()
-    run = runner.import_claude_code if args.kind == claude_files.KIND else runner.import_codex
-    report = run(ctx.db, ctx.catalog.cost_of, path, args.billing)
+        try:
+            runner = _runner()
+            report = runner.import_claude_code(ctx.db, ctx.catalog.cost_of, path, args.billing, ahead=ahead)
+        finally:
+            if ahead is not None:
+                ahead.close()
     if args.auto and path is not None:
         runner.remember_source(ctx.db, args.kind, path, args.billing)
     return _print(report, args.json)
 
 
-def _claude_unchanged(path: Path | None, billing: str, ctx: "AppContext") -> ImportReport | None:
-    """The report of an import that finds nothing new, when the stored file states already prove it
-    (every transcript's size and mtime as last read, same parser and billing); else None."""
+def _claude_start(path: Path | None, billing: str, ctx: "AppContext",
+                  quick: bool) -> tuple[ImportReport | None, claude_read.ReadAhead | None]:
+    """Before the ledger's machinery is loaded: the report of an import that finds nothing new when
+    the stored file states already prove it (`quick`: every transcript's size and mtime as last
+    read, same parser and billing); else the files to read, being read by worker processes
+    already when they are many (importers/claude_read.py), or None."""
     roots = claude_files.roots_for_path(path) if path else claude_files.discover_roots()
-    files = claude_files.file_keys(roots) if roots else []
-    if not files_unchanged(ctx.db_url, claude_files.KIND, files, claude_files.settings_key(billing, None)):
-        return None
-    return ImportReport(files=len(files))
+    if not roots:
+        return None, None
+    listing = claude_files.list_files(roots)
+    if quick:
+        files = list(zip(claude_files.state_keys(roots, listing), (full for _root, full, _rel in listing)))
+        if files_unchanged(ctx.db_url, claude_files.KIND, files, claude_files.settings_key(billing, None)):
+            return ImportReport(files=len(files)), None
+    return None, claude_read.read_ahead(roots, listing, billing, ctx.db_url)
 
 
 def _run_csv(args: argparse.Namespace, ctx: "AppContext") -> int:

@@ -27,15 +27,13 @@ makes redundant (a sidechain copy, a progress copy, a smaller sidechain copy) is
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import queue
-import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import and_, or_, select
 
@@ -43,13 +41,13 @@ from aicost_desktop.domain.enums import CostRole, DataSource, ServiceTier
 from aicost_desktop.domain.limits import COLUMN_MAX, COLUMN_MIN, TEXT_LIMITS, check_money, check_name
 from aicost_desktop.domain.money import SCALE, money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
-from aicost_desktop.importers import file_state
+from aicost_desktop.importers import file_state, file_state_store
 from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport
-from aicost_desktop.importers.claude_files import (KIND, discover_roots, roots_for_path, settings_key, usage_files,
-                                                   walk)
-from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN, NUMBERS, SYNTHETIC_MODEL,
-                                                   Entry, FileScan, identity, iter_entries, rank_of,
-                                                   scan_file)
+from aicost_desktop.importers.claude_files import (KIND, discover_roots, roots_for_path, settings_key, state_keys,
+                                                   usage_files, walk)
+from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN, NUMBERS, SYNTHETIC_MODEL, Entry,
+                                                   FileScan, identity, rank_of)
+from aicost_desktop.importers.claude_read import ReadAhead, scans, worker_count
 from aicost_desktop.importers.request_pricer import RequestPricer
 from aicost_desktop.storage.ledger import (INSERT_COLUMNS, BulkInserter, UpsertResult, delete_where, sqlite_time,
                                            upsert_records)
@@ -62,8 +60,6 @@ if TYPE_CHECKING:
 
 __all__ = ["SYNTHETIC_MODEL", "ClaudeCodeImporter", "discover_roots", "roots_for_path", "usage_files"]
 
-# Reading this many bytes or more uses worker processes (when the platform and caller allow it).
-PARALLEL_BYTES = 64 << 20
 _TIERS = {t.value: t for t in ServiceTier}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _KEYLESS = KEY_PREFIX + "line:"
@@ -188,13 +184,14 @@ class ClaudeCodeImporter:
 
     def __init__(self, roots: Sequence[Path], pricer: Pricer, report: ImportReport,
                  billing: Billing = Billing.PER_TOKEN, workspace_id: int | None = None,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, ahead: ReadAhead | None = None) -> None:
         self.roots = list(roots)
         self.pricer = RequestPricer(pricer)
         self.report = report
         self.billing = billing
         self.workspace_id = workspace_id
         self.workers = workers  # None: decide from the size to read and the platform
+        self.ahead = ahead  # the roots' files being read already (claude_read.read_ahead): its listing is used
         self._files: list[tuple[Path, Path]] = []
         self._projects: list[str | None] = []
         self._rels: list[str] = []  # each file's path below its root, as listed
@@ -202,7 +199,7 @@ class ClaudeCodeImporter:
 
     # --- reading ---------------------------------------------------------------------------------
     def _list(self) -> list[tuple[Path, Path]]:
-        walked = walk(self.roots)
+        walked = self.ahead.listing if self.ahead is not None else walk(self.roots)
         self._files = [(root, path) for root, path, _rel in walked]
         self._rels = [rel for _root, _path, rel in walked]
         self._projects = [_project_of(rel) for rel in self._rels]
@@ -218,8 +215,9 @@ class ClaudeCodeImporter:
         """Every entry of the (file index, start offset) jobs, in path order; reports each file's
         rejects and errors and keeps its scan (without entries) in `done`."""
         report = self.report
-        for scan, entries in _scans([(str(self._files[i][1]), start, i) for i, start in jobs],
-                                    self._worker_count(nbytes), self.pricer.warm):
+        ahead, self.ahead = self.ahead, None  # one import takes its results
+        for scan, entries in scans([(str(self._files[i][1]), start, i) for i, start in jobs],
+                                   worker_count(nbytes, self.workers), self.pricer.warm, ahead):
             yield from entries
             path = self._files[scan.index][1]
             if scan.error:
@@ -231,13 +229,6 @@ class ClaudeCodeImporter:
             scan.entries = []
             if done is not None:
                 done[scan.index] = scan
-
-    def _worker_count(self, nbytes: int) -> int:
-        if self.workers is not None:
-            return max(1, self.workers)
-        if nbytes < PARALLEL_BYTES or not _can_fork():
-            return 1
-        return max(1, min(4, os.cpu_count() or 1))
 
     # --- records ---------------------------------------------------------------------------------
     def records(self) -> Iterator[UsageRecord]:
@@ -310,11 +301,11 @@ class ClaudeCodeImporter:
         """Import what changed since the last import into the ledger; returns the report."""
         files = self._list()
         settings = settings_key(self.billing, self.workspace_id)
-        states = file_state.load(db, KIND)
+        states = file_state_store.load(db, KIND)
         plans: dict[int, file_state.ReadPlan] = {}
-        real = {root: str(root.resolve()) for root in self.roots}
-        for i, (root, path) in enumerate(files):
-            key = os.path.join(real[root], self._rels[i])
+        keys = state_keys(self.roots, [(root, path, rel) for (root, path), rel in zip(files, self._rels)])
+        for i, (_root, path) in enumerate(files):
+            key = keys[i]
             try:
                 st = os.stat(path)
             except OSError as exc:
@@ -376,7 +367,7 @@ class ClaudeCodeImporter:
         self.report.updated -= rewrites  # the ledger saw them update rows this import had added
         if stored is not None and stored.stale:
             _delete(db, stored.stale)
-        file_state.save(db, KIND, ((plans[i].key, file_state.FileState(plans[i].size, plans[i].mtime_ns,
+        file_state_store.save(db, KIND, ((plans[i].key, file_state.FileState(plans[i].size, plans[i].mtime_ns,
                                                                          s.offset, s.probe, settings))
                                    for i, s in scans.items() if not s.error))
         return self.report
@@ -476,35 +467,6 @@ def _delete(db: "Database", keys: list[str]) -> None:
     unique = sorted(set(keys))
     for i in range(0, len(unique), 500):
         delete_where(db, U.source == DataSource.LOG.value, U.dedup_key.in_(unique[i:i + 500]))
-
-
-def _scans(jobs: list[tuple[str, int, int]], workers: int,
-           warm: Callable[[], None]) -> Iterator[tuple[FileScan, Iterable[Entry]]]:
-    """(scan, its entries) per job in job order; the scan's bookkeeping is complete once its entries
-    are consumed. In `workers` forked processes when more than one."""
-    if workers <= 1 or len(jobs) < 2:
-        warm()
-        for path, start, index in jobs:
-            scan = FileScan(index=index)
-            yield scan, iter_entries(path, start, scan)
-        return
-    with multiprocessing.get_context("fork").Pool(workers, initializer=gc.disable) as pool:
-        # Big chunks: a task round trip costs more than scanning a small file.
-        results = pool.imap(_scan_job, jobs, chunksize=max(1, min(256, len(jobs) // (workers * 8))))
-        warm()  # load prices here while the workers read
-        for scan in results:
-            yield scan, scan.entries
-
-
-def _scan_job(job: tuple[str, int, int]) -> FileScan:
-    return scan_file(*job)
-
-
-def _can_fork() -> bool:
-    """Fork only where it is safe and cheap: POSIX but not macOS (system libraries break after
-    fork), from a single-threaded caller (a GUI worker thread reads in-process)."""
-    return (hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
-            and threading.current_thread() is threading.main_thread())
 
 
 def _size(paths: Iterable[Path]) -> int:

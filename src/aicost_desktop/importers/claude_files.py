@@ -22,8 +22,14 @@ def settings_key(billing: object, workspace_id: int | None) -> str:
 
 def file_keys(roots: Sequence[Path]) -> list[tuple[str, str]]:
     """(state key, file path) of every transcript under the roots, as the import keys them."""
+    listing = list_files(roots)
+    return list(zip(state_keys(roots, listing), (full for _root, full, _rel in listing)))
+
+
+def state_keys(roots: Sequence[Path], listing: Sequence[tuple[Path, object, str]]) -> list[str]:
+    """The state key of each file of a `walk` or `list_files` listing: its path below the resolved root."""
     real = {root: str(root.resolve()) for root in roots}
-    return [(os.path.join(real[root], rel), full) for root, full, rel in _walk(roots)]
+    return [os.path.join(real[root], rel) for root, _path, rel in listing]
 
 
 def discover_roots(env: Mapping[str, str] | None = None, home: Path | None = None) -> list[Path]:
@@ -76,11 +82,11 @@ def usage_files(roots: Sequence[Path]) -> list[tuple[Path, Path]]:
 
 
 def walk(roots: Sequence[Path]) -> list[tuple[Path, Path, str]]:
-    """(root, file, path relative to the root) of every `*.jsonl`, sorted by path (see _walk)."""
-    return [(root, Path(full), rel) for root, full, rel in _walk(roots)]
+    """(root, file, path relative to the root) of every `*.jsonl`, sorted by path (see list_files)."""
+    return [(root, Path(full), rel) for root, full, rel in list_files(roots)]
 
 
-def _walk(roots: Sequence[Path]) -> list[tuple[Path, str, str]]:
+def list_files(roots: Sequence[Path]) -> list[tuple[Path, str, str]]:
     """(root, file path text, path relative to the root) of every `*.jsonl`, sorted by path. scandir and
     string joins instead of Path.rglob/relative_to: a re-import with nothing new is mostly this
     listing, and pathlib's per-file parsing was most of its time on thousands of files. Like

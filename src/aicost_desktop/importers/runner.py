@@ -14,6 +14,7 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.usage import UsageRecord
 from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport, ingest, parse_billing
 from aicost_desktop.importers.claude_code import ClaudeCodeImporter, discover_roots, roots_for_path
+from aicost_desktop.importers.claude_read import ReadAhead
 from aicost_desktop.importers.codex import CodexImporter, dirs_for_path, discover_homes, legacy_keys, session_dirs
 from aicost_desktop.importers.csv_anthropic import AnthropicCostCsv, AnthropicUsageCsv
 from aicost_desktop.importers.csv_common import CsvFormat, iter_csv
@@ -38,16 +39,19 @@ CLAUDE_PAGE_SIZE = 10_000
 
 def import_claude_code(db: "Database", pricer: Pricer, path: Path | None = None,
                        billing: Billing | str = Billing.PER_TOKEN, workspace_id: int | None = None,
-                       page_size: int = CLAUDE_PAGE_SIZE) -> ImportReport:
+                       page_size: int = CLAUDE_PAGE_SIZE, ahead: ReadAhead | None = None) -> ImportReport:
     """Import Claude Code transcripts from `path` (config or projects dir) or the default roots; only
     what changed since the last import is read (unchanged files are skipped, grown ones read from
-    where the last import stopped)."""
+    where the last import stopped). `ahead`: the same roots being read already (claude_read.read_ahead);
+    the import closes it."""
     roots = roots_for_path(Path(path).expanduser()) if path else discover_roots()
     report = ImportReport()
     if not roots:
+        if ahead is not None:
+            ahead.close()
         report.warnings.append("no Claude Code logs found (~/.claude/projects, ~/.config/claude/projects)")
         return report
-    importer = ClaudeCodeImporter(roots, pricer, report, parse_billing(billing), workspace_id)
+    importer = ClaudeCodeImporter(roots, pricer, report, parse_billing(billing), workspace_id, ahead=ahead)
     started = datetime.now(timezone.utc)
     importer.import_into(db, page_size)
     return _alert_unpriced(db, started, report)
