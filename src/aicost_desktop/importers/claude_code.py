@@ -62,6 +62,10 @@ __all__ = ["SYNTHETIC_MODEL", "ClaudeCodeImporter", "discover_roots", "roots_for
 
 _TIERS = {t.value: t for t in ServiceTier}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+if (_NAIVE_EPOCH + timedelta(microseconds=1)).isoformat(" ", "microseconds") != sqlite_time(
+        _EPOCH + timedelta(microseconds=1)):
+    raise ImportError("storage.ledger.sqlite_time changed its format: update claude_code._rows")
 _KEYLESS = KEY_PREFIX + "line:"
 _PREFIX_LEN = len(KEY_PREFIX)
 _LEDGER_BATCH = 200  # message ids per ledger lookup (two bound parameters each)
@@ -276,13 +280,13 @@ class ClaudeCodeImporter:
         role = self.billing.cost_role
         spend, role_text = role is _SPEND, role.value
         units, projects, tiers, items = self.pricer.units, self._projects, _TIERS, LINE_ITEMS
-        unpack, epoch, us, standard, to_text = NUMBERS.unpack, _EPOCH, timedelta, ServiceTier.STANDARD, sqlite_time
+        unpack, epoch, us, standard = NUMBERS.unpack, _NAIVE_EPOCH, timedelta, ServiceTier.STANDARD
         out: dict[tuple[str, str], tuple[Any, ...]] = {}
         for rank, key, cls, model, numbers, tier_text, index in page:
             ts_us, inp, out_t, cr, w5, w1, cost = unpack(numbers)
             if model and rank & 1:
                 model = f"{model}-fast"
-            at = epoch + us(microseconds=ts_us)
+            at = epoch + us(microseconds=ts_us)  # UTC, naive: its isoformat is sqlite_time's text
             tier = tiers.get(tier_text, standard)
             computed, exact = units(model, tier, at.date(), inp, out_t, cr, w5, w1)
             if computed is not None and (not _UNITS_MIN <= computed <= _UNITS_MAX
@@ -290,7 +294,7 @@ class ClaudeCodeImporter:
                 check_money("computed_cost", exact if exact is not None else Decimal(computed).scaleb(-SCALE))
             reported = money_to_units(money(cost)) if cost == cost else None  # NaN: no costUSD
             charged = (reported if reported is not None else computed if computed is not None else 0) if spend else 0
-            when = to_text(at)
+            when = at.isoformat(" ", "microseconds")
             out[(_LOG, key)] = (_LOG, key, ws_id, None, "anthropic", model, "anthropic", projects[index], None,
                                 items[cls], tier.value, when, when, 0, inp, out_t, cr, w5, w1, 0, 1, 1, reported,
                                 computed, charged, role_text, "USD", None, 0, None, now)

@@ -157,3 +157,37 @@ def test_http_debug_log_setting_switches_the_request_logger(tmp_path) -> None:
     ctx.settings.set("http_debug_log", False)
     AppContext(home=tmp_path)
     assert not logging.getLogger("aicost.http").isEnabledFor(logging.DEBUG)
+
+
+def test_a_bulk_page_writes_its_shared_values_as_literals_and_stores_the_same_rows(sqlite_db: Database) -> None:
+    """The SQLite bulk insert writes a column with one value in every row into the statement instead of
+    binding it per row: a quote in that text, NULL, 0 and a mix of 1 and True (which compare equal but
+    are not the same value) must all come back exactly as bound ones would."""
+    from aicost_desktop.storage.ledger import INSERT_COLUMNS, _insert_statement, _native_rows, sqlite_time
+
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    page = [UsageRecord(source=DataSource.IMPORT, dedup_key=f"k{i}", provider="o'brien", model=f"m{i % 3}",
+                        bucket_start=start + timedelta(minutes=i), bucket_end=start + timedelta(minutes=i),
+                        usage=TokenUsage(input_tokens=i, output_tokens=7), note="it's \"quoted\"; --",
+                        computed_cost=Decimal("0.25"))
+            for i in range(100)]
+    rows = _native_rows(page, 1, sqlite_time(start))
+    ordered = [rows[k] for k in sorted(rows)]
+    # A column equal in every row, of mixed types (1 and True): bound, not written as 1.
+    mixed = INSERT_COLUMNS.index("requests")
+    ordered = [r[:mixed] + ((True if n % 2 else 1),) + r[mixed + 1:] for n, r in enumerate(ordered)]
+    sql, values = _insert_statement(ordered)
+    assert "'o''brien'" in sql and "NULL" in sql and sql.count("?") < len(INSERT_COLUMNS)
+    assert sql.split("VALUES")[1].count("?") == len(INSERT_COLUMNS) - sum(
+        1 for i in range(len(INSERT_COLUMNS)) if len({(type(r[i]), r[i]) for r in ordered}) == 1)
+    with sqlite_db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM usage_records")
+        conn.connection.cursor().executemany(sql, values)
+        cols = ", ".join(INSERT_COLUMNS)
+        stored = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {cols} FROM usage_records ORDER BY dedup_key")]
+        types = conn.exec_driver_sql("SELECT DISTINCT typeof(requests), typeof(account_id), typeof(note) "
+                                     "FROM usage_records").all()
+    assert stored == [tuple(int(v) if type(v) is bool else v for v in r) for r in ordered]
+    assert [tuple(t) for t in types] == [("integer", "null", "text")]
+    # A small page is bound whole: one statement text for any values.
+    assert _insert_statement(ordered[:10]) == (_insert_statement([])[0], ordered[:10])
