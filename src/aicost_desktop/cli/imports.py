@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import print_json
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.importers import claude_files, claude_read
+from aicost_desktop.importers import claude_files
 from aicost_desktop.importers.base import Billing, ImportReport
 from aicost_desktop.importers.kinds import CSV_FORMATS
 from aicost_desktop.storage.quick_state import files_unchanged
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
+    from aicost_desktop.importers.claude_read import ReadAhead
 
 BILLINGS = [b.value for b in Billing]
 
@@ -83,7 +84,7 @@ def _run_log(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def _claude_start(path: Path | None, billing: str, ctx: "AppContext",
-                  quick: bool) -> tuple[ImportReport | None, claude_read.ReadAhead | None]:
+                  quick: bool) -> tuple[ImportReport | None, "ReadAhead | None"]:
     """Before the ledger's machinery is loaded: the report of an import that finds nothing new when
     the stored file states already prove it (`quick`: every transcript's size and mtime as last
     read, same parser and billing); else the files to read, being read by worker processes
@@ -96,6 +97,9 @@ def _claude_start(path: Path | None, billing: str, ctx: "AppContext",
         files = list(zip(claude_files.state_keys(roots, listing), (full for _root, full, _rel in listing)))
         if files_unchanged(ctx.db_url, claude_files.KIND, files, claude_files.settings_key(billing, None)):
             return ImportReport(files=len(files)), None
+    # A re-import with nothing new is mostly interpreter start and imports:
+    from aicost_desktop.importers import claude_read  # lazy: the parser, only when there is something to read
+
     return None, claude_read.read_ahead(roots, listing, billing, ctx.db_url)
 
 
