@@ -148,7 +148,10 @@ class AlertService:
         self._runs.done()  # a failed run still runs the folded one
 
     def refresh_ack_state(self) -> None:
-        """Re-count alerts waiting for acknowledgement (after the user acknowledged some)."""
+        """Re-count alerts waiting for acknowledgement (after the user acknowledged some); nothing once
+        the runtime is stopped (a window's last queued refresh may arrive while the app quits)."""
+        if self.jobs.closed:
+            return
         self.jobs.submit(lambda: len(pending_acknowledgement(self.ctx.db)), name="pending acknowledgements",
                          on_done=self._set_ack)
 

@@ -62,6 +62,11 @@ class Jobs:
         self._active: set[Job] = set()
         self._closed = False
 
+    @property
+    def closed(self) -> bool:
+        """True once shut down: `submit` then raises."""
+        return self._closed
+
     def submit(self, fn: Callable[..., Any], *args: Any, name: str | None = None,
                on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,

@@ -76,3 +76,13 @@ def test_require_ack_budgets_report_the_pending_count(ctx, runtime) -> None:
     runtime.alerts.evaluate_now()
     rec.wait(lambda r: bool(r.of("ack_pending")))
     assert rec.of("ack_pending") == [(1,)] and runtime.alerts.pending_ack == 1
+
+
+def test_a_refresh_asked_for_after_the_runtime_stopped_does_nothing(ctx) -> None:
+    """A window's last queued refresh (an alert acknowledged as the app quits) reaches a stopped runtime:
+    it is dropped, not raised into the GUI's event loop."""
+    rt = Runtime(ctx, alert_interval_s=3600)
+    rt.stop(wait_s=10)
+    assert rt.jobs.closed
+    rt.alerts.refresh_ack_state()  # before the fix: RuntimeError("the runtime is stopped")
+    assert rt.alerts.pending_ack == 0
