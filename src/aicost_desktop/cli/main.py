@@ -126,7 +126,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     command = _command_word(argv) if argv is not None else None
-    modules = (COMMANDS[command],) if command in COMMANDS else COMMAND_MODULES
+    if command in COMMANDS:
+        modules: Sequence[str] = (COMMANDS[command],)
+    elif argv is not None and _first_word(argv) == "--version":
+        modules = ()  # argparse prints the version and exits at the option: no command is parsed
+    else:
+        modules = COMMAND_MODULES
     for name in modules:
         importlib.import_module(f"aicost_desktop.cli.{name}").register(sub)
     return parser
@@ -138,6 +143,12 @@ def _command_word(argv: Sequence[str]) -> str | None:
     With it only that command's module is imported: a scheduled `aicost import` with nothing new
     is mostly interpreter start and imports, and every module pulls in its own dependencies.
     Anything unusual (abbreviated or unknown options, help) parses with every command."""
+    word = _first_word(argv)
+    return None if word is None or word.startswith("-") else word
+
+
+def _first_word(argv: Sequence[str]) -> str | None:
+    """The first argument that is not a global option spelled out in full (or its value)."""
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -146,7 +157,7 @@ def _command_word(argv: Sequence[str]) -> str | None:
         elif arg.split("=", 1)[0] in _GLOBAL_VALUE_OPTIONS or arg in ("-v", "--verbose"):
             i += 1
         else:
-            return None if arg.startswith("-") else arg
+            return arg
     return None
 
 

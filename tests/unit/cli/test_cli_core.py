@@ -152,6 +152,18 @@ def test_version_and_help(capsys) -> None:
     assert main([]) == 2
 
 
+def test_version_loads_no_command_module() -> None:
+    """`aicost --version` answers without importing the commands (and SQLAlchemy with them): it took a second."""
+    import subprocess
+
+    code = ("import sys\nfrom aicost_desktop.cli.main import main\n"
+            "try:\n    main(['--tz', 'UTC', '--version'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('aicost_desktop.cli.') or m == 'sqlalchemy'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "['aicost_desktop.cli.main']", out.stderr
+    assert out.stdout.startswith("aicost ")
+
+
 def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
     """`aicost report --json ... | head -1`: the closed pipe ends the command quietly, without a traceback."""
     import subprocess
