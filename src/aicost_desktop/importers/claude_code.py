@@ -196,17 +196,16 @@ class ClaudeCodeImporter:
         self.workspace_id = workspace_id
         self.workers = workers  # None: decide from the size to read and the platform
         self.ahead = ahead  # the roots' files being read already (claude_read.read_ahead): its listing is used
+        self._listing: list[tuple[Path, Path, str]] = []  # claude_files.walk's (root, file, path below the root)
         self._files: list[tuple[Path, Path]] = []
         self._projects: list[str | None] = []
-        self._rels: list[str] = []  # each file's path below its root, as listed
         self._usage_lines = 0
 
     # --- reading ---------------------------------------------------------------------------------
     def _list(self) -> list[tuple[Path, Path]]:
-        walked = self.ahead.listing if self.ahead is not None else walk(self.roots)
+        walked = self._listing = self.ahead.listing if self.ahead is not None else walk(self.roots)
         self._files = [(root, path) for root, path, _rel in walked]
-        self._rels = [rel for _root, _path, rel in walked]
-        self._projects = [_project_of(rel) for rel in self._rels]
+        self._projects = [_project_of(rel) for _root, _path, rel in walked]
         limit = TEXT_LIMITS["project"]
         for project in set(self._projects):  # UsageRecord's check, once per folder instead of per row
             if project is not None and not (len(project) <= limit and project.isascii() and project.isprintable()):
@@ -307,9 +306,7 @@ class ClaudeCodeImporter:
         settings = settings_key(self.billing, self.workspace_id)
         states = file_state_store.load(db, KIND)
         plans: dict[int, file_state.ReadPlan] = {}
-        keys = state_keys(self.roots, [(root, path, rel) for (root, path), rel in zip(files, self._rels)])
-        for i, (_root, path) in enumerate(files):
-            key = keys[i]
+        for i, ((_root, path), key) in enumerate(zip(files, state_keys(self.roots, self._listing))):
             try:
                 st = os.stat(path)
             except OSError as exc:

@@ -115,27 +115,23 @@ def scans(jobs: list[Job], workers: int, warm: Callable[[], None],
           ahead: ReadAhead | None = None) -> Iterator[tuple[FileScan, Iterable[Entry]]]:
     """(scan, its entries) per job in job order; the scan's bookkeeping is complete once its entries
     are consumed. From `ahead` when it read these jobs, else in `workers` forked processes when
-    more than one, else here."""
+    more than one, else here. `ahead` is closed either way."""
     results = ahead.take(jobs) if ahead is not None else None
-    if results is not None:
-        try:
-            warm()
-            for scan in results:
-                yield scan, scan.entries
-        finally:
-            ahead.close()  # type: ignore[union-attr]  # results came from it
-        return
-    if workers <= 1 or len(jobs) < 2:
+    if results is None and workers > 1 and len(jobs) >= 2:
+        ahead = ReadAhead([], jobs, workers)
+        results = ahead.take(jobs)
+    if results is None or ahead is None:
         warm()
         for path, start, index in jobs:
             scan = FileScan(index=index)
             yield scan, iter_entries(path, start, scan)
         return
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start) as pool:
-        pooled = pool.imap(_scan_job, jobs, chunksize=_chunk(jobs, workers))
+    try:
         warm()  # load prices here while the workers read
-        for scan in pooled:
+        for scan in results:
             yield scan, scan.entries
+    finally:
+        ahead.close()
 
 
 def _worker_start() -> None:

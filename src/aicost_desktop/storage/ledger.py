@@ -203,8 +203,8 @@ def _notify(hours: set[datetime]) -> None:
 # A plain INSERT: the keys were checked under the write lock, and the roll-up is incremented for new rows
 # only, so a conflict (impossible while the lock is held) must fail the page rather than update a row.
 INSERT_COLUMNS = ("source", "dedup_key", *VALUE_COLUMNS, "updated_at")
-_SQLITE_INSERT = (f"INSERT INTO usage_records ({', '.join(INSERT_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' * len(INSERT_COLUMNS))})")
+_INSERT_INTO = f"INSERT INTO usage_records ({', '.join(INSERT_COLUMNS)}) VALUES "
+_SQLITE_INSERT = f"{_INSERT_INTO}({', '.join('?' * len(INSERT_COLUMNS))})"
 _START = INSERT_COLUMNS.index("bucket_start")
 _KEY_CHUNK = 500  # bound parameters per existence query (below every SQLite build's variable limit)
 _UTC = timezone.utc
@@ -310,8 +310,7 @@ def _insert_statement(ordered: list[tuple[Any, ...]]) -> tuple[str, Any]:
     if not any(literals):
         return _SQLITE_INSERT, ordered
     bound = [col for col, lit in zip(columns, literals) if lit is None]
-    sql = (f"INSERT INTO usage_records ({', '.join(INSERT_COLUMNS)}) "
-           f"VALUES ({', '.join('?' if lit is None else lit for lit in literals)})")
+    sql = f"{_INSERT_INTO}({', '.join('?' if lit is None else lit for lit in literals)})"
     return sql, zip(*bound) if bound else [()] * len(ordered)
 
 
