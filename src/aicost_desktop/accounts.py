@@ -17,6 +17,7 @@ from aicost_desktop.secrets import SecretStore
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account, BalanceReading, SyncState, Workspace
 from aicost_desktop.sync.registry import PROVIDERS
+from aicost_desktop.sync.tls import client_tls
 
 MAX_NAME = 120
 MAX_WORKSPACE = 100
@@ -200,4 +201,4 @@ def account_key(db: Database, secrets: SecretStore, account_id: int) -> str:
 def make_client(timeout: float = 30.0) -> httpx.Client:
     """The shared HTTP client for provider calls (tests pass their own)."""
     return httpx.Client(timeout=timeout, headers={"User-Agent": f"aicost-desktop/{__version__}"},
-                        follow_redirects=False)
+                        follow_redirects=False, verify=client_tls())

@@ -15,6 +15,7 @@ import httpx
 from aicost_desktop import __version__
 from aicost_desktop.domain.redact import redact, register, register_credential_header
 from aicost_desktop.integrations import errors as E
+from aicost_desktop.sync.tls import client_tls
 
 log = logging.getLogger("aicost.integrations.http")
 USER_AGENT = f"aicost-desktop/{__version__}"
@@ -24,7 +25,8 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 def make_client(timeout: float = 20.0) -> httpx.Client:
     """The client integrations share (tests pass their own). No redirects: a 3xx is an answer, not a hop."""
-    return httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+    return httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, follow_redirects=False,
+                        verify=client_tls())
 
 
 def retry_after_header(resp: httpx.Response, now: float | None = None) -> float | None:
