@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from aicost_desktop.domain.private_files import private_dir, private_file
+from aicost_desktop.storage import sqlite_schema
 from aicost_desktop.storage.revision import HEAD
 
 if TYPE_CHECKING:
@@ -56,10 +57,13 @@ def _raw_sqlite(conn: Connection) -> sqlite3.Connection:
     return raw
 
 
-def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
-    """Bring the schema to head; returns True when something was migrated."""
+def upgrade(engine: Engine, backup_dir: Path | None = None, *, from_dump: bool = True) -> bool:
+    """Bring the schema to head; returns True when something was migrated. An empty SQLite database gets the
+    head schema from `sqlite_schema` (unless `from_dump` is False) instead of every migration in turn."""
     if _stored_revision(engine) == HEAD:
         return False
+    if from_dump and engine.dialect.name == "sqlite" and _create_new_sqlite(engine):
+        return True
     # lazy: only a migration loads Alembic (a ledger at head returned above without it)
     from alembic import command
     from alembic.runtime.migration import MigrationContext
@@ -108,6 +112,15 @@ def upgrade(engine: Engine, backup_dir: Path | None = None) -> bool:
             if sqlite:
                 _raw_sqlite(conn).execute("PRAGMA foreign_keys=ON")
     return True
+
+
+def _create_new_sqlite(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        # The write lock first (BEGIN IMMEDIATE): of two processes creating one ledger, the second waits,
+        # then finds the tables and goes on to the revision check below.
+        conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            return sqlite_schema.create_if_empty(conn)
 
 
 class NewerLedgerError(RuntimeError):
