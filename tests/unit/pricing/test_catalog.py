@@ -252,3 +252,16 @@ def test_damaged_user_file_falls_back_to_bundled(tmp_path: Path, caplog: pytest.
     assert cat.cost_of("gpt-4o-mini", TokenUsage(input_tokens=M, output_tokens=M), S, DAY) == D("0.75")
     assert cat.snapshot_info.bundled
     assert "ignoring price catalog" in caplog.text
+
+
+def test_the_bundled_map_is_parsed_once_per_process_and_a_user_file_is_its_own(tmp_path: Path) -> None:
+    a, b = PriceCatalog.load(), PriceCatalog.load()
+    assert a.snapshot_info is b.snapshot_info  # one parse shared by every catalog
+    assert a.lookup("gpt-4o-mini", DAY) == b.lookup("gpt-4o-mini", DAY)
+    f = tmp_path / "model_prices.json"
+    f.write_text(json.dumps({"gpt-4o-mini": {"input_cost_per_token": 5e-06, "output_cost_per_token": 5e-06}}))
+    mine = PriceCatalog.load(user_file=f)
+    assert mine.snapshot_info.bundled is False and mine.lookup("gpt-4o", DAY) is None
+    assert mine.cost_of("gpt-4o-mini", TokenUsage(input_tokens=M), S, DAY) == D("5")
+    # ...and the next bundled catalog is not touched by it.
+    assert PriceCatalog.load().cost_of("gpt-4o-mini", TokenUsage(input_tokens=M), S, DAY) == D("0.15")
