@@ -42,7 +42,7 @@ ensure_venv
 # PyInstaller and the PostgreSQL driver (both bundled) when they are missing.
 if stamp_current .aicost-installed-test || stamp_current .aicost-installed-run || stamp_current .aicost-installed-build; then
     "$VENV/bin/python" -c 'import PyInstaller, psycopg' 2>/dev/null \
-        || "$VENV/bin/python" -m pip install -q --disable-pip-version-check "pyinstaller>=6.5" "psycopg[binary]>=3.1"
+        || venv_install "pyinstaller>=6.5" "psycopg[binary]>=3.1"
 else
     ensure_installed .aicost-installed-build ".[build,postgres]"
 fi
