@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from aicost_desktop.analytics.forecast import backtest_mape, forecast_daily, spend_forecast, synthetic_trend_series
+from aicost_desktop.analytics.forecast import (_median, _theil_sen, backtest_mape, forecast_daily, spend_forecast,
+                                              synthetic_trend_series)
 from tests.unit.analytics.ledger_data import build_ledger
 
 
@@ -110,3 +111,18 @@ def test_spend_forecast_from_the_ledger(sqlite_db) -> None:
     fc = spend_forecast(sqlite_db, ZoneInfo("UTC"), date(2020, 1, 10), days=7)
     assert fc.method == "none" and fc.total == 0 and fc.month_projection == 0
     assert fc.days[-1] == date(2020, 1, 10) + timedelta(days=6)
+
+
+def test_the_fast_median_and_slope_equal_numpys() -> None:
+    # The fits' own median (a forecast makes ~200 of them) must be np.median exactly, NaN and ties included.
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 4, 7, 14, 55, 56, 1540):
+        for a in (rng.normal(size=n), np.round(rng.normal(size=n)), np.zeros(n)):
+            assert _median(a) == np.median(a)
+            b = a.copy()
+            b[n // 2] = np.nan
+            assert np.isnan(_median(b))
+        if n >= 2:
+            y = rng.lognormal(size=n)
+            i, j = np.triu_indices(n, k=1)
+            assert _theil_sen(y) == np.median((y[j] - y[i]) / (j - i))
