@@ -78,6 +78,13 @@ def test_first_start_shows_chart_totals_and_budgets(qtbot, make_window, demo_ctx
                     and analytics.data is not None, timeout=15_000)
     for name in DASHBOARD:
         assert on_screen(w.docks[name]), name
+    # Rows arriving re-lay a dock out from the event loop: on a busy machine its scroll bar can still be the one
+    # of the layout before (seen with the installer build beside the suite). What stays is what a user sees.
+    try:
+        qtbot.waitUntil(lambda: all(not_scrolled(w.docks[name]) for name in DASHBOARD), timeout=3_000)
+    except qtbot.TimeoutError:
+        pass
+    for name in DASHBOARD:
         assert not_scrolled(w.docks[name]), f"{name} is cut off at {size}"
     assert analytics.chart.height() >= MIN_PLOT, analytics.chart.height()
     # The chart, the totals and the budget controls are on screen, whole ("Check now" was cut off at 1366x768).
