@@ -45,7 +45,14 @@ fi
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 # The app's and the tests' own modules are compiled once up front, on every core.
 "$VENV/bin/python" -m compileall -q -j 0 src tests >/dev/null
-# One worker per core (AICOST_TEST_WORKERS=0 runs in this process, e.g. for a debugger); worksteal keeps both
-# busy to the end though test lengths differ by 1000x. The installer build overlaps them (tests/e2e/conftest.py).
-"$VENV/bin/python" -m pytest -n "${AICOST_TEST_WORKERS:-auto}" --dist worksteal \
+# One worker per core, and one more on a machine of up to 4 cores: many tests wait on a process or a socket they
+# started, and a third worker on 2 cores fills those waits (240 s instead of 252 s on this 2-core VM, the installer
+# build beside them). AICOST_TEST_WORKERS=N for another count, 0 runs in this process (e.g. for a debugger);
+# worksteal keeps all busy to the end though test lengths differ by 1000x.
+workers="${AICOST_TEST_WORKERS:-}"
+if [ -z "$workers" ]; then
+    cores=$("$VENV/bin/python" -c 'import os; print(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)')
+    if [ "$cores" -le 4 ]; then workers=$((cores + 1)); else workers=$cores; fi
+fi
+"$VENV/bin/python" -m pytest -n "$workers" --dist worksteal \
     --cov=aicost_desktop --cov-report=term --cov-fail-under=80 "$@"
