@@ -330,8 +330,8 @@ def _check(argv: list[str], home: Path) -> None:
 
 
 # The fuzz budget (issue 15: it must keep the suite under CI's 5 minutes on 2 cores): 12 runs per command,
-# about 700 in all, near 25 s of one worker. derandomize=True makes them the same runs every time; raise
-# AICOST_FUZZ_EXAMPLES for a deeper local campaign.
+# about 700 in all, ~17 s of one worker (2026-12-07; the ledger digest is read again only after a commit).
+# derandomize=True makes them the same runs every time; raise AICOST_FUZZ_EXAMPLES for a deeper local campaign.
 EXAMPLES_PER_COMMAND = int(os.environ.get("AICOST_FUZZ_EXAMPLES", "12"))
 
 
