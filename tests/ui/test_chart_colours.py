@@ -3,6 +3,8 @@ names its month, month to date is drawn over the projection, budget history star
 
 from __future__ import annotations
 
+import itertools
+import math
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -93,3 +95,34 @@ def test_budget_history_starts_at_the_first_spend_with_money_on_its_axis(qtbot, 
     assert chart.money_axis.tickStrings([0, 10], 1, 5) == ["$0.00", "$10"]
     chart.set_history(rows, "EUR")
     assert chart.money_axis.tickStrings([20], 1, 5) == ["20 EUR"]
+
+
+def _lab(hex_colour: str) -> tuple[float, float, float]:
+    """sRGB -> CIE L*a*b* (D65)."""
+    def linear(c: float) -> float:
+        return ((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92
+
+    r, g, b = (linear(int(hex_colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    x = (r * 0.4124 + g * 0.3576 + b * 0.1805) / 0.95047
+    y = r * 0.2126 + g * 0.7152 + b * 0.0722
+    z = (r * 0.0193 + g * 0.1192 + b * 0.9505) / 1.08883
+
+    def f(v: float) -> float:
+        return v ** (1 / 3) if v > 0.008856 else 7.787 * v + 16 / 116
+
+    return 116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))
+
+
+def test_no_two_series_colours_look_alike() -> None:
+    # The demo's legend drew cursor in OpenRouter's green and replicate in GitHub's brown (a hash onto the
+    # known providers' colours). Known providers and the hashed palette are now one set of distinct colours.
+    colours = {**style.PROVIDER_COLORS, **{f"hashed {i}": c for i, c in enumerate(style.HASHED)}}
+    for (a, ca), (b, cb) in itertools.combinations(colours.items(), 2):
+        assert math.dist(_lab(ca), _lab(cb)) >= 18, (a, ca, b, cb)
+    for name in ("cursor", "replicate", "github", "groq", "together", "perplexity", "azure", "bedrock", "gpt-4o"):
+        c = style.color_for(name).name().upper()
+        assert c in {v.upper() for v in colours.values()}
+        if name not in style.PROVIDER_COLORS:
+            assert c not in {v.upper() for v in style.PROVIDER_COLORS.values()}, name
+    assert style.color_for("cursor") != style.color_for("openrouter")
+    assert style.color_for("replicate") != style.color_for("github")
