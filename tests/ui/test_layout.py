@@ -317,3 +317,18 @@ def test_radio_buttons_read_on_both_palettes(qtbot, kind):
     assert ring_contrast(ours) >= 60, kind
     if kind == "dark":  # what it fixes: Fusion's own outline all but vanishes on the dark palette
         assert ring_contrast(fusion) < ring_contrast(ours)
+
+
+def test_an_idle_window_stops_reloading(qtbot, make_window, demo_ctx):
+    # A budget evaluation rewrote workspace_usage each time; the ledger watcher (which sees this process's
+    # commits too) then reported a change, which evaluated again: the Analytics dock reloaded every second
+    # for ever, a core busy in a window nobody touched, "Updating…" never left its status line.
+    w = make_window()
+    shown_on(qtbot, w, SCREENS["1920x1080"])
+    analytics = content_of(w.docks["analyticsDock"])
+    qtbot.waitUntil(lambda: analytics.data is not None, timeout=15_000)
+    loads: list[object] = []
+    analytics.refreshed.connect(loads.append)
+    qtbot.wait(4_000)  # the watcher polls every second: a loop would have reloaded three times or more
+    assert len(loads) <= 1, f"{len(loads)} reloads of an idle window"
+    qtbot.waitUntil(lambda: "Updating" not in analytics.status.text(), timeout=5_000)

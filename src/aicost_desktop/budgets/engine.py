@@ -213,9 +213,16 @@ def _upsert_usage(s: Session, b: Budget, st: BudgetStatus, now: datetime) -> Non
         s.add(row)
     pending = [t for t in st.thresholds if st.spent * 100 < b.amount * t]
     next_t = pending[0] if pending else st.thresholds[-1]
-    row.period_end, row.tokens, row.cost = st.period.end_utc, st.tokens, st.spent
-    row.budget_limit, row.alert_threshold = b.amount, (b.amount * next_t / 100)
-    row.forecast, row.updated_at = st.forecast.amount, now
+    values = {"period_end": st.period.end_utc, "tokens": st.tokens, "cost": st.spent, "budget_limit": b.amount,
+              "alert_threshold": b.amount * next_t / 100, "forecast": st.forecast.amount}
+    # Written only when a figure moved: an evaluation that changes nothing commits nothing. Every commit is a
+    # ledger change to the app's watcher (PRAGMA data_version sees the process's other connections too), and a
+    # change makes the app evaluate again: rewriting updated_at each time kept an idle window reloading every
+    # second.
+    if row.id is None or any(getattr(row, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.updated_at = now
 
 
 def evaluate(db: Database, tz: ZoneInfo, *, now: datetime | None = None, week_start: int = 0,

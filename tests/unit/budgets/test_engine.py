@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import sqlite3
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -161,3 +162,35 @@ def test_disabled_budget_not_evaluated(db: Database) -> None:
     update_budget(db, bid, BudgetSpec.from_row(find_budget(db, bid)).with_(enabled=False))
     spend_on(db, date(2026, 11, 3), "60", "a")
     assert evaluate(db, BEL, now=NOW).new_alerts == []
+
+
+def test_an_evaluation_that_changes_nothing_writes_nothing(db: Database) -> None:
+    # The app's ledger watcher sees every commit, its own process's too, and a change makes the app evaluate
+    # again: rewriting workspace_usage.updated_at on every evaluation kept an idle window reloading every second.
+    budget(db)
+    spend_on(db, date(2026, 11, 3), "6", "a")
+    evaluate(db, BEL, now=NOW)
+
+    def usage() -> list[tuple[object, ...]]:
+        with db.session() as s:
+            return [(u.cost, u.forecast, u.updated_at) for u in s.scalars(select(WorkspaceUsage))]
+
+    # SQLite: what the watcher reads (PRAGMA data_version moves when another connection commits a change).
+    watcher = sqlite3.connect(str(db.engine.url.database)) if db.engine.dialect.name == "sqlite" else None
+
+    def data_version() -> int | None:
+        return None if watcher is None else int(watcher.execute("PRAGMA data_version").fetchone()[0])
+
+    try:
+        before, version = usage(), data_version()
+        evaluate(db, BEL, now=NOW + timedelta(minutes=5))
+        assert usage() == before
+        assert data_version() == version
+        spend_on(db, date(2026, 11, 4), "1", "b")  # a figure moves: the row is rewritten
+        evaluate(db, BEL, now=NOW + timedelta(minutes=10))
+        [(cost, _forecast, updated)] = usage()
+        assert cost == Decimal(7) and updated != before[0][2]
+        assert watcher is None or data_version() != version
+    finally:
+        if watcher is not None:
+            watcher.close()
