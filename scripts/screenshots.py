@@ -64,10 +64,14 @@ def shoot(size: str, theme: str, out: Path, timeout_s: float = 60.0) -> Path:
     # Wait for every dock's first load (they run in workers), then a little longer for the repaint.
     while not _loaded(window) and timer.elapsed() < timeout_s * 1000:
         app.processEvents()
+    # ...and until no load has run for 1.5 s (the first start's own writes fold into one more load), so the shot
+    # shows settled figures and no "Updating…".
     settle = QElapsedTimer()
     settle.start()
-    while settle.elapsed() < 800:
+    while settle.elapsed() < 1500 and timer.elapsed() < timeout_s * 1000:
         app.processEvents()
+        if not _loaded(window):
+            settle.restart()
     path = out / f"screenshot-{size.split('x')[0]}-{theme}.png"
     if not window.grab().save(str(path)):
         raise SystemExit(f"could not write {path}")
@@ -77,14 +81,16 @@ def shoot(size: str, theme: str, out: Path, timeout_s: float = 60.0) -> Path:
 
 
 def _loaded(window) -> bool:  # type: ignore[no-untyped-def]
-    """True once the tracker, analytics and budgets docks show their first figures."""
+    """True once the tracker, analytics and budgets docks show their figures."""
     def content(name: str):  # type: ignore[no-untyped-def]
         dock = window.docks[name]
         return getattr(dock, "content", None) or dock.widget()
 
     tracker, analytics, budgets = content("costTrackerDock"), content("analyticsDock"), content("budgetsDock")
+    # ...and no load still running (the first start's writes fold into one more load after the first).
+    idle = "Updating" not in analytics.status.text()
     return (tracker.model.rowCount() > 0 and getattr(analytics, "data", None) is not None
-            and budgets.model.rowCount() > 0)
+            and budgets.model.rowCount() > 0 and idle)
 
 
 def main(argv: list[str] | None = None) -> int:
