@@ -9,8 +9,10 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from aicost_desktop.ui.charts import style
+from aicost_desktop.ui.charts.mom_chart import MomChart, MomChartData
 from aicost_desktop.ui.charts.spend_chart import SpendChart, SpendChartData
 
 TODAY = date(2026, 3, 20)
@@ -126,3 +128,24 @@ def test_no_two_series_colours_look_alike() -> None:
             assert c not in {v.upper() for v in style.PROVIDER_COLORS.values()}, name
     assert style.color_for("cursor") != style.color_for("openrouter")
     assert style.color_for("replicate") != style.color_for("github")
+
+
+def test_the_budget_label_of_the_month_chart_is_not_behind_its_legend(qtbot) -> None:
+    chart = MomChart()
+    qtbot.addWidget(chart)
+    chart.resize(520, 220)  # the chart's size at 1920x1080
+    this = [Decimal(50 * d) for d in range(1, 8)]
+    chart.set_data(MomChartData(this_label="December", last_label="November", this_cumulative=this,
+                                last_cumulative=[Decimal(55 * d) for d in range(1, 31)], days_in_month=31,
+                                projection=Decimal(2000), projection_lower=Decimal(1900),
+                                projection_upper=Decimal(2100), budget=Decimal(1500), budget_name="Monthly total"))
+    chart.show()
+    qtbot.waitExposed(chart)
+    label = chart._budget.label
+    view = chart.getPlotItem().vb
+    # The label is placed when the view box has its size (laid out from the event loop after the show).
+    qtbot.waitUntil(lambda: view.sceneBoundingRect().width() > 300 and "Monthly total" in label.toPlainText(),
+                    timeout=3_000)
+    QApplication.processEvents()
+    assert label.isVisible()
+    assert not label.sceneBoundingRect().intersects(chart.legend.sceneBoundingRect())

@@ -60,8 +60,10 @@ class MomChart(pg.PlotWidget):
         self.legend.addItem(self._proj, "projection")
         self._budget = pg.InfiniteLine(angle=0, movable=False,
                                        pen=pg.mkPen(style.BUDGET, width=2, style=Qt.PenStyle.DotLine),
-                                       label="", labelOpts={"position": 0.08, "color": style.BUDGET,
-                                                            "anchors": [(0, 1), (0, 1)]})
+                                       # Above the line, right of the legend (top left, where the label was
+                                       # hidden behind it) and left of month end, where the curves meet a limit.
+                                       label="", labelOpts={"position": 0.55, "color": style.BUDGET,
+                                                            "anchors": [(0.5, 1), (0.5, 1)]})
         pi.addItem(self._budget)
         self._budget.hide()
         self._data: MomChartData | None = None
@@ -85,9 +87,10 @@ class MomChart(pg.PlotWidget):
                 it.setData([], [])
         top = max([*last, *this, float(data.projection_upper or 0), 0.0]) if len(last) or len(this) else 1.0
         if data.budget is not None:
+            # Shown first: pyqtgraph only renders a hidden line's label text when the line next moves.
+            self._budget.show()
             self._budget.setPos(float(data.budget))
             self._budget.label.setFormat(f"budget {data.budget_name} {format_money(data.budget, data.currency)}")
-            self._budget.show()
             top = max(top, float(data.budget))
         else:
             self._budget.hide()
