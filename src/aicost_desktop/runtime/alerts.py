@@ -108,11 +108,20 @@ class AlertService:
         self.evaluate_now()
 
     def evaluate_now(self) -> None:
-        """Evaluate budgets and deliver what is due (folded: one run at a time, one more after it)."""
+        """Evaluate budgets and deliver what is due (folded: one run at a time, one more after it); nothing once
+        the runtime is stopped (the GUI asks after every ledger change, the last as the app quits)."""
+        if self.jobs.closed:
+            return
         self._runs.request()
 
     def _start(self) -> None:
-        self.jobs.submit(self._job, name="evaluate budgets", on_done=self._done, on_error=self._failed)
+        try:
+            self.jobs.submit(self._job, name="evaluate budgets", on_done=self._done, on_error=self._failed)
+        except RuntimeError:
+            if not self.jobs.closed:
+                raise
+            # A folded run due after the one that ended as the runtime stopped: nothing to evaluate for.
+            log.debug("budget evaluation after the runtime stopped: skipped")
 
     def _deliver(self, d: Delivery) -> None:  # job thread
         self.delivered.emit(render(d.alert).title, d.alert.message)

@@ -86,3 +86,11 @@ def test_a_refresh_asked_for_after_the_runtime_stopped_does_nothing(ctx) -> None
     assert rt.jobs.closed
     rt.alerts.refresh_ack_state()  # before the fix: RuntimeError("the runtime is stopped")
     assert rt.alerts.pending_ack == 0
+
+
+def test_an_evaluation_asked_for_after_the_runtime_stopped_does_nothing(ctx) -> None:
+    """The GUI asks for an evaluation on every ledger change; the last one may arrive as the app quits."""
+    rt = Runtime(ctx, alert_interval_s=3600)
+    rt.stop(wait_s=10)
+    rt.alerts.evaluate_now()  # before the fix: RuntimeError("the runtime is stopped")
+    rt.alerts.evaluate_now()
