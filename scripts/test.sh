@@ -51,7 +51,7 @@ export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 # worksteal keeps all busy to the end though test lengths differ by 1000x.
 workers="${AICOST_TEST_WORKERS:-}"
 if [ -z "$workers" ]; then
-    cores=$("$VENV/bin/python" -c 'import os; print(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)')
+    cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
     if [ "$cores" -le 4 ]; then workers=$((cores + 1)); else workers=$cores; fi
 fi
 "$VENV/bin/python" -m pytest -n "$workers" --dist worksteal \

@@ -110,18 +110,10 @@ class AlertService:
     def evaluate_now(self) -> None:
         """Evaluate budgets and deliver what is due (folded: one run at a time, one more after it); nothing once
         the runtime is stopped (the GUI asks after every ledger change, the last as the app quits)."""
-        if self.jobs.closed:
-            return
         self._runs.request()
 
     def _start(self) -> None:
-        try:
-            self.jobs.submit(self._job, name="evaluate budgets", on_done=self._done, on_error=self._failed)
-        except RuntimeError:
-            if not self.jobs.closed:
-                raise
-            # A folded run due after the one that ended as the runtime stopped: nothing to evaluate for.
-            log.debug("budget evaluation after the runtime stopped: skipped")
+        self.jobs.submit_if_open(self._job, name="evaluate budgets", on_done=self._done, on_error=self._failed)
 
     def _deliver(self, d: Delivery) -> None:  # job thread
         self.delivered.emit(render(d.alert).title, d.alert.message)
@@ -159,10 +151,8 @@ class AlertService:
     def refresh_ack_state(self) -> None:
         """Re-count alerts waiting for acknowledgement (after the user acknowledged some); nothing once
         the runtime is stopped (a window's last queued refresh may arrive while the app quits)."""
-        if self.jobs.closed:
-            return
-        self.jobs.submit(lambda: len(pending_acknowledgement(self.ctx.db)), name="pending acknowledgements",
-                         on_done=self._set_ack)
+        self.jobs.submit_if_open(lambda: len(pending_acknowledgement(self.ctx.db)), name="pending acknowledgements",
+                                 on_done=self._set_ack)
 
     def _set_ack(self, n: int) -> None:
         with self._lock:

@@ -107,6 +107,17 @@ class Jobs:
             raise
         return job
 
+    def submit_if_open(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job | None:
+        """`submit`, or None (nothing runs) once shut down: for work a signal asks for, whose last request may
+        arrive while the app quits (a GUI refresh, an evaluation after a ledger change)."""
+        try:
+            return self.submit(fn, *args, **kwargs)
+        except RuntimeError:
+            if not self._closed:
+                raise
+            log.debug("%s asked for after the runtime stopped: skipped", kwargs.get("name") or _label(fn))
+            return None
+
     def _finish(self, job: Job) -> None:
         with self._lock:
             self._active.discard(job)

@@ -20,9 +20,9 @@ MANUAL = "#D4A017"
 # Each known provider keeps its colour across reloads, periods and groupings (OpenAI is always blue, ...): the
 # API providers, and the services the demo and a typical ledger hold (subscriptions, coding tools). With HASHED
 # below, any two differ by a CIE76 distance of 18 or more (tests/ui/test_chart_colours.py): none look alike.
-PROVIDER_COLORS = {"openai": "#4C8BF5", "anthropic": "#F28E2B", "openrouter": "#59A14F", "deepseek": "#B07AA1",
-                   "moonshot": "#76B7B2", "google": "#EDC948", "mistral": "#9C755F", "cursor": "#E7298A",
-                   "github": "#7570B3", "replicate": "#17BECF", "xai": "#FF9DA7", "other": "#BAB0AC"}
+PROVIDER_COLORS = {"openai": SERIES[0], "anthropic": SERIES[1], "openrouter": SERIES[2], "deepseek": SERIES[3],
+                   "moonshot": SERIES[5], "google": SERIES[6], "mistral": SERIES[7], "xai": SERIES[8],
+                   "other": SERIES[9], "cursor": "#E7298A", "github": "#7570B3", "replicate": "#17BECF"}
 # Any other name takes one of these by a stable hash: none is a known provider's colour, so an unknown
 # service is never drawn like OpenRouter or GitHub (the hash put cursor on OpenRouter's green before).
 HASHED = ["#1B9E77", "#B5451B", "#66A61E", "#A6761D", "#E15759", "#5D6D7E", "#8DA0CB"]
