@@ -153,3 +153,58 @@ def test_worker_processes_give_the_same_records(tmp_path: Path, pricer) -> None:
     two, r2 = run(2)
     assert one == two and len(one) == len(gen.requests)
     assert (r1.skipped, r1.rejected_total) == (r2.skipped, r2.rejected_total)
+
+
+def _hostile_lines() -> list[bytes]:
+    """Usage lines whose values json and orjson read differently (integers beyond 64 bits become floats
+    in orjson) or that orjson refuses (NaN, 1e400, lone surrogates), next to ordinary ones."""
+    base = _dump(_assistant())
+    lines = [base]
+    for literal in ("123456789012345678901234567890", str(2**64), str(-(2**63) - 1), str(2**63), "1e400", "NaN",
+                    "-Infinity", "1.5", "3.0", "-0", '"7"', "true", "null", "1E2"):
+        lines.append(base.replace(b'"input_tokens":3', b'"input_tokens":' + literal.encode()))
+        lines.append(base.replace(b'"output_tokens":7', b'"output_tokens":' + literal.encode()))
+        lines.append(base.replace(b'"requestId"', b'"costUSD":' + literal.encode() + b',"requestId"'))
+    for text in ("\\ud800", "\\u0000", "\\u202e", "\\ud83d\\ude00"):
+        lines.append(base.replace(b'"msg_1"', b'"msg_' + text.encode() + b'"'))
+        lines.append(base.replace(b'"claude-sonnet-4-5-20250929"', b'"claude-' + text.encode() + b'"'))
+        lines.append(base.replace(b'"2026-03-01T10:00:00.000Z"', b'"2026-03-01T10:00:00' + text.encode() + b'Z"'))
+    lines.append(base.replace(b'"output_tokens":7', b'"output_tokens":7,"output_tokens":8'))  # duplicate key
+    lines.append(base + b"\x1c")  # trailing text json's strip() takes for whitespace
+    return [line.replace(b'"msg_1"', f'"msg_{i}"'.encode(), 1) for i, line in enumerate(lines)]
+
+
+def test_orjson_and_json_give_every_line_the_same_outcome(tmp_path: Path, monkeypatch) -> None:
+    import orjson
+
+    from aicost_desktop.importers import claude_parse
+
+    lines = _hostile_lines()
+    differ = sum(1 for line in lines if _orjson_or_error(orjson, line) != _json_or_error(line))
+    assert differ >= 10  # the cases where reading with orjson alone would name another value
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    fast = claude_parse.scan_file(str(path), 0, 0)
+
+    def refuse(_data: object) -> object:
+        raise orjson.JSONDecodeError("refused", "", 0)
+
+    monkeypatch.setattr(claude_parse, "_fast_loads", refuse)
+    slow = claude_parse.scan_file(str(path), 0, 0)
+    assert fast.rejected > 10 and fast.entries  # both outcomes are there
+    assert (fast.entries, fast.rejects, fast.rejected, fast.usage_lines) == (
+        slow.entries, slow.rejects, slow.rejected, slow.usage_lines)
+
+
+def _orjson_or_error(orjson, line: bytes) -> object:
+    try:
+        return repr(orjson.loads(line))
+    except orjson.JSONDecodeError:
+        return "error"
+
+
+def _json_or_error(line: bytes) -> object:
+    try:
+        return repr(json.loads(line.decode("utf-8", "replace")))
+    except ValueError:
+        return "error"
