@@ -45,8 +45,8 @@ from aicost_desktop.importers import file_state, file_state_store
 from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport
 from aicost_desktop.importers.claude_files import (KIND, discover_roots, roots_for_path, settings_key, state_keys,
                                                    usage_files, walk)
-from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN, NUMBERS, SYNTHETIC_MODEL, Entry,
-                                                   FileScan, identity, rank_of)
+from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN, NUMBERS, SIDECHAIN, SYNTHETIC_MODEL,
+                                                   Entry, FileScan, identity, rank_of)
 from aicost_desktop.importers.claude_read import ReadAhead, scans, worker_count
 from aicost_desktop.importers.request_pricer import RequestPricer
 from aicost_desktop.storage.ledger import (INSERT_COLUMNS, BulkInserter, UpsertResult, delete_where, sqlite_time,
@@ -87,14 +87,22 @@ class _Dedup:
     """What one import has kept so far: copies are offered in path order and the first best copy
     of each request wins. Non-sidechain copies are written as they come (a later better copy
     rewrites the row); sidechain and progress copies are held to the end, when it is known whether
-    a non-sidechain copy of their message exists."""
+    a non-sidechain copy of their message exists.
 
-    def __init__(self) -> None:
+    With `early_side` (a ledger without Claude Code rows: nothing stored to settle against), the
+    first sidechain copy of a message not seen in a non-sidechain copy yet is written as it comes
+    too: a later copy that makes it redundant is rare (sub-agent files follow their parent's file in
+    path order), and writing a fifth of a first import's rows after the reading ends made the
+    import wait for them. `settle_early` says which of those rows a later copy replaced."""
+
+    def __init__(self, early_side: bool = False) -> None:
         self.main: dict[int, int] = {}     # hash(dedup key) -> rank of the copy written
         self.main_mids: set[int] = set()   # hash(message id) of messages with a non-sidechain copy
         self.keyless: set[int] = set()
         self.side: dict[str, Entry] = {}   # message id -> best sidechain or progress copy
         self.late: dict[str, Entry] = {}   # dedup key -> better copy of a request written earlier
+        self.early_side = early_side
+        self.early: dict[str, Entry] = {}  # message id -> the sidechain copy written as it came
 
     def offer(self, e: Entry) -> bool:
         """True when `e` is to be written now."""
@@ -109,8 +117,12 @@ class _Dedup:
             h = hash(key)
             old = self.main.get(h)
             if old is None:
-                self.main_mids.add(hash(key[_PREFIX_LEN:].rpartition(":")[0]))
+                mid = key[_PREFIX_LEN:].rpartition(":")[0]
+                self.main_mids.add(hash(mid))
                 self.main[h] = e[0]
+                if self.early and (written := self.early.get(mid)) is not None and written[1] == key:
+                    self.late[key] = e  # the same request's sidechain copy is stored: rewritten at the end
+                    return False
                 return True
             if e[0] > old:  # a better copy of a request already written: rewritten at the end
                 self.main[h] = e[0]
@@ -126,12 +138,36 @@ class _Dedup:
         old_side = self.side.get(mid)
         if old_side is None or e[0] > old_side[0]:
             self.side[mid] = e
+        if (self.early_side and e[2] == SIDECHAIN and mid not in self.early
+                and hash(mid) not in self.main_mids):
+            self.early[mid] = e
+            return True
         return False
 
     def held(self) -> list[Entry]:
-        """The sidechain/progress copies that count: those of messages without a non-sidechain copy.
-        (Written at the end, as `late` is: after their first copies, each rewriting a row once.)"""
-        return [e for mid, e in self.side.items() if hash(mid) not in self.main_mids]
+        """The sidechain/progress copies that count, not written yet: those of messages without a
+        non-sidechain copy. (Written at the end, as `late` is: after their first copies, each
+        rewriting a row once.)"""
+        early = self.early
+        return [e for mid, e in self.side.items() if hash(mid) not in self.main_mids and early.get(mid) is not e]
+
+    def settle_early(self) -> tuple[list[str], int]:
+        """For the sidechain copies written as they came: the keys of the rows a later copy made
+        redundant (to delete), and how many a better sidechain copy of the same request rewrites
+        (held() has it; a non-sidechain copy of the same request is in `late`)."""
+        stale: list[str] = []
+        rewrites = 0
+        for mid, written in self.early.items():
+            key = written[1]
+            if hash(mid) in self.main_mids:  # a non-sidechain copy of the message came later
+                if hash(key) not in self.main:
+                    stale.append(key)
+            elif self.side[mid] is not written:
+                if self.side[mid][1] == key:
+                    rewrites += 1
+                else:
+                    stale.append(key)
+        return stale, rewrites
 
 
 class _Writer:
@@ -320,7 +356,7 @@ class ClaudeCodeImporter:
         refreshed = {i for i, p in plans.items() if p.refresh}
         stored = _Stored(db) if _ledger_has_claude_rows(db) else None
         scans: dict[int, FileScan] = {}
-        dedup = _Dedup()
+        dedup = _Dedup(early_side=stored is None)
         pending: list[Entry] = []
         writer: _Writer | None = None
         written = 0
@@ -341,10 +377,11 @@ class ClaudeCodeImporter:
                 writer = _Writer(db, self)
             written += self._flush(pending, stored, refreshed, writer)
             held, late = dedup.held(), list(dedup.late.values())
+            early_stale, early_rewrites = dedup.settle_early()
             if stored is not None:
                 held = stored.settle_side(held, refreshed)
                 late = stored.settle_main(late, refreshed)
-            rewrites = sum(1 for e in late if stored is None or hash(e[1]) not in stored.dropped)
+            rewrites = early_rewrites + sum(1 for e in late if stored is None or hash(e[1]) not in stored.dropped)
             # Pages are written in order: the late copies after the first copies are stored, so each
             # rewrites its row once.
             for group in (held, late):
@@ -364,6 +401,10 @@ class ClaudeCodeImporter:
                     pass
             if gc_was_on:
                 gc.enable()
+        if early_stale:  # rows this import added and a later copy replaced
+            _delete(db, early_stale)
+            written -= len(early_stale)
+            self.report.added -= len(early_stale)
         self._count(written, rewrites)
         self.report.updated -= rewrites  # the ledger saw them update rows this import had added
         if stored is not None and stored.stale:
@@ -422,6 +463,8 @@ class _Stored:
             if best is None or e[0] > best[1] or (e[0] == best[1] and best[0] == e[1] and e[6] in refreshed):
                 keep.append(e)
                 self.stale.extend(k for k, _r, _c in copies if k != e[1])
+            else:  # one sidechain row per message: others are left by an import stopped before settling
+                self.stale.extend(k for k, _r, _c in copies if k != best[0])
         return keep
 
 

@@ -191,3 +191,19 @@ def test_a_bulk_page_writes_its_shared_values_as_literals_and_stores_the_same_ro
     assert [tuple(t) for t in types] == [("integer", "null", "text")]
     # A small page is bound whole: one statement text for any values.
     assert _insert_statement(ordered[:10]) == (_insert_statement([])[0], ordered[:10])
+
+
+def test_a_bulk_page_meeting_a_stored_key_late_writes_nothing(sqlite_db: Database) -> None:
+    """The key that exists sorts last in the page: the rows before it were inserted when the insert
+    met it, and are undone with it (the caller then writes the page the general way)."""
+    from aicost_desktop.storage.ledger import _insert_new_rows, _native_rows, sqlite_time
+
+    upsert_records(sqlite_db, [rec(999)])  # "k999" sorts after "k000".."k099"
+    before = sums(sqlite_db)
+    page = [UsageRecord(DataSource.API, f"k{i:03d}", "openai", T0 + timedelta(minutes=i), T0 + timedelta(minutes=i),
+                        TokenUsage(input_tokens=i), model="gpt-4o-mini", reported_cost=Decimal("1"))
+            for i in range(100)] + [rec(999)]
+    assert _insert_new_rows(sqlite_db, _native_rows(page, sqlite_db.default_workspace_id(), sqlite_time(T0))) is None
+    assert sums(sqlite_db) == before
+    assert upsert_records(sqlite_db, page).added == 100  # the general path writes it
+    assert sums(sqlite_db)[2:] == (101, 101)
