@@ -43,11 +43,11 @@ from aicost_desktop.domain.money import SCALE, money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.importers import file_state, file_state_store
 from aicost_desktop.importers.base import PAGE_SIZE, Billing, ImportReport
-from aicost_desktop.importers.claude_files import (KIND, discover_roots, roots_for_path, settings_key, state_keys,
-                                                   usage_files, walk)
+from aicost_desktop.importers.claude_files import (KIND, discover_roots, list_files, roots_for_path, settings_key,
+                                                   state_keys, usage_files)
 from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN, NUMBERS, SIDECHAIN, SYNTHETIC_MODEL,
                                                    Entry, FileScan, identity, rank_of)
-from aicost_desktop.importers.claude_read import ReadAhead, scans, worker_count
+from aicost_desktop.importers.claude_read import Listing, ReadAhead, scans, worker_count
 from aicost_desktop.importers.request_pricer import RequestPricer
 from aicost_desktop.storage.ledger import (INSERT_COLUMNS, BulkInserter, UpsertResult, delete_where, sqlite_time,
                                            upsert_records)
@@ -232,14 +232,14 @@ class ClaudeCodeImporter:
         self.workspace_id = workspace_id
         self.workers = workers  # None: decide from the size to read and the platform
         self.ahead = ahead  # the roots' files being read already (claude_read.read_ahead): its listing is used
-        self._listing: list[tuple[Path, Path, str]] = []  # claude_files.walk's (root, file, path below the root)
-        self._files: list[tuple[Path, Path]] = []
+        self._listing: Listing = []  # claude_files.list_files's (root, file, path below the root)
+        self._files: list[tuple[Path, str]] = []  # (root, file): texts, not Paths (thousands of files)
         self._projects: list[str | None] = []
         self._usage_lines = 0
 
     # --- reading ---------------------------------------------------------------------------------
-    def _list(self) -> list[tuple[Path, Path]]:
-        walked = self._listing = self.ahead.listing if self.ahead is not None else walk(self.roots)
+    def _list(self) -> list[tuple[Path, str]]:
+        walked = self._listing = self.ahead.listing if self.ahead is not None else list_files(self.roots)
         self._files = [(root, path) for root, path, _rel in walked]
         self._projects = [_project_of(rel) for _root, _path, rel in walked]
         limit = TEXT_LIMITS["project"]
@@ -255,7 +255,7 @@ class ClaudeCodeImporter:
         rejects and errors and keeps its scan (without entries) in `done`."""
         report = self.report
         ahead, self.ahead = self.ahead, None  # one import takes its results
-        for scan, entries in scans([(str(self._files[i][1]), start, i) for i, start in jobs],
+        for scan, entries in scans([(self._files[i][1], start, i) for i, start in jobs],
                                    worker_count(nbytes, self.workers), self.pricer.warm, ahead):
             yield from entries
             path = self._files[scan.index][1]
@@ -342,9 +342,12 @@ class ClaudeCodeImporter:
         settings = settings_key(self.billing, self.workspace_id)
         states = file_state_store.load(db, KIND)
         plans: dict[int, file_state.ReadPlan] = {}
+        stats = self.ahead.stats if self.ahead is not None else None
         for i, ((_root, path), key) in enumerate(zip(files, state_keys(self.roots, self._listing))):
             try:
-                st = os.stat(path)
+                st = stats[i] if stats is not None else None  # stated before the workers read
+                if st is None:
+                    st = os.stat(path)
             except OSError as exc:
                 self.report.warnings.append(f"{path}: cannot read: {exc.strerror or exc}")
                 continue
@@ -513,11 +516,11 @@ def _delete(db: "Database", keys: list[str]) -> None:
         delete_where(db, U.source == DataSource.LOG.value, U.dedup_key.in_(unique[i:i + 500]))
 
 
-def _size(paths: Iterable[Path]) -> int:
+def _size(paths: Iterable[str]) -> int:
     total = 0
     for p in paths:
         try:
-            total += p.stat().st_size
+            total += os.stat(p).st_size
         except OSError:
             pass
     return total

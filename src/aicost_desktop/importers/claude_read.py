@@ -49,17 +49,14 @@ class ReadAhead:
     """The files a coming import will read, being read by worker processes meanwhile. `take` hands
     the results to the import whose plan is the same; `close` stops the workers (always call it)."""
 
-    def __init__(self, listing: Listing, jobs: list[Job], workers: int) -> None:
-        self._listing = listing
+    def __init__(self, listing: Listing, jobs: list[Job], workers: int,
+                 stats: "list[os.stat_result | None] | None" = None) -> None:
+        self.listing = listing  # the listing the jobs' indexes point into
+        self.stats = stats  # per listed file, what the plan was made from (None: not stated)
         self.jobs = jobs
         pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
         self._pool: Any = pool  # multiprocessing.pool.Pool; None once closed
         self._results: Iterator[FileScan] | None = pool.imap(_scan_job, jobs, chunksize=_chunk(jobs, workers))
-
-    @property
-    def listing(self) -> list[tuple[Path, Path, str]]:
-        """The files as claude_files.walk lists them (the listing the jobs' indexes point into)."""
-        return [(root, Path(full), rel) for root, full, rel in self._listing]
 
     def take(self, jobs: list[Job]) -> Iterator[FileScan] | None:
         """The scans of `jobs`, in order, if they are what is being read; else None (and the workers stop)."""
@@ -92,11 +89,12 @@ def read_ahead(roots: Sequence[Path], listing: Listing, billing: object, db_url:
         return None
     settings = settings_key(billing, None)
     jobs: list[Job] = []
+    stats: list[os.stat_result | None] = [None] * len(listing)
     nbytes = 0
     for i, key in enumerate(state_keys(roots, listing)):
         path = listing[i][1]
         try:
-            st = os.stat(path)
+            st = stats[i] = os.stat(path)
         except OSError:
             continue
         got = states.get(key)
@@ -108,7 +106,7 @@ def read_ahead(roots: Sequence[Path], listing: Listing, billing: object, db_url:
     workers = worker_count(nbytes)
     if workers <= 1 or len(jobs) < 2:
         return None
-    return ReadAhead(listing, jobs, workers)
+    return ReadAhead(listing, jobs, workers, stats)
 
 
 def scans(jobs: list[Job], workers: int, warm: Callable[[], None],
