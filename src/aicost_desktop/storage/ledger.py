@@ -12,8 +12,6 @@ from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from aicost_desktop.domain.days import DAY, is_dated_bucket
 from aicost_desktop.domain.enums import CostRole
@@ -168,7 +166,7 @@ def _upsert_page_core(db: Database, page: list[UsageRecord], ws: int) -> UpsertR
         if inserts:
             # Core table, not the ORM entity: the ORM's bulk path splits a page into one statement per
             # pattern of None values (thousands of tiny statements); Core sends one executemany per page.
-            ins = (sqlite_insert if db.dialect == "sqlite" else pg_insert)(core_table(UsageRow))
+            ins = _dialect_insert(db.dialect)(core_table(UsageRow))
             # ON CONFLICT covers a row another process inserted after our read: it is updated, never duplicated.
             stmt = ins.on_conflict_do_update(
                 index_elements=["source", "dedup_key"],
@@ -439,3 +437,13 @@ def delete_where(db: Database, *conditions: Any) -> int:
         for fn in list(_listeners):
             fn(hours)
     return n
+
+
+def _dialect_insert(dialect: str) -> Any:
+    """The dialect's INSERT construct (the one with ON CONFLICT)."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # lazy: only the ledger's own dialect is imported
+        return insert
+    # lazy: sqlalchemy.dialects.postgresql (every driver's module, asyncio) is ~30 ms of each CLI start on SQLite
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    return pg_insert

@@ -25,6 +25,27 @@ def test_migrations_build_exactly_the_orm_schema(db: Database) -> None:
 def test_unpriced_partial_index_exists_with_its_condition(db: Database) -> None:
     indexes = {ix["name"]: ix for ix in inspect(db.engine).get_indexes("usage_records")}
     assert indexes["ix_usage_records_unpriced"]["column_names"] == ["provider", "model"]
+    # Partial on both backends (compare_metadata does not compare conditions; PostgreSQL's is only the
+    # migration's, not the ORM's: tables.py says why).
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            ddl = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'ix_usage_records_unpriced'"))
+        else:
+            ddl = conn.scalar(text("SELECT pg_get_indexdef('ix_usage_records_unpriced'::regclass)"))
+    condition = " ".join(ddl.partition(" WHERE ")[2].replace("(", " ").replace(")", " ").split())
+    assert condition.startswith("computed_cost IS NULL AND model IS NOT NULL"), ddl
+    assert "cost_role" in condition and "subscription" in condition, ddl
+
+
+def test_the_orm_schema_loads_no_postgresql_dialect() -> None:
+    # Every CLI start imports the tables: on a SQLite ledger the PostgreSQL dialect (every driver's module and
+    # asyncio, ~90 ms) must not come with them.
+    import subprocess
+    import sys
+    code = ("import sys, aicost_desktop.storage.ledger, aicost_desktop.storage.tables; "
+            "print(sorted(m for m in sys.modules if m.startswith('sqlalchemy.dialects.postgresql')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_sqlite_reads_unpriced_rows_through_the_partial_index(sqlite_db: Database) -> None:
