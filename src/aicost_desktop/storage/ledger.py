@@ -444,6 +444,6 @@ def _dialect_insert(dialect: str) -> Any:
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert  # lazy: only the ledger's own dialect is imported
         return insert
-    # lazy: sqlalchemy.dialects.postgresql (every driver's module, asyncio) is ~30 ms of each CLI start on SQLite
+    # lazy: sqlalchemy.dialects.postgresql (every driver's module, asyncio) would come into each CLI start on SQLite
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     return pg_insert

@@ -95,7 +95,7 @@ class UsageRow(Base):
         Index("ix_usage_records_account_bucket", "account_id", "bucket_start"),
         # Partial on both backends. PostgreSQL's condition is only in migration 0004, which builds its
         # schema (the ORM's metadata builds none there): a `postgresql_where` here would import the whole
-        # PostgreSQL dialect (every driver's module, asyncio) into every process, ~65 ms of each CLI start.
+        # PostgreSQL dialect (every driver's module, asyncio) into every process, ~50 ms of each CLI start.
         Index("ix_usage_records_unpriced", "provider", "model", sqlite_where=UNPRICED_ROWS),
         NEVER_REUSED,
     )

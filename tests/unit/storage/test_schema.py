@@ -39,7 +39,7 @@ def test_unpriced_partial_index_exists_with_its_condition(db: Database) -> None:
 
 def test_the_orm_schema_loads_no_postgresql_dialect() -> None:
     # Every CLI start imports the tables: on a SQLite ledger the PostgreSQL dialect (every driver's module and
-    # asyncio, ~90 ms) must not come with them.
+    # ~50 ms) must not come with them.
     import subprocess
     import sys
     code = ("import sys, aicost_desktop.storage.ledger, aicost_desktop.storage.tables; "
