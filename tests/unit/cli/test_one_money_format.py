@@ -5,6 +5,7 @@ changes only what it is given, removals say so, tables have header rows, and eve
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import shutil
@@ -48,8 +49,9 @@ def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iter
             yield from _leaves(child, (*path, name))
 
 
+@functools.cache  # a parser of every command is built once, not once per command run
 def _has_json(path: tuple[str, ...]) -> bool:
-    parser = build_parser()
+    parser = _FULL_PARSER
     for word in path:
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         parser = sub.choices[word]
@@ -107,7 +109,8 @@ class Session:
             assert key in NOT_MONEY, f"{args}: {key}={doc!r} looks like money: add it to MONEY_KEYS"
 
 
-LEAVES = sorted(_leaves(build_parser()), key=len, reverse=True)
+_FULL_PARSER = build_parser()
+LEAVES = sorted(_leaves(_FULL_PARSER), key=len, reverse=True)
 # Serves until Ctrl-C, printing no money (tests/unit/integrations/test_incoming_cli.py runs it as a process).
 SERVES = {("integrations", "listen")}
 
