@@ -68,12 +68,26 @@ def _local_imports(tree: ast.AST) -> list[tuple[ast.stmt, list[ast.stmt]]]:
     return out
 
 
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    """ast.get_source_segment from the module's lines, split once (it splits the whole source per call)."""
+    end = node.end_lineno or node.lineno
+    part = lines[node.lineno - 1:end]
+    if node.end_col_offset is not None:
+        part[-1] = part[-1].encode()[:node.end_col_offset].decode()  # the offsets count UTF-8 bytes
+    part[0] = part[0].encode()[node.col_offset:].decode()
+    return "\n".join(part)
+
+
 def check_source(source: str, name: str = "<source>") -> list[str]:
     """Problems in one module's source, as `name:line: message` lines."""
     tree = ast.parse(source, name)
+    found = _local_imports(tree)
+    if not found:
+        return []  # tokenizing is most of the check's time: only for modules that have local imports
     comments = _comments(source)
+    lines = source.splitlines()
     problems = []
-    for node, block in _local_imports(tree):
+    for node, block in found:
         text = comments.get(node.lineno, ("", False))[0]
         if not text:
             # The first import of the run of consecutive import lines this one belongs to.
@@ -84,8 +98,7 @@ def check_source(source: str, name: str = "<source>") -> list[str]:
             above = comments.get(block[i].lineno - 1)
             if above and above[1]:
                 text = above[0]
-        line = ast.get_source_segment(source, node) or ""
-        shown = " ".join(line.split())
+        shown = " ".join(_segment(lines, node).split())
         if not text:
             problems.append(f"{name}:{node.lineno}: function-local import without a reason: {shown}")
         elif not _REASON.search(text):
