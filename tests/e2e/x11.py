@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,10 +77,7 @@ def display_with_tray(base_env: dict[str, str], tools: tuple[str, ...]) -> Itera
             number = fh.readline().strip()
         assert number, "Xvfb did not report a display number"
         env = {**base_env, "DISPLAY": f":{number}", "QT_QPA_PLATFORM": "xcb"}
-        procs.append(subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-                                       "--height", "24"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
-        wait(lambda: '"panel"' in window_tree(env), 20, "trayer's panel")
+        procs.append(_start_trayer(env))
         yield env
     finally:
         for p in reversed(procs):
@@ -88,3 +86,23 @@ def display_with_tray(base_env: dict[str, str], tools: tuple[str, ...]) -> Itera
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def _start_trayer(env: dict[str, str], attempts: int = 3, timeout: float = 30) -> subprocess.Popen:
+    """trayer on env's display once its panel is mapped. One that exits, or shows no panel in `timeout` (seen
+    once on a loaded 2-core machine, after 20 s), is started again; the failure says what it printed."""
+    said = ""
+    for _ in range(attempts):
+        with tempfile.TemporaryFile("w+") as err:  # a file, not a pipe: trayer lives as long as the display
+            proc = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+                                     "--height", "24"], env=env, stdout=subprocess.DEVNULL, stderr=err)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and proc.poll() is None:
+                if '"panel"' in window_tree(env):
+                    return proc
+                time.sleep(0.2)
+            proc.kill()
+            proc.wait()
+            err.seek(0)
+            said = err.read()[-2000:]
+    pytest.fail(f"trayer showed no panel in {attempts} tries of {timeout:.0f}s; it said:\n{said}")
