@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from aicost_desktop.app_context import AppContext
-from aicost_desktop.domain.private_files import PrivateRotatingFileHandler, private_dir
+from aicost_desktop.domain.private_files import private_dir
+from aicost_desktop.domain.private_log import PrivateRotatingFileHandler
 from aicost_desktop.secrets import MemorySecretStore
 from aicost_desktop.storage.db import Database
 

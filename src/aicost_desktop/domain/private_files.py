@@ -8,9 +8,7 @@ not apply (the profile folder is private already), every function is a no-op.
 
 from __future__ import annotations
 
-import io
 import logging
-import logging.handlers
 import os
 from pathlib import Path
 
@@ -103,16 +101,3 @@ def fix_tree(folder: Path) -> int:
         elif entry.is_file():
             changed += int(restrict(entry, FILE_MODE))
     return changed
-
-
-class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A RotatingFileHandler whose log files (the current one and each rotated one) are 0600."""
-
-    def _open(self) -> io.TextIOWrapper:
-        private_file(Path(self.baseFilename))
-        return super()._open()
-
-    def doRollover(self) -> None:
-        super().doRollover()
-        for i in range(1, self.backupCount + 1):
-            restrict(Path(f"{self.baseFilename}.{i}"), FILE_MODE)

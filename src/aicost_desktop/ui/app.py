@@ -18,7 +18,8 @@ from typing import Sequence
 
 from aicost_desktop import APP_NAME, ORG_NAME, __version__
 from aicost_desktop.domain import redact
-from aicost_desktop.domain.private_files import PrivateRotatingFileHandler, private_dir
+from aicost_desktop.domain.private_files import private_dir
+from aicost_desktop.domain.private_log import PrivateRotatingFileHandler
 from aicost_desktop.ui.session_bus import name_session_bus
 
 log = logging.getLogger("aicost.ui.app")
