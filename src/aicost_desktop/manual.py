@@ -187,24 +187,33 @@ def get_subscription(db: Database, sub_id: int) -> Subscription:
 
 
 def materialize(db: Database, today: date | None = None, only: int | None = None) -> int:
-    """Write one ledger row per subscription period that has started; idempotent. Returns rows written."""
+    """Write the ledger row of every subscription period that has started and has none yet; idempotent.
+    Returns rows written. Called whenever spend is about to be read (the CLI's reading commands, the runtime's
+    hourly tick), since a charge falls due on its day whether or not anything ran then: with nothing due it only
+    reads, and takes no write lock."""
     today = today or date.today()
     with db.session() as s:
         q = select(Subscription)
+        keys = select(UsageRow.dedup_key).where(UsageRow.source == DataSource.SUBSCRIPTION.value)
         if only is not None:
             q = q.where(Subscription.id == only)
+            keys = keys.where(UsageRow.subscription_id == only)
         subs = list(s.scalars(q))
+        have = set(s.scalars(keys))
     records = []
     for sub in subs:
         for d in charge_dates(sub.start_date, sub.end_date, sub.period, today):
+            key = f"subscription:{sub.id}:{d.isoformat()}"
+            if key in have:
+                continue
             start = utc_midnight(d)
             records.append(UsageRecord(
-                source=DataSource.SUBSCRIPTION, dedup_key=f"subscription:{sub.id}:{d.isoformat()}",
+                source=DataSource.SUBSCRIPTION, dedup_key=key,
                 provider=(sub.provider or sub.service).lower(), bucket_start=start,
                 bucket_end=start + timedelta(days=1), project=sub.service, line_item=f"subscription {sub.period}",
                 reported_cost=sub.amount, currency=sub.currency, note=sub.note, workspace_id=sub.workspace_id,
                 is_demo=sub.is_demo, subscription_id=sub.id))
-    return upsert_records(db, records).added
+    return upsert_records(db, records).added if records else 0
 
 
 def remove_subscription(db: Database, sub_id: int) -> None:

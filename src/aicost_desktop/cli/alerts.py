@@ -79,4 +79,4 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     ack.add_argument("id", metavar="ID")
     ack.set_defaults(handler=cmd_ack)
     c = sub.add_parser("check", help="evaluate budgets now and deliver alerts (email; tray in the app)")
-    c.set_defaults(handler=cmd_check)
+    c.set_defaults(handler=cmd_check, reads_spend=True)

@@ -22,20 +22,20 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     f.add_argument("--days", type=int, choices=(7, 30), default=7)
     f.add_argument("--today", metavar="YYYY-MM-DD", help=argparse.SUPPRESS)
     f.add_argument("--json", action="store_true")
-    f.set_defaults(handler=run_forecast)
+    f.set_defaults(handler=run_forecast, reads_spend=True)
     a = asub.add_parser("anomalies", help="unusual days per provider, model and account")
     a.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="default: 30 days ago")
     a.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="default: today")
     a.add_argument("--min-dollars", default="5", help="ignore differences below this amount (default 5)")
     a.add_argument("--alert", action="store_true", help="also raise `anomaly` alerts")
     a.add_argument("--json", action="store_true")
-    a.set_defaults(handler=run_anomalies)
+    a.set_defaults(handler=run_anomalies, reads_spend=True)
     r = asub.add_parser("reconcile", help="provider-reported vs computed cost per day, account and model")
     r.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="default: 30 days ago")
     r.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="default: today")
     r.add_argument("--all", action="store_true", help="list every compared day and model, not only flagged ones")
     r.add_argument("--json", action="store_true")
-    r.set_defaults(handler=run_reconcile)
+    r.set_defaults(handler=run_reconcile, reads_spend=True)
 
 
 def _today(ctx: "AppContext") -> date:

@@ -153,7 +153,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     for name, fn, text in (("list", cmd_list, "list budgets"), ("status", cmd_status, "spent, limit, forecast, state")):
         q = bs.add_parser(name, help=text)
         q.add_argument("--json", action="store_true")
-        q.set_defaults(handler=fn)
+        q.set_defaults(handler=fn, reads_spend=True)
     r = bs.add_parser("remove", help="remove a budget (its alerts stay in the log)")
     r.add_argument("budget", metavar="NAME")
     r.set_defaults(handler=cmd_remove)

@@ -32,7 +32,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                    help=f"default: {','.join(DEFAULT_COLUMNS)} (currency is added to amount columns)")
     p.add_argument("--bom", action="store_true", help="start the file with a UTF-8 BOM (Excel)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(handler=run_export)
+    p.set_defaults(handler=run_export, reads_spend=True)
 
 
 def run_export(args: argparse.Namespace, ctx: "AppContext") -> int:

@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import traceback
+from datetime import datetime
 from typing import NoReturn, Sequence
 
 from aicost_desktop import __version__
@@ -174,6 +175,14 @@ def _check_text(argv: list[str]) -> None:
             raise UsageError(f"argument '{shown[:60]}' is not valid UTF-8 text") from None
 
 
+def _charge_due_subscriptions(ctx: AppContext) -> None:
+    """A command that shows spend (its parser sets `reads_spend`) first writes the subscription charges that fell
+    due since anything last ran: a charge is due on its day, whether or not the app was open then."""
+    from aicost_desktop.manual import materialize  # lazy: the ledger's machinery loads only for these commands
+
+    materialize(ctx.db, today=datetime.now(ctx.tz).date())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ctx: AppContext | None = None
     verbose = False
@@ -196,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                             format="%(levelname)s %(name)s: %(message)s")
         redact.install_on_logger()  # stderr log lines (and -v debug output) never show a secret
         ctx = AppContext(home=args.home, db_url=args.db, tz=args.tz)
+        if getattr(args, "reads_spend", False):
+            _charge_due_subscriptions(ctx)
         return int(args.handler(args, ctx) or 0)
     except BrokenPipeError:
         # The reader went away (`aicost ... | head`): not an error of ours. Point stdout at devnull so the

@@ -26,7 +26,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--source")
     p.add_argument("--mode", choices=COST_MODES, default=None, help="cost mode (default: setting, auto)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, reads_spend=True)
 
 
 def run(args: argparse.Namespace, ctx: "AppContext") -> int:

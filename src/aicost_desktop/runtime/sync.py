@@ -338,15 +338,18 @@ class SyncService:
     # -- imports -----------------------------------------------------------------------------
 
     def _maybe_import(self, force: bool = False) -> bool:
-        """Run `run_scheduled_imports` unless one runs or ran within `import_interval`."""
+        """Run `run_scheduled_imports` unless one runs or ran within `import_interval`; the same job first writes
+        the subscription charges that fell due (a charge is due on its day, the app open or not)."""
         now = datetime.now(timezone.utc)
         ctx = self.ctx
 
-        def job() -> "dict[int, ImportReport]":
+        def job() -> "tuple[int, dict[int, ImportReport]]":
             # lazy: the importers (~80 ms) load in the first import job's thread, not with the runtime
             from aicost_desktop.importers.runner import run_scheduled_imports
+            from aicost_desktop.manual import materialize
 
-            return run_scheduled_imports(ctx)
+            charged = materialize(ctx.db, today=datetime.now(ctx.tz).date())
+            return charged, run_scheduled_imports(ctx)
 
         with self._lock:
             if self._import_job is not None or self._closing:
@@ -359,10 +362,11 @@ class SyncService:
         self.state_changed.emit()
         return True
 
-    def _imports_done(self, reports: "dict[int, ImportReport]") -> None:
+    def _imports_done(self, result: "tuple[int, dict[int, ImportReport]]") -> None:
+        charged, reports = result
         with self._lock:
             self._import_job = None
-        if any(r.added or r.updated for r in reports.values()):
+        if charged or any(r.added or r.updated for r in reports.values()):
             self.wrote.emit()
         self.imports_finished.emit(reports)
         self.state_changed.emit()

@@ -1,0 +1,104 @@
+"""A subscription's charge is in the ledger from its due day on, whatever ran that day: the CLI's commands that
+show spend and the runtime's hourly tick write the charges that fell due since the subscription was added."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from aicost_desktop.app_context import AppContext
+from aicost_desktop.domain.days import utc_midnight
+from aicost_desktop.cli.main import main
+from aicost_desktop.manual import add_subscription, materialize
+from aicost_desktop.runtime import Runtime
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.ledger import delete_where
+from aicost_desktop.storage.tables import UsageRow
+from tests.unit.runtime.recorder import Recorder
+
+
+def _charges(db: Database) -> list[str]:
+    with db.session() as s:
+        return sorted(d.date().isoformat() for d in s.scalars(
+            select(UsageRow.bucket_start).where(UsageRow.source == "subscription")))
+
+
+def _added_two_months_ago(db: Database) -> tuple[int, date]:
+    """A monthly subscription added 61 days ago, starting that day: one charge then, one or two due since."""
+    today = date.today()
+    start = today - timedelta(days=61)
+    sub = add_subscription(db, "ChatGPT Plus", "20", "monthly", start, provider="openai", today=start)
+    assert _charges(db) == [start.isoformat()]
+    return sub, start
+
+
+def _due(start: date) -> list[str]:
+    from aicost_desktop.manual import charge_dates
+
+    return [d.isoformat() for d in charge_dates(start, None, "monthly", date.today())]
+
+
+def test_charges_that_fell_due_since_the_add_are_written_once(sqlite_db: Database) -> None:
+    _, start = _added_two_months_ago(sqlite_db)
+    due = _due(start)
+    assert len(due) >= 3  # 61 days: the start and two renewals at least
+    assert materialize(sqlite_db) == len(due) - 1
+    assert _charges(sqlite_db) == due
+    assert materialize(sqlite_db) == 0 and _charges(sqlite_db) == due
+
+
+def test_with_nothing_due_it_takes_no_write_lock(tmp_path: Path) -> None:
+    # Every reading CLI command calls it: it must not queue behind (or block) a writer when nothing is due.
+    db = Database.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    add_subscription(db, "Claude Pro", "20", "monthly", date.today() - timedelta(days=3))
+    writer = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        t = time.monotonic()
+        assert materialize(db) == 0
+        assert time.monotonic() - t < 2  # the busy timeout is 10 s: waiting for the lock would show
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        db.dispose()
+
+
+def test_a_cli_report_shows_charges_that_fell_due_since_the_add(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "--tz", "UTC", "manual", "list"]) == 0  # creates the ledger
+    ctx = AppContext(home=home, tz="UTC")
+    _, start = _added_two_months_ago(ctx.db)
+    ctx.close()
+    capsys.readouterr()
+    assert main(["--home", str(home), "--tz", "UTC", "report", "--json", "--group-by", "day",
+                 "--from", start.isoformat(), "--to", date.today().isoformat()]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["day"] for r in rows] == _due(start)
+    # A command that shows no spend leaves the ledger alone.
+    ctx = AppContext(home=home, tz="UTC")
+    delete_where(ctx.db, UsageRow.source == "subscription", UsageRow.bucket_start > utc_midnight(start))
+    assert main(["--home", str(home), "--tz", "UTC", "prices", "show", "gpt-4o"]) == 0
+    assert _charges(ctx.db) == [start.isoformat()]
+    ctx.close()
+
+
+def test_the_runtime_tick_writes_due_charges_and_says_the_ledger_changed(ctx) -> None:  # type: ignore[no-untyped-def]
+    _, start = _added_two_months_ago(ctx.db)
+    rt = Runtime(ctx, alert_interval_s=3600)
+    rec = Recorder()
+    rec.listen(rt.sync.imports_finished, "imports_finished")
+    wrote = threading.Event()
+    rt.sync.wrote.connect(wrote.set)
+    try:
+        assert rt.sync.tick()
+        rec.wait(lambda r: bool(r.of("imports_finished")))
+        assert wrote.wait(5)
+        assert _charges(ctx.db) == _due(start)
+    finally:
+        rt.stop(wait_s=10)
