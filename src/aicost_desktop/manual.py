@@ -17,7 +17,7 @@ from aicost_desktop.domain.limits import check_name, check_note, check_usage_day
 from aicost_desktop.domain.money import parse_amount, validate_currency
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.ledger import delete_where, upsert_records
+from aicost_desktop.storage.ledger import delete_in, delete_where, notify_changed, upsert_in, upsert_records
 from aicost_desktop.storage.tables import Subscription, UsageRow
 
 MAX_NOTE = 2000
@@ -149,31 +149,37 @@ def _subscription_fields(service: str, amount: str | Decimal, period: str, start
 def add_subscription(db: Database, service: str, amount: str | Decimal, period: str, start: date,
                      end: date | None = None, currency: str = "USD", provider: str | None = None,
                      note: str | None = None, *, today: date | None = None, is_demo: bool = False) -> int:
-    """Validate and store a subscription, then materialize its charges up to today."""
+    """Validate and store a subscription with its charges up to today, in one transaction."""
     fields = _subscription_fields(service, amount, period, start, end, currency, provider, note)
-    with db.session() as s:
-        sub = Subscription(**fields, workspace_id=db.default_workspace_id(), is_demo=is_demo)
+    ws = db.default_workspace_id()
+    with db.write_session() as s:
+        sub = Subscription(**fields, workspace_id=ws, is_demo=is_demo)
         s.add(sub)
         s.flush()
         sub_id = sub.id
-    materialize(db, today=today, only=sub_id)
+        hours = upsert_in(s, db.dialect, _charges(sub, today or date.today()), ws).hours
+    notify_changed(hours)
     return sub_id
 
 
 def update_subscription(db: Database, sub_id: int, service: str, amount: str | Decimal, period: str, start: date,
                         end: date | None = None, currency: str = "USD", provider: str | None = None,
                         note: str | None = None, *, today: date | None = None) -> None:
-    """Replace a subscription's values (same id) and re-materialize its charges to match them."""
+    """Replace a subscription's values (same id) and its charges to match them, in one transaction (a crash
+    leaves the old subscription with its old charges, never one without charges)."""
     fields = _subscription_fields(service, amount, period, start, end, currency, provider, note)
+    ws = db.default_workspace_id()
     with db.write_session() as s:
         sub = s.get(Subscription, sub_id)
         if sub is None:
             raise InputError("id", sub_id, "no subscription with this id")
         for name, value in fields.items():
             setattr(sub, name, value)
-    # The old charges may fall on other dates or carry the old amount: drop them, write the new schedule.
-    delete_where(db, UsageRow.subscription_id == sub_id)
-    materialize(db, today=today, only=sub_id)
+        s.flush()
+        # The old charges may fall on other dates or carry the old amount: drop them, write the new schedule.
+        _, hours = delete_in(s, UsageRow.subscription_id == sub_id)
+        hours |= upsert_in(s, db.dialect, _charges(sub, today or date.today()), ws).hours
+    notify_changed(hours)
 
 
 def get_subscription(db: Database, sub_id: int) -> Subscription:
@@ -200,32 +206,33 @@ def materialize(db: Database, today: date | None = None, only: int | None = None
             keys = keys.where(UsageRow.subscription_id == only)
         subs = list(s.scalars(q))
         have = set(s.scalars(keys))
-    records = []
-    for sub in subs:
-        for d in charge_dates(sub.start_date, sub.end_date, sub.period, today):
-            key = f"subscription:{sub.id}:{d.isoformat()}"
-            if key in have:
-                continue
-            start = utc_midnight(d)
-            records.append(UsageRecord(
-                source=DataSource.SUBSCRIPTION, dedup_key=key,
-                provider=(sub.provider or sub.service).lower(), bucket_start=start,
-                bucket_end=start + timedelta(days=1), project=sub.service, line_item=f"subscription {sub.period}",
-                reported_cost=sub.amount, currency=sub.currency, note=sub.note, workspace_id=sub.workspace_id,
-                is_demo=sub.is_demo, subscription_id=sub.id))
+    records = [r for sub in subs for r in _charges(sub, today) if r.dedup_key not in have]
     return upsert_records(db, records).added if records else 0
 
 
+def _charges(sub: Subscription, today: date) -> list[UsageRecord]:
+    """The ledger rows of a subscription's charges up to `today`."""
+    records = []
+    for d in charge_dates(sub.start_date, sub.end_date, sub.period, today):
+        start = utc_midnight(d)
+        records.append(UsageRecord(
+            source=DataSource.SUBSCRIPTION, dedup_key=f"subscription:{sub.id}:{d.isoformat()}",
+            provider=(sub.provider or sub.service).lower(), bucket_start=start,
+            bucket_end=start + timedelta(days=1), project=sub.service, line_item=f"subscription {sub.period}",
+            reported_cost=sub.amount, currency=sub.currency, note=sub.note, workspace_id=sub.workspace_id,
+            is_demo=sub.is_demo, subscription_id=sub.id))
+    return records
+
+
 def remove_subscription(db: Database, sub_id: int) -> None:
-    """Delete a subscription and the charges it materialized."""
-    with db.session() as s:
-        if s.get(Subscription, sub_id) is None:
-            raise InputError("id", sub_id, "no subscription with this id")
-    delete_where(db, UsageRow.subscription_id == sub_id)
+    """Delete a subscription and the charges it materialized, in one transaction."""
     with db.write_session() as s:
         sub = s.get(Subscription, sub_id)
-        if sub is not None:
-            s.delete(sub)
+        if sub is None:
+            raise InputError("id", sub_id, "no subscription with this id")
+        _, hours = delete_in(s, UsageRow.subscription_id == sub_id)
+        s.delete(sub)
+    notify_changed(hours)
 
 
 def list_subscriptions(db: Database) -> list[Subscription]:

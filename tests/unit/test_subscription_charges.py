@@ -102,3 +102,32 @@ def test_the_runtime_tick_writes_due_charges_and_says_the_ledger_changed(ctx) ->
         assert _charges(ctx.db) == _due(start)
     finally:
         rt.stop(wait_s=10)
+
+
+def test_an_edit_that_fails_half_way_leaves_the_subscription_and_its_charges_as_they_were(
+        sqlite_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import aicost_desktop.manual as manual
+
+    sub, start = _added_two_months_ago(sqlite_db)
+    materialize(sqlite_db)
+    before = _charges(sqlite_db)
+
+    def broken(**_kw: object) -> None:
+        raise OSError("disk full")  # as if writing the new schedule failed after the old one was dropped
+
+    monkeypatch.setattr(manual, "UsageRecord", broken)
+    try:
+        manual.update_subscription(sqlite_db, sub, "ChatGPT Pro", "200", "monthly", start, provider="openai")
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the edit did not fail")
+    monkeypatch.undo()
+    assert _charges(sqlite_db) == before
+    assert manual.get_subscription(sqlite_db, sub).service == "ChatGPT Plus"
+    manual.update_subscription(sqlite_db, sub, "ChatGPT Pro", "200", "monthly", start, provider="openai")
+    assert _charges(sqlite_db) == before  # the same dates, now at the new amount
+    with sqlite_db.session() as s:
+        assert set(s.scalars(select(UsageRow.reported_cost).where(UsageRow.subscription_id == sub))) == {200}
+    manual.remove_subscription(sqlite_db, sub)
+    assert _charges(sqlite_db) == []

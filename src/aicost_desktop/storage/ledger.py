@@ -134,51 +134,58 @@ def _upsert_page(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult
 
 def _upsert_page_core(db: Database, page: list[UsageRecord], ws: int) -> UpsertResult:
     """The general path (any dialect, pages with existing rows): compare, insert, update, refresh hours."""
+    with db.write_session() as s:
+        result = upsert_in(s, db.dialect, page, ws)
+    _notify(result.hours)
+    return result
+
+
+def upsert_in(s: Any, dialect: str, page: list[UsageRecord], ws: int) -> UpsertResult:
+    """`_upsert_page_core` inside the caller's write transaction `s` (the caller tells the listeners, with
+    `notify_changed(result.hours)`, after its commit): for a change that must land whole with other writes."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in page:
         rows[(rec.source.value, rec.dedup_key)] = record_to_row(rec, ws)  # last one in a page wins
     result = UpsertResult()
     now = datetime.now(timezone.utc)
-    with db.write_session() as s:
-        by_source: dict[str, list[str]] = {}
-        for src, key in rows:
-            by_source.setdefault(src, []).append(key)
-        existing: dict[tuple[str, str], Any] = {}
-        for src, keys in by_source.items():
-            q = select(UsageRow.id, UsageRow.source, UsageRow.dedup_key,
-                       *[getattr(UsageRow, c) for c in VALUE_COLUMNS]).where(
-                UsageRow.source == src, UsageRow.dedup_key.in_(keys))
-            for r in s.execute(q):
-                existing[(r.source, r.dedup_key)] = r
-        inserts, updates = [], []
-        for k in sorted(rows):  # a stable order keeps concurrent writers' row locks deadlock-free
-            row = rows[k]
-            old = existing.get(k)
-            if old is None:
-                inserts.append({**row, "updated_at": now})
-                result.hours.add(rollup.floor_hour(row["bucket_start"]))
-            elif _same(old, row):
-                result.unchanged += 1
-            else:
-                updates.append({**row, "id": old.id, "updated_at": now})
-                result.hours.add(rollup.floor_hour(row["bucket_start"]))
-                result.hours.add(rollup.floor_hour(old.bucket_start))
-        if inserts:
-            # Core table, not the ORM entity: the ORM's bulk path splits a page into one statement per
-            # pattern of None values (thousands of tiny statements); Core sends one executemany per page.
-            ins = _dialect_insert(db.dialect)(core_table(UsageRow))
-            # ON CONFLICT covers a row another process inserted after our read: it is updated, never duplicated.
-            stmt = ins.on_conflict_do_update(
-                index_elements=["source", "dedup_key"],
-                set_={c: ins.excluded[c] for c in (*VALUE_COLUMNS, "updated_at")})
-            s.connection().execute(stmt, inserts)
-            result.added += len(inserts)
-        if updates:
-            s.execute(update(UsageRow), updates)
-            result.updated += len(updates)
-        if result.hours:
-            rollup.refresh_hours(s, result.hours)
-    _notify(result.hours)
+    by_source: dict[str, list[str]] = {}
+    for src, key in rows:
+        by_source.setdefault(src, []).append(key)
+    existing: dict[tuple[str, str], Any] = {}
+    for src, keys in by_source.items():
+        q = select(UsageRow.id, UsageRow.source, UsageRow.dedup_key,
+                   *[getattr(UsageRow, c) for c in VALUE_COLUMNS]).where(
+            UsageRow.source == src, UsageRow.dedup_key.in_(keys))
+        for r in s.execute(q):
+            existing[(r.source, r.dedup_key)] = r
+    inserts, updates = [], []
+    for k in sorted(rows):  # a stable order keeps concurrent writers' row locks deadlock-free
+        row = rows[k]
+        old = existing.get(k)
+        if old is None:
+            inserts.append({**row, "updated_at": now})
+            result.hours.add(rollup.floor_hour(row["bucket_start"]))
+        elif _same(old, row):
+            result.unchanged += 1
+        else:
+            updates.append({**row, "id": old.id, "updated_at": now})
+            result.hours.add(rollup.floor_hour(row["bucket_start"]))
+            result.hours.add(rollup.floor_hour(old.bucket_start))
+    if inserts:
+        # Core table, not the ORM entity: the ORM's bulk path splits a page into one statement per
+        # pattern of None values (thousands of tiny statements); Core sends one executemany per page.
+        ins = _dialect_insert(dialect)(core_table(UsageRow))
+        # ON CONFLICT covers a row another process inserted after our read: it is updated, never duplicated.
+        stmt = ins.on_conflict_do_update(
+            index_elements=["source", "dedup_key"],
+            set_={c: ins.excluded[c] for c in (*VALUE_COLUMNS, "updated_at")})
+        s.connection().execute(stmt, inserts)
+        result.added += len(inserts)
+    if updates:
+        s.execute(update(UsageRow), updates)
+        result.updated += len(updates)
+    if result.hours:
+        rollup.refresh_hours(s, result.hours)
     return result
 
 
@@ -430,13 +437,18 @@ class BulkInserter:
 def delete_where(db: Database, *conditions: Any) -> int:
     """Delete ledger rows matching conditions and refresh the affected roll-up hours."""
     with db.write_session() as s:
-        hours = {rollup.floor_hour(h) for (h,) in s.execute(select(UsageRow.bucket_start).where(*conditions))}
-        n = affected_rows(s.execute(delete(UsageRow).where(*conditions)))
-        rollup.refresh_hours(s, hours)
-    if hours:
-        for fn in list(_listeners):
-            fn(hours)
+        n, hours = delete_in(s, *conditions)
+    _notify(hours)
     return n
+
+
+def delete_in(s: Any, *conditions: Any) -> tuple[int, set[datetime]]:
+    """`delete_where` inside the caller's write transaction `s`: (rows deleted, the roll-up hours refreshed, for
+    the caller's `notify_changed` after its commit)."""
+    hours = {rollup.floor_hour(h) for (h,) in s.execute(select(UsageRow.bucket_start).where(*conditions))}
+    n = affected_rows(s.execute(delete(UsageRow).where(*conditions)))
+    rollup.refresh_hours(s, hours)
+    return n, hours
 
 
 def _dialect_insert(dialect: str) -> Any:
