@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
@@ -130,14 +131,15 @@ class SubscriptionDialog(QDialog):
         v, ctx, sub_id = self.values(), self.ctx, self.sub_id
 
         def job() -> int:
+            today = datetime.now(ctx.tz).date()  # charges due by the user's day, as the CLI and the runtime count
             if sub_id is not None:
                 update_subscription(ctx.db, sub_id, str(v["service"]), str(v["amount"]), str(v["period"]),
                                     v["start"], v["end"], str(v["currency"]), v["provider"],  # type: ignore[arg-type]
-                                    v["note"])  # type: ignore[arg-type]
+                                    v["note"], today=today)  # type: ignore[arg-type]
                 return sub_id
             return add_subscription(ctx.db, str(v["service"]), str(v["amount"]), str(v["period"]),
                                     v["start"], v["end"], str(v["currency"]), v["provider"],  # type: ignore[arg-type]
-                                    v["note"])  # type: ignore[arg-type]
+                                    v["note"], today=today)  # type: ignore[arg-type]
 
         self.buttons.setEnabled(False)
         self.services.run(job, on_done=self._saved, on_error=self._failed, owner=self)
