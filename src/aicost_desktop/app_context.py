@@ -7,6 +7,7 @@ globals, so tests can point a context at a temporary home and database.
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,10 @@ class AppContext:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.tz_name)
+
+    def today(self) -> date:
+        """The user's calendar day now (in their time zone, not the machine's)."""
+        return datetime.now(self.tz).date()
 
     # The database, catalog and keychain are imported when first used, not for a cycle: `aicost --help`
     # and the import fast path never load SQLAlchemy, the catalog or keyring.

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from aicost_desktop.app_context import AppContext
 from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.cli.main import main
-from aicost_desktop.manual import add_subscription, materialize
+from aicost_desktop.manual import add_subscription, charge_dates, materialize
 from aicost_desktop.runtime import Runtime
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.ledger import delete_where
@@ -39,8 +39,6 @@ def _added_two_months_ago(db: Database) -> tuple[int, date]:
 
 
 def _due(start: date) -> list[str]:
-    from aicost_desktop.manual import charge_dates
-
     return [d.isoformat() for d in charge_dates(start, None, "monthly", date.today())]
 
 

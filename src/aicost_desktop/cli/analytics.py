@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date, print_json
@@ -39,7 +39,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def _today(ctx: "AppContext") -> date:
-    return datetime.now(ctx.tz).date()
+    return ctx.today()
 
 
 def _range(args: argparse.Namespace, ctx: "AppContext") -> tuple[date, date]:

@@ -9,7 +9,6 @@ import os
 import re
 import sys
 import traceback
-from datetime import datetime
 from typing import NoReturn, Sequence
 
 from aicost_desktop import __version__
@@ -180,7 +179,7 @@ def _charge_due_subscriptions(ctx: AppContext) -> None:
     due since anything last ran: a charge is due on its day, whether or not the app was open then."""
     from aicost_desktop.manual import materialize  # lazy: the ledger's machinery loads only for these commands
 
-    materialize(ctx.db, today=datetime.now(ctx.tz).date())
+    materialize(ctx.db, today=ctx.today())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

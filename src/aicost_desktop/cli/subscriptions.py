@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aicost_desktop.cli.common import parse_date, parse_id, print_json
@@ -39,7 +38,7 @@ def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
     start = parse_date(args.start, "start")
     end = parse_date(args.end, "end") if args.end else None
     print(add_subscription(ctx.db, args.service, args.amount, args.period, start, end, args.currency,
-                           args.provider, args.note, today=datetime.now(ctx.tz).date()))  # the user's day
+                           args.provider, args.note, today=ctx.today()))
     return 0
 
 

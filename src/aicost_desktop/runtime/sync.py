@@ -348,7 +348,7 @@ class SyncService:
             from aicost_desktop.importers.runner import run_scheduled_imports
             from aicost_desktop.manual import materialize
 
-            charged = materialize(ctx.db, today=datetime.now(ctx.tz).date())
+            charged = materialize(ctx.db, today=ctx.today())
             return charged, run_scheduled_imports(ctx)
 
         with self._lock:

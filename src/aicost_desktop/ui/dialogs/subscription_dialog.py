@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
@@ -131,7 +130,7 @@ class SubscriptionDialog(QDialog):
         v, ctx, sub_id = self.values(), self.ctx, self.sub_id
 
         def job() -> int:
-            today = datetime.now(ctx.tz).date()  # charges due by the user's day, as the CLI and the runtime count
+            today = ctx.today()  # charges due by the user's day, as the CLI and the runtime count
             if sub_id is not None:
                 update_subscription(ctx.db, sub_id, str(v["service"]), str(v["amount"]), str(v["period"]),
                                     v["start"], v["end"], str(v["currency"]), v["provider"],  # type: ignore[arg-type]
