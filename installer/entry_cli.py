@@ -2,7 +2,7 @@
 
 import sys
 
-from aicost_desktop.cli.main import main
+from aicost_desktop.cli.main import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

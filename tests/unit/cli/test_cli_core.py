@@ -180,3 +180,21 @@ def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(tmp_path: P
     reader.stdin.close()
     reader.wait(30)
     assert "Traceback" not in run.stderr and run.returncode == 0, run.stderr
+
+
+def test_the_aicost_executable_runs_main_and_freezes_what_it_loaded_for_the_exit(tmp_path: Path) -> None:
+    """`aicost` (pyproject's script, the frozen installer's entry, `python -m aicost_desktop.cli.main`) is
+    `run`: main's exit code, then every object frozen out of the shutdown's garbage collection (~40 ms
+    after an import). `main` itself, which tests call in a process that goes on, freezes nothing."""
+    import subprocess
+    import tomllib
+
+    scripts = tomllib.loads((Path(__file__).parents[3] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["aicost"] == "aicost_desktop.cli.main:run"
+    assert "import run" in (Path(__file__).parents[3] / "installer" / "entry_cli.py").read_text()
+    code = ("import gc\nfrom aicost_desktop.cli.main import main, run\n"
+            "assert main([]) == 2 and gc.get_freeze_count() == 0\n"
+            "print(run(), gc.get_freeze_count() > 1000)")
+    out = subprocess.run([sys.executable, "-c", code, "sync"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "AICOST_HOME": str(tmp_path / "home")})
+    assert out.stdout.split()[-2:] == ["0", "True"], out.stderr
