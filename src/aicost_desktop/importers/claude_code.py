@@ -49,8 +49,8 @@ from aicost_desktop.importers.claude_parse import (KEY_PREFIX, LINE_ITEMS, MAIN,
                                                    Entry, FileScan, identity, rank_of)
 from aicost_desktop.importers.claude_read import Listing, ReadAhead, scans, worker_count
 from aicost_desktop.importers.request_pricer import RequestPricer
-from aicost_desktop.storage.ledger import (INSERT_COLUMNS, BulkInserter, UpsertResult, delete_where, sqlite_time,
-                                           upsert_records)
+from aicost_desktop.storage.ledger import (INSERT_COLUMNS, BulkInserter, NewRows, UpsertResult, delete_where,
+                                           prepare_new_rows, sqlite_time, upsert_records)
 from aicost_desktop.storage.types import money_to_units
 from aicost_desktop.storage.tables import UsageRow as U
 from aicost_desktop.sync.base import Pricer
@@ -175,22 +175,27 @@ class _Writer:
     the GIL released, so the two overlap. Pages are written in the order given: on SQLite as DB-ready
     rows when all their keys are new (a first import), several pages to a transaction
     (storage.ledger.BulkInserter), else as records through upsert_records, which compares and
-    updates, one transaction each."""
+    updates, one transaction each. The caller's thread makes each page's rows ready
+    (storage.ledger.prepare_new_rows) as it puts it: the writing thread is the import's slowest
+    stage, and holding the GIL for that Python work stopped it from writing meanwhile."""
 
     def __init__(self, db: "Database", importer: "ClaudeCodeImporter") -> None:
         self.result = UpsertResult()
         self.error: BaseException | None = None
-        self._queue: queue.Queue[list[Entry] | None] = queue.Queue(maxsize=2)
+        self._importer = importer
+        self._bulk = db.dialect == "sqlite"
+        self._ws = db.default_workspace_id() if self._bulk else 0
+        self._queue: queue.Queue[tuple[list[Entry], NewRows | None] | None] = queue.Queue(maxsize=2)
         self._thread = threading.Thread(target=self._run, args=(db, importer), name="claude-code-writer",
                                         daemon=True)
         self._thread.start()
 
     def _run(self, db: "Database", importer: "ClaudeCodeImporter") -> None:
-        bulk = BulkInserter(db) if db.dialect == "sqlite" else None
+        bulk = BulkInserter(db) if self._bulk else None
         try:
-            ws = db.default_workspace_id()
-            while (page := self._queue.get()) is not None:
-                got = bulk.insert(importer._rows(page, ws)) if bulk is not None else None
+            while (item := self._queue.get()) is not None:
+                page, rows = item
+                got = bulk.insert(rows) if bulk is not None and rows is not None else None
                 if got is None:
                     if bulk is not None:
                         bulk.commit()  # the general path takes the write lock itself
@@ -209,7 +214,8 @@ class _Writer:
         if self.error is not None:
             raise self.error
         if page:
-            self._queue.put(page)
+            rows = prepare_new_rows(self._importer._rows(page, self._ws)) if self._bulk else None
+            self._queue.put((page, rows))
 
     def close(self) -> UpsertResult:
         self._queue.put(None)
@@ -217,7 +223,6 @@ class _Writer:
         if self.error is not None:
             raise self.error
         return self.result
-
 
 class ClaudeCodeImporter:
     """Turns Claude Code transcripts under some `projects/` roots into ledger records."""
@@ -338,6 +343,18 @@ class ClaudeCodeImporter:
     # --- incremental import ----------------------------------------------------------------------
     def import_into(self, db: "Database", page_size: int = PAGE_SIZE) -> ImportReport:
         """Import what changed since the last import into the ledger; returns the report."""
+        gc_was_on = gc.isenabled()
+        # Reading makes millions of acyclic objects: collections would only cost time. Collection
+        # resumes once _import has returned and its structures (one entry per request) are freed: the
+        # first collection after would otherwise walk all of them, three times over (~0.1 s).
+        gc.disable()
+        try:
+            return self._import(db, page_size)
+        finally:
+            if gc_was_on:
+                gc.enable()
+
+    def _import(self, db: "Database", page_size: int) -> ImportReport:
         files = self._list()
         settings = settings_key(self.billing, self.workspace_id)
         states = file_state_store.load(db, KIND)
@@ -363,8 +380,6 @@ class ClaudeCodeImporter:
         pending: list[Entry] = []
         writer: _Writer | None = None
         written = 0
-        gc_was_on = gc.isenabled()
-        gc.disable()  # parsing makes millions of acyclic objects: collections would only cost time
         try:
             entries = self._entries([(i, p.start) for i, p in plans.items()],
                                     sum(p.size - p.start for p in plans.values()), scans)
@@ -402,8 +417,6 @@ class ClaudeCodeImporter:
                     writer.close()
                 except BaseException:
                     pass
-            if gc_was_on:
-                gc.enable()
         if early_stale:  # rows this import added and a later copy replaced
             _delete(db, early_stale)
             written -= len(early_stale)

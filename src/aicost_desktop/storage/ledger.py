@@ -304,6 +304,32 @@ def _insert_statement(ordered: list[tuple[Any, ...]]) -> tuple[str, Any]:
     return sql, zip(*bound) if bound else [()] * len(ordered)
 
 
+@dataclass
+class NewRows:
+    """A page of rows whose keys are all new, made ready to write (`prepare_new_rows`): the INSERT
+    and the values it binds, and the page's roll-up cells. Made by the thread that built the rows,
+    so a writing thread (claude_code._Writer) spends its share of the GIL on writing alone."""
+
+    count: int
+    sql: str
+    values: Any  # the rows' bound values, an iterable consumed by the one executemany
+    cells: "rollup.Cells | None"  # None: values of unusual types (the hours are recomputed instead)
+    hours: set[datetime]
+
+
+def prepare_new_rows(rows: dict[tuple[str, str], tuple[Any, ...]]) -> NewRows:
+    """`rows` (DB-native values in INSERT_COLUMNS order, keyed by (source, dedup_key)) ready for
+    _insert_rows / BulkInserter.insert."""
+    ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
+    sql, values = _insert_statement(ordered)
+    cells = rollup.new_cells(ordered, INSERT_COLUMNS)
+    if cells is not None:
+        hours = rollup.cell_hours(cells)
+    else:
+        hours = {datetime.strptime(r[_START][:13], "%Y-%m-%d %H").replace(tzinfo=_UTC) for r in ordered}
+    return NewRows(len(ordered), sql, values, cells, hours)
+
+
 def _insert_new_rows(db: Database, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
     """SQLite: insert rows whose keys are all new in one transaction (see _insert_rows) and tell the
     listeners. `rows` are DB-native values in INSERT_COLUMNS order (what _native_rows makes of records),
@@ -312,7 +338,7 @@ def _insert_new_rows(db: Database, rows: dict[tuple[str, str], tuple[Any, ...]])
     with db.write_session() as s:
         cur = s.connection().connection.cursor()
         try:
-            result = _insert_rows(s, cur, rows)
+            result = _insert_rows(s, cur, prepare_new_rows(rows))
         finally:
             cur.close()
     if result is not None:
@@ -320,18 +346,17 @@ def _insert_new_rows(db: Database, rows: dict[tuple[str, str], tuple[Any, ...]])
     return result
 
 
-def _insert_rows(s: Any, cur: Any, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
-    """Insert rows whose keys are all new through the raw DBAPI cursor (one executemany) and add them to
-    the roll-up incrementally, inside the caller's write transaction `s`; None, having written nothing,
-    when any key already exists."""
-    ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
-    sql, values = _insert_statement(ordered)
+def _insert_rows(s: Any, cur: Any, page: NewRows, deferred: "rollup.Cells | None" = None) -> UpsertResult | None:
+    """Insert a page whose keys are all new through the raw DBAPI cursor (one executemany) and add it
+    to the roll-up incrementally, inside the caller's write transaction `s`; None, having written
+    nothing, when any key already exists. With `deferred`, the page's cells are added to it instead,
+    for the caller to write (rollup.write_cells_sqlite) before it commits."""
     # The one unique constraint is (source, dedup_key): a key that exists fails the INSERT, and the rows
     # the page inserted before it are undone. (Cheaper than looking the keys up first, which was a
     # sixth of a first import's write time: the insert looks each up in that index anyway.)
     cur.execute("SAVEPOINT new_rows")
     try:
-        cur.executemany(sql, values)
+        cur.executemany(page.sql, page.values)
     except BaseException as exc:
         try:
             cur.execute("ROLLBACK TO new_rows")
@@ -342,11 +367,16 @@ def _insert_rows(s: Any, cur: Any, rows: dict[tuple[str, str], tuple[Any, ...]])
             return None
         raise
     cur.execute("RELEASE new_rows")
-    hours = rollup.add_new_rows_sqlite(cur, ordered, INSERT_COLUMNS)
-    if hours is None:  # values of unusual types: recompute the touched hours from the ledger instead
-        hours = {datetime.strptime(r[_START][:13], "%Y-%m-%d %H").replace(tzinfo=_UTC) for r in ordered}
-        rollup.refresh_hours(s, hours)
-    return UpsertResult(added=len(ordered), hours=hours)
+    if page.cells is None:  # values of unusual types: recompute the touched hours from the ledger instead
+        if deferred:  # after the deferred cells are in (the recomputed hours would lose them otherwise)
+            rollup.write_cells_sqlite(cur, deferred)
+            deferred.clear()
+        rollup.refresh_hours(s, page.hours)
+    elif deferred is not None:
+        rollup.merge_cells(deferred, page.cells)
+    else:
+        rollup.write_cells_sqlite(cur, page.cells)
+    return UpsertResult(added=page.count, hours=page.hours)
 
 
 class BulkInserter:
@@ -355,8 +385,10 @@ class BulkInserter:
     indexes, so a first import of tens of thousands of rows spends most of its write time on
     commits. Pages go into one write transaction, with a larger page cache meanwhile, until
     `rows_per_commit` rows or `seconds_per_commit` seconds are in it (other writers wait for the
-    lock no longer than that), then it commits and the listeners are told. Use from one thread;
-    `close()` commits the rest, `abort()` rolls it back."""
+    lock no longer than that), then it commits and the listeners are told. The roll-up cells of
+    the transaction's pages are summed in memory and written once, before the commit: a page of
+    requests spread over many hours touched as many cells as it had rows, each page again. Use from
+    one thread; `close()` commits the rest, `abort()` rolls it back."""
 
     CACHE_KIB = 8_192  # the page cache while a transaction is open (SQLite's default is 2 MiB)
 
@@ -369,15 +401,18 @@ class BulkInserter:
         self._rows = 0
         self._started = 0.0
         self._hours: set[datetime] = set()
+        self._cells: rollup.Cells = {}  # the roll-up of the pages inserted since the last commit
 
-    def insert(self, rows: dict[tuple[str, str], tuple[Any, ...]]) -> UpsertResult | None:
-        """_insert_new_rows of one page inside the open transaction; None, having written nothing of
-        this page, when a key exists (call commit() before writing it another way)."""
-        if not rows:
+    def insert(self, rows: "dict[tuple[str, str], tuple[Any, ...]] | NewRows") -> UpsertResult | None:
+        """_insert_new_rows of one page (its rows, or `prepare_new_rows` of them) inside the open
+        transaction; None, having written nothing of this page, when a key exists (call commit()
+        before writing it another way)."""
+        page = rows if isinstance(rows, NewRows) else prepare_new_rows(rows)
+        if not page.count:
             return UpsertResult()
         if self._session is None:
             self._begin()
-        result = _insert_rows(self._session[1], self._cur, rows)
+        result = _insert_rows(self._session[1], self._cur, page, self._cells)
         if result is None:
             return None
         self._hours |= result.hours
@@ -404,6 +439,13 @@ class BulkInserter:
     def commit(self) -> None:
         """Commit the pages inserted so far and tell the listeners."""
         if self._session is not None:
+            if self._cells:
+                try:
+                    rollup.write_cells_sqlite(self._cur, self._cells)
+                except BaseException:
+                    self.abort()
+                    raise
+                self._cells = {}
             self._end(None)
             hours, self._hours = self._hours, set()
             _notify(hours)
@@ -414,7 +456,7 @@ class BulkInserter:
     def abort(self) -> None:
         """Roll back the pages not yet committed."""
         if self._session is not None:
-            self._hours = set()
+            self._hours, self._cells = set(), {}
             exc = RuntimeError("bulk insert aborted")
             self._end(exc)
 

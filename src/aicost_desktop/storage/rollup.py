@@ -97,13 +97,24 @@ def _nullable_add(a: int | None, b: int | None) -> int | None:
     return b if a is None else a + b
 
 
+# One page's (or transaction's) roll-up of new rows: hour text (as usage_hourly stores it) -> cell key
+# (the _DIMS values) -> the _SUMS values.
+Cells = dict[str, dict[tuple[Any, ...], list[Any]]]
+
+
 def add_new_rows_sqlite(cur: Any, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> set[datetime] | None:
     """Add rows just inserted into usage_records (none existed before, all in this transaction) to the
-    roll-up: aggregate them per (UTC hour, dims) exactly as refresh_hours does and merge the sums into the
-    existing cells. Rows are DB-native values (times as SQLite DateTime text) in `columns` order.
+    roll-up: `new_cells`, then `write_cells_sqlite`. Returns the UTC hours touched, or None, having
+    written nothing, when a value is not of the type SQLite groups it as (then refresh_hours is the
+    exact fallback)."""
+    cells = new_cells(rows, columns)
+    return None if cells is None else write_cells_sqlite(cur, cells)
 
-    Returns the UTC hours touched, or None, having written nothing, when a value is not of the type SQLite
-    groups it as (then refresh_hours is the exact fallback)."""
+
+def new_cells(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> Cells | None:
+    """The roll-up cells of new rows (DB-native values, times as SQLite DateTime text, in `columns`
+    order), aggregated per (UTC hour, dims) exactly as refresh_hours does; None when a value is not
+    of the type SQLite groups it as. Pure: no database, so it can run away from the writing thread."""
     ix = {c: i for i, c in enumerate(columns)}
     bs, dt, ws, acc, prov, model, src, proj, curr, role = (
         ix["bucket_start"], ix["dated"], ix["workspace_id"], ix["account_id"], ix["provider"], ix["model"],
@@ -141,10 +152,39 @@ def add_new_rows_sqlite(cur: Any, rows: Sequence[Sequence[Any]], columns: Sequen
                 and all(key[i] is None or type(key[i]) is str for i in _NULLABLE_TEXT_DIMS)
                 and all(type(v) is int for v in c[:7])):
             return None
-    by_hour: dict[str, dict[tuple[Any, ...], list[Any]]] = {}
+    by_hour: Cells = {}
     for key, c in cells.items():
         by_hour.setdefault(key[0] + ":00:00.000000", {})[key[1:]] = c
+    return by_hour
+
+
+def merge_cells(into: Cells, cells: Cells) -> None:
+    """Add `cells` to `into` (taking over its lists): the cells of both pages' rows together."""
+    for hour, page in cells.items():
+        acc = into.get(hour)
+        if acc is None:
+            into[hour] = page
+            continue
+        for key, new in page.items():
+            old = acc.get(key)
+            acc[key] = new if old is None else _sum_cells(old, new)
+
+
+def _sum_cells(o: list[Any], n: list[Any]) -> list[Any]:
+    return [o[0] + n[0], o[1] + n[1], o[2] + n[2], o[3] + n[3], o[4] + n[4], o[5] + n[5], o[6] + n[6],
+            _nullable_add(o[7], n[7]), _nullable_add(o[8], n[8]), o[9] + n[9]]
+
+
+def cell_hours(cells: Cells) -> set[datetime]:
+    """The UTC hours `cells` are in."""
+    return {datetime.fromisoformat(h[:19]).replace(tzinfo=timezone.utc) for h in cells}
+
+
+def write_cells_sqlite(cur: Any, by_hour: Cells) -> set[datetime]:
+    """Merge new rows' cells (`new_cells`, `merge_cells`) into usage_hourly through the raw cursor,
+    inside the transaction that inserted the rows; returns the UTC hours touched. Consumes `by_hour`."""
     hour_texts = sorted(by_hour)
+    hours = cell_hours(by_hour)
     updates: list[tuple[Any, ...]] = []
     for i in range(0, len(hour_texts), _CHUNK):
         chunk = hour_texts[i:i + _CHUNK]
@@ -153,13 +193,10 @@ def add_new_rows_sqlite(cur: Any, rows: Sequence[Sequence[Any]], columns: Sequen
             new = by_hour[old[1]].pop(tuple(old[2:11]), None)
             if new is None:
                 continue
-            o = old[11:]
-            updates.append((o[0] + new[0], o[1] + new[1], o[2] + new[2], o[3] + new[3], o[4] + new[4],
-                            o[5] + new[5], o[6] + new[6], _nullable_add(o[7], new[7]),
-                            _nullable_add(o[8], new[8]), o[9] + new[9], old[0]))
+            updates.append((*_sum_cells(list(old[11:]), new), old[0]))
     if updates:
         cur.executemany(_HOURLY_UPDATE, updates)
     inserts = [(h, *k, *c) for h in hour_texts for k, c in by_hour[h].items()]
     if inserts:
         cur.executemany(_HOURLY_INSERT, inserts)
-    return {datetime.fromisoformat(h[:19]).replace(tzinfo=timezone.utc) for h in hour_texts}
+    return hours

@@ -161,3 +161,26 @@ def test_importing_twice_gives_the_same_ledger_as_once(claude_home: Path, pricer
 def test_a_path_option_reads_one_config_dir(claude_home: Path, pricer, db) -> None:
     report = import_claude_code(db, pricer, path=claude_home / ".config/claude")
     assert (report.files, report.added) == (1, 4)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_an_import_leaves_garbage_collection_as_it_found_it(claude_home: Path, pricer, db, monkeypatch,
+                                                             enabled: bool) -> None:
+    """The import turns collection off while it reads (millions of acyclic objects) and back on only
+    once its structures are freed; a caller that had it off (a benchmark, a worker) keeps it off."""
+    import gc
+
+    monkeypatch.setenv("HOME", str(claude_home))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        seen: list[bool] = []
+        monkeypatch.setattr(ClaudeCodeImporter, "_flush",
+                            lambda self, *a, _f=ClaudeCodeImporter._flush: seen.append(gc.isenabled()) or _f(self, *a))
+        assert import_claude_code(db, pricer, page_size=3).added == 8
+        assert seen and not any(seen)  # off while reading and writing
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -207,3 +207,46 @@ def test_a_bulk_page_meeting_a_stored_key_late_writes_nothing(sqlite_db: Databas
     assert sums(sqlite_db) == before
     assert upsert_records(sqlite_db, page).added == 100  # the general path writes it
     assert sums(sqlite_db)[2:] == (101, 101)
+
+
+def test_a_bulk_transaction_sums_its_pages_roll_up_once_and_equals_a_rebuild(sqlite_db: Database) -> None:
+    """BulkInserter sums the roll-up cells of the pages in one transaction and writes them before the
+    commit. Pages sharing hours and cells, a page whose values are of a type the in-memory roll-up does
+    not group (its hours are recomputed from the ledger, after the pending cells are written: else they
+    would count twice or not at all), a page rolled back: the roll-up equals a rebuild from the rows."""
+    from aicost_desktop.storage import rollup
+    from aicost_desktop.storage.ledger import INSERT_COLUMNS, BulkInserter, _native_rows, sqlite_time
+
+    def records(first: int, n: int = 70) -> list[UsageRecord]:  # over about 8 hours, two models
+        return [UsageRecord(DataSource.LOG, f"b{first + i:04d}", "anthropic", T0 + timedelta(minutes=7 * i),
+                            T0 + timedelta(minutes=7 * i), TokenUsage(input_tokens=first + i, output_tokens=3),
+                            model=f"m{i % 2}", project="p", computed_cost=Decimal("0.01") * (i % 5) or None)
+                for i in range(n)]
+
+    upsert_records(sqlite_db, records(900, 3))  # stored cells the transaction adds to
+    ws = sqlite_db.default_workspace_id()
+
+    def page(first: int, project: object = "p") -> dict:
+        rows = _native_rows(records(first), ws, sqlite_time(T0))
+        at = INSERT_COLUMNS.index("project")
+        return {k: r[:at] + (project,) + r[at + 1:] for k, r in rows.items()}
+
+    def hourly() -> list[tuple]:
+        cols = [c.name for c in UsageHourly.__table__.columns if c.name != "id"]
+        with sqlite_db.engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.exec_driver_sql(f"SELECT {', '.join(cols)} FROM usage_hourly"))
+
+    bulk = BulkInserter(sqlite_db, rows_per_commit=10**6, seconds_per_commit=600)
+    assert bulk.insert(page(0)).added == 70
+    assert bulk.insert(page(100)).added == 70
+    assert bulk.insert(page(200, project=7)).added == 70  # stored as text '7': hours recomputed
+    assert bulk.insert(page(300)).added == 70
+    bulk.close()
+    assert bulk.insert(page(400)).added == 70
+    bulk.abort()
+    written = hourly()
+    with sqlite_db.write_session() as s:
+        rollup.rebuild(s)
+    assert written == hourly()
+    assert sums(sqlite_db)[2:] == (283, 283)
+    assert len(written) > 20  # hours x models x projects: cells shared by pages
