@@ -61,6 +61,7 @@ if TYPE_CHECKING:
 __all__ = ["SYNTHETIC_MODEL", "ClaudeCodeImporter", "discover_roots", "roots_for_path", "usage_files"]
 
 _TIERS = {t.value: t for t in ServiceTier}
+_TIER_VALUES = {t: t.value for t in ServiceTier}  # an enum's .value is a property lookup: once per row adds up
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 if (_NAIVE_EPOCH + timedelta(microseconds=1)).isoformat(" ", "microseconds") != sqlite_time(
@@ -319,7 +320,7 @@ class ClaudeCodeImporter:
         ws_id = self.workspace_id or ws
         role = self.billing.cost_role
         spend, role_text = role is _SPEND, role.value
-        units, projects, tiers, items = self.pricer.units, self._projects, _TIERS, LINE_ITEMS
+        units, projects, tiers, items, tier_values = self.pricer.units, self._projects, _TIERS, LINE_ITEMS, _TIER_VALUES
         unpack, epoch, us, standard = NUMBERS.unpack, _NAIVE_EPOCH, timedelta, ServiceTier.STANDARD
         out: dict[tuple[str, str], tuple[Any, ...]] = {}
         for rank, key, cls, model, numbers, tier_text, index in page:
@@ -336,7 +337,7 @@ class ClaudeCodeImporter:
             charged = (reported if reported is not None else computed if computed is not None else 0) if spend else 0
             when = at.isoformat(" ", "microseconds")
             out[(_LOG, key)] = (_LOG, key, ws_id, None, "anthropic", model, "anthropic", projects[index], None,
-                                items[cls], tier.value, when, when, 0, inp, out_t, cr, w5, w1, 0, 1, 1, reported,
+                                items[cls], tier_values[tier], when, when, 0, inp, out_t, cr, w5, w1, 0, 1, 1, reported,
                                 computed, charged, role_text, "USD", None, 0, None, now)
         return out
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from itertools import islice
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import delete, select, update
@@ -274,6 +275,7 @@ def _native_rows(page: list[UsageRecord], ws: int, updated_at: str) -> dict[tupl
 
 
 _LITERAL_MIN_ROWS = 64  # fewer rows: one statement text for any values (compiled once, cached)
+_INT, _STR = {int}, {str}
 
 
 def _insert_statement(ordered: list[tuple[Any, ...]]) -> tuple[str, Any]:
@@ -291,9 +293,9 @@ def _insert_statement(ordered: list[tuple[Any, ...]]) -> tuple[str, Any]:
             literals.append(None)
         elif first is None:
             literals.append("NULL")
-        elif type(first) is int and all(type(v) is int for v in col):  # 1 == True: bools stay bound
+        elif (kinds := set(map(type, col))) == _INT:  # equal values of one type (1 == True: bools stay bound)
             literals.append(str(first))
-        elif type(first) is str and "\x00" not in first and all(type(v) is str for v in col):
+        elif kinds == _STR and "\x00" not in first:
             literals.append("'" + first.replace("'", "''") + "'")
         else:
             literals.append(None)
@@ -320,7 +322,10 @@ class NewRows:
 def prepare_new_rows(rows: dict[tuple[str, str], tuple[Any, ...]]) -> NewRows:
     """`rows` (DB-native values in INSERT_COLUMNS order, keyed by (source, dedup_key)) ready for
     _insert_rows / BulkInserter.insert."""
-    ordered = [rows[k] for k in sorted(rows)]  # key order, as the general path
+    # Key order, as the general path. An import's page has one source: its dedup keys alone order it
+    # (comparing texts, not (source, key) pairs: a tenth of the preparation).
+    sources = {source for source, _key in rows}
+    ordered = [rows[k] for k in (sorted(rows, key=itemgetter(1)) if len(sources) == 1 else sorted(rows))]
     sql, values = _insert_statement(ordered)
     cells = rollup.new_cells(ordered, INSERT_COLUMNS)
     if cells is not None:
