@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -300,6 +299,8 @@ class Settings:
     def save(self) -> None:
         private_dir(self.path.parent)
         # Write-then-rename so a crash never leaves a half-written settings file; mkstemp makes it 0600.
+        import tempfile  # lazy: it brings shutil, bz2, lzma and random into every CLI start; few commands save
+
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".settings.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(self._values, fh, indent=2, sort_keys=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -126,6 +125,8 @@ def collect(records: Iterable[UsageRecord]) -> list[UsageRecord]:
 
 def stable_digest(content: Any) -> str:
     """A short hash of JSON-able content that is the same in every run and on every machine."""
+    import hashlib  # lazy: a re-import with nothing new (mostly interpreter start and imports) never hashes
+
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Sequence
+from typing import Any, Sequence
 from urllib.parse import quote
 
 from aicost_desktop.storage.revision import HEAD
@@ -19,29 +19,11 @@ StoredState = tuple[int, int, int, str, str]
 def stored_states(db_url: str, kind: str) -> dict[str, StoredState] | None:
     """The stored file states of `kind` by path; {} for an SQLite ledger that does not exist yet;
     None when they cannot be known this way (not SQLite, another schema revision, unreadable)."""
-    if not db_url.startswith(_SQLITE):
+    rows = _query(db_url, 'SELECT path, size, mtime_ns, "offset", probe, settings FROM import_file_state '
+                          "WHERE kind = ?", (kind,))
+    if rows is None:
         return None
-    path = db_url[len(_SQLITE):]
-    if not path or path.startswith(":"):
-        return None
-    if not os.path.lexists(path):
-        return {}
-    if not os.path.isfile(path):
-        return None
-    try:
-        con = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=2)
-    except sqlite3.Error:
-        return None
-    try:
-        if con.execute("SELECT version_num FROM alembic_version").fetchall() != [(HEAD,)]:
-            return None
-        rows = con.execute('SELECT path, size, mtime_ns, "offset", probe, settings FROM import_file_state '
-                           "WHERE kind = ?", (kind,))
-        return {p: (size, mtime, offset, probe, settings) for p, size, mtime, offset, probe, settings in rows}
-    except sqlite3.Error:
-        return None
-    finally:
-        con.close()
+    return {p: (size, mtime, offset, probe, settings) for p, size, mtime, offset, probe, settings in rows}
 
 
 def files_unchanged(db_url: str, kind: str, files: Sequence[tuple[str, str]], settings: str) -> bool:
@@ -51,17 +33,48 @@ def files_unchanged(db_url: str, kind: str, files: Sequence[tuple[str, str]], se
     runs the full import, which decides for real."""
     if not files:
         return False
-    states = stored_states(db_url, kind)
-    if not states:
+    # Only what the answer needs (states read under other settings count as missing): this and the
+    # stat of each file are most of a re-import with nothing new, after the interpreter's start.
+    rows = _query(db_url, "SELECT path, size, mtime_ns FROM import_file_state WHERE kind = ? AND settings = ?",
+                  (kind, settings))
+    if not rows:
         return False
-    return all(_unchanged(states.get(key), file, settings) for key, file in files)
+    states = {path: (size, mtime) for path, size, mtime in rows}
+    get, stat = states.get, os.stat
+    for key, file in files:
+        state = get(key)
+        if state is None:
+            return False
+        try:
+            st = stat(file)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns) != state:
+            return False
+    return True
 
 
-def _unchanged(state: StoredState | None, file: str, settings: str) -> bool:
-    if state is None or state[4] != settings:
-        return False
+def _query(db_url: str, sql: str, params: tuple[str, ...]) -> list[tuple[Any, ...]] | None:
+    """The rows of `sql` on the SQLite ledger at `db_url`, read only; [] when the ledger does not exist
+    yet; None when not SQLite, at another schema revision, or unreadable."""
+    if not db_url.startswith(_SQLITE):
+        return None
+    path = db_url[len(_SQLITE):]
+    if not path or path.startswith(":"):
+        return None
+    if not os.path.lexists(path):
+        return []
+    if not os.path.isfile(path):
+        return None
     try:
-        st = os.stat(file)
-    except OSError:
-        return False
-    return (st.st_size, st.st_mtime_ns) == (state[0], state[1])
+        con = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=2)
+    except sqlite3.Error:
+        return None
+    try:
+        if con.execute("SELECT version_num FROM alembic_version").fetchall() != [(HEAD,)]:
+            return None
+        return con.execute(sql, params).fetchall()
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
