@@ -74,6 +74,8 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Rows from an account's sync: only they are looked up by account (log, CSV and manual rows have none).
+HAS_ACCOUNT = text("account_id IS NOT NULL")
 # Rows whose spend nobody can price: no computed cost, and no reported cost where one would count. One SQL
 # text for both the partial index and the query, so SQLite's planner (which matches terms literally) uses it.
 UNPRICED_ROWS = text("computed_cost IS NULL AND model IS NOT NULL AND source NOT IN ('manual', 'subscription') "
@@ -92,10 +94,10 @@ class UsageRow(Base):
     __table_args__ = (
         UniqueConstraint("source", "dedup_key", name="uq_usage_records_source_dedup"),
         Index("ix_usage_records_bucket_start", "bucket_start"),
-        Index("ix_usage_records_account_bucket", "account_id", "bucket_start"),
-        # Partial on both backends. PostgreSQL's condition is only in migration 0004, which builds its
-        # schema (the ORM's metadata builds none there): a `postgresql_where` here would import the whole
-        # PostgreSQL dialect (every driver's module, asyncio) into every process, ~50 ms of each CLI start.
+        # Both partial on both backends. PostgreSQL's conditions are only in migrations 0011 and 0004, which
+        # build its schema (the ORM's metadata builds none there): a `postgresql_where` here would import the
+        # whole PostgreSQL dialect (every driver's module, asyncio) into every process, ~50 ms of each CLI start.
+        Index("ix_usage_records_account_bucket", "account_id", "bucket_start", sqlite_where=HAS_ACCOUNT),
         Index("ix_usage_records_unpriced", "provider", "model", sqlite_where=UNPRICED_ROWS),
         NEVER_REUSED,
     )
