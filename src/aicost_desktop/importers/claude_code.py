@@ -33,7 +33,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import and_, or_, select
 
@@ -186,6 +186,8 @@ class _Writer:
         self._importer = importer
         self._bulk = db.dialect == "sqlite"
         self._ws = db.default_workspace_id() if self._bulk else 0
+        self._last: Callable[[Any], None] | None = None  # written into the last bulk transaction (close)
+        self.last_written = False
         self._queue: queue.Queue[tuple[list[Entry], NewRows | None] | None] = queue.Queue(maxsize=2)
         self._thread = threading.Thread(target=self._run, args=(db, importer), name="claude-code-writer",
                                         daemon=True)
@@ -193,6 +195,7 @@ class _Writer:
 
     def _run(self, db: "Database", importer: "ClaudeCodeImporter") -> None:
         bulk = BulkInserter(db) if self._bulk else None
+        ended = False  # the caller's end of pages was taken from the queue
         try:
             while (item := self._queue.get()) is not None:
                 page, rows = item
@@ -202,13 +205,17 @@ class _Writer:
                         bulk.commit()  # the general path takes the write lock itself
                     got = upsert_records(db, [importer._record(e) for e in page], page_size=len(page))
                 self.result += got
+            ended = True
             if bulk is not None:
-                bulk.close()
+                bulk.close(self._last)
+                self.last_written = self._last is not None
         except BaseException as exc:  # handed to the caller in put()/close()
             self.error = exc
             if bulk is not None:
                 bulk.abort()
-            while self._queue.get() is not None:  # let the caller finish putting
+            # Let the caller finish putting; a failure in the last commit (a full disk) came after its end,
+            # and waiting for another would hang the import.
+            while not ended and self._queue.get() is not None:
                 pass
 
     def put(self, page: list[Entry]) -> None:
@@ -218,7 +225,10 @@ class _Writer:
             rows = prepare_new_rows(self._importer._rows(page, self._ws)) if self._bulk else None
             self._queue.put((page, rows))
 
-    def close(self) -> UpsertResult:
+    def close(self, last: Callable[[Any], None] | None = None) -> UpsertResult:
+        """Wait for every page to be written. `last(cursor)`: more to write in the final transaction,
+        on SQLite (`last_written` says whether it was)."""
+        self._last = last
         self._queue.put(None)
         self._thread.join()
         if self.error is not None:
@@ -407,7 +417,14 @@ class ClaudeCodeImporter:
                 for i in range(0, len(group), page_size):
                     writer.put(group[i:i + page_size])
             written += len(held) + len(late)
-            result = writer.close()
+            read = [(plans[i].key, file_state.FileState(plans[i].size, plans[i].mtime_ns, s.offset, s.probe,
+                                                        settings)) for i, s in scans.items() if not s.error]
+            # The file states commit with the last rows when nothing is left to delete after them (a
+            # state must not say a file was read before the rows its copies made redundant are gone).
+            deletes = bool(early_stale) or (stored is not None and bool(stored.stale))
+            result = writer.close(None if deletes else
+                                  lambda cur: file_state_store.save_sqlite_in(cur, KIND, read))
+            states_saved = writer.last_written
             writer = None
             self.report.added += result.added
             self.report.updated += result.updated
@@ -426,9 +443,8 @@ class ClaudeCodeImporter:
         self.report.updated -= rewrites  # the ledger saw them update rows this import had added
         if stored is not None and stored.stale:
             _delete(db, stored.stale)
-        file_state_store.save(db, KIND, ((plans[i].key, file_state.FileState(plans[i].size, plans[i].mtime_ns,
-                                                                         s.offset, s.probe, settings))
-                                   for i, s in scans.items() if not s.error))
+        if not states_saved:
+            file_state_store.save(db, KIND, read)
         return self.report
 
     def _flush(self, pending: list[Entry], stored: "_Stored | None", refreshed: set[int], writer: _Writer) -> int:

@@ -32,7 +32,11 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
         return
     with db.write_session() as s:
         if db.dialect == "sqlite":  # thousands of files: the DBAPI's executemany, not the ORM's binds
-            _save_sqlite(s.connection().connection.cursor(), kind, rows, sqlite_time(now))
+            cur = s.connection().connection.cursor()
+            try:
+                _save_sqlite(cur, kind, rows, sqlite_time(now))
+            finally:
+                cur.close()
             return
         ids = dict(s.execute(select(T.path, T.id).where(T.kind == kind)).all())
         names = ("size", "mtime_ns", "offset", "probe", "settings")
@@ -45,14 +49,19 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
             s.execute(core_table(T).insert(), inserts)
 
 
+def save_sqlite_in(cur: Any, kind: str, states: Iterable[tuple[str, FileState]]) -> None:
+    """save() inside a caller's SQLite write transaction, through its DBAPI cursor (an import's last
+    bulk transaction: its rows and the states that say they were read commit together)."""
+    rows = {path: (st.size, st.mtime_ns, st.offset, st.probe, st.settings) for path, st in states}
+    if rows:
+        _save_sqlite(cur, kind, rows, sqlite_time(datetime.now(timezone.utc)))
+
+
 def _save_sqlite(cur: Any, kind: str, rows: dict[str, tuple[int, int, int, str, str]], when: str) -> None:
     """save() on SQLite; `when` is updated_at as SQLAlchemy's SQLite DateTime stores it (ledger.sqlite_time)."""
-    try:
-        ids = dict(cur.execute("SELECT path, id FROM import_file_state WHERE kind = ?", (kind,)).fetchall())
-        cur.executemany('UPDATE import_file_state SET size = ?, mtime_ns = ?, "offset" = ?, probe = ?, settings = ?, '
-                        "updated_at = ? WHERE id = ?", [(*r, when, ids[p]) for p, r in rows.items() if p in ids])
-        cur.executemany('INSERT INTO import_file_state (kind, path, size, mtime_ns, "offset", probe, settings, '
-                        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(kind, p, *r, when) for p, r in rows.items() if p not in ids])
-    finally:
-        cur.close()
+    ids = dict(cur.execute("SELECT path, id FROM import_file_state WHERE kind = ?", (kind,)).fetchall())
+    cur.executemany('UPDATE import_file_state SET size = ?, mtime_ns = ?, "offset" = ?, probe = ?, settings = ?, '
+                    "updated_at = ? WHERE id = ?", [(*r, when, ids[p]) for p, r in rows.items() if p in ids])
+    cur.executemany('INSERT INTO import_file_state (kind, path, size, mtime_ns, "offset", probe, settings, '
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(kind, p, *r, when) for p, r in rows.items() if p not in ids])

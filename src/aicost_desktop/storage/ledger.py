@@ -455,7 +455,17 @@ class BulkInserter:
             hours, self._hours = self._hours, set()
             _notify(hours)
 
-    def close(self) -> None:
+    def close(self, before_commit: Callable[[Any], None] | None = None) -> None:
+        """Commit the rest; `before_commit(cursor)` writes more in the same transaction first (opened
+        for it when no page is pending)."""
+        if before_commit is not None:
+            if self._session is None:
+                self._begin()
+            try:
+                before_commit(self._cur)
+            except BaseException:
+                self.abort()
+                raise
         self.commit()
 
     def abort(self) -> None:

@@ -184,3 +184,46 @@ def test_an_import_leaves_garbage_collection_as_it_found_it(claude_home: Path, p
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_a_first_import_commits_its_last_rows_and_its_file_states_together(tmp_path: Path, pricer, db,
+                                                                            monkeypatch) -> None:
+    """On SQLite the file states go into the last bulk transaction: when writing them fails (a full disk),
+    the rows of that transaction are not stored either (no file is marked read without its rows), the
+    import fails instead of hanging, and the next import stores exactly what a clean one does."""
+    import json
+
+    from sqlalchemy import func, select
+
+    from aicost_desktop.importers import file_state_store
+    from aicost_desktop.storage.tables import ImportFileState, UsageRow
+
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL writes pages through the general path, the states in their own transaction")
+    folder = tmp_path / "projects" / "-home-me-app"
+    folder.mkdir(parents=True)
+    for f in range(2):  # distinct requests only: no later copy rewrites or deletes a row
+        lines = [{"type": "assistant", "isSidechain": False, "requestId": f"req_{f}_{i}",
+                  "timestamp": f"2026-03-0{f + 1}T10:0{i}:00.000Z",
+                  "message": {"id": f"msg_{f}_{i}", "role": "assistant", "model": "claude-sonnet-4-5",
+                              "content": [{"type": "text", "text": "ok"}],
+                              "usage": {"input_tokens": 10 + i, "output_tokens": 5}}} for i in range(4)]
+        (folder / f"s{f}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    real = file_state_store.save_sqlite_in
+
+    def fail_after_writing(cur, kind, states) -> None:  # type: ignore[no-untyped-def]
+        real(cur, kind, states)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(file_state_store, "save_sqlite_in", fail_after_writing)
+    with pytest.raises(OSError):
+        import_claude_code(db, pricer, tmp_path, page_size=3)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(UsageRow)) == 0
+        assert s.scalar(select(func.count()).select_from(ImportFileState)) == 0
+    monkeypatch.setattr(file_state_store, "save_sqlite_in", real)
+    report = import_claude_code(db, pricer, tmp_path, page_size=3)
+    assert (report.added, report.updated) == (8, 0)
+    assert ledger_totals(db)["rows"] == 8
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ImportFileState)) == 2
