@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Sequence
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from aicost_desktop.gateway.guard import BudgetGuard
 from aicost_desktop.gateway.meter import Pricer
 from aicost_desktop.gateway.proxy import GatewayState, Proxy
 from aicost_desktop.gateway.writer import Item, LedgerWriter
+from aicost_desktop.manual import materialize
 from aicost_desktop.secrets import SecretStore
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account
@@ -53,9 +54,11 @@ class GatewayHost:
         self.config, self.db, self.secrets = config, db, secrets
         self.guard = BudgetGuard(db, tz, fx=fx, week_start=week_start, clock=clock) if enforce else None
         self._on_recorded, self._on_budgets = on_recorded, on_budgets
-        self.writer = LedgerWriter(db, on_committed=self._committed, idle=self._reload if self.guard else None,
+        self.writer = LedgerWriter(db, on_committed=self._committed, idle=self._reload,
                                    idle_seconds=budget_refresh_seconds)
         self._price, self._token, self._extra, self._clock = price, token, extra_routes, clock
+        self._tz = tz
+        self._charged_day: date | None = None  # the user's day whose due subscription charges are written
         self.state: GatewayState | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -70,6 +73,7 @@ class GatewayHost:
             return
         token = self._token or tokens.load_or_create(self.secrets)
         keys, accounts = self._injected_keys()
+        self._charge_due()
         if self.guard is not None:
             self.guard.reload()
         self.state = GatewayState(self.config, token, self._price, self.guard, self._submit, keys, accounts,
@@ -156,11 +160,27 @@ class GatewayHost:
         if self._on_budgets is not None:
             self._on_budgets()
 
-    def _reload(self) -> None:  # the writer thread
-        if self.guard is not None:
-            self.guard.reload()
+    def _reload(self) -> None:  # the writer thread, every few seconds
+        self._charge_due()
+        if self.guard is None:
+            return
+        self.guard.reload()
         if self._on_budgets is not None:
             self._on_budgets()
+
+    def _charge_due(self) -> None:
+        """Write the subscription charges that fell due, once per day of the user's: a gateway runs for
+        weeks, and a renewal during the run counts in the budgets it enforces (and the spend its API
+        reports) from the day it falls due, not from the next start."""
+        today = self._clock().astimezone(self._tz).date()
+        if today == self._charged_day:
+            return
+        try:
+            materialize(self.db, today=today)
+        except Exception:  # noqa: BLE001 - a locked or full ledger: tried again at the next re-read
+            log.exception("gateway: could not write the subscription charges due by %s", today)
+            return
+        self._charged_day = today
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
