@@ -208,3 +208,43 @@ def _json_or_error(line: bytes) -> object:
         return repr(json.loads(line.decode("utf-8", "replace")))
     except ValueError:
         return "error"
+
+
+def test_the_read_buffer_reused_from_file_to_file_shows_no_file_anything_of_another(tmp_path: Path) -> None:
+    """One buffer per thread serves every file (claude_parse._buffer): a long file, then one that grew a
+    line past the buffer, then short ones, each without a final newline (a partial line, not read yet):
+    each file's entries and offsets are its own, as read alone."""
+    from aicost_desktop.importers.claude_parse import CHUNK, FileScan, iter_entries
+
+    def line(mid: str, tokens: int, pad: int = 0) -> str:
+        return json.dumps({"type": "assistant", "requestId": f"req_{mid}", "timestamp": "2026-03-01T10:00:00.000Z",
+                           "message": {"id": mid, "role": "assistant", "model": "claude-sonnet-4-5",
+                                       "content": [{"type": "text", "text": "x" * pad}],
+                                       "usage": {"input_tokens": tokens, "output_tokens": 1}}}) + "\n"
+
+    texts = {
+        "long": "".join(line(f"msg_l{i}", i) for i in range(3000)) + line("msg_tail", 7)[:-40],
+        "wide": line("msg_w", 5, pad=3 * CHUNK) + line("msg_w2", 6),
+        "short": line("msg_s", 3) + '{"type":"assistant","message":{"usage":{"input_tokens":9',
+        "tiny": line("msg_t", 4)[:-1],
+    }
+    paths = {}
+    for name, text in texts.items():
+        paths[name] = tmp_path / f"{name}.jsonl"
+        paths[name].write_text(text)
+
+    def read(name: str) -> tuple[list[str], int, int]:
+        scan = FileScan(index=0)
+        keys = [e[1] for e in iter_entries(str(paths[name]), 0, scan)]
+        return keys, scan.offset, scan.usage_lines
+
+    alone = {}
+    for name in texts:  # each first in a fresh thread: a buffer of its own
+        import threading
+        t = threading.Thread(target=lambda n=name: alone.__setitem__(n, read(n)))
+        t.start()
+        t.join()
+    assert [read(name) for name in texts] == [alone[name] for name in texts]
+    assert alone["short"] == (["claude-code:msg_s:req_msg_s"], len(line("msg_s", 3)), 1)
+    assert alone["tiny"] == ([], 0, 0)
+    assert len(alone["long"][0]) == 3000 and alone["wide"][2] == 2
