@@ -235,6 +235,7 @@ class _Writer:
             raise self.error
         return self.result
 
+
 class ClaudeCodeImporter:
     """Turns Claude Code transcripts under some `projects/` roots into ledger records."""
 
@@ -330,7 +331,8 @@ class ClaudeCodeImporter:
         ws_id = self.workspace_id or ws
         role = self.billing.cost_role
         spend, role_text = role is _SPEND, role.value
-        units, projects, tiers, items, tier_values = self.pricer.units, self._projects, _TIERS, LINE_ITEMS, _TIER_VALUES
+        units, projects, tiers, items = self.pricer.units, self._projects, _TIERS, LINE_ITEMS
+        tier_values = _TIER_VALUES
         unpack, epoch, us, standard = NUMBERS.unpack, _NAIVE_EPOCH, timedelta, ServiceTier.STANDARD
         out: dict[tuple[str, str], tuple[Any, ...]] = {}
         for rank, key, cls, model, numbers, tier_text, index in page:

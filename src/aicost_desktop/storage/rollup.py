@@ -102,15 +102,6 @@ def _nullable_add(a: int | None, b: int | None) -> int | None:
 Cells = dict[str, dict[tuple[Any, ...], list[Any]]]
 
 
-def add_new_rows_sqlite(cur: Any, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> set[datetime] | None:
-    """Add rows just inserted into usage_records (none existed before, all in this transaction) to the
-    roll-up: `new_cells`, then `write_cells_sqlite`. Returns the UTC hours touched, or None, having
-    written nothing, when a value is not of the type SQLite groups it as (then refresh_hours is the
-    exact fallback)."""
-    cells = new_cells(rows, columns)
-    return None if cells is None else write_cells_sqlite(cur, cells)
-
-
 def new_cells(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> Cells | None:
     """The roll-up cells of new rows (DB-native values, times as SQLite DateTime text, in `columns`
     order), aggregated per (UTC hour, dims) exactly as refresh_hours does; None when a value is not
