@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+import pytest
 
 from aicost_desktop.ui.app import main, parse_args
+from aicost_desktop.ui.main_window import WINDOW_INI
 
 
 def test_smoke_test_in_process(tmp_path, capsys):
@@ -32,3 +38,40 @@ def test_smoke_test_fails_on_bad_database(tmp_path, capsys):
 def test_parse_args():
     a = parse_args(["--home", "/x", "--db", "sqlite:///y", "--tz", "UTC", "--demo"])
     assert (a.home, a.db, a.tz, a.demo, a.smoke_test) == ("/x", "sqlite:///y", "UTC", True, False)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_terminate_or_interrupt_signal_quits_like_file_quit(tmp_path, signum):
+    """`kill` (a logout, a service manager) or Ctrl+C: the app quits the File > Quit way, exit code 0, the
+    layout saved and its single-instance socket removed, instead of dying with the socket left in /tmp."""
+    from aicost_desktop.ui.single_instance import server_name
+
+    import shutil
+    import tempfile
+
+    home = tmp_path / "h"
+    # Qt's socket is in TMPDIR: a short one (a Unix socket path has 107 bytes, which tmp_path may exceed)
+    tmp = Path(tempfile.mkdtemp(prefix="aq", dir="/tmp" if os.path.isdir("/tmp") else None))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(tmp)}
+    proc = subprocess.Popen([sys.executable, "-m", "aicost_desktop", "--home", str(home), "--tz", "UTC"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log_file = home / "logs" / "aicost.log"
+    socket_file = tmp / server_name(str(home))
+    try:
+        deadline = time.monotonic() + 90
+        while not (log_file.exists() and "main window ready" in log_file.read_text()):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-2000:]
+            time.sleep(0.1)
+        assert socket_file.exists()
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=60)
+        gone = not socket_file.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert proc.returncode == 0, err[-2000:]
+    assert f"{signal.Signals(signum).name} received: quitting" in log_file.read_text()
+    assert gone
+    assert "window\\state" in (home / WINDOW_INI).read_text() or "[window]" in (home / WINDOW_INI).read_text()

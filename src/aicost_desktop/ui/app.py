@@ -242,6 +242,10 @@ def _run(app, ctx, window, guard, demo: bool, tray_ok: bool) -> int:  # type: ig
         log.info("no system tray available; closing the window quits")
     window.quit_on_close = True
     app.setQuitOnLastWindowClosed(not tray_ok)
+    # lazy: Qt loads only after name_session_bus() in main()
+    from aicost_desktop.ui.quit_signals import QuitOnSignals
+
+    signals = QuitOnSignals(window.quit_app, parent=window)
     window.refresh_status()  # every dock started its own first load when it was built
     if demo:
         window.load_demo_if_empty()
@@ -251,6 +255,9 @@ def _run(app, ctx, window, guard, demo: bool, tray_ok: bool) -> int:  # type: ig
     else:
         window.show()
     log.info("main window ready")
-    code = app.exec()
+    try:
+        code = app.exec()
+    finally:
+        signals.uninstall()
     window.shutdown()
     return code
