@@ -31,11 +31,12 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                           help=f"send this account's stored key to {name} (default: pass the client's own key through)")
         keys.add_argument(f"--pass-through-{provider}", action="store_true",
                           help=f"pass the client's own {name} key through, whatever gateway_inject_{provider} says")
-    p.set_defaults(handler=serve, reads_spend=True)  # the budgets it enforces count due subscription charges
+    # Due subscription charges: written by the gateway itself, when it starts and as they fall due (GatewayHost).
+    p.set_defaults(handler=serve)
     actions = p.add_subparsers(dest="gateway_action", metavar="ACTION", parser_class=type(p))
     t = actions.add_parser("token", help="print the local gateway token (created on first use; --rotate for a new one)")
     t.add_argument("--rotate", action="store_true", help="replace the token; clients using the old one get 401")
-    t.set_defaults(handler=token, reads_spend=False)
+    t.set_defaults(handler=token)
 
 
 def token(args: argparse.Namespace, ctx: "AppContext") -> int:

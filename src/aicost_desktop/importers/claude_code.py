@@ -189,11 +189,11 @@ class _Writer:
         self._last: Callable[[Any], None] | None = None  # written into the last bulk transaction (close)
         self.last_written = False
         self._queue: queue.Queue[tuple[list[Entry], NewRows | None] | None] = queue.Queue(maxsize=2)
-        self._thread = threading.Thread(target=self._run, args=(db, importer), name="claude-code-writer",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(db,), name="claude-code-writer", daemon=True)
         self._thread.start()
 
-    def _run(self, db: "Database", importer: "ClaudeCodeImporter") -> None:
+    def _run(self, db: "Database") -> None:
+        importer = self._importer
         bulk = BulkInserter(db) if self._bulk else None
         ended = False  # the caller's end of pages was taken from the queue
         try:

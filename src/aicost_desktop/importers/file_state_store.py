@@ -27,7 +27,7 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
     """Store (path, state) pairs, inserting or updating under the write lock (another import may
     have added a path meanwhile)."""
     now = datetime.now(timezone.utc)
-    rows = {path: (st.size, st.mtime_ns, st.offset, st.probe, st.settings) for path, st in states}
+    rows = _rows(states)
     if not rows:
         return
     with db.write_session() as s:
@@ -52,9 +52,14 @@ def save(db: "Database", kind: str, states: Iterable[tuple[str, FileState]]) -> 
 def save_sqlite_in(cur: Any, kind: str, states: Iterable[tuple[str, FileState]]) -> None:
     """save() inside a caller's SQLite write transaction, through its DBAPI cursor (an import's last
     bulk transaction: its rows and the states that say they were read commit together)."""
-    rows = {path: (st.size, st.mtime_ns, st.offset, st.probe, st.settings) for path, st in states}
+    rows = _rows(states)
     if rows:
         _save_sqlite(cur, kind, rows, sqlite_time(datetime.now(timezone.utc)))
+
+
+def _rows(states: Iterable[tuple[str, FileState]]) -> dict[str, tuple[int, int, int, str, str]]:
+    """The columns save() writes, by path (a path given twice keeps its last state)."""
+    return {path: (st.size, st.mtime_ns, st.offset, st.probe, st.settings) for path, st in states}
 
 
 def _save_sqlite(cur: Any, kind: str, rows: dict[str, tuple[int, int, int, str, str]], when: str) -> None:

@@ -33,13 +33,14 @@ class QuitOnSignals(QObject):
         self._old: dict[int, Any] = {s: signal.signal(s, self._handle) for s in SIGNALS}
         self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._drain)
-        self.received: list[int] = []
+        self._quitting = False
 
     def _handle(self, signum: int, _frame: object) -> None:
-        self.received.append(signum)
-        if len(self.received) == 1:  # a second signal while quitting changes nothing
-            log.info("%s received: quitting", signal.Signals(signum).name)
-            self._quit()
+        if self._quitting:  # a second signal while quitting changes nothing
+            return
+        self._quitting = True
+        log.info("%s received: quitting", signal.Signals(signum).name)
+        self._quit()
 
     def _drain(self) -> None:
         try:

@@ -37,3 +37,12 @@ def test_a_renewal_during_the_run_is_written_and_blocks(make_gateway: Callable[.
     assert host.blocking() == ["cap"]  # $20 of March spend against $15
     host.reload_budgets(wait=10)  # the same day again: nothing more written
     assert len(_charges(ledger)) == 2
+
+
+def test_charges_that_fell_due_before_the_start_are_written_when_it_starts(make_gateway: Callable[..., GatewayHost],
+                                                                           ledger: Database) -> None:
+    """`aicost gateway` and the app's gateway alike: nothing else needs to run first."""
+    add_subscription(ledger, "ChatGPT Plus", "20", "monthly", date(2026, 2, 20), provider="openai",
+                     today=date(2026, 3, 19))
+    make_gateway(clock=lambda: datetime(2026, 3, 21, 9, 0, tzinfo=timezone.utc), budget_refresh_seconds=3600)
+    assert _charges(ledger) == ["subscription:1:2026-02-20", "subscription:1:2026-03-20"]

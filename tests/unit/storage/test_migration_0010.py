@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alembic import command
 from sqlalchemy import create_engine, text
 
 from aicost_desktop.storage import migrate
 
+from .alembic_step import migrate_to
+
 
 def test_0010_adds_the_columns_and_keeps_the_rules(blank_db_url: str) -> None:
     engine = create_engine(blank_db_url)
-    cfg = migrate.alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0009")
+    migrate_to(engine, "0009")
     created = datetime(2026, 12, 1, 9, 0)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO integration_connections (name, kind, auth_method, config, secret_ref, status, "
@@ -35,9 +33,7 @@ def test_0010_adds_the_columns_and_keeps_the_rules(blank_db_url: str) -> None:
         assert conn.execute(text("SELECT status, note FROM alert_outbox")).one() == ("sent", None)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alert_routes SET quiet_start = '22:00', quiet_end = '07:00', max_per_hour = 3"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0009")
+    migrate_to(engine, "0009", down=True)
     with engine.connect() as conn:
         columns = set(conn.execute(text("SELECT * FROM alert_routes")).keys())
         assert "quiet_start" not in columns and "max_per_hour" not in columns and "name" in columns

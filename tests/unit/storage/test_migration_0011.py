@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alembic import command
 from sqlalchemy import Engine, create_engine, text
 
 from aicost_desktop.storage import migrate
+
+from .alembic_step import migrate_to
 
 INDEX = "ix_usage_records_account_bucket"
 
@@ -32,10 +33,7 @@ def _plan(engine: Engine) -> str:
 
 def test_0011_keeps_only_rows_with_an_account_in_the_account_index(blank_db_url: str) -> None:
     engine = create_engine(blank_db_url)
-    cfg = migrate.alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0010")
+    migrate_to(engine, "0010")
     at = datetime(2026, 12, 2, 9, 0)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO workspaces (name, created_at) VALUES ('default', :t)"), {"t": at})
@@ -55,9 +53,7 @@ def test_0011_keeps_only_rows_with_an_account_in_the_account_index(blank_db_url:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT dedup_key, account_id FROM usage_records ORDER BY dedup_key")).all() == [
             ("api-1", 1), ("log-1", None)]
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0010")
+    migrate_to(engine, "0010", down=True)
     assert " WHERE " not in _definition(engine)
     assert migrate.upgrade(engine) is True
     assert " WHERE " in _definition(engine) and INDEX in _plan(engine)
