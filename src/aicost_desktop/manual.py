@@ -192,11 +192,13 @@ def get_subscription(db: Database, sub_id: int) -> Subscription:
         return sub
 
 
-def materialize(db: Database, today: date | None = None, only: int | None = None) -> int:
+def materialize(db: Database, today: date | None = None, only: int | None = None,
+                added: list[str] | None = None) -> int:
     """Write the ledger row of every subscription period that has started and has none yet; idempotent.
     Returns rows written. Called whenever spend is about to be read (the CLI's reading commands, the runtime's
     hourly tick), since a charge falls due on its day whether or not anything ran then: with nothing due it only
-    reads, and takes no write lock."""
+    reads, and takes no write lock. `added` gets the dedup keys of the rows written when this call wrote every
+    one it meant to (none written meanwhile by another process), for `unmaterialize`."""
     today = today or date.today()
     with db.session() as s:
         q = select(Subscription)
@@ -207,7 +209,23 @@ def materialize(db: Database, today: date | None = None, only: int | None = None
         subs = list(s.scalars(q))
         have = set(s.scalars(keys))
     records = [r for sub in subs for r in _charges(sub, today) if r.dedup_key not in have]
-    return upsert_records(db, records).added if records else 0
+    if not records:
+        return 0
+    written = upsert_records(db, records).added
+    if added is not None and written == len(records):
+        added.extend(r.dedup_key for r in records)
+    return written
+
+
+def unmaterialize(db: Database, keys: list[str]) -> None:
+    """Remove the charge rows one `materialize` call wrote (its `added` keys), in one transaction: a CLI
+    command that failed leaves the ledger as it found it (the charges are written again by the next
+    command that shows spend)."""
+    if not keys:
+        return
+    with db.write_session() as s:
+        _, hours = delete_in(s, (UsageRow.source == DataSource.SUBSCRIPTION.value) & UsageRow.dedup_key.in_(keys))
+    notify_changed(hours)
 
 
 def _charges(sub: Subscription, today: date) -> list[UsageRecord]:

@@ -129,3 +129,24 @@ def test_an_edit_that_fails_half_way_leaves_the_subscription_and_its_charges_as_
         assert set(s.scalars(select(UsageRow.reported_cost).where(UsageRow.subscription_id == sub))) == {200}
     manual.remove_subscription(sqlite_db, sub)
     assert _charges(sqlite_db) == []
+
+
+def test_a_reading_command_that_fails_leaves_the_due_charges_unwritten(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # A rejected command writes nothing (issue 15): the charges due are written before the handler reads spend,
+    # and taken back when it then fails, at parsing its flags or at a filter naming nothing in the ledger.
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "--tz", "UTC", "manual", "list"]) == 0
+    ctx = AppContext(home=home, tz="UTC")
+    _, start = _added_two_months_ago(ctx.db)
+    capsys.readouterr()
+    for argv in (["report", "--from", "2026-13-01"], ["report", "--provider", "opnai"],
+                 ["export", "--format", "csv", "--out", str(tmp_path / "no" / "such" / "dir" / "x.csv")],
+                 ["analytics", "reconcile", "--to", "yesterday"], ["analytics", "anomalies", "--min-dollars", "1e400"]):
+        code = main(["--home", str(home), "--tz", "UTC", *argv])
+        err = capsys.readouterr().err
+        assert code in (1, 2) and err.startswith("error:"), (argv, code, err)
+        assert _charges(ctx.db) == [start.isoformat()], argv
+    # The next command that succeeds writes them.
+    assert main(["--home", str(home), "--tz", "UTC", "report", "--json"]) == 0
+    assert _charges(ctx.db) == _due(start)
+    ctx.close()

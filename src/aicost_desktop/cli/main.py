@@ -175,17 +175,30 @@ def _check_text(argv: list[str]) -> None:
             raise UsageError(f"argument '{shown[:60]}' is not valid UTF-8 text") from None
 
 
-def _charge_due_subscriptions(ctx: AppContext) -> None:
+def _charge_due_subscriptions(ctx: AppContext, added: list[str]) -> None:
     """A command that shows spend (its parser sets `reads_spend`) first writes the subscription charges that fell
-    due since anything last ran: a charge is due on its day, whether or not the app was open then."""
+    due since anything last ran: a charge is due on its day, whether or not the app was open then. `added` gets
+    their keys, so that a command that then fails can take them back (`_take_back_charges`)."""
     from aicost_desktop.manual import materialize  # lazy: the ledger's machinery loads only for these commands
 
-    materialize(ctx.db, today=ctx.today())
+    materialize(ctx.db, today=ctx.today(), added=added)
+
+
+def _take_back_charges(ctx: AppContext, added: list[str]) -> None:
+    """A command that failed (a bad flag found by its handler, an unknown provider...) writes nothing: the
+    charges written before it ran are removed again. Best effort: its own error is the one reported."""
+    from aicost_desktop.manual import unmaterialize  # lazy: loaded only when such a command failed
+
+    try:
+        unmaterialize(ctx.db, added)
+    except Exception:  # noqa: BLE001 - e.g. the database that made the command fail; the charges stay (they are due)
+        logging.getLogger("aicost.cli").debug("charges written before a failed command were left", exc_info=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ctx: AppContext | None = None
     verbose = False
+    charged: list[str] = []  # subscription charges this command wrote before its handler ran
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         _check_text(argv)
@@ -206,8 +219,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         redact.install_on_logger()  # stderr log lines (and -v debug output) never show a secret
         ctx = AppContext(home=args.home, db_url=args.db, tz=args.tz)
         if getattr(args, "reads_spend", False):
-            _charge_due_subscriptions(ctx)
-        return int(args.handler(args, ctx) or 0)
+            _charge_due_subscriptions(ctx, charged)
+        try:
+            return int(args.handler(args, ctx) or 0)
+        except BaseException as exc:
+            if charged and not isinstance(exc, BrokenPipeError):
+                _take_back_charges(ctx, charged)
+            raise
     except BrokenPipeError:
         # The reader went away (`aicost ... | head`): not an error of ours. Point stdout at devnull so the
         # interpreter's final flush does not raise again.
