@@ -39,8 +39,19 @@ fi
 # Import contracts first (pyproject.toml [tool.importlinter]: Qt only in ui/, layers pointing one way):
 # a broken contract fails the run before any test starts.
 "$VENV/bin/lint-imports" --no-cache
+# pytest rewrites each test module's asserts on import and caches the result (tests/**/__pycache__/*-pytest-*.pyc);
+# on a fresh checkout every worker would rewrite all of them at once, as they collect the same files at the same
+# time (~4 s of CPU each). In a full run with a cold cache one collection fills it first, beside the type check.
+PREWARM=""
+if [ "$#" -eq 0 ] && ! ls tests/__pycache__/conftest.*-pytest-*.pyc >/dev/null 2>&1; then
+    QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" "$VENV/bin/python" -m pytest --collect-only -q \
+        -p no:cacheprovider -p no:cov -n 0 >/dev/null 2>&1 </dev/null &
+    PREWARM=$!
+fi
 # Types ([tool.mypy]: the Qt-free core, strict): one error fails the run, again before any test.
 "$VENV/bin/mypy"
+# A collection error is reported by the run itself: the warm-up's outcome does not matter.
+if [ -n "$PREWARM" ]; then wait "$PREWARM" || true; fi
 
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 # The app's and the tests' own modules are compiled once up front, on every core.
