@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable, TypedDict
 
@@ -72,8 +72,10 @@ def _demo_accounts(db: Database) -> dict[str, int]:
     return ids
 
 
-def generate(days: int, seed: int, today: date, pricer: Pricer, account_ids: dict[str, int]) -> list[UsageRecord]:
-    """Build the sample rows (pure: same inputs, same rows)."""
+def generate(days: int, seed: int, today: date, pricer: Pricer, account_ids: dict[str, int],
+             tz: tzinfo = timezone.utc, now: datetime | None = None) -> list[UsageRecord]:
+    """Build the sample rows (pure: same inputs, same rows). Claude Code sessions are at working hours in `tz`,
+    and none starts after `now` (the demo loaded in the morning shows no afternoon yet)."""
     rng = random.Random(seed)
     out: list[UsageRecord] = []
     for back in range(days, -1, -1):
@@ -111,13 +113,17 @@ def generate(days: int, seed: int, today: date, pricer: Pricer, account_ids: dic
         # Claude Code sessions on weekdays, as log rows at local working hours.
         if d.weekday() < 5:
             for n in range(rng.randint(2, 5)):
-                at = datetime.combine(d, time(8 + rng.randint(0, 9), rng.randint(0, 59)), tzinfo=timezone.utc)
+                at = datetime.combine(d, time(8 + rng.randint(0, 9), rng.randint(0, 59)), tzinfo=tz)
+                at = at.astimezone(timezone.utc)
                 u = TokenUsage(input_tokens=rng.randint(2_000, 30_000), output_tokens=rng.randint(5_000, 60_000),
                                cache_read_tokens=rng.randint(200_000, 2_000_000),
                                cache_write_5m_tokens=rng.randint(10_000, 80_000), requests=rng.randint(20, 120))
                 model = "claude-opus-4-1" if n == 0 else "claude-sonnet-4-5"
+                minutes = rng.randint(5, 90)
+                if now is not None and at > now:
+                    continue  # later today: drawn all the same (the other sessions stay as they are), not written
                 out.append(UsageRecord(DataSource.LOG, f"demo:claude-code:{d.isoformat()}:{n}", "anthropic",
-                                       at, at + timedelta(minutes=rng.randint(5, 90)), usage=u, model=model,
+                                       at, at + timedelta(minutes=minutes), usage=u, model=model,
                                        model_vendor="anthropic", project="~/code/webapp",
                                        computed_cost=pricer(model, u, ServiceTier.STANDARD, d), is_demo=True))
     return out
@@ -128,10 +134,11 @@ def load_demo(ctx: "AppContext", days: int = 90, seed: int = 1, today: date | No
     """Fill the ledger with sample data marked as demo; returns rows written. Idempotent."""
     if not 1 <= days <= 3660:
         raise InputError("days", days, "must be between 1 and 3660")
-    today = today or datetime.now(ctx.tz).date()
+    now = datetime.now(timezone.utc)
+    today = today or now.astimezone(ctx.tz).date()
     db = ctx.db
     ids = _demo_accounts(db)
-    records = generate(days, seed, today, ctx.catalog.cost_of, ids)
+    records = generate(days, seed, today, ctx.catalog.cost_of, ids, ctx.tz, now)
     total = len(records)
     written = 0
     for i in range(0, total, 1000):
