@@ -44,7 +44,8 @@ fi
 # time (~4 s of CPU each). In a full run with a cold cache one collection fills it first, beside the type check.
 PREWARM=""
 if [ "$#" -eq 0 ] && ! ls tests/__pycache__/conftest.*-pytest-*.pyc >/dev/null 2>&1; then
-    QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" "$VENV/bin/python" -m pytest --collect-only -q \
+    # (without the caller's PYTEST_ADDOPTS: CI's report options name the coverage plugin this run leaves out)
+    PYTEST_ADDOPTS="" QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" "$VENV/bin/python" -m pytest --collect-only -q \
         -p no:cacheprovider -p no:cov -n 0 >/dev/null 2>&1 </dev/null &
     PREWARM=$!
 fi
