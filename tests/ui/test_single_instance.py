@@ -198,3 +198,25 @@ def test_listen_error_other_than_in_use_runs_without_guard(qtbot, key: str, monk
     inst = SingleInstance(key, timeout_ms=200)
     assert inst.is_primary() is True
     inst.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a named pipe has no path limit [ci-ok]")
+def test_a_temp_dir_too_long_for_a_socket_still_guards(qtbot, key: str, tmp_path: Path, monkeypatch) -> None:
+    # TMPDIR of 150 bytes: the socket path no longer fits sun_path, and listening failed ("running
+    # without it"), so a second launch also became primary and opened a second window on the ledger.
+    long_tmp = tmp_path / ("t" * (150 - len(str(tmp_path))))
+    long_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(long_tmp))
+    first = SingleInstance(key)
+    try:
+        assert first.is_primary()
+        assert len(os.fsencode(first.name)) <= 103 and first.name.endswith(server_name(key))
+        second = SingleInstance(key, timeout_ms=2000)
+        assert not second.is_primary()
+    finally:
+        first.close()
+    again = SingleInstance(key)  # closing removed the socket: the next launch is primary again
+    try:
+        assert again.is_primary()
+    finally:
+        again.close()

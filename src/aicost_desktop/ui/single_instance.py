@@ -7,9 +7,10 @@ Usage in `ui/app.py`, before building the main window::
         return 0 if guard.send_activate() else 1   # the running instance raises its window
     guard.activated.connect(lambda: bring_to_front(window))
 
-The channel is a `QLocalServer` (a Unix socket in the temp dir, a named pipe on Windows) whose
-name is derived from the user and the home directory, so test instances with their own
-`--home` never collide with each other or with the user's real app.
+The channel is a `QLocalServer` (a Unix socket in the temp dir, or a shorter folder when that path is
+too long for a socket; a named pipe on Windows) whose name is derived from the user and the home
+directory, so test instances with their own `--home` never collide with each other or with the user's
+real app.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import hashlib
 import logging
 import os
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QDir, QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QWidget
@@ -38,6 +39,24 @@ def server_name(key: str) -> str:
         user = str(os.getuid()) if hasattr(os, "getuid") else "user"
     digest = hashlib.sha256(f"{user}\0{os.path.normcase(os.path.abspath(key))}".encode()).hexdigest()
     return f"aicost-desktop-{digest[:16]}"
+
+
+# sockaddr_un.sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included.
+SOCKET_PATH_MAX = 103
+
+
+def listen_name(name: str) -> str:
+    """What the server listens on and clients connect to: `name` (a socket in Qt's temp dir) when that path
+    fits a Unix socket address, else the socket's full path in a short per-user folder. A long TMPDIR
+    (sandboxes, CI) made the socket unbindable, and the app ran without its single-instance guard."""
+    if os.name == "nt":  # a named pipe: no path limit
+        return name
+    for folder in (QDir.tempPath(), os.environ.get("XDG_RUNTIME_DIR", ""), "/tmp"):
+        if folder and os.path.isdir(folder):
+            path = os.path.join(folder, name)
+            if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+                return name if folder == QDir.tempPath() else path
+    return name
 
 
 def bring_to_front(window: QWidget) -> None:
@@ -63,7 +82,7 @@ class SingleInstance(QObject):
 
     def __init__(self, name: str, parent: QObject | None = None, timeout_ms: int = 1000) -> None:
         super().__init__(parent)
-        self.name = server_name(name)
+        self.name = listen_name(server_name(name))
         self._timeout_ms = timeout_ms
         self._server: QLocalServer | None = None
         self._primary: bool | None = None
