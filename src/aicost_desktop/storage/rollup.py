@@ -171,11 +171,11 @@ def cell_hours(cells: Cells) -> set[datetime]:
     return {datetime.fromisoformat(h[:19]).replace(tzinfo=timezone.utc) for h in cells}
 
 
-def write_cells_sqlite(cur: Any, by_hour: Cells) -> set[datetime]:
+def write_cells_sqlite(cur: Any, by_hour: Cells) -> None:
     """Merge new rows' cells (`new_cells`, `merge_cells`) into usage_hourly through the raw cursor,
-    inside the transaction that inserted the rows; returns the UTC hours touched. Consumes `by_hour`."""
+    inside the transaction that inserted the rows (their hours are `cell_hours`, known when the cells
+    were made). Consumes `by_hour`."""
     hour_texts = sorted(by_hour)
-    hours = cell_hours(by_hour)
     updates: list[tuple[Any, ...]] = []
     for i in range(0, len(hour_texts), _CHUNK):
         chunk = hour_texts[i:i + _CHUNK]
@@ -190,4 +190,3 @@ def write_cells_sqlite(cur: Any, by_hour: Cells) -> set[datetime]:
     inserts = [(h, *k, *c) for h in hour_texts for k, c in by_hour[h].items()]
     if inserts:
         cur.executemany(_HOURLY_INSERT, inserts)
-    return hours

@@ -51,11 +51,13 @@ def listen_name(name: str) -> str:
     (sandboxes, CI) made the socket unbindable, and the app ran without its single-instance guard."""
     if os.name == "nt":  # a named pipe: no path limit
         return name
-    for folder in (QDir.tempPath(), os.environ.get("XDG_RUNTIME_DIR", ""), "/tmp"):
-        if folder and os.path.isdir(folder):
-            path = os.path.join(folder, name)
-            if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
-                return name if folder == QDir.tempPath() else path
+    temp = QDir.tempPath()
+    if len(os.fsencode(os.path.join(temp, name))) <= SOCKET_PATH_MAX:
+        return name  # Qt puts a bare name in its temp dir
+    for folder in (os.environ.get("XDG_RUNTIME_DIR", ""), "/tmp"):
+        path = os.path.join(folder, name)
+        if folder and os.path.isdir(folder) and len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+            return path
     return name
 
 
