@@ -245,10 +245,20 @@ def test_a_connection_made_elsewhere_shows_after_the_bus_says_so(qtbot, panel, d
     assert "from-cli" in panel.cards["discord"].connection_line.full_text()
 
 
-def test_the_dock_factory_builds_over_the_services(qtbot, ctx, isvc) -> None:
+def test_the_dock_builds_its_panel_when_first_shown(qtbot, ctx, isvc) -> None:
     dock = integrations_dock(ctx, isvc)
     qtbot.addWidget(dock)
-    assert isinstance(dock.content, IntegrationsPanel) and dock.windowTitle() == "Integrations"
+    assert dock.windowTitle() == "Integrations"
+    holder = dock.content
+    assert not holder.built and holder.findChild(IntegrationsPanel) is None  # not at window start
+    holder.refresh()  # a refresh of every dock before it was shown builds nothing
+    assert not holder.built
+    dock.show()
+    qtbot.waitUntil(lambda: holder.built)
+    panel = holder.panel()
+    assert isinstance(panel, IntegrationsPanel) and holder.findChild(IntegrationsPanel) is panel
+    qtbot.waitUntil(lambda: not panel.loading)
+    assert set(panel.cards) == {s.id for s in registry.specs()}
 
 
 def test_several_connections_of_a_kind_get_a_chooser_and_test_the_chosen_one(qtbot, panel, discord, manager) -> None:
