@@ -149,3 +149,15 @@ def test_the_budget_label_of_the_month_chart_is_not_behind_its_legend(qtbot) -> 
     QApplication.processEvents()
     assert label.isVisible()
     assert not label.sceneBoundingRect().intersects(chart.legend.sceneBoundingRect())
+
+
+def legend_labels(chart: SpendChart) -> list[str]:
+    return [label.text for _sample, label in chart.legend.items]
+
+
+@pytest.mark.parametrize("series", [{}, {"openai": ["5", "6"]}], ids=["empty ledger", "one provider"])
+def test_the_legend_names_each_series_once(qtbot, series: dict[str, list[str]]) -> None:
+    chart = SpendChart()
+    qtbot.addWidget(chart)
+    chart.set_data(data(series))
+    assert legend_labels(chart) == [*series, "forecast (80% band)", "anomaly", "manual entry"]

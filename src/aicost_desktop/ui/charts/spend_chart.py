@@ -69,10 +69,10 @@ class SpendChart(pg.PlotWidget):
                                         pen=pg.mkPen("w", width=1), name="anomaly")
         self._manual = pg.ScatterPlotItem(symbol="s", size=9, brush=pg.mkBrush(style.MANUAL),
                                           pen=pg.mkPen("w", width=1), name="manual entry")
+        # Named items join the legend as they are added to the plot (pyqtgraph): adding them to it again wrote
+        # "anomaly" and "manual entry" twice on a chart with no groups (an empty ledger: no _sync_legend rebuild).
         pi.addItem(self._anom)
         pi.addItem(self._manual)
-        self.legend.addItem(self._anom, "anomaly")
-        self.legend.addItem(self._manual, "manual entry")
         self._anom.setZValue(20)
         self._manual.setZValue(20)
         # Crosshair + label with exact values.
