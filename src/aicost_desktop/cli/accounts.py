@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, time, timezone
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_date, parse_int, print_json
 from aicost_desktop.cli.format import table
 from aicost_desktop.domain.errors import InputError, OperationError
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("accounts", help="provider accounts")
+    p = sub.add_parser("accounts", help=help_of("accounts"))
     asub = p.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
     add = asub.add_parser("add", help="add an account; the key goes to the OS keychain")
     add.add_argument("--provider", required=True, help=f"one of {', '.join(PROVIDERS)}")
@@ -40,7 +41,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         c.add_argument("account", metavar="NAME")
         c.set_defaults(handler={"test": run_test, "remove": run_remove, "enable": run_enable,
                                 "disable": run_disable}[name])
-    s = sub.add_parser("sync", help="sync provider accounts now")
+    s = sub.add_parser("sync", help=help_of("sync"))
     s.add_argument("--account", metavar="NAME")
     s.add_argument("--since", metavar="YYYY-MM-DD")
     s.add_argument("--json", action="store_true")

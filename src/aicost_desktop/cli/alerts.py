@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_id, print_json
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def _integrations(ctx: "AppContext") -> None:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("alerts", help="the alert log")
+    p = sub.add_parser("alerts", help=help_of("alerts"))
     al = p.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
     ls = al.add_parser("list", help="list alerts, newest first")
     ls.add_argument("--json", action="store_true")
@@ -78,5 +79,5 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     ack = al.add_parser("ack", help="acknowledge an alert")
     ack.add_argument("id", metavar="ID")
     ack.set_defaults(handler=cmd_ack)
-    c = sub.add_parser("check", help="evaluate budgets now and deliver alerts (email; tray in the app)")
+    c = sub.add_parser("check", help=help_of("check"))
     c.set_defaults(handler=cmd_check, reads_spend=True)

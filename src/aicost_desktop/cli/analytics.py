@@ -6,6 +6,7 @@ import argparse
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.format import money, table
 from aicost_desktop.domain.errors import InputError
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("analytics", help="forecast, anomalies and reconciliation")
+    p = sub.add_parser("analytics", help=help_of("analytics"))
     asub = p.add_subparsers(dest="analytics_command", metavar="ACTION", required=True)
     f = asub.add_parser("forecast", help="forecast daily spend and this month's total")
     f.add_argument("--days", type=int, choices=(7, 30), default=7)

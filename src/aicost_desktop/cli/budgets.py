@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import print_json
 from aicost_desktop.cli.format import money, percent, table
 from aicost_desktop.domain.errors import InputError
@@ -130,7 +131,7 @@ def cmd_key(args: argparse.Namespace, ctx: "AppContext") -> int:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("budgets", help="spending limits per period with alerts")
+    p = sub.add_parser("budgets", help=help_of("budgets"))
     bs = p.add_subparsers(dest="budgets_command", metavar="ACTION", required=True)
     a = bs.add_parser("add", help="add a budget")
     a.add_argument("--name", required=True)

@@ -6,6 +6,7 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_date, parse_tokens, print_json
 from aicost_desktop.cli.format import money
 from aicost_desktop.domain.enums import ServiceTier
@@ -30,7 +31,7 @@ TOKEN_FLAGS = (
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("cost", help="price a number of tokens of a model",
+    p = sub.add_parser("cost", help=help_of("cost"),
                        description="Compute the cost of one request's tokens with the price catalog (overrides, "
                                    "curated provider prices, snapshot). Input tokens are uncached input only; a "
                                    "prompt (input + cache) above a model's long-context threshold bills at its "

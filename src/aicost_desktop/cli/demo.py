@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_int
 
 if TYPE_CHECKING:
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("demo", help="load (or --clear) deterministic sample data marked as demo")
+    p = sub.add_parser("demo", help=help_of("demo"))
     p.add_argument("--days", default="90")
     p.add_argument("--seed", default="1")
     p.add_argument("--clear", action="store_true", help="remove all demo data")

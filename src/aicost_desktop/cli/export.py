@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_date
 from aicost_desktop.export.writer import (ALL_COLUMNS, DEFAULT_COLUMNS, FORMATS, ExportSpec, export, parse_columns,
                                           with_currency)
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("export", help="export ledger rows to CSV, JSON or NDJSON",
+    p = sub.add_parser("export", help=help_of("export"),
                        description="Export ledger rows (streamed; a cancelled or failed export leaves no file). "
                                    "Amounts are exported as recorded, in each row's own currency (the currency "
                                    "column, always included with an amount column), not converted to the display "

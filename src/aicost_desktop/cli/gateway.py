@@ -7,6 +7,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_int
 
 if TYPE_CHECKING:  # both load on first use: the CLI starts fast
@@ -15,7 +16,7 @@ if TYPE_CHECKING:  # both load on first use: the CLI starts fast
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("gateway", help="run the local metering gateway (OpenAI/Anthropic proxy on 127.0.0.1)",
+    p = sub.add_parser("gateway", help=help_of("gateway"),
                        description="Serve /openai/v1 and /anthropic/v1 on 127.0.0.1 until Ctrl-C; every call "
                                    "becomes a priced ledger row (source proxy) and block budgets refuse calls. "
                                    "Each flag overrides its gateway_* setting for this run.")

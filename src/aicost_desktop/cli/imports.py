@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import print_json
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.importers import claude_files
@@ -24,7 +25,7 @@ BILLINGS = [b.value for b in Billing]
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Register the top-level `import` command and its three sources."""
-    p = sub.add_parser("import", help="import agent logs or console CSV exports")
+    p = sub.add_parser("import", help=help_of("import"))
     isub = p.add_subparsers(dest="import_source", metavar="SOURCE", required=True,
                             parser_class=type(p))
     for name, helptext, default_hint in (

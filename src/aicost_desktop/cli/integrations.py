@@ -11,6 +11,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_int, print_json
 from aicost_desktop.cli.format import table
 from aicost_desktop.domain.errors import InputError
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("integrations", help="Slack, GitHub, email... as alert destinations")
+    p = sub.add_parser("integrations", help=help_of("integrations"))
     isub = p.add_subparsers(dest="integrations_command", metavar="ACTION", required=True)
     ls = isub.add_parser("list", help="every integration, its auth methods and status")
     ls.add_argument("--json", action="store_true")

@@ -14,25 +14,16 @@ from typing import NoReturn, Sequence
 
 from aicost_desktop import __version__
 from aicost_desktop.app_context import AppContext
+from aicost_desktop.cli.commands import COMMAND_TABLE
 from aicost_desktop.config import check_home, check_timezone
 from aicost_desktop.domain import redact
 from aicost_desktop.domain.errors import InputError, OperationError
 
 # Each module exposes `register(subparsers)`; its parsers set `handler(args, ctx) -> int`.
-COMMAND_MODULES = (
-    "cost", "prices", "manual", "report", "demo",
-    "accounts", "sync", "imports", "subscriptions",
-    "budgets", "alerts", "analytics", "export", "gateway", "integrations", "routes",
-)
+COMMAND_MODULES = tuple(dict.fromkeys(module for module, _help in COMMAND_TABLE.values()))
 # Each top-level command and the module that registers it (a test keeps this equal to what the
 # modules register).
-COMMANDS = {
-    "cost": "cost", "prices": "prices", "manual": "manual", "report": "report", "demo": "demo",
-    "accounts": "accounts", "sync": "accounts", "import": "imports", "subscriptions": "subscriptions",
-    "budgets": "budgets", "alerts": "alerts", "check": "alerts", "analytics": "analytics", "export": "export",
-    "gateway": "gateway",
-    "integrations": "integrations", "routes": "routes", "reports": "routes",
-}
+COMMANDS = {command: module for command, (module, _help) in COMMAND_TABLE.items()}
 _GLOBAL_VALUE_OPTIONS = ("--home", "--db", "--tz")
 
 
@@ -127,10 +118,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug output to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     command = _command_word(argv) if argv is not None else None
+    first = _first_word(argv) if argv is not None else None
     if command in COMMANDS:
         modules: Sequence[str] = (COMMANDS[command],)
-    elif argv is not None and _first_word(argv) == "--version":
+    elif first == "--version":
         modules = ()  # argparse prints the version and exits at the option: no command is parsed
+    elif argv is not None and (first in (None, "-h", "--help") or command is not None):
+        # Only the list of commands is needed: `aicost`, `aicost --help`, or a command that does not exist
+        # (argparse names the choices). Listed from the table, no command module loads (1.1 s -> ~0.1 s).
+        for name, (_module, text) in COMMAND_TABLE.items():
+            sub.add_parser(name, help=text)
+        return parser
     else:
         modules = COMMAND_MODULES
     for name in modules:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_date, parse_id, parse_tokens, print_json
 from aicost_desktop.cli.format import money, table
 from aicost_desktop.domain.errors import InputError
@@ -40,7 +41,7 @@ def _entry_args(p: argparse.ArgumentParser, editing: bool = False) -> None:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("manual", help="manual spend entries")
+    p = sub.add_parser("manual", help=help_of("manual"))
     msub = p.add_subparsers(dest="manual_command", metavar="ACTION", required=True)
     add = msub.add_parser("add", help="add an entry; prints its id")
     _entry_args(add)

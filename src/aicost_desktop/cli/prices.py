@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.cost import price_or_error, source_label, unknown_model
 from aicost_desktop.domain.errors import InputError
@@ -30,7 +31,7 @@ PRICE_FLAGS = (
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("prices", help="show, set and update model prices")
+    p = sub.add_parser("prices", help=help_of("prices"))
     ps = p.add_subparsers(dest="prices_command", metavar="ACTION", parser_class=type(p), required=True)
 
     show = ps.add_parser("show", help="a model's rates and where they come from")

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aicost_desktop.analytics.report import COST_MODES, GROUP_FIELDS, ReportRow, parse_group_by, spend_report
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_date, print_json
 from aicost_desktop.cli.format import money, table
 from aicost_desktop.storage.query import LedgerFilter
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("report", help="what did I spend? (local days, grouped)")
+    p = sub.add_parser("report", help=help_of("report"))
     p.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="first local day (default: 1st of this month)")
     p.add_argument("--to", dest="end", metavar="YYYY-MM-DD", help="last local day (default: today)")
     p.add_argument("--group-by", metavar="FIELD[,FIELD...]", help=f"any of {', '.join(GROUP_FIELDS)}")

@@ -6,6 +6,7 @@ import argparse
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_int, print_json
 from aicost_desktop.cli.format import table
 from aicost_desktop.domain.errors import InputError, OperationError
@@ -48,7 +49,7 @@ def _destination_args(p: argparse.ArgumentParser, many: bool, required: bool = T
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("routes", help="send alerts to Slack, GitHub, Discord... (rules)")
+    p = sub.add_parser("routes", help=help_of("routes"))
     rs = p.add_subparsers(dest="routes_command", metavar="ACTION", required=True)
     a = rs.add_parser("add", help="when an alert of a kind is raised (or a report is due), run integration actions")
     a.add_argument("--on", required=True, choices=TRIGGERS, help="the alert kind, or report:daily/weekly/monthly")
@@ -81,7 +82,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         t.add_argument("route", metavar="NAME|ID")
         t.set_defaults(handler=fn)
 
-    r = sub.add_parser("reports", help="scheduled spend reports to an integration")
+    r = sub.add_parser("reports", help=help_of("reports"))
     ps = r.add_subparsers(dest="reports_command", metavar="ACTION", required=True)
     ra = ps.add_parser("add", help="every day/week/month, send the last period's spend")
     ra.add_argument("--every", required=True, choices=("daily", "weekly", "monthly"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from aicost_desktop.cli.commands import help_of
 from aicost_desktop.cli.common import parse_date, parse_id, print_json
 from aicost_desktop.cli.format import money, table
 from aicost_desktop.manual import SUB_PERIODS, add_subscription, list_subscriptions, remove_subscription
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("subscriptions", help="recurring subscriptions (ChatGPT Plus, Claude Pro, ...)")
+    p = sub.add_parser("subscriptions", help=help_of("subscriptions"))
     ssub = p.add_subparsers(dest="sub_command", metavar="ACTION", required=True)
     add = ssub.add_parser("add", help="add a subscription; prints its id")
     add.add_argument("--service", required=True)

@@ -160,7 +160,7 @@ def test_version_loads_no_command_module() -> None:
             "try:\n    main(['--tz', 'UTC', '--version'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.startswith('aicost_desktop.cli.') or m == 'sqlalchemy'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip().splitlines()[-1] == "['aicost_desktop.cli.main']", out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "['aicost_desktop.cli.commands', 'aicost_desktop.cli.main']", out.stderr
     assert out.stdout.startswith("aicost ")
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from aicost_desktop.cli.main import COMMAND_MODULES, COMMANDS, _command_word, build_parser
+from aicost_desktop.cli.main import COMMAND_MODULES, COMMANDS, UsageError, _command_word, build_parser
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -46,3 +46,28 @@ def test_an_import_loads_no_other_command_module(tmp_path) -> None:
     assert "aicost_desktop.cli.imports" in loaded
     for other in ("budgets", "analytics", "export", "accounts", "prices"):
         assert f"aicost_desktop.cli.{other}'" not in loaded
+
+
+def test_the_listing_is_the_full_parsers_and_the_table_is_what_the_modules_register() -> None:
+    full, listed = build_parser(), build_parser(["--help"])
+    assert listed.format_help() == full.format_help()
+    assert build_parser([]).format_help() == full.format_help()
+    assert list(_commands(listed)) == list(_commands(full))  # the same commands, in the same order
+    for argv in (["reprot"], ["--tz", "UTC", "nosuch", "--json"]):
+        with pytest.raises(UsageError) as listed_err:
+            build_parser(argv).parse_args(argv)
+        with pytest.raises(UsageError) as full_err:
+            full.parse_args(argv)
+        assert str(listed_err.value) == str(full_err.value) and "invalid choice" in str(full_err.value)
+
+
+@pytest.mark.parametrize("argv", [["--help"], [], ["reprot"]], ids=["--help", "bare", "mistyped"])
+def test_listing_the_commands_loads_no_command_module(argv: list[str]) -> None:
+    code = ("import contextlib, io, sys; from aicost_desktop.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            "    try:\n        main(sys.argv[1:])\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('aicost_desktop.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60)
+    loaded = out.stdout.strip().splitlines()[-1]
+    for module in COMMAND_MODULES:
+        assert f"aicost_desktop.cli.{module}'" not in loaded
