@@ -52,7 +52,6 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
             report.longrepr = f"skipped in CI, where every service must be present: {reason}"
 
 
-
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """A `no_cover` test runs untraced in an xdist worker too. There pytest-cov starts two coverage measurements
@@ -67,7 +66,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     except ImportError:
         yield
         return
-    stopped = []
+    stopped: list[coverage.Coverage] = []
     while (cov := coverage.Coverage.current()) is not None:
         cov.stop()
         stopped.append(cov)
@@ -76,6 +75,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     finally:
         for cov in reversed(stopped):
             cov.start()
+
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What collection built (every test item, the imported modules) lives to the end: keep it out of the

@@ -352,7 +352,7 @@ class IntegrationsPanel(QWidget):
 class LazyIntegrations(QWidget):
     """The dock's content: builds the IntegrationsPanel the first time the dock is shown (or `panel()` asks).
 
-    The dock starts behind Accounts, and its ten cards, chips and two tab views were the costliest part of
+    The dock starts behind Accounts, and its cards, chips and two tab views were the costliest part of
     opening the window (160-220 ms of the GUI thread, a third of it) for a tab most starts never open."""
 
     def __init__(self, ctx: "AppContext", services: "Services", parent: QWidget | None = None) -> None:
