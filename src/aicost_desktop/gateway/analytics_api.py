@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +33,8 @@ _PERIOD = re.compile(r"^([1-9][0-9]{0,3})d$")
 # Amounts in the one JSON money format `aicost report --json` prints ('0.033867', '30.00').
 _MONEY = ("cost", "cost_exact", "total", "total_exact")
 INTERVALS = ("day", "week", "month")
+SETTLE_SECONDS = 10.0
+log = logging.getLogger(__name__)
 
 
 def period_days(params: Any, today: date) -> tuple[date, date]:
@@ -72,6 +75,11 @@ def analytics_routes(db: Database, tz: ZoneInfo, *, fx: dict[str, Decimal] | Non
 
         def query(request: web.Request, group_by: list[str]) -> dict[str, Any]:
             p = request.query
+            # Read our own writes: a call answered before this request counts in it, although its row
+            # may still wait in the writer's queue (or behind another process's write lock).
+            if not state.settle(SETTLE_SECONDS):
+                log.warning("analytics API: gateway rows still queued after %.0f s; answering without them",
+                            SETTLE_SECONDS)
             start, end = period_days(p, local_today())
             flt = LedgerFilter.of(provider=p.get("provider"), account=p.get("account"), model=p.get("model"),
                                   source=p.get("source"))

@@ -77,7 +77,7 @@ class GatewayHost:
         if self.guard is not None:
             self.guard.reload()
         self.state = GatewayState(self.config, token, self._price, self.guard, self._submit, keys, accounts,
-                                  clock=self._clock)
+                                  clock=self._clock, settle=self.writer.flush)
         self.writer.start()
         self._ready.clear()
         self._error = None

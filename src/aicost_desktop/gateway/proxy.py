@@ -60,6 +60,8 @@ class GatewayState:
     keys: dict[str, str] = field(default_factory=dict)          # provider -> injected key
     accounts: dict[str, tuple[int, str]] = field(default_factory=dict)  # provider -> (account id, name)
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    # settle(timeout): wait until the rows of calls already answered are in the ledger (False on timeout).
+    settle: Callable[[float], bool] = lambda timeout: True
     recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=100))
     counts: dict[str, int] = field(default_factory=lambda: {"requests": 0, "blocked": 0, "unauthorized": 0})
     _seen_keys: set[str] = field(default_factory=set)

@@ -53,7 +53,8 @@ class LedgerWriter:
         self._write = write
         self._q: "queue.Queue[Item | Callable[[], None] | None]" = queue.Queue()
         self._cond = threading.Condition()
-        self._pending = 0
+        self._put_count = 0   # rows put, ever
+        self._done_count = 0  # rows committed (or given up), ever; rows commit in the order they were put
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.written = 0
@@ -66,7 +67,7 @@ class LedgerWriter:
 
     def put(self, record: UsageRecord, after: Charges | None = None, call: dict[str, Any] | None = None) -> None:
         with self._cond:
-            self._pending += 1
+            self._put_count += 1
         self._q.put(Item(record, after, call))
 
     def call(self, fn: Callable[[], None], wait: float | None = None) -> None:
@@ -86,12 +87,15 @@ class LedgerWriter:
     @property
     def pending(self) -> int:
         with self._cond:
-            return self._pending
+            return self._put_count - self._done_count
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every row put so far is committed; False on timeout."""
+        """Wait until every row put so far is committed; False on timeout.
+
+        Rows put after the call are not waited for, so a flush under steady traffic still ends."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._pending == 0, timeout)
+            target = self._put_count
+            return self._cond.wait_for(lambda: self._done_count >= target, timeout)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Write what is queued (retrying until `timeout`), then end the thread."""
@@ -168,7 +172,7 @@ class LedgerWriter:
 
     def _done(self, n: int) -> None:
         with self._cond:
-            self._pending -= n
+            self._done_count += n
             self._cond.notify_all()
 
     def _run_idle(self) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -66,3 +69,28 @@ def test_the_api_returns_the_reports_numbers(make_gateway: Callable[..., Gateway
     assert httpx.get(gw.base_url + "/api/analytics/cost", timeout=10).status_code == 401
     assert httpx.get(gw.base_url + "/api/analytics/cost", headers={"Authorization": f"Bearer {gw.token}"},
                      timeout=10).status_code == 200
+
+
+def test_a_call_answered_before_the_query_counts_although_another_process_holds_the_write_lock(
+        make_gateway: Callable[..., GatewayHost], ledger: Database, tmp_path: Path) -> None:
+    gw = make_gateway(extra_routes=analytics_routes(ledger, UTC))
+    lock = sqlite3.connect(tmp_path / "ledger.sqlite3", isolation_level=None, check_same_thread=False)
+    lock.execute("BEGIN IMMEDIATE")  # a CLI import mid-transaction: the gateway's row waits in its queue
+    release = threading.Timer(1.0, lock.execute, ("COMMIT",))
+    try:
+        call = httpx.post(gw.base_url + "/openai/v1/chat/completions",
+                          json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+                          headers={"X-AICost-Token": gw.token or "", "X-Fake-Prompt": "1000",
+                                   "X-Fake-Output": "100"}, timeout=10)
+        assert call.status_code == 200
+        release.start()
+        got = httpx.get(gw.base_url + "/api/analytics/cost", params={"period": "today"},
+                        headers={"X-AICost-Token": gw.token or ""}, timeout=30).json()
+    finally:
+        if release.is_alive() or release.finished.is_set():
+            release.join()
+        else:
+            lock.execute("COMMIT")
+        lock.close()
+    assert got["requests"] == 1  # before: 0, the API read the ledger before the queued row was written
+    assert Decimal(got["total_exact"]) == Decimal("0.00021")  # 1000 x $0.15 + 100 x $0.60 per MTok

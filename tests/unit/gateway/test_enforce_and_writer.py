@@ -108,6 +108,40 @@ def test_the_writer_retries_a_failing_ledger_and_the_requests_do_not_wait(ledger
     assert spent(ledger) == Decimal("0.10")
 
 
+def test_a_flush_under_steady_traffic_waits_for_the_rows_put_before_it_only(ledger: Database) -> None:
+    at = datetime.now(timezone.utc)
+    more = threading.Event()
+    more.set()
+    w: LedgerWriter
+
+    def row(i: int) -> UsageRecord:
+        return UsageRecord(DataSource.PROXY, f"gw:{i}", "openai", at, at, usage=TokenUsage(requests=1),
+                           computed_cost=Decimal("0.01"))
+
+    def busy(db: Database, records: list[UsageRecord]) -> object:
+        # Traffic never pauses: every commit sees a new call arrive, so the queue is never empty.
+        if more.is_set():
+            w.put(row(1000 + len(calls)))
+        calls.append(len(records))
+        threading.Event().wait(0.02)
+        return upsert_records(db, records)
+
+    calls: list[int] = []
+    w = LedgerWriter(ledger, write=busy)
+    w.start()
+    for i in range(3):
+        w.put(row(i))
+    try:
+        assert w.flush(5)  # before: waited for an empty queue, which steady traffic never gives
+        assert w.pending >= 1
+    finally:
+        more.clear()
+        w.stop()
+    with ledger.session() as s:
+        keys = set(s.scalars(select(UsageRow.dedup_key)))
+    assert {"gw:0", "gw:1", "gw:2"} <= keys
+
+
 def test_rows_are_idempotent_so_a_retried_batch_is_written_once(ledger: Database) -> None:
     at = datetime.now(timezone.utc)
     rec = UsageRecord(DataSource.PROXY, "gw:same", "openai", at, at, usage=TokenUsage(requests=1),
