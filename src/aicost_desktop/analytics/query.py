@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.query.daily import local_day_sums
 from aicost_desktop.storage.query import (LedgerFilter, display_names, where_clauses, local_day_expr,
                                           source_table)
 from aicost_desktop.storage.tables import UsageHourly
@@ -20,6 +21,7 @@ from aicost_desktop.storage.tables import UsageHourly
 # Dimensions a series or breakdown can be grouped by (None = one series "total").
 DIMENSIONS = ("provider", "model", "account", "project", "source", "workspace")
 NONE_LABEL = "(none)"
+_TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 
 
 @dataclass(frozen=True)
@@ -48,38 +50,50 @@ def daily_cells(db: Database, tz: ZoneInfo, start: date, end: date, dims: Sequen
     T = source_table(tz, start, end)
     shown = "account" in dims or "workspace" in dims
     names = display_names(db) if shown else {"account": {}, "workspace": {}}
-    cond = where_clauses(db, flt, tz, T, names if shown else None)
     cost_col = flt.cost_column(T)
     cols = {"provider": T.provider, "model": T.model, "account": T.account_id, "project": T.project,
             "source": T.source, "workspace": T.workspace_id}
-    day = local_day_expr(db, T, tz, start, end).label("day")
-    tokens = T.input_tokens + T.output_tokens + T.cache_read_tokens + (
-        T.cache_write_tokens if T is UsageHourly else T.cache_write_5m_tokens + T.cache_write_1h_tokens)
-    group = [day, *[cols[d] for d in dims], T.currency]
-    q = (select(*group, func.sum(cost_col), func.sum(tokens), func.sum(T.requests))
-         .where(*cond).group_by(*group))
     acc: dict[tuple[date, tuple[str, ...]], list[Any]] = {}
+
+    def add(d: date, values: Sequence[Any], cur: str, cost: Decimal | None, tokens: int, requests: int) -> None:
+        keys = []
+        for dim, v in zip(dims, values):
+            if dim in ("account", "workspace"):
+                v = names[dim].get(v) if v is not None else None
+            keys.append(str(v) if v not in (None, "") else NONE_LABEL)
+        cost = cost or ZERO
+        if cur != currency:
+            if cur not in fx:
+                raise InputError("currency", cur, "no exchange rate configured (setting fx_rates)")
+            cost = cost * fx[cur] / fx.get(currency, Decimal(1))
+        k = (d, tuple(keys))
+        a = acc.get(k)
+        if a is None:
+            acc[k] = [cost, tokens, requests]
+        else:
+            a[0] += cost
+            a[1] += tokens
+            a[2] += requests
+
     with db.session() as s:
-        for row in s.execute(q):
-            d = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0])[:10])
-            keys = []
-            for i, dim in enumerate(dims):
-                v = row[1 + i]
-                if dim in ("account", "workspace"):
-                    v = names[dim].get(v) if v is not None else None
-                keys.append(str(v) if v not in (None, "") else NONE_LABEL)
-            cur = row[1 + len(dims)]
-            cost = row[2 + len(dims)] or ZERO
-            if cur != currency:
-                if cur not in fx:
-                    raise InputError("currency", cur, "no exchange rate configured (setting fx_rates)")
-                cost = cost * fx[cur] / fx.get(currency, Decimal(1))
-            k = (d, tuple(keys))
-            a = acc.get(k)
-            if a is None:
-                acc[k] = [cost, int(row[3 + len(dims)] or 0), int(row[4 + len(dims)] or 0)]
-            else:
-                a[0] += cost
-                a[1] += int(row[3 + len(dims)] or 0)
-                a[2] += int(row[4 + len(dims)] or 0)
+        if T is UsageHourly:
+            # The daily roll-up: a few thousand cells a year instead of every hourly cell (storage/query/daily).
+            undated = flt.between(None, None)  # local_day_sums bounds the days itself
+            sums = local_day_sums(s, tz, start, end, [cols[d].key for d in dims] + ["currency"],
+                                  [cost_col.key, *_TOKENS, "requests"],
+                                  lambda table: where_clauses(db, undated, tz, table, names if shown else None))
+            for (d, values), (cost, *tokens, requests) in sums.items():
+                add(d, values[:-1], values[-1], cost, sum(tokens), int(requests))
+        else:
+            cond = where_clauses(db, flt, tz, T, names if shown else None)
+            day = local_day_expr(db, T, tz, start, end).label("day")
+            tokens = T.input_tokens + T.output_tokens + T.cache_read_tokens + (
+                T.cache_write_5m_tokens + T.cache_write_1h_tokens)
+            group = [day, *[cols[d] for d in dims], T.currency]
+            q = (select(*group, func.sum(cost_col), func.sum(tokens), func.sum(T.requests))
+                 .where(*cond).group_by(*group))
+            for row in s.execute(q):
+                d = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0])[:10])
+                n = len(dims)
+                add(d, row[1:1 + n], row[1 + n], row[2 + n], int(row[3 + n] or 0), int(row[4 + n] or 0))
     return [Cell(d, k, v[0], v[1], v[2]) for (d, k), v in sorted(acc.items())]

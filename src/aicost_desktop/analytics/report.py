@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,8 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import (COST_MODES, LedgerFilter, NameMaps, at_column, display_names,
-                                          where_clauses, rollup_day_expr, week_start_of)
+                                          where_clauses, week_start_of)
+from aicost_desktop.storage.query.daily import local_day_sums
 from aicost_desktop.storage.tables import UsageHourly, UsageRow
 
 GROUP_FIELDS = ("day", "week", "month", "provider", "model", "account", "source", "workspace", "project")
@@ -104,7 +105,7 @@ def spend_report(db: Database, tz: ZoneInfo, start: date, end: date, group_by: S
     cond = where_clauses(db, flt, tz, T, names)
     groups: dict[tuple[str, ...], ReportRow] = {}
     with db.session() as s:
-        if not (T is UsageHourly and _daily_groups(s, db, tz, start, end, group_by, cond, mode, fx, week_start,
+        if not (T is UsageHourly and _daily_groups(s, db, tz, start, end, group_by, flt, mode, fx, week_start,
                                                    currency, names, groups)):
             groups.clear()
             _add_hourly_groups(s, T, cond, tz, group_by, mode, fx, week_start, currency, names, groups)
@@ -145,43 +146,36 @@ def _add(groups: dict[tuple[str, ...], ReportRow], key: tuple[str, ...], group_b
 
 
 def _daily_groups(s: Session, db: Database, tz: ZoneInfo, start: date, end: date, group_by: Sequence[str],
-                  cond: list[Any], mode: str, fx: dict[str, Decimal], week_start: int, currency: str,
+                  flt: LedgerFilter, mode: str, fx: dict[str, Decimal], week_start: int, currency: str,
                   names: NameMaps, groups: dict[tuple[str, ...], ReportRow]) -> bool:
-    """Roll-up path: sum in SQL per local day (only when a time field is asked for) and only the dimensions
-    `group_by` needs, so a year comes back as a few thousand rows instead of every hourly cell.
+    """Roll-up path: sums per local day from the daily roll-up (storage/query/daily) and only the dimensions
+    `group_by` needs, so a year comes back as a few thousand cells instead of every hourly cell.
 
     Returns False, leaving `groups` partial, when some amounts are in another currency than `currency`:
     the caller then converts per hourly cell, so rounding stays exactly as it always was."""
-    T = UsageHourly
-    cost_col = {"auto": T.cost, "reported": T.reported_cost, "computed": T.computed_cost}[mode]
+    cost_col = {"auto": "cost", "reported": "reported_cost", "computed": "computed_cost"}[mode]
     timed = any(f in TIME_FIELDS for f in group_by)
     dims = [f for f in dict.fromkeys(group_by) if f in _DIM_COLUMNS]
-    group = [getattr(T, _DIM_COLUMNS[f]) for f in dims] + [T.currency]
-    if timed:
-        group.insert(0, rollup_day_expr(db, tz, start, end).label("day"))
-    # GROUP BY positions: the day expression is computed once per cell, not again for grouping.
-    query = (select(*group, func.sum(cost_col), func.sum(T.input_tokens), func.sum(T.output_tokens),
-                    func.sum(T.cache_read_tokens), func.sum(T.cache_write_tokens), func.sum(T.requests),
-                    func.sum(T.unpriced_rows)).where(*cond)
-             .group_by(*[literal_column(str(i + 1)) for i in range(len(group))]))
-    n = len(group)
+    undated = flt.between(None, None)  # local_day_sums bounds the days itself
     try:
-        result = s.execute(query).all()
+        sums = local_day_sums(s, tz, start, end, [_DIM_COLUMNS[f] for f in dims] + ["currency"],
+                              [cost_col, "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                               "requests", "unpriced_rows"],
+                              lambda table: where_clauses(db, undated, tz, table, names))
     except OperationalError as exc:  # SQLite's SUM of int64 units overflowed (over 9.2e8 in one group)
         if "overflow" in str(exc):
             return False
         raise
-    for row in result:
-        cur = row[n - 1]
+    for (day, keys), values in sums.items():
+        cur = keys[-1]
         if cur != currency:
             return False
-        values = _group_values(dims, row[1:n - 1] if timed else row[:n - 1], names)
+        by_field = _group_values(dims, keys[:-1], names)
         if timed:
-            day = date.fromisoformat(str(row[0])[:10])
-            key = tuple(_time_key(f, day, week_start) if f in TIME_FIELDS else values[f] for f in group_by)
+            key = tuple(_time_key(f, day, week_start) if f in TIME_FIELDS else by_field[f] for f in group_by)
         else:
-            key = tuple(values[f] for f in group_by)
-        _add(groups, key, group_by, cur, row[n:], fx, currency)
+            key = tuple(by_field[f] for f in group_by)
+        _add(groups, key, group_by, cur, values, fx, currency)
     return True
 
 

@@ -1,17 +1,24 @@
-"""Keeps `usage_hourly` equal to an aggregation of `usage_records`, refreshed per affected UTC hour."""
+"""Keeps `usage_hourly` equal to an aggregation of `usage_records` per UTC hour, and `usage_daily` of
+`usage_hourly` per UTC date, refreshed per affected hour and date."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import sqlite3
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, case, delete, func, insert, literal_column, or_, select
+from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal_column, or_, select
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from aicost_desktop.storage.tables import UsageHourly, UsageRow
+from aicost_desktop.storage.tables import UsageDaily, UsageHourly, UsageRow
 
 HOUR = timedelta(hours=1)
+# A cell's key and its sums, in both roll-ups' column order.
+_DIMS = ("dated", "workspace_id", "account_id", "provider", "model", "source", "project", "currency", "cost_role")
+_SUMS = ("rows", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests", "cost",
+         "reported_cost", "computed_cost", "unpriced_rows")
 
 
 def floor_hour(dt: datetime) -> datetime:
@@ -67,24 +74,87 @@ def refresh_hours(session: Session, hours: Iterable[datetime]) -> None:
                 "currency", "cost_role", "rows", "input_tokens", "output_tokens", "cache_read_tokens",
                 "cache_write_tokens", "requests", "cost", "reported_cost", "computed_cost", "unpriced_rows"]
         session.execute(insert(UsageHourly).from_select(cols, sel))
+    refresh_days(session, {a.date() + timedelta(days=i) for a, b in ranges
+                           for i in range(((b - HOUR).date() - a.date()).days + 1)})
+
+
+def _day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Merge dates into contiguous [first, last] ranges."""
+    out: list[tuple[date, date]] = []
+    for d in sorted(set(days)):
+        if out and out[-1][1] + timedelta(days=1) == d:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+def _midnight(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+
+
+def refresh_days(session: Session, days: Iterable[date]) -> None:
+    """Recompute the daily cells of the given UTC dates from usage_hourly, in the caller's transaction."""
+    ranges = _day_ranges(days)
+    if not ranges:
+        return
+    dialect = session.get_bind().dialect.name
+    H = UsageHourly
+    # SQLite keeps hour_start as 'YYYY-MM-DD HH:..' text and a Date as 'YYYY-MM-DD'; PostgreSQL casts.
+    day = (func.substr(H.hour_start, 1, 10) if dialect == "sqlite" else cast(H.hour_start, Date)).label("day")
+    for chunk_start in range(0, len(ranges), 200):
+        chunk = ranges[chunk_start:chunk_start + 200]
+        session.execute(delete(UsageDaily).where(or_(*[UsageDaily.day.between(a, b) for a, b in chunk])))
+        hourly_cond = or_(*[and_(H.hour_start >= _midnight(a), H.hour_start < _midnight(b + timedelta(days=1)))
+                            for a, b in chunk])
+        dims = [getattr(H, c) for c in _DIMS]
+        cols = ["day", *_DIMS, *_SUMS]
+        sel = (select(day, *dims, *[func.sum(getattr(H, c)) for c in _SUMS]).where(hourly_cond)
+               .group_by(literal_column("day"), *dims))
+        try:
+            if dialect == "sqlite":  # a failed statement undoes itself and leaves the transaction usable
+                session.execute(insert(UsageDaily).from_select(cols, sel))
+            else:  # PostgreSQL aborts the transaction on an error: only the savepoint is lost
+                with session.begin_nested():
+                    session.execute(insert(UsageDaily).from_select(cols, sel))
+        except (OperationalError, DataError) as exc:
+            if not overflowed(exc):
+                raise
+            # A day's sum is beyond 64 bits (rows near the money column's limit): keep that day's hourly cells
+            # as its daily cells; queries sum them (and a report falls back to the hourly path on overflow).
+            session.execute(insert(UsageDaily).from_select(
+                cols, select(day, *dims, *[getattr(H, c) for c in _SUMS]).where(hourly_cond)))
+
+
+def overflowed(exc: BaseException) -> bool:
+    """True for a 64-bit sum or value out of range (SQLite "integer overflow", PostgreSQL "out of range")."""
+    text = str(exc)
+    return "integer overflow" in text or "out of range" in text
 
 
 def rebuild(session: Session) -> None:
     """Recompute the whole roll-up (after a bulk delete or a repair)."""
     session.execute(delete(UsageHourly))
+    session.execute(delete(UsageDaily))
     hours = {floor_hour(h) for (h,) in session.execute(select(UsageRow.bucket_start).distinct())}
     refresh_hours(session, hours)
 
 
 # --- Incremental path for pages of brand-new rows (SQLite, raw DBAPI cursor) ------------------------------
 
-_DIMS = ("dated", "workspace_id", "account_id", "provider", "model", "source", "project", "currency", "cost_role")
-_SUMS = ("rows", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests", "cost",
-         "reported_cost", "computed_cost", "unpriced_rows")
 _HOURLY_INSERT = (f"INSERT INTO usage_hourly (hour_start, {', '.join(_DIMS)}, {', '.join(_SUMS)}) "
                   f"VALUES ({', '.join('?' * (1 + len(_DIMS) + len(_SUMS)))})")
 _HOURLY_UPDATE = f"UPDATE usage_hourly SET {', '.join(f'{c} = ?' for c in _SUMS)} WHERE id = ?"
 _HOURLY_SELECT = f"SELECT id, hour_start, {', '.join(_DIMS)}, {', '.join(_SUMS)} FROM usage_hourly WHERE hour_start IN "
+# The same recomputation refresh_days does, for the raw cursor (hour text < next midnight's text).
+_DAILY_DELETE = "DELETE FROM usage_daily WHERE day BETWEEN ? AND ?"
+_DAILY_INSERT = (f"INSERT INTO usage_daily (day, {', '.join(_DIMS)}, {', '.join(_SUMS)}) "
+                 f"SELECT substr(hour_start, 1, 10), {', '.join(_DIMS)}, {', '.join(f'sum({c})' for c in _SUMS)} "
+                 f"FROM usage_hourly WHERE hour_start >= ? AND hour_start < ? "
+                 f"GROUP BY substr(hour_start, 1, 10), {', '.join(_DIMS)}")
+_DAILY_COPY = (f"INSERT INTO usage_daily (day, {', '.join(_DIMS)}, {', '.join(_SUMS)}) "
+               f"SELECT substr(hour_start, 1, 10), {', '.join(_DIMS)}, {', '.join(_SUMS)} "
+               f"FROM usage_hourly WHERE hour_start >= ? AND hour_start < ?")
 _TEXT_DIMS = (4, 6, 8, 9)  # provider, source, currency, cost_role (NOT NULL text) in a cell key
 _NULLABLE_TEXT_DIMS = (5, 7)  # model, project
 _CHUNK = 500
@@ -190,3 +260,13 @@ def write_cells_sqlite(cur: Any, by_hour: Cells) -> None:
     inserts = [(h, *k, *c) for h in hour_texts for k, c in by_hour[h].items()]
     if inserts:
         cur.executemany(_HOURLY_INSERT, inserts)
+    for first, last in _day_ranges(date.fromisoformat(h[:10]) for h in hour_texts):
+        bounds = (first.isoformat(), last.isoformat())
+        cur.execute(_DAILY_DELETE, bounds)
+        hours = (f"{first.isoformat()} 00:00:00.000000", f"{(last + timedelta(days=1)).isoformat()} 00:00:00.000000")
+        try:
+            cur.execute(_DAILY_INSERT, hours)
+        except sqlite3.OperationalError as exc:  # a day's sum beyond 64 bits: its hourly cells, as refresh_days
+            if not overflowed(exc):
+                raise
+            cur.execute(_DAILY_COPY, hours)

@@ -137,18 +137,10 @@ class UsageRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class UsageHourly(Base):
-    """Hourly roll-up of usage_records (UTC hours) so views re-bucket by local day without a scan."""
+class _Cell:
+    """The dimensions and sums a roll-up cell has (usage_hourly and usage_daily), summed from usage_records."""
 
-    __tablename__ = "usage_hourly"
-    __table_args__ = (
-        # Covering: reports read a year of cells from the index alone (migration 0003).
-        Index("ix_usage_hourly_covering", "hour_start", "dated", "provider", "currency", "model", "account_id",
-              "source", "workspace_id", "project", "cost", "reported_cost", "computed_cost", "input_tokens",
-              "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests", "unpriced_rows"),
-    )
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    hour_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, sort_order=-2)
     dated: Mapped[bool] = mapped_column(Boolean, default=False)
     workspace_id: Mapped[int] = mapped_column(Integer)
     account_id: Mapped[int | None] = mapped_column(Integer)
@@ -168,6 +160,29 @@ class UsageHourly(Base):
     reported_cost: Mapped[Decimal | None] = mapped_column(Money)
     computed_cost: Mapped[Decimal | None] = mapped_column(Money)
     unpriced_rows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UsageHourly(_Cell, Base):
+    """Hourly roll-up of usage_records (UTC hours) so views re-bucket by local day without a scan."""
+
+    __tablename__ = "usage_hourly"
+    __table_args__ = (
+        # Covering: reports read a year of cells from the index alone (migration 0003).
+        Index("ix_usage_hourly_covering", "hour_start", "dated", "provider", "currency", "model", "account_id",
+              "source", "workspace_id", "project", "cost", "reported_cost", "computed_cost", "input_tokens",
+              "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests", "unpriced_rows"),
+    )
+    hour_start: Mapped[datetime] = mapped_column(UTCDateTime, sort_order=-1)
+
+
+class UsageDaily(_Cell, Base):
+    """Daily roll-up of usage_hourly (UTC dates; a dated row's own date): a year of a dimension is a few
+    thousand cells, and a local day is its UTC date's cell corrected by the hours of the zone's offset
+    (storage/query/daily.py)."""
+
+    __tablename__ = "usage_daily"
+    __table_args__ = (Index("ix_usage_daily_day", "day"),)
+    day: Mapped[date] = mapped_column(Date, sort_order=-1)
 
 
 class PriceOverride(Base):

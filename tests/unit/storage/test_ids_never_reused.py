@@ -100,9 +100,9 @@ def test_migration_0006_keeps_every_row_index_and_reference(tmp_path: Path) -> N
     with engine.connect() as conn:
         after = set(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                                          "AND sql IS NOT NULL").all())
-        # Every index is back as it was; 0011 (later) makes the account index partial.
-        partial = "ix_usage_records_account_bucket"
-        assert {i for i in after if i[0] != partial} == {i for i in indexes if i[0] != partial}
+        # Every index is back as it was; 0011 (later) makes the account index partial, 0012 adds the daily roll-up's.
+        partial, added = "ix_usage_records_account_bucket", "ix_usage_daily_day"
+        assert {i for i in after if i[0] not in (partial, added)} == {i for i in indexes if i[0] != partial}
         assert {sql for name, sql in after if name == partial} == {
             sql + " WHERE account_id IS NOT NULL" for name, sql in indexes if name == partial}
         assert conn.exec_driver_sql("SELECT account_id, subscription_id FROM usage_records WHERE id = 2").one() \

@@ -80,33 +80,3 @@ def local_day_expr(db: Database, T: Any, tz: ZoneInfo, start: date, end: date) -
         whens = [(at < changes[i + 1][0], literal(modifier(changes[i][1]))) for i in range(len(changes) - 1)]
         shifted = func.date(at, case(*whens, else_=literal(modifier(changes[-1][1]))))
     return case((T.dated.is_(True), func.date(at)), else_=shifted)
-
-
-def rollup_day_expr(db: Database, tz: ZoneInfo, start: date, end: date) -> Any:
-    """SQL text 'YYYY-MM-DD' of the local day of a roll-up cell (dated cells keep their date).
-
-    On SQLite, where hour_start is text 'YYYY-MM-DD HH:00:00.000000' and the zone's offsets are whole hours,
-    the day is the UTC date unless the hour is within the offset of midnight: a substring and one comparison
-    per cell, date() arithmetic only for those few hours. Otherwise the general `local_day_expr`.
-    """
-    T = UsageHourly
-    changes = offset_changes(tz, start, end) if db.dialect == "sqlite" else []
-    if not changes or any(off.total_seconds() % 3600 for _, off in changes):
-        return local_day_expr(db, T, tz, start, end)
-    at = T.hour_start
-    utc_date, hh = func.substr(at, 1, 10), func.substr(at, 12, 2)
-
-    def day_at(off: timedelta) -> Any:
-        hours = int(off.total_seconds() // 3600)
-        if hours == 0:
-            return utc_date
-        if hours > 0:  # the last `hours` UTC hours of a date are the next local day
-            return case((hh < f"{24 - hours:02d}", utc_date), else_=func.date(at, f"+{hours} hours"))
-        return case((hh >= f"{-hours:02d}", utc_date), else_=func.date(at, f"{hours} hours"))
-
-    if len(changes) == 1:
-        inst = day_at(changes[0][1])
-    else:
-        inst = case(*[(at < changes[i + 1][0], day_at(changes[i][1])) for i in range(len(changes) - 1)],
-                    else_=day_at(changes[-1][1]))
-    return case((T.dated.is_(True), utc_date), else_=inst)
