@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.query.daily import local_day_sums
+from aicost_desktop.storage.query.daily import local_day_sums, rollup_conditions
 from aicost_desktop.storage.query import (LedgerFilter, display_names, where_clauses, local_day_expr,
                                           source_table)
 from aicost_desktop.storage.tables import UsageHourly
@@ -78,10 +78,9 @@ def daily_cells(db: Database, tz: ZoneInfo, start: date, end: date, dims: Sequen
     with db.session() as s:
         if T is UsageHourly:
             # The daily roll-up: a few thousand cells a year instead of every hourly cell (storage/query/daily).
-            undated = flt.between(None, None)  # local_day_sums bounds the days itself
             sums = local_day_sums(s, tz, start, end, [cols[d].key for d in dims] + ["currency"],
                                   [cost_col.key, *_TOKENS, "requests"],
-                                  lambda table: where_clauses(db, undated, tz, table, names if shown else None))
+                                  rollup_conditions(db, flt, tz, names if shown else None))
             for (d, values), (cost, *tokens, requests) in sums.items():
                 add(d, values[:-1], values[-1], cost, sum(tokens), int(requests))
         else:

@@ -18,7 +18,8 @@ from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import (COST_MODES, LedgerFilter, NameMaps, at_column, display_names,
                                           where_clauses, week_start_of)
-from aicost_desktop.storage.query.daily import local_day_sums
+from aicost_desktop.storage.query.daily import local_day_sums, rollup_conditions
+from aicost_desktop.storage.rollup import overflowed
 from aicost_desktop.storage.tables import UsageHourly, UsageRow
 
 GROUP_FIELDS = ("day", "week", "month", "provider", "model", "account", "source", "workspace", "project")
@@ -102,12 +103,13 @@ def spend_report(db: Database, tz: ZoneInfo, start: date, end: date, group_by: S
     fx = fx or {"USD": Decimal(1)}
     T = UsageHourly if whole_hour_zone(tz, start, end) else UsageRow
     names = display_names(db)
-    cond = where_clauses(db, flt, tz, T, names)
     groups: dict[tuple[str, ...], ReportRow] = {}
     with db.session() as s:
-        if not (T is UsageHourly and _daily_groups(s, db, tz, start, end, group_by, flt, mode, fx, week_start,
-                                                   currency, names, groups)):
+        daily = T is UsageHourly
+        if not (daily and _daily_groups(s, db, tz, start, end, group_by, flt, mode, fx, week_start, currency,
+                                        names, groups)):
             groups.clear()
+            cond = where_clauses(db, flt, tz, T, names, check=not daily)  # the daily path checked the values
             _add_hourly_groups(s, T, cond, tz, group_by, mode, fx, week_start, currency, names, groups)
     rows = sorted(groups.values(), key=lambda r: tuple(r.keys.values()))
     return Report(start=start, end=end, tz=tz.key, currency=currency, rows=rows)
@@ -156,14 +158,13 @@ def _daily_groups(s: Session, db: Database, tz: ZoneInfo, start: date, end: date
     cost_col = {"auto": "cost", "reported": "reported_cost", "computed": "computed_cost"}[mode]
     timed = any(f in TIME_FIELDS for f in group_by)
     dims = [f for f in dict.fromkeys(group_by) if f in _DIM_COLUMNS]
-    undated = flt.between(None, None)  # local_day_sums bounds the days itself
+    where = rollup_conditions(db, flt, tz, names)
     try:
         sums = local_day_sums(s, tz, start, end, [_DIM_COLUMNS[f] for f in dims] + ["currency"],
                               [cost_col, "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-                               "requests", "unpriced_rows"],
-                              lambda table: where_clauses(db, undated, tz, table, names))
+                               "requests", "unpriced_rows"], where)
     except OperationalError as exc:  # SQLite's SUM of int64 units overflowed (over 9.2e8 in one group)
-        if "overflow" in str(exc):
+        if overflowed(exc):
             return False
         raise
     for (day, keys), values in sums.items():

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Date, and_, case, cast, delete, func, insert, literal_column, or_, select
+from sqlalchemy import and_, case, delete, func, insert, literal_column, or_, select, text
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -89,47 +89,58 @@ def _day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
     return out
 
 
-def _midnight(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
+def _daily_sql(dialect: str, grouped: bool) -> str:
+    """INSERT of usage_daily's cells for hours [:lo, :hi) from usage_hourly: summed per (UTC date, key), or
+    (`grouped` False) each hourly cell as it is. Named parameters, for SQLAlchemy's text() and sqlite3 alike."""
+    # SQLite keeps hour_start as 'YYYY-MM-DD HH:..' text and a date as 'YYYY-MM-DD'; PostgreSQL casts.
+    day = "substr(hour_start, 1, 10)" if dialect == "sqlite" else "CAST(hour_start AS DATE)"
+    dims = ", ".join(_DIMS)
+    sums = ", ".join(f"sum({c})" if grouped else c for c in _SUMS)
+    group = f" GROUP BY {day}, {dims}" if grouped else ""
+    return (f"INSERT INTO usage_daily (day, {dims}, {', '.join(_SUMS)}) SELECT {day}, {dims}, {sums} "
+            f"FROM usage_hourly WHERE hour_start >= :lo AND hour_start < :hi{group}")
+
+
+_DAILY_DELETE = "DELETE FROM usage_daily WHERE day BETWEEN :first AND :last"
+_SQLITE_DAILY, _SQLITE_DAILY_CELLS = _daily_sql("sqlite", True), _daily_sql("sqlite", False)  # the raw cursor's
+
+
+def _day_params(dialect: str, first: date, last: date) -> dict[str, Any]:
+    """The bounds of UTC dates [first, last] as each backend stores them (naive UTC on PostgreSQL)."""
+    lo, hi = datetime.combine(first, datetime.min.time()), datetime.combine(last + timedelta(days=1),
+                                                                          datetime.min.time())
+    if dialect == "sqlite":
+        return {"first": first.isoformat(), "last": last.isoformat(),
+                "lo": f"{lo:%Y-%m-%d %H:%M:%S}.000000", "hi": f"{hi:%Y-%m-%d %H:%M:%S}.000000"}
+    return {"first": first, "last": last, "lo": lo, "hi": hi}
 
 
 def refresh_days(session: Session, days: Iterable[date]) -> None:
-    """Recompute the daily cells of the given UTC dates from usage_hourly, in the caller's transaction."""
-    ranges = _day_ranges(days)
-    if not ranges:
-        return
+    """Recompute the daily cells of the given UTC dates from usage_hourly, in the caller's transaction.
+
+    A day whose sum is beyond 64 bits (rows near the money column's limit) keeps its hourly cells as its daily
+    cells: queries sum them, and a report falls back to the hourly path when that sum overflows."""
     dialect = session.get_bind().dialect.name
-    H = UsageHourly
-    # SQLite keeps hour_start as 'YYYY-MM-DD HH:..' text and a Date as 'YYYY-MM-DD'; PostgreSQL casts.
-    day = (func.substr(H.hour_start, 1, 10) if dialect == "sqlite" else cast(H.hour_start, Date)).label("day")
-    for chunk_start in range(0, len(ranges), 200):
-        chunk = ranges[chunk_start:chunk_start + 200]
-        session.execute(delete(UsageDaily).where(or_(*[UsageDaily.day.between(a, b) for a, b in chunk])))
-        hourly_cond = or_(*[and_(H.hour_start >= _midnight(a), H.hour_start < _midnight(b + timedelta(days=1)))
-                            for a, b in chunk])
-        dims = [getattr(H, c) for c in _DIMS]
-        cols = ["day", *_DIMS, *_SUMS]
-        sel = (select(day, *dims, *[func.sum(getattr(H, c)) for c in _SUMS]).where(hourly_cond)
-               .group_by(literal_column("day"), *dims))
+    for first, last in _day_ranges(days):
+        params = _day_params(dialect, first, last)
+        session.execute(text(_DAILY_DELETE), params)
+        summed = text(_daily_sql(dialect, True))
         try:
             if dialect == "sqlite":  # a failed statement undoes itself and leaves the transaction usable
-                session.execute(insert(UsageDaily).from_select(cols, sel))
+                session.execute(summed, params)
             else:  # PostgreSQL aborts the transaction on an error: only the savepoint is lost
                 with session.begin_nested():
-                    session.execute(insert(UsageDaily).from_select(cols, sel))
+                    session.execute(summed, params)
         except (OperationalError, DataError) as exc:
             if not overflowed(exc):
                 raise
-            # A day's sum is beyond 64 bits (rows near the money column's limit): keep that day's hourly cells
-            # as its daily cells; queries sum them (and a report falls back to the hourly path on overflow).
-            session.execute(insert(UsageDaily).from_select(
-                cols, select(day, *dims, *[getattr(H, c) for c in _SUMS]).where(hourly_cond)))
+            session.execute(text(_daily_sql(dialect, False)), params)
 
 
 def overflowed(exc: BaseException) -> bool:
     """True for a 64-bit sum or value out of range (SQLite "integer overflow", PostgreSQL "out of range")."""
-    text = str(exc)
-    return "integer overflow" in text or "out of range" in text
+    message = str(exc)
+    return "integer overflow" in message or "out of range" in message
 
 
 def rebuild(session: Session) -> None:
@@ -146,15 +157,6 @@ _HOURLY_INSERT = (f"INSERT INTO usage_hourly (hour_start, {', '.join(_DIMS)}, {'
                   f"VALUES ({', '.join('?' * (1 + len(_DIMS) + len(_SUMS)))})")
 _HOURLY_UPDATE = f"UPDATE usage_hourly SET {', '.join(f'{c} = ?' for c in _SUMS)} WHERE id = ?"
 _HOURLY_SELECT = f"SELECT id, hour_start, {', '.join(_DIMS)}, {', '.join(_SUMS)} FROM usage_hourly WHERE hour_start IN "
-# The same recomputation refresh_days does, for the raw cursor (hour text < next midnight's text).
-_DAILY_DELETE = "DELETE FROM usage_daily WHERE day BETWEEN ? AND ?"
-_DAILY_INSERT = (f"INSERT INTO usage_daily (day, {', '.join(_DIMS)}, {', '.join(_SUMS)}) "
-                 f"SELECT substr(hour_start, 1, 10), {', '.join(_DIMS)}, {', '.join(f'sum({c})' for c in _SUMS)} "
-                 f"FROM usage_hourly WHERE hour_start >= ? AND hour_start < ? "
-                 f"GROUP BY substr(hour_start, 1, 10), {', '.join(_DIMS)}")
-_DAILY_COPY = (f"INSERT INTO usage_daily (day, {', '.join(_DIMS)}, {', '.join(_SUMS)}) "
-               f"SELECT substr(hour_start, 1, 10), {', '.join(_DIMS)}, {', '.join(_SUMS)} "
-               f"FROM usage_hourly WHERE hour_start >= ? AND hour_start < ?")
 _TEXT_DIMS = (4, 6, 8, 9)  # provider, source, currency, cost_role (NOT NULL text) in a cell key
 _NULLABLE_TEXT_DIMS = (5, 7)  # model, project
 _CHUNK = 500
@@ -260,13 +262,12 @@ def write_cells_sqlite(cur: Any, by_hour: Cells) -> None:
     inserts = [(h, *k, *c) for h in hour_texts for k, c in by_hour[h].items()]
     if inserts:
         cur.executemany(_HOURLY_INSERT, inserts)
-    for first, last in _day_ranges(date.fromisoformat(h[:10]) for h in hour_texts):
-        bounds = (first.isoformat(), last.isoformat())
-        cur.execute(_DAILY_DELETE, bounds)
-        hours = (f"{first.isoformat()} 00:00:00.000000", f"{(last + timedelta(days=1)).isoformat()} 00:00:00.000000")
+    for first, last in _day_ranges(date.fromisoformat(h[:10]) for h in hour_texts):  # as refresh_days
+        params = _day_params("sqlite", first, last)
+        cur.execute(_DAILY_DELETE, params)
         try:
-            cur.execute(_DAILY_INSERT, hours)
-        except sqlite3.OperationalError as exc:  # a day's sum beyond 64 bits: its hourly cells, as refresh_days
+            cur.execute(_SQLITE_DAILY, params)
+        except sqlite3.OperationalError as exc:
             if not overflowed(exc):
                 raise
-            cur.execute(_DAILY_COPY, hours)
+            cur.execute(_SQLITE_DAILY_CELLS, params)

@@ -10,12 +10,16 @@ So a year is a few thousand daily cells plus a few hundred hours, not every hour
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from aicost_desktop.domain.days import utc_midnight
+from aicost_desktop.storage.db import Database
+from aicost_desktop.storage.query.filters import LedgerFilter, where_clauses
+from aicost_desktop.storage.query.names import NameMaps
 from aicost_desktop.storage.tables import UsageDaily, UsageHourly
 
 # Columns a caller may sum (both roll-ups have them); reported and computed cost sum to None when no row has one.
@@ -25,6 +29,7 @@ SUMMABLE = ("rows", "cost", "reported_cost", "computed_cost", "input_tokens", "o
 _MARGIN = timedelta(days=2)
 
 Key = tuple[date, tuple[Any, ...]]
+RollupConditions = dict[Any, list[Any]]  # roll-up table -> its WHERE conditions
 
 
 def _offset_hours(at: datetime, tz: ZoneInfo) -> int:
@@ -45,7 +50,7 @@ def moved_hours(first: date, last: date, tz: ZoneInfo) -> list[tuple[datetime, d
     one_day = timedelta(days=1)
     u = first
     while u <= last:
-        midnight = datetime.combine(u, time(0), tzinfo=timezone.utc)
+        midnight = utc_midnight(u)
         o0 = _offset_hours(midnight, tz)
         if o0 == _offset_hours(midnight + timedelta(hours=23), tz):  # no offset change: whole-hour arithmetic
             plan = by_offset.get(o0)
@@ -81,12 +86,20 @@ def _add(acc: dict[Key, list[Any]], key: Key, values: Sequence[Any], sign: int) 
             cur[i] = cur[i] + v if sign > 0 else cur[i] - v
 
 
+def rollup_conditions(db: Database, flt: LedgerFilter, tz: ZoneInfo, names: NameMaps | None) -> RollupConditions:
+    """`flt`'s conditions but its dates on each roll-up table, its values checked once (local_day_sums
+    bounds the days itself)."""
+    undated = flt.between(None, None)
+    return {UsageDaily: where_clauses(db, undated, tz, UsageDaily, names),
+            UsageHourly: where_clauses(db, undated, tz, UsageHourly, names, check=False)}
+
+
 def local_day_sums(s: Session, tz: ZoneInfo, start: date, end: date, dims: Sequence[str], sums: Sequence[str],
-                   where: Callable[[Any], list[Any]]) -> dict[Key, list[Any]]:
+                   where: RollupConditions) -> dict[Key, list[Any]]:
     """{(local day, values of `dims`): sums of `sums` (cell column names)} over local days [start, end].
 
-    `where(table)` gives the caller's other conditions on a roll-up table (UsageDaily, UsageHourly). A group
-    whose every row was moved to another day is not returned (its row count is 0)."""
+    `where` holds the caller's other conditions per roll-up table (`rollup_conditions`). A group whose every
+    row was moved to another day is not returned (its row count is 0)."""
     for c in sums:
         if c not in SUMMABLE:
             raise ValueError(f"not a roll-up sum: {c}")
@@ -96,15 +109,14 @@ def local_day_sums(s: Session, tz: ZoneInfo, start: date, end: date, dims: Seque
     D = UsageDaily
     dim_cols = [getattr(D, d) for d in dims]
     q = (select(D.day, D.dated, *dim_cols, *[func.sum(getattr(D, c)) for c in cols])
-         .where(D.day >= first, D.day <= last, *where(D)).group_by(D.day, D.dated, *dim_cols))
+         .where(D.day >= first, D.day <= last, *where[D]).group_by(D.day, D.dated, *dim_cols))
     n = len(dims)
     homes: dict[date, date] = {}
     for row in s.execute(q):
         u = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0])[:10])
-        if row[1]:
-            day = u
-        else:
-            day = homes.get(u) or homes.setdefault(u, home_day(u, tz))
+        day = u if row[1] else homes.get(u)
+        if day is None:
+            day = homes[u] = home_day(u, tz)
         if start <= day <= end:
             _add(acc, (day, tuple(row[2:2 + n])), row[2 + n:], 1)
     moved = moved_hours(first, last, tz)
@@ -118,7 +130,7 @@ def local_day_sums(s: Session, tz: ZoneInfo, start: date, end: date, dims: Seque
         hour_cols = [getattr(H, d) for d in dims]
         for chunk in _chunks(hours, 900):
             hq = (select(utc_date, *hour_cols, *[func.sum(getattr(H, c)) for c in cols])
-                  .where(H.hour_start.in_(chunk), H.dated.is_(False), *where(H))
+                  .where(H.hour_start.in_(chunk), H.dated.is_(False), *where[H])
                   .group_by(literal_column("utc_date"), *hour_cols))
             for row in s.execute(hq):
                 u = row[0] if isinstance(row[0], date) else date.fromisoformat(row[0])

@@ -82,10 +82,11 @@ class LedgerFilter:
 
 
 def where_clauses(db: Database, flt: LedgerFilter, tz: ZoneInfo, table: Any = UsageHourly,
-                      names: NameMaps | None = None) -> list[Any]:
-    """WHERE clauses of `flt` on `table` (UsageHourly or UsageRow: the same rows either way).
+                      names: NameMaps | None = None, check: bool = True) -> list[Any]:
+    """WHERE clauses of `flt` on `table` (UsageHourly, UsageDaily or UsageRow: the same rows either way).
 
-    A value no row, account or workspace has is an InputError naming the field, with close matches.
+    A value no row, account or workspace has is an InputError naming the field, with close matches
+    (`check` False: the caller checked the values already, the probes are not run again).
     `names` (from `display_names`) saves a query when the caller already has them.
     """
     flt.validate()
@@ -98,7 +99,8 @@ def where_clauses(db: Database, flt: LedgerFilter, tz: ZoneInfo, table: Any = Us
         if values is None:
             continue
         field, column = _FIELDS[attr]
-        check_known(db, field, values)
+        if check:
+            check_known(db, field, values)
         cond.append(_one_of(getattr(table, column), values))
     if flt.accounts is not None or flt.workspaces is not None:
         names = names or display_names(db)
