@@ -23,7 +23,7 @@ from aicost_desktop.notify.alerts import resolve_unpriced_models
 from aicost_desktop.pricing.normalize import clean
 from aicost_desktop.storage import rollup
 from aicost_desktop.storage.ledger import notify_changed
-from aicost_desktop.storage.tables import UNPRICED_ROWS, PriceOverride, UsageHourly, UsageRow
+from aicost_desktop.storage.tables import UNPRICED_ROWS, PriceOverride, UsageDaily, UsageRow
 
 if TYPE_CHECKING:
     from aicost_desktop.pricing.catalog import PriceCatalog
@@ -129,9 +129,9 @@ def set_price(db: "Database", catalog: "PriceCatalog", model: str, *,
 def priced_spellings(db: "Database", catalog: "PriceCatalog", key: str, extra: tuple[str, ...] = ()) -> list[str]:
     """Ledger model names the catalog resolves to user prices stored under `key` (its own resolution
     decides, so `claude-sonnet-4-5` covers `claude-sonnet-4-5-20250929` and `anthropic/claude-sonnet-4.5`)."""
-    # The roll-up holds every model of the ledger in far fewer rows than the ledger itself.
+    # The daily roll-up holds every model of the ledger in far fewer rows than the ledger itself.
     with db.session() as s:
-        names: list[str] = [m for (m,) in s.execute(select(UsageHourly.model).distinct()) if m]
+        names: list[str] = [m for (m,) in s.execute(select(UsageDaily.model).distinct()) if m]
     names += [m for m in extra if m and m not in names]
     return sorted(m for m in names if any(clean(r.model_key) == key for r in catalog.overrides_for(m)))
 

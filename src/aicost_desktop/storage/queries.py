@@ -4,7 +4,7 @@ row per thing paid for), the total of a filter, balances, sync facts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +17,8 @@ from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query import LedgerFilter, check_known, where_clauses
-from aicost_desktop.storage.tables import Account, BalanceReading, UsageHourly, UsageRow
+from aicost_desktop.storage.query.daily import local_day_sums, rollup_conditions
+from aicost_desktop.storage.tables import Account, BalanceReading, UsageDaily, UsageRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,33 +239,47 @@ def ledger_total(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None
                  currency: str = "USD", fx: dict[str, Decimal] | None = None) -> Decimal:
     """What the rows `ledger_page` lists for this filter add to spend (auto mode), in `currency`.
 
-    Without a text search the hourly roll-up answers (the same rows, a few thousand cells); a zone whose
-    offset at a date bound is not whole hours, or a text search, reads the ledger. InputError when a row's
-    currency has no exchange rate.
+    Without a text search the daily roll-up answers (the same rows, a few thousand cells; local days from it
+    as storage/query/daily says); a zone whose offset at a date bound is not whole hours, or a text search,
+    reads the ledger. InputError when a row's currency has no exchange rate.
     """
     flt = filters or LedgerFilter()
     fx = fx or {"USD": Decimal(1)}
     bounds = [d for d in (flt.start, flt.end) if d is not None]
     rollup = not (text and text.strip()) and (not bounds or whole_hour_zone(tz, min(bounds), max(bounds)))
-    if rollup:
-        H = UsageHourly
-        q: Any = (select(H.currency, func.sum(H.cost)).where(*where_clauses(db, flt, tz, H))
-                  .group_by(H.currency))
-    else:
-        q = (_base([UsageRow.currency, func.sum(UsageRow.cost)]).where(*_row_where(db, tz, flt, text))
-             .group_by(UsageRow.currency))
+    sums: dict[str, Decimal] = {}
+    with db.session() as s:
+        if rollup and not bounds:
+            D = UsageDaily
+            rows: Any = s.execute(select(D.currency, func.sum(D.cost)).where(*where_clauses(db, flt, tz, D))
+                                  .group_by(D.currency))
+        elif rollup:
+            lo, hi = (_as_date(d) for d in s.execute(select(func.min(UsageDaily.day), func.max(UsageDaily.day))).one())
+            cells = {}
+            if lo is not None and hi is not None:  # an open bound: the ledger's first / last UTC date, +-1 local day
+                first, last = flt.start or lo - timedelta(days=1), flt.end or hi + timedelta(days=1)
+                cells = local_day_sums(s, tz, first, last, ["currency"], ["cost"], rollup_conditions(db, flt, tz, None))
+            rows = [(cur, cost) for (_day, (cur,)), (cost,) in cells.items()]
+        else:
+            rows = s.execute(_base([UsageRow.currency, func.sum(UsageRow.cost)])
+                             .where(*_row_where(db, tz, flt, text)).group_by(UsageRow.currency))
+        for cur, amount in rows:
+            sums[cur] = sums.get(cur, ZERO) + (amount or ZERO)
     target = fx.get(currency, Decimal(1))
     total = ZERO
-    with db.session() as s:
-        for cur, amount in s.execute(q):
-            amount = amount or ZERO
-            if cur != currency:
-                rate = fx.get(cur)
-                if rate is None:
-                    raise InputError("currency", cur, "no exchange rate configured (setting fx_rates)")
-                amount = amount * rate / target
-            total += amount
+    for cur, amount in sums.items():
+        if cur != currency:
+            rate = fx.get(cur)
+            if rate is None:
+                raise InputError("currency", cur, "no exchange rate configured (setting fx_rates)")
+            amount = amount * rate / target
+        total += amount
     return total
+
+
+def _as_date(value: Any) -> date | None:
+    """A roll-up day as SQLite (text) or PostgreSQL (date) returns it."""
+    return value if value is None or isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def ledger_has_rows(db: Database) -> bool:
@@ -279,7 +294,7 @@ def count_records(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = Non
     cond = _row_where(db, tz, filters, text)
     with db.session() as s:
         if not cond:  # the whole ledger: the roll-up counts rows per cell (a few thousand cells, not 1M rows)
-            return int(s.scalar(select(func.sum(UsageHourly.rows))) or 0)
+            return int(s.scalar(select(func.sum(UsageDaily.rows))) or 0)
         return int(s.scalar(_base([func.count(UsageRow.id)]).where(*cond)) or 0)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, func, select, text
 
 import aicost_desktop.analytics.query as query_mod
 import aicost_desktop.analytics.report as report_mod
+import aicost_desktop.storage.queries as queries_mod
 from aicost_desktop.analytics.query import daily_cells
 from aicost_desktop.analytics.report import spend_report
 from aicost_desktop.domain.enums import DataSource
@@ -23,7 +24,9 @@ from aicost_desktop.storage import migrate, rollup
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.ledger import delete_where, upsert_records
 from aicost_desktop.storage.query import LedgerFilter
+from aicost_desktop.storage.queries import count_records, ledger_total
 from aicost_desktop.storage.query.daily import home_day, moved_hours
+from aicost_desktop.storage.query.names import filter_choices, known_values
 from aicost_desktop.storage.tables import UsageDaily, UsageHourly, UsageRow
 
 UTC = timezone.utc
@@ -141,6 +144,40 @@ def test_local_day_sums_from_the_daily_rollup_equal_the_raw_ledgers(db: Database
     for (k, d, m, a, b), got in fast.items():
         assert got == run(k, d, m, a, b), (zone, k, d, m, a, b)
     assert any(fast.values())
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_the_ledgers_filter_total_from_the_daily_rollup_equals_the_raw_ledgers(db: Database, zone: str,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    upsert_records(db, _records(1500))
+    tz = ZoneInfo(zone)
+    d1, d2 = date(2026, 10, 25), date(2026, 11, 1)  # the DST dates: an open bound reads from either side
+    filters = [LedgerFilter(), LedgerFilter(start=d1), LedgerFilter(end=d2), LedgerFilter(start=d1, end=d2),
+               LedgerFilter(start=d2, end=d2), LedgerFilter.of(provider="anthropic", end=d1),
+               LedgerFilter.of(source="log"), LedgerFilter(start=date(2027, 1, 1))]
+    fast = [ledger_total(db, tz, f) for f in filters]
+    monkeypatch.setattr(queries_mod, "whole_hour_zone", lambda tz, start, end: False)  # the ledger's own rows
+    with db.session() as s:
+        everything = s.scalar(select(func.sum(UsageRow.cost)))
+    assert fast[0] == everything and fast[-1] == 0
+    assert fast == [ledger_total(db, tz, f) for f in filters], zone
+    assert len(set(fast)) > 5
+
+
+def test_the_names_a_filter_offers_are_the_ledgers(db: Database) -> None:
+    upsert_records(db, _records(400))
+    with db.session() as s:
+        def ledger(col: Any) -> list[str]:
+            return sorted(v for (v,) in s.execute(select(col).distinct()) if v)
+
+        want = {"provider": ledger(UsageRow.provider), "model": ledger(UsageRow.model),
+                "source": ledger(UsageRow.source), "project": ledger(UsageRow.project)}
+        rows = s.scalar(select(func.count()).select_from(UsageRow))
+    choices = filter_choices(db)
+    shown = ("provider", "model", "source")
+    assert {k: choices[k] for k in shown} == {k: want[k] for k in shown}
+    assert sorted(known_values(db, "project")) == want["project"] == ["web"]
+    assert count_records(db, ZoneInfo("UTC")) == rows == 400
 
 
 def test_a_group_whose_rows_all_moved_to_another_day_is_not_an_empty_row(db: Database) -> None:

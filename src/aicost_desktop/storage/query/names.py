@@ -10,7 +10,7 @@ from sqlalchemy import literal, select
 from aicost_desktop.domain.enums import DataSource
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.storage.db import Database
-from aicost_desktop.storage.tables import Account, UsageHourly, Workspace
+from aicost_desktop.storage.tables import Account, UsageDaily, Workspace
 
 # {"account": {id: name}, "workspace": {id: name}}: the ledger stores ids, reports and exports show names.
 NameMaps = dict[str, dict[Any, str]]
@@ -47,12 +47,13 @@ def unknown_name(field: str, value: str, candidates: Iterable[str]) -> InputErro
     return InputError(field, value, f"no such {field}{hint}")
 
 
-_LEDGER_COLUMNS = {"provider": UsageHourly.provider, "model": UsageHourly.model, "project": UsageHourly.project}
+# The daily roll-up holds every value the ledger has (each hourly cell is in its date's cells), in ~1/24 the rows.
+_LEDGER_COLUMNS = {"provider": UsageDaily.provider, "model": UsageDaily.model, "project": UsageDaily.project}
 
 
 def known_values(db: Database, field: str, names: NameMaps | None = None) -> set[str]:
-    """Every value a filter on `field` matches something with: ledger values (read from the roll-up, which
-    holds the same values), account names and providers, workspace names, the source vocabulary."""
+    """Every value a filter on `field` matches something with: ledger values (read from the daily roll-up,
+    which holds the same values), account names and providers, workspace names, the source vocabulary."""
     if field == "source":
         return {s.value for s in DataSource}
     if field in ("account", "workspace"):
@@ -78,7 +79,7 @@ def check_known(db: Database, field: str, values: Sequence[str], names: NameMaps
     with db.session() as s:
         for v in values:
             # One LIMIT 1 probe per value: stops at the first cell that has it.
-            found = s.scalar(select(literal(1)).select_from(UsageHourly).where(col == v).limit(1))
+            found = s.scalar(select(literal(1)).select_from(UsageDaily).where(col == v).limit(1))
             if found is None and field == "provider":
                 found = s.scalar(select(literal(1)).select_from(Account).where(Account.provider == v).limit(1))
             if found is None:
@@ -87,8 +88,8 @@ def check_known(db: Database, field: str, values: Sequence[str], names: NameMaps
 
 def filter_choices(db: Database) -> dict[str, list[str]]:
     """What a filter picker offers: providers, models and sources the ledger has, account and workspace
-    names, each sorted (the roll-up holds the same dimension values as the ledger, in far fewer rows)."""
-    T = UsageHourly
+    names, each sorted (the daily roll-up holds the same dimension values as the ledger, in far fewer rows)."""
+    T = UsageDaily
     with db.session() as s:
         def distinct(col: Any) -> list[str]:
             return sorted(v for (v,) in s.execute(select(col).distinct()) if v)
