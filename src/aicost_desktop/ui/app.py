@@ -14,12 +14,13 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from aicost_desktop import APP_NAME, ORG_NAME, __version__
 from aicost_desktop.domain import redact
 from aicost_desktop.domain.private_files import private_dir
 from aicost_desktop.domain.private_log import PrivateRotatingFileHandler
+from aicost_desktop.ui.heap import startup_heap
 from aicost_desktop.ui.session_bus import name_session_bus
 
 log = logging.getLogger("aicost.ui.app")
@@ -124,7 +125,7 @@ def _settle(app, pool, runtime, timeout_s: float = 60.0) -> bool:  # type: ignor
     return False
 
 
-def _smoke(app, window, problems: list[str]) -> int:  # type: ignore[no-untyped-def]
+def _smoke(app, window, problems: list[str], settle: Callable[[], None]) -> int:  # type: ignore[no-untyped-def]
     # lazy: Qt loads only after name_session_bus() in main()
     from PySide6.QtWidgets import QDockWidget
 
@@ -133,6 +134,7 @@ def _smoke(app, window, problems: list[str]) -> int:  # type: ignore[no-untyped-
 
     window.show()
     app.processEvents()
+    settle()
     for spec in DOCKS:
         dock = window.findChild(QDockWidget, spec.object_name)
         if dock is None or dock.widget() is None:
@@ -149,6 +151,11 @@ def _smoke(app, window, problems: list[str]) -> int:  # type: ignore[no-untyped-
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    with startup_heap() as settle:  # no collections while startup builds the objects that live as long as we do
+        return _main(args, settle)
+
+
+def _main(args: argparse.Namespace, settle: Callable[[], None]) -> int:
     name_session_bus()  # before Qt loads: no autolaunched dbus-daemon outliving the app
     # lazy: Qt loads only after name_session_bus() in main()
     from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
@@ -204,14 +211,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         runtime.start()
         if args.smoke_test:
             problems: list[str] = []
-            code = _smoke(app, window, problems)
+            code = _smoke(app, window, problems, settle)
             problems += [f"Qt: {w}" for w in qt_messages.warnings] + counter.messages + hook.errors
             for p in problems:
                 print(f"smoke-test: {p}", file=sys.stderr)
             code = 1 if problems else code
             print(f"smoke-test: {'ok' if code == 0 else 'FAILED'} ({len(window.docks)} docks)")
             return code
-        return _run(app, ctx, window, guard, args.demo, QSystemTrayIcon.isSystemTrayAvailable())
+        return _run(app, ctx, window, guard, args.demo, QSystemTrayIcon.isSystemTrayAvailable(), settle)
     finally:
         if runtime is not None:
             runtime.stop()
@@ -226,7 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             h.close()
 
 
-def _run(app, ctx, window, guard, demo: bool, tray_ok: bool) -> int:  # type: ignore[no-untyped-def]
+def _run(app, ctx, window, guard, demo: bool, tray_ok: bool,  # type: ignore[no-untyped-def]
+         settle: Callable[[], None]) -> int:
     # lazy: Qt loads only after name_session_bus() in main()
     from aicost_desktop.ui.single_instance import bring_to_front
     from aicost_desktop.ui.theme import app_icon
@@ -254,6 +262,7 @@ def _run(app, ctx, window, guard, demo: bool, tray_ok: bool) -> int:  # type: ig
             window.showMinimized()
     else:
         window.show()
+    settle()
     log.info("main window ready")
     try:
         code = app.exec()
