@@ -174,3 +174,42 @@ def test_a_failed_load_still_runs_the_refresh_folded_into_it(qtbot, dock, ctx, m
         gate.set()
     assert len(failures) == 1 and len(calls) >= 2
     assert not dock.tracker.is_empty_state() and dock.tracker.model.rowCount() == 1
+
+
+def test_ledger_rows_are_shown_in_the_display_currency_like_every_other_figure(qtbot, dock, ctx):
+    from dataclasses import replace
+
+    from aicost_desktop.ui.models.ledger_model import COL
+
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    # $10.80 of API spend and 5.00 EUR typed by hand.
+    write(ctx, rec("usd", at=now, computed="10.80", reported="10.80"),
+          replace(rec("eur", at=now, source=DataSource.MANUAL, model=None, computed=None, reported="5.00"),
+                  currency="EUR"))
+    ctx.settings.set("fx_rates", {"EUR": "1.08"})
+    ctx.settings.set("display_currency", "EUR")
+    _refresh(qtbot, dock)
+    m = dock.tracker.model
+    shown = {m.index(r, COL["cost"]).data(): m.index(r, COL["cost"]).data(0x03) for r in range(m.rowCount())}
+    assert set(shown) == {"10.00 EUR", "5.00 EUR"}, shown  # $10.80 / 1.08
+    assert "(billed $10.80)" in shown["10.00 EUR"] and "billed" not in shown["5.00 EUR"]
+    usd_row = next(r for r in range(m.rowCount()) if m.index(r, COL["cost"]).data() == "10.00 EUR")
+    assert m.index(usd_row, COL["reported"]).data() == "10.00 EUR"
+    assert dock.tracker.footer.text() == "Total 15.00 EUR · 2 rows"
+    ctx.settings.set("display_currency", "USD")
+    _refresh(qtbot, dock)
+    assert {m.index(r, COL["cost"]).data() for r in range(m.rowCount())} == {"$10.80", "$5.40"}
+
+
+def test_money_a_rate_is_missing_for_stays_as_billed_and_sorts_by_worth() -> None:
+    from decimal import Decimal
+
+    from aicost_desktop.ui.models.ledger_model import ShownMoney
+
+    eur = ShownMoney("EUR", {"EUR": Decimal("1.08")})
+    assert eur.text(Decimal("10.80"), "USD") == "10.00 EUR" and eur.billed(Decimal("10.80"), "USD") == \
+        " (billed $10.80)"
+    assert eur.text(Decimal("3"), "CHF") == "3.00 CHF" and eur.billed(Decimal("3"), "CHF") == ""  # never at 1:1
+    assert eur.value(Decimal("10.80"), "USD") == Decimal("10") and eur.value(None, "USD") is None
+    # 9 EUR is worth more than $9.50: the sort value is the converted one.
+    assert eur.value(Decimal("9"), "EUR") > eur.value(Decimal("9.50"), "USD")  # type: ignore[operator]

@@ -24,7 +24,7 @@ from aicost_desktop.ui.dialogs.launch import open_import_dialog, open_manual_ent
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.docks.ledger_edits import LedgerEdits, UndoBanner, not_editable_reason
 from aicost_desktop.ui.models.ledger_model import (ARROW, COL, ROW_ROLE, SOURCE_ROLE, LedgerFilterProxy,
-                                                   LedgerTableModel)
+                                                   LedgerTableModel, ShownMoney)
 from aicost_desktop.ui.widgets.cost_widget import CostWidget
 from aicost_desktop.ui.widgets.empty_state import EmptyState
 from aicost_desktop.ui.widgets.gateway_live import GatewayLiveWidget
@@ -69,7 +69,8 @@ def _load(ctx: "AppContext", flt: LedgerFilter, text: str | None, through: datet
     fx = ctx.settings.fx_rates()
     out: dict[str, Any] = {
         "page": ledger_page(db, tz, flt, text=text, limit=PAGE, through=through, cap=RELOAD_CAP),
-        "any": ledger_has_rows(db), "currency": currency, "total": None, "total_error": "", "query": (flt, text),
+        "any": ledger_has_rows(db), "currency": currency, "fx": fx, "total": None, "total_error": "",
+        "query": (flt, text),
         "summary": spend_summary(db, tz, fx=fx, currency=currency),
     }
     try:
@@ -487,6 +488,7 @@ class CostTrackerWidget(QWidget):
         self.total, self.total_currency = result["total"], result["currency"]
         self._total_error = result["total_error"]
         self._generation += 1
+        self.model.money = ShownMoney(result["currency"], result["fx"])  # every figure in the display currency
         self.model.set_rows(page.rows, has_more=page.has_more)
         self.stack.setCurrentWidget(self.table if result["any"] else self.empty)
         self._update_footer()

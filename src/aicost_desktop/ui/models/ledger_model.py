@@ -3,6 +3,7 @@ proxy that hands sorting to it."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QModelIndex, QPointF, QSortFilterProxyModel, Qt, Signal
@@ -66,14 +67,45 @@ def _when(r: LedgerRowView) -> str:
     return r.local_time.strftime("%Y-%m-%d %H:%M")
 
 
-def _cost_text(r: LedgerRowView) -> str:
+class ShownMoney:
+    """Ledger amounts in the display currency through the user's rates to USD (the rule of every other
+    figure); an amount whose currency has no rate stays as billed, its currency named, never converted at 1."""
+
+    def __init__(self, currency: str = "USD", fx: dict[str, Decimal] | None = None) -> None:
+        self.currency = currency
+        self._fx = fx or {}
+
+    def _rate(self, code: str) -> Decimal | None:
+        return Decimal(1) if code == "USD" else self._fx.get(code)
+
+    def value(self, amount: Decimal | None, currency: str) -> Decimal | None:
+        """`amount` in the display currency, or as billed when a rate is missing (None stays None)."""
+        if amount is None or currency == self.currency:
+            return amount
+        src, dst = self._rate(currency), self._rate(self.currency)
+        return amount * src / dst if src is not None and dst else amount
+
+    def converts(self, currency: str) -> bool:
+        return currency != self.currency and self._rate(currency) is not None and bool(self._rate(self.currency))
+
+    def text(self, amount: Decimal, currency: str) -> str:
+        if self.converts(currency):
+            return format_money(self.value(amount, currency) or Decimal(0), self.currency)
+        return format_money(amount, currency)
+
+    def billed(self, amount: Decimal | None, currency: str) -> str:
+        """' (billed 12.50 EUR)' when the figure shown is a conversion, else ''."""
+        return f" (billed {format_money(amount, currency)})" if amount is not None and self.converts(currency) else ""
+
+
+def _cost_text(r: LedgerRowView, money: ShownMoney) -> str:
     if r.unpriced:
         return "unpriced"
     if r.cost_role == "covered":
         return "covered"
     if r.cost_role == "detail":
         return "—"
-    return format_money(r.cost, r.currency)
+    return money.text(r.cost, r.currency)
 
 
 _RAW: dict[str, Callable[[LedgerRowView], Any]] = {
@@ -83,42 +115,48 @@ _RAW: dict[str, Callable[[LedgerRowView], Any]] = {
     "cost": lambda r: None if r.unpriced else r.cost, "reported": lambda r: r.reported_cost,
     "computed": lambda r: r.computed_cost, "note": lambda r: r.note,
 }
+_MONEY = ("cost", "reported", "computed")
 
 
-def _raw(r: LedgerRowView, key: str) -> Any:
-    return _RAW[key](r)
+def _raw(r: LedgerRowView, key: str, money: ShownMoney) -> Any:
+    """The sort value: money in the display currency, so rows billed in two currencies sort by worth."""
+    value = _RAW[key](r)
+    return money.value(value, r.currency) if key in _MONEY else value
 
 
-def _display(r: LedgerRowView, key: str) -> str:
+def _display(r: LedgerRowView, key: str, money: ShownMoney) -> str:
     if key == "when":
         return _when(r)
     if key in ("input", "output"):
-        return _tokens(_raw(r, key))
+        return _tokens(_RAW[key](r))
     if key == "cache":
         return _tokens(r.cache_read_tokens + r.cache_write_tokens)
     if key == "cost":
-        return _cost_text(r)
+        return _cost_text(r, money)
     if key in ("reported", "computed"):
-        value = _raw(r, key)
-        return "" if value is None else format_money(value, r.currency)
+        value = _RAW[key](r)
+        return "" if value is None else money.text(value, r.currency)
     if key == "source":
         return r.source.capitalize()
-    return str(_raw(r, key))
+    return str(_RAW[key](r))
 
 
-def _tooltip(r: LedgerRowView, key: str) -> str | None:
+def _tooltip(r: LedgerRowView, key: str, money: ShownMoney) -> str | None:
     if key == "cost":
         if r.unpriced:
             return f"No price known for model '{r.model or '?'}': set a price (aicost prices set) to count it."
         if r.cost_role == "covered":
-            eq = format_money(r.computed_cost, r.currency) if r.computed_cost is not None else "unpriced"
+            eq = money.text(r.computed_cost, r.currency) if r.computed_cost is not None else "unpriced"
             return f"Paid by a subscription; equivalent API cost {eq} is not added to spend."
         if r.cost_role == "detail":
             return "Token detail for money reported on another row (not added twice)."
+        billed = money.billed(r.cost, r.currency)
         if r.parts:
             return (f"{len(r.parts)} ledger rows folded: the provider's cost and usage reports of this model-day "
-                    "(expand to see them)")
-        return "Provider-reported cost" if r.reported_cost is not None else "Computed from the price catalog"
+                    f"(expand to see them){billed}")
+        return ("Provider-reported cost" if r.reported_cost is not None else "Computed from the price catalog") + billed
+    if key in ("reported", "computed"):
+        return money.billed(_RAW[key](r), r.currency) or None
     if key == "cache":
         return f"cache read {r.cache_read_tokens:,} · cache write {r.cache_write_tokens:,}"
     if key == "when":
@@ -152,6 +190,7 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
         self._groups: list[LedgerRowView] = []   # top-level rows, in the current order
         self._part_of: list[str | None] = []     # per visible row: the key of the row it is a part of
         self._expanded: set[str] = set()         # kept across reloads (by fold key)
+        self.money = ShownMoney()                # amounts in the display currency (set before set_rows)
 
     # -- rows ----------------------------------------------------------------------------
 
@@ -268,7 +307,7 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
 
     def _order_groups(self, column: int, order: Qt.SortOrder) -> None:
         key = COLUMNS[column][0]
-        perm = sort_permutation([_raw(g, key) for g in self._groups], order)
+        perm = sort_permutation([_raw(g, key, self.money) for g in self._groups], order)
         self._groups = [self._groups[i] for i in perm]
 
     # -- paging ----------------------------------------------------------------------------
@@ -304,13 +343,13 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
                 return ""  # the row above says it
             if part and key == "model":
                 return part_label(r)
-            return _display(r, key)
+            return _display(r, key, self.money)
         if role == Qt.ItemDataRole.DecorationRole and key == "when":
             if part:
                 return None
             return _arrow(("open" if r.key in self._expanded else "closed") if r.parts else "none")
         if role == SORT_ROLE:
-            return _raw(r, key)
+            return _raw(r, key, self.money)
         if role == ROW_ROLE:
             return r
         if role == SOURCE_ROLE:
@@ -321,7 +360,7 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
                         if r.cost_role == "detail" else f"The provider's cost report: {r.line_item or 'a charge'}")
             if key == "when" and r.parts and not part:
                 return f"{len(r.parts)} ledger rows folded into one: click the arrow to show them"
-            return _tooltip(r, key)
+            return _tooltip(r, key, self.money)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
