@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aicost.sync")
 STREAM = "main"
+OUTCOME_LOGGED = "aicost_sync_outcome"  # log-record attribute of a failure the returned outcome also reports
 REREAD_DAYS = 3  # today and the last few days are partial at the providers: re-read and upsert
 # Per account: synced_through = the earliest instant a sync wanted but the provider no longer kept
 # (a standing hole in that account's history, shown on the account until it is removed).
@@ -158,7 +159,8 @@ def _finish(ctx: "AppContext", account_id: int, name: str, ok: bool, message: st
         if synced_through is not None:
             state.synced_through = synced_through
     if not ok:
-        log.warning("sync of %s failed: %s", name, message)
+        # Marked: a command that prints the outcome itself keeps this line off its stderr (said once).
+        log.warning("sync of %s failed: %s", name, message, extra={OUTCOME_LOGGED: True})
         _raise_failure_alert(ctx, account_id, name, message)
     return SyncOutcome(account_id, name, ok, message, written or UpsertResult(), report)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from datetime import datetime, time, timezone
@@ -144,7 +145,7 @@ def run_disable(args: argparse.Namespace, ctx: "AppContext") -> int:
 def run_sync(args: argparse.Namespace, ctx: "AppContext") -> int:
     # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.accounts import get_account, list_accounts
-    from aicost_desktop.account_sync import sync_account
+    from aicost_desktop.account_sync import OUTCOME_LOGGED, sync_account
 
     since = None
     if args.since:
@@ -158,16 +159,27 @@ def run_sync(args: argparse.Namespace, ctx: "AppContext") -> int:
         return 0
     failed = 0
     results = []
-    for acc in targets:
-        outcome = sync_account(ctx, acc.id, since=since)
-        results.append({"account": acc.name, "ok": outcome.ok, "message": outcome.message,
-                        "added": outcome.written.added, "updated": outcome.written.updated,
-                        "unchanged": outcome.written.unchanged})
-        if not outcome.ok:
-            failed += 1
-            print(f"error: {acc.name}: {outcome.message}", file=sys.stderr)
-        elif not args.json:
-            print(f"{acc.name}: {outcome.message}")
+
+    def said_below(record: logging.LogRecord) -> bool:  # each failure is printed below as one `error:` line
+        return args.verbose or not getattr(record, OUTCOME_LOGGED, False)
+
+    handlers = logging.getLogger().handlers
+    for h in handlers:
+        h.addFilter(said_below)
+    try:
+        for acc in targets:
+            outcome = sync_account(ctx, acc.id, since=since)
+            results.append({"account": acc.name, "ok": outcome.ok, "message": outcome.message,
+                            "added": outcome.written.added, "updated": outcome.written.updated,
+                            "unchanged": outcome.written.unchanged})
+            if not outcome.ok:
+                failed += 1
+                print(f"error: {acc.name}: {outcome.message}", file=sys.stderr)
+            elif not args.json:
+                print(f"{acc.name}: {outcome.message}")
+    finally:
+        for h in handlers:
+            h.removeFilter(said_below)
     if args.json:
         print_json(results)
     return 1 if failed else 0

@@ -198,3 +198,30 @@ def test_the_aicost_executable_runs_main_and_freezes_what_it_loaded_for_the_exit
     out = subprocess.run([sys.executable, "-c", code, "sync"], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "AICOST_HOME": str(tmp_path / "home")})
     assert out.stdout.split()[-2:] == ["0", "True"], out.stderr
+
+
+def test_a_failed_sync_is_one_error_line_not_also_a_log_warning(tmp_path: Path) -> None:
+    """The sync's own failure warning (kept in the app's log) is not printed next to the command's error."""
+    import json
+    import subprocess
+    from datetime import datetime, timezone
+
+    from tests.fakes.openai_fake import ADMIN_KEY, OpenAIFake
+
+    keychain = tmp_path / "keychain.json"
+    env = {**os.environ, "AICOST_HOME": str(tmp_path / "home"), "TEST_KEY": ADMIN_KEY, "AICOST_TZ": "UTC",
+           "PYTHON_KEYRING_BACKEND": "tests.fakes.file_keyring.FileKeyring", "AICOST_TEST_KEYRING_FILE": str(keychain)}
+    cli = [sys.executable, "-m", "aicost_desktop.cli.main"]
+    with OpenAIFake(now=datetime.now(timezone.utc), days=2) as fake:
+        add = subprocess.run([*cli, "accounts", "add", "--provider", "openai", "--name", "work", "--base-url",
+                              fake.base_url + "/v1", "--key-env", "TEST_KEY"], env=env, capture_output=True, text=True)
+        assert add.returncode == 0, add.stderr
+        # The key is revoked at the provider: the keychain's copy no longer opens it (401, no retries).
+        stored = json.loads(keychain.read_text())
+        keychain.write_text(json.dumps({svc: {user: "sk-admin-revoked" for user in users}
+                                        for svc, users in stored.items()}))
+        out = subprocess.run([*cli, "sync"], env=env, capture_output=True, text=True, timeout=120)
+        verbose = subprocess.run([*cli, "-v", "sync"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and out.stderr.startswith("error: work: "), out.stderr
+    assert len(out.stderr.splitlines()) == 1, out.stderr
+    assert "sync of work failed" in verbose.stderr  # -v still shows the log line
