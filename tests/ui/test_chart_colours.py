@@ -73,6 +73,36 @@ def test_first_date_tick_names_its_month() -> None:
     assert axis.tickStrings(ticks, 1, 86400) == ["Mar 29", "30", "31", "Apr 1"]
 
 
+@pytest.mark.parametrize("width", [560, 700, 1100])
+def test_the_first_date_label_drawn_names_its_month(qtbot, width: int) -> None:
+    """pyqtgraph drops a label that sticks out past the axis: the month goes on the first label drawn."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage, QPainter
+
+    axis = style.MonthDateAxis(orientation="bottom", utcOffset=0)
+    plot = pg.PlotWidget(axisItems={"bottom": axis})
+    qtbot.addWidget(plot)
+    plot.resize(width, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    day = 86400.0
+    # A range that starts on a tick (a chart's first day at midnight), or just before or after one.
+    for first in (datetime(2026, 11, 8, tzinfo=timezone.utc), datetime(2026, 11, 7, 22, tzinfo=timezone.utc),
+                  datetime(2026, 11, 8, 2, tzinfo=timezone.utc), datetime(2026, 11, 9, 12, tzinfo=timezone.utc)):
+        lo = first.timestamp()
+        plot.setXRange(lo, lo + 30 * day, padding=0)
+        qtbot.wait(20)
+        image = QImage(width, 40, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            drawn = sorted(axis.generateDrawSpecs(painter)[2], key=lambda t: t[0].x())  # both levels, left to right
+        finally:
+            painter.end()
+        texts = [t[2] for t in drawn]
+        assert texts and not texts[0].isdigit(), (width, first, texts)  # 'Nov 13', not '13'
+        assert sum(1 for t in texts if not t.isdigit()) <= 3, texts  # that, 'Dec' and at most 'Dec 1'
+
+
 def test_month_to_date_is_drawn_above_the_projection(qtbot) -> None:
     from aicost_desktop.ui.charts.mom_chart import MomChart
 

@@ -6,7 +6,7 @@ import zlib
 from datetime import date, datetime, timezone
 
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFontMetricsF, QPalette
 
 # Okabe-Ito-like qualitative colours: distinct for colour-blind users, mid lightness for both themes.
 SERIES = ["#4C8BF5", "#F28E2B", "#59A14F", "#B07AA1", "#E15759", "#76B7B2", "#EDC948", "#9C755F",
@@ -91,16 +91,34 @@ class MoneyAxis(pg.AxisItem):
 
 
 class MonthDateAxis(pg.DateAxisItem):
-    """A date axis whose first tick (and each 1st of a month) names the month: 'Nov 3', 4, 5 ... 'Dec 1'.
+    """A date axis whose first drawn tick (and each 1st of a month) names the month: 'Nov 3', 4, 5 ... 'Dec 1'.
 
-    pyqtgraph's day ticks print the day number only, which leaves a reader guessing the month."""
+    pyqtgraph's day ticks print the day number only, which leaves a reader guessing the month. It also drops
+    a label that would stick out past the axis's edge, so the month goes on the first tick whose month label
+    fits inside the axis, not on a tick at the very edge whose label is never drawn."""
+
+    MONTH_LABEL = "May 30"  # about the widest 'Mon D' label
+    EDGE_PX = 3.0           # pyqtgraph's own rounding at the edge, and a little air
+
+    def _first_drawn(self, values: list[float]) -> int:
+        """Index of the first value whose month label lies wholly inside the axis (0 before the first layout)."""
+        lo, hi = self.range
+        width = self.geometry().width()
+        if hi <= lo or width <= 0:
+            return 0
+        half = QFontMetricsF(self.style.get("tickFont") or self.font()).horizontalAdvance(self.MONTH_LABEL) / 2
+        for i, v in enumerate(values):
+            x = (v - lo) / (hi - lo) * width
+            if half + self.EDGE_PX <= x <= width - half - self.EDGE_PX:
+                return i
+        return 0
 
     def tickStrings(self, values, scale, spacing):  # type: ignore[no-untyped-def]
         if spacing >= 20 * 86400 or spacing < 86400:  # month/year ticks already name the month; hours: leave them
             return super().tickStrings(values, scale, spacing)
-        out, seen = [], False
-        for v in values:
+        first = self._first_drawn(list(values))
+        out = []
+        for i, v in enumerate(values):
             d = datetime.fromtimestamp(v, timezone.utc)
-            out.append(f"{d:%b} {d.day}" if not seen or d.day == 1 else str(d.day))
-            seen = True
+            out.append(f"{d:%b} {d.day}" if i == first or d.day == 1 else str(d.day))
         return out
