@@ -78,10 +78,12 @@ def run_show(args: argparse.Namespace, ctx: "AppContext") -> int:
     # Curated prices start on a model's launch (or first published price); an earlier date gets the first
     # price, which was not in force then: the model did not exist yet, or had no published price.
     early = price.effective_from is not None and at < price.effective_from
+    # A snapshot price has no history: an earlier date gets the snapshot's rates, which it may not have had.
+    undated = price.effective_from is None and info.snapshot_date is not None and at < info.snapshot_date
     if args.json:
         print_json({"model": args.model, "resolved_model": price.key, "priced": True, "at": at,
                     "source": price.source, "source_label": source_label(price, info),
-                    "before_first_price": early,
+                    "before_first_price": early, "history_unknown": undated,
                     "effective_from": price.effective_from, "provider": price.provider,
                     "mode": price.mode, "note": price.note, "rates": _rates_json(price),
                     "overrides": [_override_json(r) for r in overrides], "snapshot": info.as_dict()})
@@ -97,6 +99,10 @@ def run_show(args: argparse.Namespace, ctx: "AppContext") -> int:
         print(f"note      {price.key} had no published price on {at}: its first price is from "
               f"{price.effective_from} (the model did not exist yet); the rates below are that first price")
         print(f"rates from {price.effective_from}, USD per million tokens:")
+    elif undated:
+        print(f"note      the price snapshot of {info.snapshot_date} records no launch date or price history "
+              f"for {price.key}: the rates below are its rates on {info.snapshot_date}, not necessarily on {at}")
+        print(f"rates on {info.snapshot_date}, USD per million tokens:")
     else:
         print(f"rates on {at}, USD per million tokens:")
     labels = [(k.label(), to_str(v) or "") for k, v in sorted(price.rates.items())]

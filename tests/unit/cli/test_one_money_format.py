@@ -269,5 +269,11 @@ def test_prices_show_before_a_model_existed_says_so(tmp_path: Path, capsys: pyte
     doc = run.json("prices", "show", "claude-sonnet-4-5", "--at", "2020-01-01")
     assert doc["before_first_price"] is True and doc["source"] == "retired"
     assert run.json("prices", "show", "claude-sonnet-4-5", "--at", "2026-01-01")["before_first_price"] is False
+    # A snapshot price has no history: a date before the snapshot says the rates are the snapshot's.
+    out = run("prices", "show", "gpt-4o", "--at", "2020-01-01", both=False)
+    assert re.search(r"records no launch date or price history for gpt-4o: the rates below are its rates on "
+                     r"\d{4}-\d\d-\d\d, not necessarily on 2020-01-01", out), out
+    assert run.json("prices", "show", "gpt-4o", "--at", "2020-01-01")["history_unknown"] is True
+    assert "price history" not in run("prices", "show", "gpt-4o", both=False)  # today: the snapshot's own rates
     header = run("cost", "--model", "claude-sonnet-4-5", "--input-tokens", "10", both=False).splitlines()[0]
     assert "(provider-published price from 2025-09-29)" in header and "retired" not in header
