@@ -62,7 +62,7 @@ def test_dock_lists_budgets_with_state_forecast_and_alert_log(qtbot, ctx, servic
     assert w.model.index(by["All"], COL["state"]).data() in ("On track", "Projected over")
     # the projection and its 80% band, as the Analytics dock shows the month-end figure
     money = r"\$[\d,]+\.\d{2,}"  # the one money format, as Analytics writes the month-end figure
-    assert re.fullmatch(rf"{money}( \({money}–{money}\))? by [A-Z][a-z]{{2}} \d+",
+    assert re.fullmatch(rf"{money} by [A-Z][a-z]{{2}} \d+(\n\({money}–{money}\))?",
                         w.model.index(by["OpenAI"], COL["forecast"]).data())
     assert w.alert_proxy.rowCount() == n_alerts
     w.type_filter.setCurrentIndex(w.type_filter.findData("sync_failure"))

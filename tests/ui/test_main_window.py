@@ -112,8 +112,8 @@ def test_close_keeps_app_in_tray_when_setting_on(qtbot, make_window, ctx):
 
 def test_notify_without_tray_uses_status_bar(make_window):
     w = make_window()
-    w.services.notify("Budget", "80% of Monthly reached")
-    assert "80% of Monthly" in w.statusBar().currentMessage()
+    w.services.notify("Monthly: 80% of budget", "Monthly: 80% of budget reached - spent $8.00 of $10.00 (80%).")
+    assert w.statusBar().currentMessage() == "Monthly: 80% of budget reached - spent $8.00 of $10.00 (80%)."
 
 
 def test_status_bar_shows_month_to_date(qtbot, make_window):

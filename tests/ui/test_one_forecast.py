@@ -41,5 +41,6 @@ def test_card_budgets_table_and_analytics_show_the_same_month_end_figure(qtbot, 
     # What a user reads: the same dollars and band on the card, in the table and in Analytics.
     amount, lower, upper = (format_money(v, "USD") for v in (month.month_projection, month.month_lower, month.month_upper))
     assert f"projected {amount} ({lower}–{upper})" in card.bar.format()
-    assert budgets.model.index(0, COL["forecast"]).data().startswith(f"{amount} ({lower}–{upper}) by ")
+    assert budgets.model.index(0, COL["forecast"]).data().startswith(f"{amount} by ")
+    assert budgets.model.index(0, COL["forecast"]).data().endswith(f"\n({lower}–{upper})")
     assert f"month-end projection {amount} ({lower}–{upper})" in analytics.status.text()

@@ -387,7 +387,9 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.notify(title, message, on_click or self.bring_to_front)
         else:
-            self.statusBar().showMessage(f"{title}: {message}", 10_000)
+            # An alert's message is a whole sentence naming its budget or account ("Claude daily: 80% of budget
+            # reached - …"); the title before it read "Claude daily: 80% of budget: Claude daily: 80% …".
+            self.statusBar().showMessage(message or title, 10_000)
             log.info("notification (no tray): %s: %s", title, message)
 
     def show_dock(self, object_name: str) -> None:

@@ -95,7 +95,8 @@ class MonthDateAxis(pg.DateAxisItem):
 
     pyqtgraph's day ticks print the day number only, which leaves a reader guessing the month. It also drops
     a label that would stick out past the axis's edge, so the month goes on the first tick whose month label
-    fits inside the axis, not on a tick at the very edge whose label is never drawn."""
+    fits inside the axis, not on a tick at the very edge whose label is never drawn; a tick before that one
+    (narrow enough for its day number to be drawn) is left unlabelled, so the first label read names a month."""
 
     MONTH_LABEL = "May 30"  # about the widest 'Mon D' label
     EDGE_PX = 3.0           # pyqtgraph's own rounding at the edge, and a little air
@@ -120,5 +121,5 @@ class MonthDateAxis(pg.DateAxisItem):
         out = []
         for i, v in enumerate(values):
             d = datetime.fromtimestamp(v, timezone.utc)
-            out.append(f"{d:%b} {d.day}" if i == first or d.day == 1 else str(d.day))
+            out.append("" if i < first else f"{d:%b} {d.day}" if i == first or d.day == 1 else str(d.day))
         return out

@@ -141,6 +141,7 @@ class BudgetsWidget(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(COL["name"], Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # 2-line forecast
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(COL["progress"], QHeaderView.ResizeMode.Fixed)
         self.table.setColumnWidth(COL["progress"], 110)

@@ -17,8 +17,9 @@ from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTa
 
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2  # the BudgetStatus
 
+# What a budget is doing first (state right after the forecast): a dock at 1366 px shows about five columns.
 COLUMNS = [("name", "Budget"), ("progress", "Progress"), ("spent", "Spent / limit"), ("forecast", "Forecast"),
-           ("days_left", "Days left"), ("scope", "Scope"), ("period", "Period"), ("state", "State")]
+           ("state", "State"), ("days_left", "Days left"), ("scope", "Scope"), ("period", "Period")]
 COL = {k: i for i, (k, _) in enumerate(COLUMNS)}
 # state -> (label, bar colour)
 STATE_STYLE = {"ok": ("On track", "#2e7d32"), "at_risk": ("Projected over", "#d08700"),
@@ -59,8 +60,11 @@ class BudgetTableModel(RowsTableModel[BudgetStatus]):
                 return f"{st.percent:.0f}%"
             if key == "spent":
                 return f"{format_money(st.spent, st.currency)} / {format_money(st.amount, st.currency)}"
-            if key == "forecast":
-                return st.forecast_text().removeprefix("projected ")
+            if key == "forecast":  # the projection, its 80% band beneath (as Analytics writes both)
+                f, c = st.forecast, st.currency
+                head = f"{format_money(f.amount, c)} by {st.period.last:%b} {st.period.last.day}"
+                return head + (f"\n({format_money(f.lower, c)}–{format_money(f.upper, c)})" if f.upper > f.lower
+                               else "")
             if key == "days_left":
                 return str(st.days_left)
             if key == "scope":
