@@ -332,3 +332,33 @@ def test_an_idle_window_stops_reloading(qtbot, make_window, demo_ctx):
     qtbot.wait(4_000)  # the watcher polls every second: a loop would have reloaded three times or more
     assert len(loads) <= 1, f"{len(loads)} reloads of an idle window"
     qtbot.waitUntil(lambda: "Updating" not in analytics.status.text(), timeout=5_000)
+
+
+def test_no_dock_shows_its_empty_state_before_its_first_load_answers(qtbot, make_window, monkeypatch):
+    """A full ledger on a slow disk must not read "No spend yet" / "Add your first account" for a second."""
+    import threading
+
+    import aicost_desktop.ui.docks.accounts as accounts_mod
+    import aicost_desktop.ui.docks.budgets as budgets_mod
+    import aicost_desktop.ui.docks.cost_tracker as cost_mod
+
+    gate = threading.Event()
+
+    def held(load):  # type: ignore[no-untyped-def]
+        def wait_then_load(*args):  # type: ignore[no-untyped-def]
+            gate.wait(20)
+            return load(*args)
+        return wait_then_load
+
+    for mod, name in ((cost_mod, "_load"), (accounts_mod, "load_account_rows"), (budgets_mod, "_load")):
+        monkeypatch.setattr(mod, name, held(getattr(mod, name)))
+    w = make_window()
+    w.show()
+    qtbot.waitExposed(w)
+    cost, accounts, budgets = (w.docks[n].content for n in ("costTrackerDock", "accountsDock", "budgetsDock"))
+    assert not cost.is_empty_state() and cost.stack.currentWidget() is cost.loading
+    assert accounts.stack.currentWidget() is accounts.loading and not budgets.empty.isVisibleTo(budgets)
+    assert "Loading" in cost.loading.text() and "Loading" in accounts.loading.text()
+    gate.set()  # the ledger is empty: once read, each says so
+    qtbot.waitUntil(lambda: cost.is_empty_state() and accounts.stack.currentWidget() is accounts.empty_page
+                    and budgets.empty.isVisibleTo(budgets), timeout=20_000)

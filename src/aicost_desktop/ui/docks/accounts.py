@@ -26,6 +26,7 @@ from aicost_desktop.ui.models.accounts_model import (COL, ROW_ROLE, AccountRow, 
 from aicost_desktop.ui.dialogs.launch import (open_account_dialog, open_import_dialog, open_manual_entry_dialog,
                                               open_subscription_dialog)
 from aicost_desktop.ui.widgets.empty_state import EmptyState
+from aicost_desktop.ui.widgets.loading import LoadingPage
 from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
@@ -94,8 +95,11 @@ class AccountsPanel(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.empty)
         self.empty_page = scroll
+        self.loading = LoadingPage("Loading accounts…")
         self.stack.addWidget(scroll)
         self.stack.addWidget(self.content)
+        self.stack.addWidget(self.loading)
+        self.stack.setCurrentWidget(self.loading)  # never "Add your first account" before the accounts are read
         lay.addWidget(self.stack, 1)
 
         scheduler.state_changed.connect(self._sync_live)

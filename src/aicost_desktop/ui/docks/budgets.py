@@ -152,6 +152,7 @@ class BudgetsWidget(QWidget):
                             "or one provider, account, project or model, with alerts at 50 / 80 / 100 %.")
         self.empty.setWordWrap(True)
         self.empty.setObjectName("budgetsEmpty")
+        self.empty.setVisible(False)  # "No budgets yet" only once the first load found none
 
         bar = QHBoxLayout()
         self.add_btn = QPushButton("Add budget")

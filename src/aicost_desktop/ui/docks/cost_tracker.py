@@ -28,6 +28,7 @@ from aicost_desktop.ui.models.ledger_model import (ARROW, COL, ROW_ROLE, SOURCE_
 from aicost_desktop.ui.widgets.cost_widget import CostWidget
 from aicost_desktop.ui.widgets.empty_state import EmptyState
 from aicost_desktop.ui.widgets.gateway_live import GatewayLiveWidget
+from aicost_desktop.ui.widgets.loading import LoadingPage
 from aicost_desktop.ui.workers import Refresher
 from aicost_desktop.ui.widgets.source_badge import SourceBadgeDelegate, badge_color
 
@@ -159,9 +160,11 @@ class CostTrackerWidget(QWidget):
         self.stack = QStackedWidget()
         self.table = self._build_table()
         self.empty = self._build_empty()
+        self.loading = LoadingPage("Loading the ledger…")
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
-        self.stack.setCurrentWidget(self.empty)
+        self.stack.addWidget(self.loading)
+        self.stack.setCurrentWidget(self.loading)  # until the first load says which of the other two
         lay.addWidget(self.stack, 1)
         self.banner = UndoBanner(self)
         lay.addWidget(self.banner)
