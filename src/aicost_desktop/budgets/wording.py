@@ -10,6 +10,8 @@ from aicost_desktop.sync.registry import PROVIDERS
 
 PERIOD_WORDS = {"daily": "today", "weekly": "this week", "monthly": "this month", "quarterly": "this quarter",
                 "yearly": "this year"}
+# A budget's state as the Budgets table and `aicost budgets status` say it.
+STATE_WORDS = {"ok": "On track", "at_risk": "Projected over", "warning": "Warning", "exceeded": "Exceeded"}
 SOURCE_WORDS = {"api": "provider API usage", "import": "imported usage", "log": "agent logs",
                 "manual": "manual entries", "subscription": "subscriptions", "proxy": "gateway requests"}
 

@@ -103,12 +103,20 @@ def status_json(st: "BudgetStatus") -> dict[str, object]:
 
 
 def status_lines(sts: "list[BudgetStatus]") -> list[str]:
-    """The table `budgets status` and `check` print: spent against limit, state and forecast."""
-    return table(("budget", "spent", "limit", "used", "state", "forecast", "by", "days left"),
+    """The table `budgets status` and `check` print: spent against limit, state, and the forecast with its
+    80% band (the figures the window's card and Budgets table show)."""
+    # lazy: loaded when the command runs, not by `aicost --help`
+    from aicost_desktop.budgets.wording import STATE_WORDS
+
+    def band(st: "BudgetStatus") -> str:
+        f = st.forecast
+        return f"{money(f.lower, st.currency)}–{money(f.upper, st.currency)}" if f.upper > f.lower else ""
+
+    return table(("budget", "spent", "limit", "used", "state", "forecast", "80% band", "by", "days left"),
                  [(st.name, money(st.spent, st.currency), money(st.amount, st.currency), percent(st.percent),
-                   st.state, money(st.forecast.amount, st.currency),
+                   STATE_WORDS.get(st.state, st.state).lower(), money(st.forecast.amount, st.currency), band(st),
                    f"{st.period.last:%b} {st.period.last.day}", st.days_left) for st in sts],
-                 right={1, 2, 3, 5, 7})
+                 right={1, 2, 3, 5, 6, 8})
 
 
 def cmd_remove(args: argparse.Namespace, ctx: "AppContext") -> int:

@@ -136,3 +136,20 @@ def test_check_with_no_budgets_exits_0(tmp_path: Path, capsys: pytest.CaptureFix
     code, out, _ = run(capsys, tmp_path, "check")
     assert code == 0 and "0 new alert(s)" in out
     assert json.loads(run(capsys, tmp_path, "alerts", "list", "--json")[1]) == []
+
+
+def test_status_text_shows_the_forecast_band_and_the_state_in_words(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from decimal import Decimal
+
+    from aicost_desktop.domain.money import format_money
+
+    assert run(capsys, tmp_path, "demo", "--days", "40")[0] == 0
+    run(capsys, tmp_path, "budgets", "add", "--name", "Monthly", "--amount", "100000")
+    [st] = json.loads(run(capsys, tmp_path, "budgets", "status", "--json")[1])
+    lower, upper = Decimal(st["forecast_lower"]), Decimal(st["forecast_upper"])
+    assert lower <= Decimal(st["forecast"]) <= upper and lower < upper
+    code, out, _ = run(capsys, tmp_path, "budgets", "status")
+    header, row = out.splitlines()[:2]
+    assert "80% band" in header and "on track" in row and "ok" not in row.split()
+    assert f"{format_money(lower)}–{format_money(upper)}" in row  # the band the window shows, in the one format

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from aicost_desktop.budgets.engine import BudgetStatus
-from aicost_desktop.budgets.wording import scope_words
+from aicost_desktop.budgets.wording import STATE_WORDS, scope_words
 from aicost_desktop.domain.spend_words import over_text
 from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel
@@ -22,8 +22,8 @@ COLUMNS = [("name", "Budget"), ("progress", "Progress"), ("spent", "Spent / limi
            ("state", "State"), ("days_left", "Days left"), ("scope", "Scope"), ("period", "Period")]
 COL = {k: i for i, (k, _) in enumerate(COLUMNS)}
 # state -> (label, bar colour)
-STATE_STYLE = {"ok": ("On track", "#2e7d32"), "at_risk": ("Projected over", "#d08700"),
-               "warning": ("Warning", "#ef6c00"), "exceeded": ("Exceeded", "#c62828")}
+STATE_STYLE = {k: (STATE_WORDS[k], colour) for k, colour in
+               (("ok", "#2e7d32"), ("at_risk", "#d08700"), ("warning", "#ef6c00"), ("exceeded", "#c62828"))}
 
 
 def state_color(state: str) -> QColor:
