@@ -66,7 +66,7 @@ def turns_of(events: Iterable[TokenEvent], root: str, path: Path, report: Import
     """The requests of one file, in order; zero turns are counted as skipped in `report`.
 
     With a cumulative total the turn is the step from the previous total (a total that went
-    down is a reset: the new total is the turn). The first total of a file that is larger
+    down, or one equal to its own last turn after a non-zero total, is a reset: the new total is the turn). The first total of a file that is larger
     than its own last turn continues a counter recorded elsewhere, so only that last turn is
     new. Without any total, `last_token_usage` is the turn.
     """
@@ -101,6 +101,10 @@ def _step(prev: Vec | None, ev: TokenEvent) -> tuple[Vec, Vec]:
         if last is not None and last != total and _covers(total, last):
             return _minus(total, last), last
         return ZERO, total
+    if ev.last is not None and ev.last == total and total != prev and any(prev):
+        # A counter restarted at zero whose first turn is its whole total (a spawned session's own counter
+        # after the parent's replayed history): the step from the replayed total would count only the excess.
+        return prev, total
     if _covers(total, prev):
         return prev, _minus(total, prev)
     return prev, total  # the counter went down: a reset, and the new total is the turn

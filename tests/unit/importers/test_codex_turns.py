@@ -106,3 +106,15 @@ def test_a_negative_token_count_is_rejected_naming_the_field(tmp_path: Path, pri
     assert got == [(1000, 0, 100, 0)]
     assert report.rejected[0].line == 3
     assert "info.total_token_usage.output_tokens" in report.rejected[0].reason
+
+
+def test_a_counter_restarted_above_the_previous_total_is_a_reset_when_its_last_turn_is_its_total(
+        tmp_path: Path, pricer) -> None:
+    """A spawned session replays its parent's total, then its own counter starts at zero: a first own turn
+    bigger than the replayed total in every field is that whole turn, not the excess over the replay."""
+    got, _ = _turns(tmp_path, pricer, [
+        counts(at(1), total=[1000, 0, 100, 0], last=[1000, 0, 100, 0]),        # the replayed parent
+        counts(at(2), total=[1500, 200, 150, 10], last=[1500, 200, 150, 10]),  # own counter, first turn
+        counts(at(3), total=[1800, 300, 170, 10], last=[300, 100, 20, 0]),
+    ])
+    assert got == [(1000, 0, 100, 0), (1500, 200, 150, 10), (300, 100, 20, 0)]
