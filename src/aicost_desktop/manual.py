@@ -13,8 +13,8 @@ from sqlalchemy import select
 from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.domain.enums import DataSource, Period
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.limits import check_name, check_note, check_usage_day
-from aicost_desktop.domain.money import parse_amount, validate_currency
+from aicost_desktop.domain.limits import check_name, check_note, check_usage_day, parse_row_amount
+from aicost_desktop.domain.money import validate_currency
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.ledger import delete_in, delete_where, notify_changed, upsert_in, upsert_records
@@ -59,7 +59,7 @@ def to_record(entry: ManualEntry, dedup_key: str, *, is_demo: bool = False) -> U
     service = _clean_text(entry.service, "service")
     if not service:
         raise InputError("service", entry.service, "must not be empty")
-    amount = parse_amount(entry.amount, "amount")
+    amount = parse_row_amount(entry.amount, "amount")
     currency = validate_currency(entry.currency)
     for name in ("input_tokens", "output_tokens"):
         v = getattr(entry, name)
@@ -135,7 +135,7 @@ def _subscription_fields(service: str, amount: str | Decimal, period: str, start
     service_clean = _clean_text(service, "service")
     if not service_clean:
         raise InputError("service", service, "must not be empty")
-    value = parse_amount(amount, "amount")
+    value = parse_row_amount(amount, "amount")
     if period not in SUB_PERIODS:
         raise InputError("period", period, f"use one of {', '.join(SUB_PERIODS)}")
     cur = validate_currency(currency)

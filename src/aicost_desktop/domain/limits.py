@@ -14,11 +14,15 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.money import MAX_AMOUNT, SCALE
+from aicost_desktop.domain.money import MAX_AMOUNT, SCALE, parse_amount
 
 # One row's token count of one kind: a trillion. The largest real day of one model in one
 # account is orders of magnitude below; 9 million such rows still sum within 64 bits.
 MAX_TOKENS = 10**12
+# One ledger row's amount: a million (dollars, or units of its currency). Hours, days and reports sum rows in
+# the same 64-bit columns, so one row stays far below a column's ~$922M: 9,223 of the largest rows still fit in
+# one sum. The largest real row (one model-day of one account, a monthly invoice line) is far below.
+MAX_ROW_MONEY = Decimal(1_000_000)
 # Usage happened after 2000 and not more than a year from now (a clock a little off is fine).
 EARLIEST_USAGE = date(2000, 1, 1)
 FUTURE_SLACK = timedelta(days=366)
@@ -63,6 +67,28 @@ def check_money(field: str, value: Decimal | float | int, *, allow_negative: boo
                          "(64-bit units of 1e-10)")
     if d < 0 and not allow_negative:
         raise InputError(field, value, "must not be negative")
+    return d
+
+
+def check_row_money(field: str, value: Decimal | float | int, *, allow_negative: bool = True) -> Decimal:
+    """A ledger row's amount: `check_money`, and at most MAX_ROW_MONEY either way (rows are summed)."""
+    d = check_money(field, value, allow_negative=allow_negative)
+    if abs(d) > MAX_ROW_MONEY:
+        plain = format(d.normalize(), "f") if isinstance(value, Decimal) else value  # '900000000', not Decimal('9E+8')
+        raise InputError(field, plain, _ROW_MONEY_REASON)
+    return d
+
+
+_ROW_MONEY_REASON = (f"is more than {MAX_ROW_MONEY:,}, the most one ledger row holds (rows are summed per hour "
+                     "and day in 64-bit columns)")
+
+
+def parse_row_amount(text: object, field: str = "amount", *, allow_zero: bool = False) -> Decimal:
+    """A typed amount that becomes a ledger row (a manual entry, a subscription charge, a CSV cell): the error
+    names the field and the text as typed."""
+    d = parse_amount(text, field, allow_zero=allow_zero)
+    if abs(d) > MAX_ROW_MONEY:
+        raise InputError(field, text, _ROW_MONEY_REASON)
     return d
 
 

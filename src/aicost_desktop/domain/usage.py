@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from aicost_desktop.domain.enums import CostRole, DataSource, ServiceTier
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.limits import (COLUMN_MAX, COLUMN_MIN, MAX_TOKENS, TEXT_LIMITS, check_money, check_name,
-                                          check_note, check_tokens, check_usage_instant, usage_range_now)
+from aicost_desktop.domain.limits import (MAX_ROW_MONEY, MAX_TOKENS, TEXT_LIMITS, check_name, check_note,
+                                          check_row_money, check_tokens, check_usage_instant, usage_range_now)
 
 _TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens",
                  "cache_write_1h_tokens", "reasoning_tokens", "requests")
@@ -136,8 +136,8 @@ class UsageRecord:
         for name in ("reported_cost", "computed_cost"):
             value = getattr(self, name)
             if value is not None and not (type(value) is Decimal and value.is_finite()
-                                          and COLUMN_MIN <= value <= COLUMN_MAX):
-                check_money(name, value)
+                                          and -MAX_ROW_MONEY <= value <= MAX_ROW_MONEY):
+                check_row_money(name, value)
 
     @property
     def priced(self) -> bool:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 from sqlalchemy import and_, or_, select
 
 from aicost_desktop.domain.enums import CostRole, DataSource, ServiceTier
-from aicost_desktop.domain.limits import COLUMN_MAX, COLUMN_MIN, TEXT_LIMITS, check_money, check_name
+from aicost_desktop.domain.limits import MAX_ROW_MONEY, TEXT_LIMITS, check_name, check_row_money
 from aicost_desktop.domain.money import SCALE, money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.importers import file_state, file_state_store
@@ -72,7 +72,8 @@ _PREFIX_LEN = len(KEY_PREFIX)
 _LEDGER_BATCH = 200  # message ids per ledger lookup (two bound parameters each)
 _LOG = DataSource.LOG.value
 _SPEND = CostRole.SPEND
-_UNITS_MAX, _UNITS_MIN = 2**63 - 1, -(2**63)  # what the money columns hold (COLUMN_MIN..COLUMN_MAX in units)
+_UNITS_MAX = int(MAX_ROW_MONEY.scaleb(SCALE))  # the most one row's money may be, in units (domain/limits)
+_UNITS_MIN = -_UNITS_MAX
 # The ledger row _row builds, column by column (checked against the ledger's own order at import).
 _ROW_COLUMNS = (
     "source", "dedup_key", "workspace_id", "account_id", "provider", "model", "model_vendor", "project",
@@ -343,8 +344,8 @@ class ClaudeCodeImporter:
             tier = tiers.get(tier_text, standard)
             computed, exact = units(model, tier, at.date(), inp, out_t, cr, w5, w1)
             if computed is not None and (not _UNITS_MIN <= computed <= _UNITS_MAX
-                                         or exact is not None and not COLUMN_MIN <= exact <= COLUMN_MAX):
-                check_money("computed_cost", exact if exact is not None else Decimal(computed).scaleb(-SCALE))
+                                         or exact is not None and not -MAX_ROW_MONEY <= exact <= MAX_ROW_MONEY):
+                check_row_money("computed_cost", exact if exact is not None else Decimal(computed).scaleb(-SCALE))
             reported = money_to_units(money(cost)) if cost == cost else None  # NaN: no costUSD
             charged = (reported if reported is not None else computed if computed is not None else 0) if spend else 0
             when = at.isoformat(" ", "microseconds")

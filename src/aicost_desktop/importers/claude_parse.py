@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator, Literal
 import orjson
 
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.limits import (MAX_TOKENS, TEXT_LIMITS, check_money, check_name, check_usage_instant,
+from aicost_desktop.domain.limits import (MAX_TOKENS, TEXT_LIMITS, check_name, check_row_money, check_usage_instant,
                                           usage_range_now)
 from aicost_desktop.importers.base import MAX_REJECTED_DETAILS, parse_instant, token_count
 from aicost_desktop.importers.file_state import probe
@@ -257,7 +257,7 @@ def make_entry(fields: dict[str, Any], message: dict[str, Any], progress: bool, 
         if type(cost) is bool or not isinstance(cost, (int, float)):
             raise InputError("costUSD", cost, "must be a number")
         # A log line reports what a request cost: never a refund, always a finite amount.
-        check_money("costUSD", cost, allow_negative=False)
+        check_row_money("costUSD", cost, allow_negative=False)
     model = message.get("model")
     if model == SYNTHETIC_MODEL or fields.get("isApiErrorMessage") is True:
         return None

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from aicost_desktop.domain.enums import CostRole, DataSource
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.limits import check_money, check_tokens, check_usage_day, check_usage_instant
+from aicost_desktop.domain.limits import check_row_money, check_tokens, check_usage_day, check_usage_instant
 from aicost_desktop.domain.money import money
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
 from aicost_desktop.importers.base import ImportReport, stable_digest
@@ -75,7 +75,7 @@ def provider_amount(text: str, field: str) -> Decimal:
     if d < 0:
         raise InputError(field, text, "must not be negative")
     try:
-        check_money(field, d)
+        check_row_money(field, d)
     except InputError as exc:
         raise InputError(field, text, exc.reason) from None
     return money(d)

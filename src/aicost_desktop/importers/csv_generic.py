@@ -7,7 +7,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 from aicost_desktop.domain.enums import ServiceTier
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.money import parse_amount, validate_currency
+from aicost_desktop.domain.limits import parse_row_amount
+from aicost_desktop.domain.money import validate_currency
 from aicost_desktop.domain.usage import TokenUsage
 from aicost_desktop.importers.csv_common import cell, parse_bucket, parse_tokens
 from aicost_desktop.sync.base import Pricer
@@ -72,7 +73,7 @@ class GenericCsv:
                                                col.get("cache_write_tokens", "")),
         )
         raw_amount = self._get(row, "amount")
-        amount = parse_amount(raw_amount, col["amount"], allow_zero=True) if raw_amount else None
+        amount = parse_row_amount(raw_amount, col["amount"], allow_zero=True) if raw_amount else None
         if amount is None and usage.total_tokens == 0:
             raise InputError(col.get("amount", "amount"), raw_amount, "row has neither an amount nor tokens")
         currency = validate_currency(self._get(row, "currency") or "USD", col.get("currency", "currency"))

@@ -35,27 +35,35 @@ INSTANTS = [datetime(2026, m, d, h, mi, s, us, tzinfo=UTC)
                                  (15, 30, 0, 1), (18, 29, 59, 0), (18, 30, 0, 0), (23, 59, 59, 100000))]
 
 
+def _written_before_the_row_limit(rec: UsageRecord, reported: Decimal | None, computed: Decimal | None) -> UsageRecord:
+    """A row as a ledger written before one row's money was limited to a million may hold it: any amount the
+    64-bit columns hold (set past UsageRecord's check, which today refuses more than a million)."""
+    rec.reported_cost, rec.computed_cost = reported, computed
+    return rec
+
+
 def tricky_ledger(db: Database) -> None:
     """Rows whose cells need quoting or neutralizing next to plain rows, names that need quoting, NULLs,
-    dated rows, instants at local midnights and DST changes, the largest and smallest money values."""
+    dated rows, instants at local midnights and DST changes, the largest and smallest money values the
+    columns hold (rows of a ledger written before one row's money was limited)."""
     accounts = [add_account(db, n, "openai") for n in ("prod", "Acme, Inc.", 'say "hi"', "=evil", "new\nline", "ünï")]
     team = db.workspace_id("Team, A", create=True)
     recs: list[UsageRecord] = []
     for i, at in enumerate(INSTANTS):
         note = NOTES[(i // 3) % len(NOTES)] if i % 3 == 0 else None  # runs of plain rows between odd ones
-        recs.append(UsageRecord(
+        recs.append(_written_before_the_row_limit(UsageRecord(
             DataSource.LOG if i % 2 else DataSource.API, f"i{i}", "+prov" if i == 7 else "openai", at,
             at + timedelta(hours=i % 3), model=None if i % 5 == 0 else ("m,odel" if i == 11 else "gpt-5"),
             account_id=accounts[i % len(accounts)] if i % 4 else None, workspace_id=team if i % 6 == 1 else None,
-            project="p" if i % 7 == 0 else None, reported_cost=MONEY[i % len(MONEY)] if i % 2 else None,
-            computed_cost=MONEY[(i * 5) % len(MONEY)] if i % 3 else None, note=note,
+            project="p" if i % 7 == 0 else None, note=note,
             usage=TokenUsage(input_tokens=i * 1000, output_tokens=i, cache_write_5m_tokens=i % 4,
-                             cache_write_1h_tokens=2)))
+                             cache_write_1h_tokens=2)),
+            MONEY[i % len(MONEY)] if i % 2 else None, MONEY[(i * 5) % len(MONEY)] if i % 3 else None))
     for i in range(len(MONEY)):  # dated rows (whole UTC days), some of them in the DST weeks
         day = datetime(2026, 3, 1 + i, tzinfo=UTC)
-        recs.append(UsageRecord(DataSource.API, f"d{i}", "anthropic", day, day + timedelta(days=1 + i % 2),
-                                model="claude", account_id=accounts[i % len(accounts)], reported_cost=MONEY[i],
-                                note=NOTES[(i * 7) % len(NOTES)]))
+        recs.append(_written_before_the_row_limit(UsageRecord(
+            DataSource.API, f"d{i}", "anthropic", day, day + timedelta(days=1 + i % 2), model="claude",
+            account_id=accounts[i % len(accounts)], note=NOTES[(i * 7) % len(NOTES)]), MONEY[i], None))
     upsert_records(db, recs)
 
 

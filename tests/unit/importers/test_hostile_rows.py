@@ -42,6 +42,9 @@ HOSTILE = [
     *[(claude_line(f"h{i}", ts=f"{DAY}T09:00:0{i}Z", usage={"input_tokens": 1, "output_tokens": 1,
                                                              "cache_read_input_tokens": 2**62}),
        "message.usage.cache_read_input_tokens=4611686018427387904") for i in range(3)],
+    # The money version: three rows of $900M in one hour, each within the 64-bit column, their sum not.
+    *[(claude_line(f"m{i}", ts=f"{DAY}T10:00:0{i}Z", cost=9e8),
+       "costUSD=900000000.0: is more than 1,000,000, the most one ledger row holds") for i in range(3)],
     (claude_line("c300", cost=1e300), "costUSD=1e+300: is outside the ledger's range"),
     (claude_line("inf").replace('"sessionId"', '"costUSD": Infinity, "sessionId"'), "costUSD=inf: must be a finite number"),
     (claude_line("nan").replace('"sessionId"', '"costUSD": NaN, "sessionId"'), "costUSD=nan: must be a finite number"),

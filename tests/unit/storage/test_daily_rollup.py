@@ -195,11 +195,15 @@ def test_a_group_whose_rows_all_moved_to_another_day_is_not_an_empty_row(db: Dat
 
 
 def test_a_day_whose_sum_is_beyond_64_bits_is_still_written_and_reported(db: Database) -> None:
-    # Each row is within the money column ($922M); their day is not: the roll-up keeps that day's hours.
+    # Each row is within the money column ($922M), as a ledger written before one row was limited to a
+    # million may hold; their day is not: the roll-up keeps that day's hours.
     at = datetime(2026, 7, 1, 9, tzinfo=UTC)
-    upsert_records(db, [UsageRecord(DataSource.API, f"big{i}", "openai", at + timedelta(hours=i),
-                                    at + timedelta(hours=i, minutes=1), usage=TokenUsage(requests=1), model="gpt-5",
-                                    reported_cost=Decimal("600000000")) for i in range(2)])
+    recs = [UsageRecord(DataSource.API, f"big{i}", "openai", at + timedelta(hours=i),
+                        at + timedelta(hours=i, minutes=1),
+                        usage=TokenUsage(requests=1), model="gpt-5") for i in range(2)]
+    for r in recs:
+        r.reported_cost = Decimal("600000000")  # past UsageRecord's check of today
+    upsert_records(db, recs)
     tz = ZoneInfo("UTC")
     assert spend_report(db, tz, date(2026, 7, 1), date(2026, 7, 1)).total == Decimal("1200000000")
     with db.session() as s:

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFormLayout, QHBox
                                QLabel, QVBoxLayout, QWidget)
 
 from aicost_desktop.domain.errors import InputError
-from aicost_desktop.domain.money import money_json, parse_amount, validate_currency
+from aicost_desktop.domain.limits import parse_row_amount
+from aicost_desktop.domain.money import money_json, validate_currency
 from aicost_desktop.manual import add_subscription, update_subscription
 from aicost_desktop.ui.dialogs.form_kit import (FormErrors, add_footer, currency_combo, date_edit, from_qdate,
                                                 line_edit, to_qdate)
@@ -107,7 +108,7 @@ class SubscriptionDialog(QDialog):
         try:
             if not str(v["service"]).strip():
                 raise InputError("service", v["service"], "must not be empty")
-            parse_amount(v["amount"], "amount")
+            parse_row_amount(v["amount"], "amount")
             validate_currency(str(v["currency"]))
             if v["end"] is not None and v["end"] < v["start"]:  # type: ignore[operator]
                 raise InputError("end", v["end"], "is before the start date")
