@@ -54,9 +54,14 @@ def validate_base_url(url: str | None, provider: str) -> str:
     """An http(s) URL without query or fragment; defaults to the provider's SDK base URL."""
     if not url:
         return PROVIDERS[provider].base_url
-    parsed = urlparse(url.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
-        raise InputError("base-url", url, "must be an http(s) URL such as https://api.openai.com/v1")
+    reason = "must be an http(s) URL such as https://api.openai.com/v1"
+    try:
+        parsed = urlparse(url.strip())
+        parsed.port  # noqa: B018 - raises ValueError on a port that is not a number or out of range
+    except ValueError:  # 'http://[::1' (an unclosed IPv6 bracket), a port of 99999
+        raise InputError("base-url", url, reason) from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment:
+        raise InputError("base-url", url, reason)
     if parsed.username or parsed.password:
         raise InputError("base-url", "<redacted>", "must not contain credentials")
     return url.strip().rstrip("/")

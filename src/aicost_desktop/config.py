@@ -260,7 +260,7 @@ class Settings:
         if path.exists():
             try:
                 values = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
                 log.warning("settings file %s unreadable (%s); using defaults", path, exc)
         if not isinstance(values, dict):
             # A list, string or null: no setting could be read from it, and saving would destroy it.

@@ -24,12 +24,21 @@ MAX_TOKENS = 10**15
 MAX_PATH = 4096
 
 
-def parse_date(text: str, field: str) -> date:
-    """YYYY-MM-DD or InputError naming the flag."""
+# Dates a flag may name: far wider than any ledger (usage is 2000 .. a year from now), yet clear of year 1 and
+# 9999, where a day's bounds in a zone, or the margin around a range, are no longer dates.
+FIRST_FLAG_DATE, LAST_FLAG_DATE = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def parse_date(text: str, field: str, *, usage_day: bool = False) -> date:
+    """YYYY-MM-DD from 1900-01-01 to 2999-12-31, or InputError naming the flag. A `usage_day` (the date of a
+    manual entry or a subscription) is checked against the ledger's own range by the code it goes to."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except (TypeError, ValueError):
         raise InputError(field, text, "must be a date YYYY-MM-DD") from None
+    if not usage_day and not FIRST_FLAG_DATE <= day <= LAST_FLAG_DATE:
+        raise InputError(field, text, f"must be a date from {FIRST_FLAG_DATE} to {LAST_FLAG_DATE}")
+    return day
 
 
 def parse_int(text: str, field: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int:

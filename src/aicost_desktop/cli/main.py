@@ -215,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
         redact.install_on_logger()  # stderr log lines (and -v debug output) never show a secret
+        if not args.verbose:  # a lost PostgreSQL connection is one `error:` line, not a driver warning as well
+            logging.getLogger("psycopg").setLevel(logging.ERROR)
         ctx = AppContext(home=args.home, db_url=args.db, tz=args.tz)
         if getattr(args, "reads_spend", False):
             _charge_due_subscriptions(ctx, charged)

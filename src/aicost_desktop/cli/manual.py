@@ -59,7 +59,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def _entry(args: argparse.Namespace) -> ManualEntry:
-    return ManualEntry(service=args.service, amount=args.amount, entry_date=parse_date(args.date, "date"),
+    return ManualEntry(service=args.service, amount=args.amount, entry_date=parse_date(args.date, "date", usage_day=True),
                        currency=args.currency, provider=args.provider, model=args.model, note=args.note,
                        refund=args.refund, input_tokens=parse_tokens(args.input_tokens, "input-tokens"),
                        output_tokens=parse_tokens(args.output_tokens, "output-tokens"))
@@ -89,7 +89,7 @@ def run_edit(args: argparse.Namespace, ctx: "AppContext") -> int:
     given = {"service": args.service, "amount": args.amount, "currency": args.currency,
              "provider": args.provider, "model": args.model, "note": args.note, "refund": args.refund}
     if args.date is not None:
-        given["entry_date"] = parse_date(args.date, "date")
+        given["entry_date"] = parse_date(args.date, "date", usage_day=True)
     for flag, name in (("input-tokens", "input_tokens"), ("output-tokens", "output_tokens")):
         if getattr(args, name) is not None:
             given[name] = parse_tokens(getattr(args, name), flag)

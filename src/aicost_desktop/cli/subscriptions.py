@@ -36,8 +36,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run_add(args: argparse.Namespace, ctx: "AppContext") -> int:
-    start = parse_date(args.start, "start")
-    end = parse_date(args.end, "end") if args.end else None
+    start = parse_date(args.start, "start", usage_day=True)
+    end = parse_date(args.end, "end", usage_day=True) if args.end else None
     print(add_subscription(ctx.db, args.service, args.amount, args.period, start, end, args.currency,
                            args.provider, args.note, today=ctx.today()))
     return 0

@@ -183,7 +183,11 @@ def iter_csv(path: Path, fmt: CsvFormat, report: ImportReport, *, cost_role: Cos
         report.warnings.append(note)
     with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
         reader = csv.DictReader(fh)
-        header = [h.strip() for h in (reader.fieldnames or [])]
+        try:
+            fieldnames = reader.fieldnames
+        except csv.Error as exc:  # a header the reader cannot take: no row can be read against it
+            raise InputError("FILE", str(path), f"header row: {_csv_reason(exc)}") from None
+        header = [h.strip() for h in (fieldnames or [])]
         if not header:
             raise InputError("FILE", str(path), "is empty: no header row")
         reader.fieldnames = header

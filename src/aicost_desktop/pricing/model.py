@@ -146,12 +146,15 @@ def plain(value: Decimal) -> Decimal:
     return d.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else d
 
 
+MAX_PER_TOKEN = Decimal(1000)  # USD per token above which a price map's value is a mistake, not a price
+
+
 def per_mtok_from_token_float(value: object) -> Decimal | None:
     """LiteLLM stores USD per token as floats; go through repr so 3e-06 stays exactly 3e-06."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    if not d.is_finite() or d < 0:
+    if not d.is_finite() or d < 0 or d > MAX_PER_TOKEN:  # 1e30 per token is no price (and no 28-digit Decimal)
         return None
     return plain(d * MTOK)
 

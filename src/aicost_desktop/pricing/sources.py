@@ -103,7 +103,7 @@ class Snapshot:
                                           len(entries), str(self._user_file), bundled=False)
                 self._set(entries)
                 return
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:
                 # `prices update` validates before installing, so this is a damaged file: keep
                 # pricing with the bundled copy rather than leaving every model unpriced.
                 log.warning("ignoring price catalog %s (%s); using the bundled snapshot", self._user_file, exc)

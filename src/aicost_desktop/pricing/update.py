@@ -77,6 +77,8 @@ def validate_update(current: "PriceCatalog", candidate_path: Path, force: bool =
     except ValueError as exc:
         # json.JSONDecodeError is a ValueError; so is model_entries' "not an object".
         raise InputError(FIELD, str(path), f"not a LiteLLM price map: {exc}") from None
+    except RecursionError:
+        raise InputError(FIELD, str(path), "not a LiteLLM price map: JSON nested too deep") from None
     if not new:
         raise InputError(FIELD, str(path), "contains no model entries")
 

@@ -421,3 +421,47 @@ def test_an_action_is_required_where_there_are_actions(home: Path, capsys) -> No
     for group in ("prices", "alerts", "budgets", "manual"):
         code, _, err = run(capsys, home, group)
         assert code == 2 and "required: ACTION" in one_error(err), group
+
+
+def _hostile_files(tmp: Path) -> dict[str, Path]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    files = {"deep": ("deep.json", "[" * 200_000), "big": ("big.json", json.dumps({"gpt-4o": {
+        "input_cost_per_token": 1e30, "output_cost_per_token": 1e30, "litellm_provider": "openai", "mode": "chat"}})),
+        "header": ("header.csv", "date,amount,provider," + "x" * 140_000 + "\n2026-11-01,5,openai,a\n")}
+    for name, text in files.values():
+        (tmp / name).write_text(text)
+    return {key: tmp / name for key, (name, _) in files.items()}
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["accounts", "add", "--provider", "openai", "--name", "n", "--key-env", "K", "--base-url", "http://[::1"],
+     "base-url='http://[::1'"),
+    (["accounts", "add", "--provider", "openai", "--name", "n", "--key-env", "K", "--base-url", "http://h:99999/v1"],
+     "base-url='http://h:99999/v1'"),
+    (["prices", "update", "--from", "{deep}", "--force"], "JSON nested too deep"),
+    (["import", "csv", "--format", "generic", "--map", "date=date", "--map", "amount=amount", "--map",
+      "provider=provider", "{header}"], "header row: a cell is longer than 131,072 characters"),
+    (["report", "--from", "0001-01-02"], "from='0001-01-02': must be a date from 1900-01-01 to 2999-12-31"),
+    (["export", "--out", "{tmp}/x.csv", "--to", "9999-12-31"], "to='9999-12-31': must be a date from 1900-01-01"),
+    (["analytics", "anomalies", "--from", "0001-01-01"], "from='0001-01-01'"),
+])
+def test_inputs_that_ended_in_an_internal_error_are_one_usage_error(home: Path, capsys, tmp_path: Path,
+                                                                   monkeypatch, args, needle) -> None:
+    """Each of these ended in `error: internal error: …` with exit 1 (a ValueError, RecursionError, csv.Error
+    or a date past year 9999 in a day's bounds): bad input is exit 2, naming what was wrong."""
+    monkeypatch.setenv("K", "sk-test-key-123456")
+    files = {name: str(p) for name, p in _hostile_files(tmp_path / "in").items()}
+    before = ledger_digest(home)
+    code, _, err = run(capsys, home, *[a.format(tmp=tmp_path, **files) for a in args])
+    line = one_error(err)
+    assert code == 2 and needle in line and "internal error" not in line, line
+    assert ledger_digest(home) == before
+
+
+def test_a_price_map_whose_price_is_no_number_a_decimal_holds_is_installed_without_it(home: Path, capsys,
+                                                                                     tmp_path: Path) -> None:
+    big = _hostile_files(tmp_path / "in")["big"]
+    code, out, err = run(capsys, home, "prices", "update", "--from", str(big), "--force")
+    assert code == 0 and "internal error" not in err, err  # was InvalidOperation: 1e30 per token is no price
+    code, out, err = run(capsys, home, "cost", "--model", "gpt-4o", "--input-tokens", "10", "--output-tokens", "1")
+    assert code == 2 and "catalog entry 'gpt-4o' has no per-token price" in one_error(err)
