@@ -69,6 +69,31 @@ def test_dock_loads_demo_and_shows_everything(qtbot, demo_ctx, services, tmp_pat
     assert w.save_png(str(out)) and out.stat().st_size > 1000
 
 
+def test_a_reload_with_the_same_figures_draws_nothing_again(qtbot, demo_ctx, services, monkeypatch) -> None:
+    """Charts and tables are redrawn only where a reload changed a figure (GUI-thread time after every sync)."""
+    from aicost_desktop.ui.docks.analytics import AnalyticsWidget
+
+    w = AnalyticsWidget(demo_ctx, services)
+    w.today_override = TODAY
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.refreshed, timeout=20_000):
+        w.refresh()
+    drawn: list[str] = []
+    monkeypatch.setattr(w.chart, "set_data", lambda d: drawn.append("chart"))
+    monkeypatch.setattr(w.mom, "set_data", lambda d: drawn.append("mom"))
+    monkeypatch.setattr(w, "_fill_anomalies", lambda d: drawn.append("anomalies"))
+    monkeypatch.setattr(w, "_fill_recon", lambda d: drawn.append("recon"))
+    with qtbot.waitSignal(w.refreshed, timeout=20_000):
+        w.refresh()
+    assert drawn == []
+    from aicost_desktop.manual import ManualEntry, add_entry
+
+    add_entry(demo_ctx.db, ManualEntry(service="Extra", amount="123.45", entry_date=TODAY))
+    with qtbot.waitSignal(w.refreshed, timeout=20_000):
+        w.refresh()
+    assert "chart" in drawn and "mom" in drawn  # today's spend changed: the charts follow
+
+
 def test_dock_factory_plugs_in_and_periods(qtbot, demo_ctx, services) -> None:
     from aicost_desktop.analytics.dashboard import period_range
     from aicost_desktop.ui.docks.analytics import analytics_dock

@@ -124,3 +124,33 @@ def test_display_formats(ctx):
     assert model.index(manual, COL["when"]).data() == "2025-05-01 13:00"
     assert model.index(manual, COL["source"]).data() == "Manual"
     assert model.headerData(COL["cost"], Qt.Orientation.Horizontal) == "Cost"
+
+
+def test_a_reload_with_the_rows_already_shown_resets_nothing(ctx, qtbot):
+    """A sync that wrote nothing new must not reset the table (scroll, repaint): only a change does."""
+    from aicost_desktop.ui.models.base import RowsTableModel
+    from aicost_desktop.ui.models.ledger_model import ShownMoney
+
+    rows = _rows(ctx)
+    model = LedgerTableModel()
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    usd = ShownMoney()
+    assert model.update_rows(rows, False, usd) and len(resets) == 1
+    model.sort(COL["cost"], Qt.SortOrder.DescendingOrder)  # the user's order is the view's, not a change
+    assert not model.update_rows(list(rows), False, ShownMoney()) and len(resets) == 1
+    assert model.update_rows(rows[:-1], False, usd) and len(resets) == 2                 # a row went
+    assert model.update_rows(rows[:-1], True, usd) and len(resets) == 3                  # more to load
+    assert model.update_rows(rows[:-1], True, ShownMoney("EUR", {"EUR": Decimal("1.08")}))  # another currency
+    assert model.index(0, COL["cost"]).data().endswith(" EUR")
+    model.set_rows(rows)  # shown some other way: the next reload is applied whatever it holds
+    assert model.update_rows(rows, False, usd)
+
+    class Plain(RowsTableModel[int]):
+        columns = [("n", "N")]
+
+    plain = Plain()
+    plain.modelReset.connect(lambda: resets.append(2))
+    assert plain.update_rows([3, 1, 2]) and not plain.update_rows([3, 1, 2]) and resets.count(2) == 1
+    plain.append_rows([4])
+    assert not plain.update_rows([3, 1, 2, 4]) and plain.update_rows([3, 1, 2])

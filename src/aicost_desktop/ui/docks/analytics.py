@@ -66,6 +66,7 @@ class AnalyticsWidget(QWidget):
         self.ctx, self.services = ctx, services
         self.data: AnalyticsData | None = None
         self._running: AnalyticsQuery | None = None  # the query of the load in flight
+        self._shown: dict[str, Any] = {}  # part -> the figures it shows (_changed)
         self.today_override: date | None = None
         self.price_dialog: SetPriceDialog | None = None
         # The longest job of a refresh: priority 1 starts it before the other docks' short reads.
@@ -275,19 +276,26 @@ class AnalyticsWidget(QWidget):
             forecast_days=fc.days[1:] if fc else [], forecast_mean=fc.mean[1:] if fc else [],
             forecast_lower=fc.lower[1:] if fc else [], forecast_upper=fc.upper[1:] if fc else [],
             anomalies=anomaly_notes(data.anomalies), manual_days=data.manual_days, currency=cur)
-        self.chart.set_data(chart_data)
+        # A part whose figures did not change is not drawn again: a ledger change often leaves most of them as
+        # they were (a sync re-reading days already stored), and redrawing charts and tables is GUI-thread time.
+        if self._changed("chart", chart_data):
+            self.chart.set_data(chart_data)
         m, mf = data.mom, data.month_forecast
-
-        self.mom.set_data(MomChartData(
+        mom_data = MomChartData(
             this_label=m.this_month.strftime("%B"), last_label=m.last_month.strftime("%B"),
             this_cumulative=m.this_cumulative, last_cumulative=m.last_cumulative,
             days_in_month=calendar.monthrange(m.this_month.year, m.this_month.month)[1],
             projection=mf.month_projection, projection_lower=mf.month_lower, projection_upper=mf.month_upper,
             budget=data.budget[1] if data.budget else None, budget_name=data.budget[0] if data.budget else "",
-            currency=cur))
-        self.breakdown_model.set_rows(data.breakdown, "model", cur)
-        self._fill_anomalies(data)
-        self._fill_recon(data)
+            currency=cur)
+        if self._changed("mom", mom_data):
+            self.mom.set_data(mom_data)
+        if self._changed("breakdown", (data.breakdown, cur)):
+            self.breakdown_model.set_rows(data.breakdown, "model", cur)
+        if self._changed("anomalies", data.anomalies):
+            self._fill_anomalies(data)
+        if self._changed("reconciliation", (data.reconciliation, cur)):
+            self._fill_recon(data)
         pct = m.change_pct
         start, end = data.query.range
         parts = [f"{start} … {end}: <b>{format_money(s.total, cur)}</b>",
@@ -301,6 +309,13 @@ class AnalyticsWidget(QWidget):
         self.status.setText(" · ".join(parts))
         self.stack.setCurrentIndex(1)
         self.refreshed.emit(data)
+
+    def _changed(self, part: str, value: Any) -> bool:
+        """Whether `part` now shows something else than `value` (and remember `value` as shown)."""
+        if part in self._shown and self._shown[part] == value:
+            return False
+        self._shown[part] = value
+        return True
 
     def _fill_anomalies(self, data: AnalyticsData) -> None:
         t = self.anomaly_table

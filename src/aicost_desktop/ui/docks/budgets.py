@@ -227,6 +227,8 @@ class BudgetsWidget(QWidget):
         self.alerts.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.alerts.verticalHeader().setVisible(False)
         self.alerts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Widths from the newest 100 alerts, not from all 2,000 the log holds on every reload.
+        self.alerts.horizontalHeader().setResizeContentsPrecision(100)
         self.alerts.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         row = QHBoxLayout()
         for x in (self.type_filter, self.unack):
@@ -277,8 +279,8 @@ class BudgetsWidget(QWidget):
 
     def _apply(self, data: dict[str, Any]) -> None:
         selected = self.selected()
-        self.model.set_rows(data["statuses"])
-        self.alert_model.set_rows(data["alerts"])
+        self.model.update_rows(data["statuses"])  # unchanged rows: no reset, nothing repainted
+        self.alert_model.update_rows(data["alerts"])
         self.accounts = data["accounts"]
         self.known, self.email_configured = data["known"], data["email"]
         has = bool(data["statuses"])

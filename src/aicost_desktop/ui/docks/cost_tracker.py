@@ -491,8 +491,8 @@ class CostTrackerWidget(QWidget):
         self.total, self.total_currency = result["total"], result["currency"]
         self._total_error = result["total_error"]
         self._generation += 1
-        self.model.money = ShownMoney(result["currency"], result["fx"])  # every figure in the display currency
-        self.model.set_rows(page.rows, has_more=page.has_more)
+        # Every figure in the display currency; rows the view shows already are not reset (nothing repainted).
+        self.model.update_rows(page.rows, page.has_more, ShownMoney(result["currency"], result["fx"]))
         self.stack.setCurrentWidget(self.table if result["any"] else self.empty)
         self._update_footer()
 

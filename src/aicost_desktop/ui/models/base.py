@@ -26,15 +26,25 @@ class RowsTableModel(QAbstractTableModel, Generic[R]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[R] = []
+        self._rows_as_given: list[R] = []  # the last set_rows, before sorting (update_rows compares with it)
         self._sort: tuple[int, Qt.SortOrder] | None = None
 
     def set_rows(self, rows: Sequence[R]) -> None:
         """Replace every row (kept in the current sort order, if any)."""
         self.beginResetModel()
         self._rows = list(rows)
+        self._rows_as_given = list(rows)
         if self._sort is not None:
             self._reorder(*self._sort)
         self.endResetModel()
+
+    def update_rows(self, rows: Sequence[R]) -> bool:
+        """`set_rows` unless these are the rows shown already (a reload that found nothing new): no model reset,
+        so the view keeps its scroll and selection and repaints nothing. Returns whether the rows changed."""
+        if list(rows) == self._rows_as_given:
+            return False
+        self.set_rows(rows)
+        return True
 
     def append_rows(self, rows: Sequence[R]) -> None:
         """Add rows after the last one (a further page), then keep the current sort."""
@@ -42,6 +52,7 @@ class RowsTableModel(QAbstractTableModel, Generic[R]):
             return
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(rows) - 1)
         self._rows.extend(rows)
+        self._rows_as_given.extend(rows)
         self.endInsertRows()
         if self._sort is not None:
             self.sort(*self._sort)

@@ -73,7 +73,11 @@ class ShownMoney:
 
     def __init__(self, currency: str = "USD", fx: dict[str, Decimal] | None = None) -> None:
         self.currency = currency
-        self._fx = fx or {}
+        self._fx = dict(fx or {})
+
+    @property
+    def rates(self) -> dict[str, Decimal]:
+        return dict(self._fx)
 
     def _rate(self, code: str) -> Decimal | None:
         return Decimal(1) if code == "USD" else self._fx.get(code)
@@ -191,6 +195,7 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
         self._part_of: list[str | None] = []     # per visible row: the key of the row it is a part of
         self._expanded: set[str] = set()         # kept across reloads (by fold key)
         self.money = ShownMoney()                # amounts in the display currency (set before set_rows)
+        self._given: tuple[Any, ...] | None = None  # what update_rows last showed, as it was given
 
     # -- rows ----------------------------------------------------------------------------
 
@@ -207,7 +212,20 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
     def top_rows(self) -> list[LedgerRowView]:
         return list(self._groups)
 
+    def update_rows(self, rows: Sequence[LedgerRowView], has_more: bool, money: ShownMoney) -> bool:
+        """`set_rows` in `money`'s currency unless the view shows exactly this already (a reload that found
+        nothing new: no reset, so nothing is repainted and the scroll stays). Returns whether it changed."""
+        key = (list(rows), has_more, money.currency, money.rates)
+        if key == self._given:
+            self._fetching = False  # as set_rows: a page asked for before this reload is dropped by the owner
+            return False
+        self.money = money
+        self.set_rows(rows, has_more)
+        self._given = key
+        return True
+
     def set_rows(self, rows: Sequence[LedgerRowView], has_more: bool = False) -> None:
+        self._given = None
         self.has_more = has_more
         self._fetching = False  # a page requested before this reload is dropped by the owner
         self.beginResetModel()
@@ -226,6 +244,7 @@ class LedgerTableModel(RowsTableModel[LedgerRowView]):
         if not new:
             return
         entries = [e for r in new for e in self._entries(r)]
+        self._given = None  # the rows shown are no longer one reload's answer
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(entries) - 1)
         self._groups.extend(new)
         for row, part_of in entries:
