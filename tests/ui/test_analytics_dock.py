@@ -83,9 +83,11 @@ def test_a_reload_with_the_same_figures_draws_nothing_again(qtbot, demo_ctx, ser
     monkeypatch.setattr(w.mom, "set_data", lambda d: drawn.append("mom"))
     monkeypatch.setattr(w, "_fill_anomalies", lambda d: drawn.append("anomalies"))
     monkeypatch.setattr(w, "_fill_recon", lambda d: drawn.append("recon"))
+    summary = w.status.text()
     with qtbot.waitSignal(w.refreshed, timeout=20_000):
         w.refresh()
-    assert drawn == []
+        during = (w.status.text(), w.status.toolTip())  # the load has started: its args were taken
+    assert drawn == [] and during == (summary, "Updating…")  # no one-line "Updating…" relayout meanwhile
     from aicost_desktop.manual import ManualEntry, add_entry
 
     add_entry(demo_ctx.db, ManualEntry(service="Extra", amount="123.45", entry_date=TODAY))

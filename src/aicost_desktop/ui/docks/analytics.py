@@ -243,9 +243,14 @@ class AnalyticsWidget(QWidget):
 
     def _start_args(self) -> tuple[Any, ...]:  # GUI thread, as each load starts
         q = self._running = self.query()
-        self.status.setText("Updating…")
         if self.data is None:
+            self.status.setText("Updating…")
             self.stack.setCurrentWidget(self.skeleton)
+        else:
+            # The figures shown stay until the new ones land: a one-line "Updating…" in place of the wrapped
+            # summary changed the label's height, so the charts below were resized and redrawn (and jumped)
+            # on every ledger change.
+            self.status.setToolTip("Updating…")
         return self.ctx.db, self.ctx.tz, q, self.ctx.settings.fx_rates()
 
     @staticmethod
@@ -307,6 +312,7 @@ class AnalyticsWidget(QWidget):
         if n_anom:
             parts.append(f"<span style='color:#E0245E'>{n_anom} unusual day{'s' if n_anom > 1 else ''}</span>")
         self.status.setText(" · ".join(parts))
+        self.status.setToolTip("")
         self.stack.setCurrentIndex(1)
         self.refreshed.emit(data)
 
