@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from aicost_desktop import __version__
 from aicost_desktop.domain.errors import InputError, OperationError
+from aicost_desktop.domain.limits import check_name
 from aicost_desktop.secrets import SecretStore
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Account, BalanceReading, SyncState, Workspace
@@ -81,6 +82,7 @@ def add_account(db: Database, secrets: SecretStore, provider: str, name: str, ke
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
         raise InputError("name", name, f"must be 1..{MAX_NAME} characters")
+    check_name("name", name, MAX_NAME)  # no control or bidi characters: a name is shown in every report
     if not key or not key.strip():
         raise InputError("key", "<empty>", "no API key given")
     if any(c.isspace() for c in key.strip()):
@@ -91,6 +93,7 @@ def add_account(db: Database, secrets: SecretStore, provider: str, name: str, ke
     ws_name = (workspace or "").strip() or None  # empty: the default workspace
     if ws_name is not None and len(ws_name) > MAX_WORKSPACE:
         raise InputError("workspace", workspace, f"must be 1..{MAX_WORKSPACE} characters")
+    check_name("workspace", ws_name, MAX_WORKSPACE)
     # Every check comes before any write: a rejected account leaves no workspace or key behind.
     with db.session() as s:
         if s.scalar(select(Account.id).where(Account.name == name)) is not None:
@@ -154,6 +157,7 @@ def update_account(db: Database, account_id: int, *, name: str | None = None, ba
             name = name.strip()
             if not name or len(name) > MAX_NAME:
                 raise InputError("name", name, f"must be 1..{MAX_NAME} characters")
+            check_name("name", name, MAX_NAME)
             if s.scalar(select(Account.id).where(Account.name == name, Account.id != account_id)) is not None:
                 raise InputError("name", name, "an account with this name exists")
             acc.name = name

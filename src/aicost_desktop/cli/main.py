@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_timezone(args.tz, "--tz")
         if args.home is not None:
             check_home(args.home, "--home")
-        elif os.environ.get("AICOST_HOME"):
+        elif os.environ.get("AICOST_HOME") is not None:  # set but empty is refused too, not the real data folder
             check_home(os.environ["AICOST_HOME"], "AICOST_HOME (environment)")
         logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")

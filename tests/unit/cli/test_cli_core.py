@@ -132,6 +132,10 @@ def test_accounts_add_without_keychain_fails_clearly_and_stores_nothing(tmp_path
     (["--provider", "openai", "--name", "a"], "--key-env"),
     (["--provider", "openai", "--name", "a", "--key-env", "UNSET_VAR_X"], "key-env='UNSET_VAR_X'"),
     (["--provider", "openai", "--name", "a", "--key-env", "K", "--base-url", "ftp://x"], "base-url='ftp://x'"),
+    # A name shows in every report and list: no control or bidi characters (the terminal would print "ab").
+    (["--provider", "openai", "--name", "a\x01b", "--key-env", "K"], "name='a\\x01b': contains the unprintable"),
+    (["--provider", "openai", "--name", "ok", "--workspace", "w\u202ex", "--key-env", "K"],
+     "workspace='w\\u202ex': contains the unprintable character U+202E"),
 ])
 def test_accounts_add_bad_input(tmp_path: Path, capsys, monkeypatch, args, needle) -> None:
     monkeypatch.setenv("K", "sk-test")

@@ -151,6 +151,14 @@ def test_empty_home_never_falls_back_to_the_real_data_folder(tmp_path: Path, cap
     assert not (default / "ledger.sqlite3").exists()
 
 
+def test_an_empty_aicost_home_is_refused_not_the_real_data_folder(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("AICOST_HOME", "")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # where the real data folder would be
+    code = main(["manual", "add", "--service", "X", "--amount", "1", "--date", "2024-01-01"])
+    assert code == 2 and "AICOST_HOME (environment)='': must not be empty" in one_error(capsys.readouterr().err)
+    assert not (tmp_path / "xdg").exists()
+
+
 def test_aicost_home_that_is_a_file_names_the_variable(tmp_path: Path, capsys, monkeypatch) -> None:
     f = tmp_path / "file.txt"
     f.write_text("x")
