@@ -295,6 +295,9 @@ def _fuzz_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "user" / ".codex"))
     monkeypatch.setenv("FUZZ_KEY", "sk-fuzz-env-key")
     monkeypatch.chdir(tmp_path)
+    # A module fixture runs before the suite's per-test PYTHON_KEYRING_BACKEND (tests/conftest.py): keyring first
+    # initialized here would pick the machine's real keychain, and every later test of the process would get it.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     previous = keyring.get_keyring()
     keyring.set_keyring(_MemoryKeyring())
     files = _Files(tmp_path / "files")
