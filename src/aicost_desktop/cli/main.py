@@ -218,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.verbose:  # a lost PostgreSQL connection is one `error:` line, not a driver warning as well
             logging.getLogger("psycopg").setLevel(logging.ERROR)
         ctx = AppContext(home=args.home, db_url=args.db, tz=args.tz)
+        ctx.tz  # noqa: B018 - a bad zone (settings, AICOST_TZ, TZ) fails every command, not only those reading dates
         if getattr(args, "reads_spend", False):
             _charge_due_subscriptions(ctx, charged)
         try:

@@ -473,3 +473,14 @@ def test_a_price_map_whose_price_is_no_number_a_decimal_holds_is_installed_witho
     assert code == 0 and "internal error" not in err, err  # was InvalidOperation: 1e30 per token is no price
     code, out, err = run(capsys, home, "cost", "--model", "gpt-4o", "--input-tokens", "10", "--output-tokens", "1")
     assert code == 2 and "catalog entry 'gpt-4o' has no per-token price" in one_error(err)
+
+
+@pytest.mark.parametrize("command", [["manual", "list"], ["manual", "add", "--service", "X", "--amount", "1", "--date",
+                                                             "2024-01-01"], ["prices", "show", "gpt-4o"]])
+def test_a_bad_time_zone_in_the_environment_fails_every_command_alike(home: Path, capsys, monkeypatch, command) -> None:
+    """`report` refused AICOST_TZ=Mars/Olympus while `manual add` stored an entry under it (exit 0)."""
+    monkeypatch.setenv("AICOST_TZ", "Mars/Olympus")
+    before = ledger_digest(home)
+    code, _, err = run(capsys, home, *command)
+    assert code == 2 and "AICOST_TZ (environment)='Mars/Olympus': unknown IANA time zone" in one_error(err)
+    assert ledger_digest(home) == before
