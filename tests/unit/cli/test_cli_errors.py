@@ -77,7 +77,8 @@ def test_the_largest_amount_one_row_holds_is_accepted_and_many_of_them_still_sum
                            "--date", "2024-01-03", "--note", f"n{i}")
         assert code == 0, err
     before = ledger_digest(home)
-    code, _, err = run(capsys, home, "manual", "add", "--service", "Max", "--amount", "900000000", "--date", "2024-01-03")
+    code, _, err = run(capsys, home, "manual", "add", "--service", "Max", "--amount", "900000000",
+                       "--date", "2024-01-03")
     assert code == 2 and "amount='900000000': is more than 1,000,000, the most one ledger row holds" in one_error(err)
     assert ledger_digest(home) == before
     code, out, err = run(capsys, home, "report", "--from", "2024-01-03", "--to", "2024-01-03", "--json")
