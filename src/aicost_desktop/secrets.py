@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # keyring itself is imported on first use
 
 log = logging.getLogger("aicost.secrets")
 SERVICE = "aicost_desktop"
+WRITE_ATTEMPTS = 4  # a keychain write the Secret Service refused for a moment is tried again (50, 100, 200 ms)
 
 
 class NoKeychainError(OperationError):
@@ -117,10 +119,18 @@ class KeyringSecretStore(SecretStore):
         from keyring.errors import KeyringError  # lazy: keyring loads on first use (see _backend)
 
         redact.register(secret)  # before the write: a failing backend's error must not show it either
-        try:
-            self._backend().set_password(self.service, ref, secret)
-        except KeyringError as exc:
-            raise NoKeychainError(f"keychain write failed for {ref}: {exc.__class__.__name__}") from None
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                self._backend().set_password(self.service, ref, secret)
+                return
+            except KeyringError as exc:
+                raise NoKeychainError(f"keychain write failed for {ref}: {exc.__class__.__name__}") from None
+            except Exception as exc:  # noqa: BLE001 - the Secret Service's own (D-Bus) errors are not KeyringErrors
+                # gnome-keyring answers "Item does not exist" to one of several processes writing items at once:
+                # a moment later the same write goes through.
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise NoKeychainError(f"keychain write failed for {ref}: {exc.__class__.__name__}") from None
+                time.sleep(0.05 * 2 ** attempt)
 
     def delete(self, ref: str) -> None:
         from keyring.errors import KeyringError, PasswordDeleteError  # lazy: keyring loads on first use (see _backend)
