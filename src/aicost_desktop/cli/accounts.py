@@ -87,7 +87,7 @@ def run_list(args: argparse.Namespace, ctx: "AppContext") -> int:
         print("no accounts; add one with: aicost accounts add --provider openai --name org --key-env OPENAI_ADMIN_KEY")
         return 0
     rows = [(a.id, a.name, a.provider, a.status if a.enabled else "disabled",
-             a.last_sync_at.isoformat(timespec="minutes") if a.last_sync_at else "never",
+             f"{a.last_sync_at.astimezone(ctx.tz):%Y-%m-%d %H:%M}" if a.last_sync_at else "never",  # local time
              a.status_message if a.status_message and a.status != "ok" else "") for a in accounts]
     for line in table(("id", "name", "provider", "status", "last sync", "message"), rows, right={0}):
         print(line)
