@@ -173,3 +173,21 @@ def test_the_shell_owns_the_runtime_and_wires_the_file_menu(qtbot, make_window, 
     exports[0].reject()
     w.shutdown()
     assert w.runtime.stopped
+
+
+def test_views_load_one_at_a_time_on_their_own_pool_and_a_slow_job_does_not_hold_them(qtbot, make_window):
+    """On the GIL two Python-heavy loads side by side take as long as one after the other and slow the GUI
+    thread more; a slow general job (a connection test timing out) must not hold the views' reloads."""
+    import threading
+
+    w = make_window()
+    reads, general = w.services.view_pool, w.services.pool
+    assert reads is not general and reads.maxThreadCount() == 1 and general.maxThreadCount() >= 2
+    gate = threading.Event()
+    w.services.run(lambda: gate.wait(20))  # a job on the general pool that hangs
+    cost = w.docks["costTrackerDock"].content
+    try:
+        with qtbot.waitSignal(cost.refreshed, timeout=10_000):
+            w.services.bus.ledger_changed.emit()
+    finally:
+        gate.set()

@@ -108,19 +108,20 @@ class QtMessages:
         qInstallMessageHandler(self._prev)
 
 
-def _settle(app, pool, runtime, timeout_s: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
-    """Process events until background jobs (GUI pool and runtime) and their queued results are all done."""
+def _settle(app, pools, runtime, timeout_s: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+    """Process events until background jobs (GUI pools and runtime) and their queued results are all done."""
     deadline = time.monotonic() + timeout_s
     idle = 0
     while time.monotonic() < deadline:
         app.processEvents()
-        if pool.activeThreadCount() == 0 and not runtime.busy():
+        if all(p.activeThreadCount() == 0 for p in pools) and not runtime.busy():
             idle += 1
             if idle >= 5:
                 return True
         else:
             idle = 0
-            pool.waitForDone(50)
+            for p in pools:
+                p.waitForDone(50)
         time.sleep(0.01)  # a wall-clock tick lets coalescing timers (bus) fire
     return False
 
@@ -140,7 +141,7 @@ def _smoke(app, window, problems: list[str], settle: Callable[[], None]) -> int:
         if dock is None or dock.widget() is None:
             problems.append(f"dock {spec.object_name} missing")
     window.refresh_all()
-    if not _settle(app, window.services.pool, window.runtime):
+    if not _settle(app, (window.services.pool, window.services.view_pool), window.runtime):
         problems.append("background jobs did not finish within 60 s")
     window._quitting = True
     window.close()

@@ -78,9 +78,13 @@ class MainWindow(QMainWindow):
         if runtime is None:
             runtime = Runtime(ctx)
         self.runtime = runtime
-        self.services = build_services(ctx, runtime, pool=pool or QThreadPool(self), bus=bus or LedgerBus(parent=self),
+        reads = None
+        if pool is None:  # the app: its views' loads on a pool of their own, one at a time (Services.view_pool)
+            pool, reads = QThreadPool(self), QThreadPool(self)
+            reads.setMaxThreadCount(1)
+        self.services = build_services(ctx, runtime, pool=pool, bus=bus or LedgerBus(parent=self), reads=reads,
                                        actions=self.actions, shell=ShellHooks(self.notify, self.show_dock), parent=self)
-        self._status_loads = Refresher(self.services.pool, _status_figures, self._show_status, owner=self,
+        self._status_loads = Refresher(self.services.view_pool, _status_figures, self._show_status, owner=self,
                                        args=lambda: (ctx,))
         self.docks: dict[str, QDockWidget] = {}
         self.setDockNestingEnabled(True)
@@ -438,8 +442,7 @@ class MainWindow(QMainWindow):
         if self._own_runtime:
             self.runtime.stop(timeout_ms / 1000)
         self.services.close()
-        self.services.pool.clear()
-        self.services.pool.waitForDone(timeout_ms)
+        self.services.wait(timeout_ms)
 
 
 def _status_figures(ctx: "AppContext") -> tuple[SpendSummary, datetime | None]:  # pool thread

@@ -61,7 +61,9 @@ class Services:
     """Shared GUI services passed to every dock factory (built by `build_services`, once per window).
 
     ctx: the AppContext (db, tz, settings, catalog, secrets).
-    pool: the QThreadPool for the GUI's own reads (use `run`, or a `workers.Refresher`).
+    pool: the QThreadPool for the GUI's own jobs (use `run`): page loads, tests of a connection, repricing...
+    reads: the one-thread pool of the views' refresh loads (`view_pool`, for every `workers.Refresher`), or None
+        to run them on `pool` (tests that wait on one pool).
     bus: the LedgerBus (ledger_changed, alerts_changed, sync_state_changed).
     runtime: the app's Runtime (started and stopped by whoever runs the app, not by a dock).
     sync: the runtime's sync service as Qt signals (`sync_all`, `sync_account`, progress...).
@@ -84,7 +86,21 @@ class Services:
     actions: "AppActions | None" = None
     integrations: "IntegrationManager | None" = None
     gateway: GatewayAdapter | None = None
+    reads: QThreadPool | None = None
     _unlisten: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    @property
+    def view_pool(self) -> QThreadPool:
+        """Where views run their refresh loads: one at a time. On CPython's GIL two Python-heavy loads take as
+        long together as one after the other, and side by side every SQLite row step and numpy call of each
+        waits for the other's switch interval; the GUI thread then competes with one thread, not two."""
+        return self.reads or self.pool
+
+    def wait(self, timeout_ms: int) -> None:
+        """Drop queued jobs and wait for the running ones, on both pools."""
+        for p in {id(p): p for p in (self.pool, self.view_pool)}.values():
+            p.clear()
+            p.waitForDone(timeout_ms)
 
     def run(self, fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None,
@@ -115,7 +131,8 @@ class Services:
 
 def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, bus: LedgerBus,
                    actions: "AppActions | None" = None, shell: ShellHooks | None = None,
-                   parent: QObject | None = None, integrations: "IntegrationManager | None" = None) -> Services:
+                   parent: QObject | None = None, integrations: "IntegrationManager | None" = None,
+                   reads: QThreadPool | None = None) -> Services:
     """The app shell's one construction of the GUI services: Qt adapters over `runtime`, sharing `shell`."""
     hooks = shell or ShellHooks()
     # A commit by another process may touch any table: usage, alerts and accounts views all reload.
@@ -126,4 +143,5 @@ def build_services(ctx: "AppContext", runtime: "Runtime", *, pool: QThreadPool, 
                     alerts=Notifier(runtime.alerts, bus, hooks, parent=parent),
                     requests=DockRequests(parent), shell=hooks, actions=actions,
                     integrations=integrations or IntegrationManager(ctx.db, ctx.secrets),
-                    gateway=GatewayAdapter(runtime.gateway, bus, runtime.jobs, parent=parent), _unlisten=unlisten)
+                    gateway=GatewayAdapter(runtime.gateway, bus, runtime.jobs, parent=parent), reads=reads,
+                    _unlisten=unlisten)

@@ -122,7 +122,8 @@ class Tray(QObject):
         self.data: TrayData | None = None
         self.actions = actions
         self.pending_ack = services.alerts.pending_ack
-        self._loads = Refresher(services.pool, _summary, self._set_summary, owner=self, args=lambda: (services.ctx,))
+        self._loads = Refresher(services.view_pool, _summary, self._set_summary, owner=self,
+                                args=lambda: (services.ctx,))
         self.gateway = services.gateway
         self.gateway_toggle = QAction("&Gateway on/off", self)
         self.gateway_toggle.setObjectName("gatewayToggle")  # a command, not a "tray*" line to read

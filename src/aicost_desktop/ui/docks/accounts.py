@@ -70,7 +70,8 @@ class AccountsPanel(QWidget):
         scheduler = self.scheduler
         self.keychain_ok: bool | None = None
         self.confirm: Callable[[str, str], bool] = self._confirm_dialog  # tests replace it
-        self._loads = Refresher(services.pool, load_account_rows, self._apply, owner=self, failed=self._load_failed,
+        self._loads = Refresher(services.view_pool, load_account_rows, self._apply, owner=self,
+                                failed=self._load_failed,
                                 args=lambda: (ctx,), settled=lambda _ok: self.refreshed.emit())
         self._notes: dict[int, str] = {}  # per account: last test result / job failure for the detail pane
         self.model = AccountsTableModel(ctx.tz, self)

@@ -70,7 +70,7 @@ class AnalyticsWidget(QWidget):
         self.today_override: date | None = None
         self.price_dialog: SetPriceDialog | None = None
         # The longest job of a refresh: priority 1 starts it before the other docks' short reads.
-        self._loads = Refresher(services.pool, self._query_job, self._apply, owner=self, failed=self._failed,
+        self._loads = Refresher(services.view_pool, self._query_job, self._apply, owner=self, failed=self._failed,
                                 args=self._start_args, priority=1)
         self._build()
         services.bus.ledger_changed.connect(self._ledger_changed)

@@ -127,7 +127,8 @@ class BudgetsWidget(QWidget):
         self.known: dict[str, list[str]] = {}
         self.email_configured = False
         self.dialog: Any = None
-        self._loads = Refresher(services.pool, _load, self._apply, owner=self, failed=self._failed, args=lambda: (ctx,))
+        self._loads = Refresher(services.view_pool, _load, self._apply, owner=self, failed=self._failed,
+                                args=lambda: (ctx,))
         self.model = BudgetTableModel(self)
         self.proxy = BudgetSortProxy(self)
         self.proxy.setSourceModel(self.model)

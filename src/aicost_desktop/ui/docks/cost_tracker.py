@@ -134,7 +134,7 @@ class CostTrackerWidget(QWidget):
         self.total_currency = "USD"
         # A reload reads down to the rows the user scrolled into (up to a cap), so a sync does not yank the
         # table back; a changed filter starts from the top.
-        self._loads = Refresher(services.pool, _load, self._apply, owner=self, failed=self._failed,
+        self._loads = Refresher(services.view_pool, _load, self._apply, owner=self, failed=self._failed,
                                 args=self._load_args, settled=lambda ok: self.refreshed.emit() if ok else None)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)

@@ -172,6 +172,7 @@ class IntegrationsPanel(QWidget):
         self.changed.connect(lambda _name: self.rules.refresh())  # the dialog's connections
         self.failures: dict[str, FailureView] = {}
 
+        # On the general pool: the catalog asks the keychain, which may wait for the user to unlock it.
         self._loads = Refresher(services.pool, self._catalog, self._apply, owner=self, failed=self._load_failed,
                                 args=lambda: (self.search.text(), self.category),
                                 settled=lambda _ok: self.refreshed.emit())

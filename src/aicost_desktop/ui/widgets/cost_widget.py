@@ -77,7 +77,7 @@ class CostWidget(QFrame):
         self.setObjectName("costWidget")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.services = services
-        self._loads = Refresher(services.pool, load_card, self.apply, owner=self, failed=self._failed,
+        self._loads = Refresher(services.view_pool, load_card, self.apply, owner=self, failed=self._failed,
                                 args=lambda: (services.ctx,))
         self.data: CardData | None = None
         self.title = QLabel("This month")

@@ -203,7 +203,7 @@ class RulesView(QWidget):
         self._sync_buttons()
 
         tz = self.ctx.tz.key
-        self._loads = Refresher(services.pool, load_page, self._apply, owner=self, failed=self._load_failed,
+        self._loads = Refresher(services.view_pool, load_page, self._apply, owner=self, failed=self._load_failed,
                                 args=lambda: (self.ctx.db, self.manager, tz, self.ctx.settings.get("week_start")),
                                 settled=lambda _ok: self.refreshed.emit())
 
@@ -357,7 +357,7 @@ class DeliveryLogView(QWidget):
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty)
         lay.addWidget(self.stack, 1)
-        self._loads = Refresher(services.pool, _log, self._apply, owner=self, failed=self._failed,
+        self._loads = Refresher(services.view_pool, _log, self._apply, owner=self, failed=self._failed,
                                 args=lambda: (self.ctx.db, bool(self.filter.currentData())),
                                 settled=lambda _ok: self.refreshed.emit())
 
