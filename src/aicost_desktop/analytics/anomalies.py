@@ -10,7 +10,7 @@ jump is not worth a notification). Spikes and drops are both reported; the expla
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
@@ -234,8 +234,13 @@ def find_anomalies(db: Database, tz: ZoneInfo, start: date, end: date,
                    dimensions: Sequence[str] = SERIES_DIMENSIONS, filters: LedgerFilter | None = None,
                    sources: Sequence[str] | None = USAGE_SOURCES, threshold: float = THRESHOLD,
                    min_dollars: float = MIN_DOLLARS, fx: dict[str, Decimal] | None = None,
-                   currency: str = "USD") -> list[Anomaly]:
-    """Anomalous local days in [start, end] for every series of each dimension, newest first."""
+                   currency: str = "USD", today: date | None = None) -> list[Anomaly]:
+    """Anomalous local days in [start, end] for every series of each dimension, newest first.
+
+    A day not over yet (`today`, the zone's current date by default) is never a drop: at 00:20 every series
+    is "down" on a full day's expectation. It can already be a spike: what it spent is over what a day
+    usually spends."""
+    today = today or datetime.now(tz).date()
     hist_start = start - timedelta(days=2 * WINDOW)
     cells = daily_cells(db, tz, hist_start, end, ("provider", "model", "account"), filters, sources,
                         fx=fx, currency=currency)
@@ -258,7 +263,8 @@ def find_anomalies(db: Database, tz: ZoneInfo, start: date, end: date,
         wd = (hist_start.weekday() + np.arange(n)) % 7
         for key, members in groups.items():
             y = np.sum([leaves[m] for m in members], axis=0)
-            flags = detect(y, hist_start.weekday(), threshold, min_dollars, start_index=start_i)
+            flags = [f for f in detect(y, hist_start.weekday(), threshold, min_dollars, start_index=start_i)
+                     if f.kind == "spike" or days[f.index] < today]
             if not flags:
                 continue
             why = _contributors(leaves, members, np.array([f.index for f in flags]), wd)

@@ -163,7 +163,7 @@ def load_analytics(db: Database, tz: ZoneInfo, q: AnalyticsQuery, fx: dict[str, 
     # The "worth telling" floor is $5 whatever the currency (not 5 yen).
     floor = float(convert(Decimal(str(MIN_DOLLARS)), "USD", cur, fx))
     anomalies = find_anomalies(db, tz, start, end, sources=q.sources or ("api", "import", "log", "proxy"),
-                               min_dollars=floor, fx=fx, currency=cur)
+                               min_dollars=floor, fx=fx, currency=cur, today=q.today)
     if lap("anomalies"):
         return None
     data = AnalyticsData(

@@ -137,3 +137,27 @@ def test_explanation_of_a_model_series_names_the_account_only() -> None:
     a = Anomaly(date(2026, 11, 9), "model", "gpt-5", Decimal("52.52"), Decimal("7.22"), 9.0,
                 [Contributor("gpt-5", "OpenAI (demo)", 45.3, 1.0)])
     assert a.explanation.endswith(", 100% from account OpenAI (demo)")
+
+
+def test_a_day_not_over_yet_is_never_a_drop_but_can_already_be_a_spike(sqlite_db) -> None:
+    """Just after midnight every series is 'down' on a full day's expectation: that is no anomaly."""
+    start = date(2026, 1, 1)
+    recs = []
+    for i in range(40):
+        d = start + timedelta(days=i)
+        at = datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc)
+        recs.append(UsageRecord(DataSource.API, f"{d}", "openai", at, at, model="gpt-5",
+                                reported_cost=Decimal(20 + i % 3)))
+    upsert_records(sqlite_db, recs)
+    today = start + timedelta(days=40)  # nothing spent yet today
+    tz = ZoneInfo("UTC")
+    assert find_anomalies(sqlite_db, tz, today - timedelta(days=9), today, today=today) == []
+    # The same day judged once it is over (a day later) is the drop it is.
+    over = find_anomalies(sqlite_db, tz, today - timedelta(days=9), today, today=today + timedelta(days=1))
+    assert over and {a.kind for a in over} == {"drop"} and {a.day for a in over} == {today}
+    # A morning that already spent five days' worth is a spike before the day ends.
+    at = datetime(today.year, today.month, today.day, 1, tzinfo=timezone.utc)
+    upsert_records(sqlite_db, [UsageRecord(DataSource.API, "burst", "openai", at, at, model="gpt-5",
+                                           reported_cost=Decimal(100))])
+    early = find_anomalies(sqlite_db, tz, today - timedelta(days=9), today, today=today)
+    assert early and {a.kind for a in early} == {"spike"} and {a.day for a in early} == {today}
