@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from aicost_desktop.domain.days import as_date
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
@@ -92,7 +93,7 @@ def daily_cells(db: Database, tz: ZoneInfo, start: date, end: date, dims: Sequen
             q = (select(*group, func.sum(cost_col), func.sum(tokens), func.sum(T.requests))
                  .where(*cond).group_by(*group))
             for row in s.execute(q):
-                d = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0])[:10])
+                d = as_date(row[0])
                 n = len(dims)
                 add(d, row[1:1 + n], row[1 + n], row[2 + n], int(row[3 + n] or 0), int(row[4 + n] or 0))
     return [Cell(d, k, v[0], v[1], v[2]) for (d, k), v in sorted(acc.items())]

@@ -10,7 +10,7 @@ is listed apart instead of showing up as drift; so are unpriced models (tokens w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select, type_coerce
 
 from aicost_desktop.analytics.query import NONE_LABEL
+from aicost_desktop.domain.days import as_date
 from aicost_desktop.domain.money import QUANT, ZERO
 from aicost_desktop.pricing.normalize import undated
 from aicost_desktop.storage.db import Database
@@ -162,7 +163,7 @@ def reconcile(db: Database, tz: ZoneInfo, start: date, end: date,
                 if model not in keys:
                     keys[model] = resolve(model) or model
                 label = keys[model]
-            g = groups.setdefault((date.fromisoformat(str(d)[:10]), acc, prov, label), [ZERO, ZERO, 0, 0, set()])
+            g = groups.setdefault((as_date(d), acc, prov, label), [ZERO, ZERO, 0, 0, set()])
             g[0] += Decimal(0) + (r or ZERO)
             g[1] += Decimal(0) + (c or ZERO)
             g[2] += int(nr or 0)
@@ -198,12 +199,8 @@ def unpriced_models(db: Database) -> list[UnpricedModel]:
     q = (select(T.provider, T.model, func.count(), func.sum(tokens), func.min(T.bucket_start),
                 func.max(T.bucket_start)).where(UNPRICED_ROWS).group_by(T.provider, T.model))
     with db.session() as s:
-        out = [UnpricedModel(p, m, int(n), int(t or 0), _d(lo), _d(hi)) for p, m, n, t, lo, hi in s.execute(q)
+        out = [UnpricedModel(p, m, int(n), int(t or 0), as_date(lo), as_date(hi))
+               for p, m, n, t, lo, hi in s.execute(q)
                if m is not None]  # never None (UNPRICED_ROWS says model IS NOT NULL): narrowed for the type
     return sorted(out, key=lambda u: (-u.tokens, u.model))
 
-
-def _d(v: Any) -> date:
-    if isinstance(v, datetime):
-        return v.date()
-    return date.fromisoformat(str(v)[:10])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aicost_desktop.domain.limits import EARLIEST_USAGE, latest_usage_day
@@ -23,6 +24,14 @@ def is_dated_bucket(start: datetime, end: datetime) -> bool:
     s = start.astimezone(timezone.utc)
     span = end - start
     return s.time() == time(0) and span >= DAY and span % DAY == timedelta(0)
+
+
+def as_date(value: Any) -> date:
+    """A date column's value as a backend returns it: a date (PostgreSQL), a datetime, or 'YYYY-MM-DD…' text
+    (SQLite)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def utc_midnight(d: date) -> datetime:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from aicost_desktop.domain.days import local_day, whole_hour_zone
+from aicost_desktop.domain.days import as_date, local_day, whole_hour_zone
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
 from aicost_desktop.storage.db import Database
@@ -254,11 +254,13 @@ def ledger_total(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None
             rows: Any = s.execute(select(D.currency, func.sum(D.cost)).where(*where_clauses(db, flt, tz, D))
                                   .group_by(D.currency))
         elif rollup:
-            lo, hi = (_as_date(d) for d in s.execute(select(func.min(UsageDaily.day), func.max(UsageDaily.day))).one())
-            cells = {}
-            if lo is not None and hi is not None:  # an open bound: the ledger's first / last UTC date, +-1 local day
-                first, last = flt.start or lo - timedelta(days=1), flt.end or hi + timedelta(days=1)
-                cells = local_day_sums(s, tz, first, last, ["currency"], ["cost"], rollup_conditions(db, flt, tz, None))
+            first, last = flt.start, flt.end
+            if first is None or last is None:  # an open bound: the ledger's first / last UTC date, +-1 local day
+                lo, hi = s.execute(select(func.min(UsageDaily.day), func.max(UsageDaily.day))).one()
+                first = first or (as_date(lo) - timedelta(days=1) if lo is not None else None)
+                last = last or (as_date(hi) + timedelta(days=1) if hi is not None else None)
+            cells = local_day_sums(s, tz, first, last, ["currency"], ["cost"],
+                                   rollup_conditions(db, flt, tz, None)) if first and last else {}
             rows = [(cur, cost) for (_day, (cur,)), (cost,) in cells.items()]
         else:
             rows = s.execute(_base([UsageRow.currency, func.sum(UsageRow.cost)])
@@ -275,11 +277,6 @@ def ledger_total(db: Database, tz: ZoneInfo, filters: LedgerFilter | None = None
             amount = amount * rate / target
         total += amount
     return total
-
-
-def _as_date(value: Any) -> date | None:
-    """A roll-up day as SQLite (text) or PostgreSQL (date) returns it."""
-    return value if value is None or isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def ledger_has_rows(db: Database) -> bool:

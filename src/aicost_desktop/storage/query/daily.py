@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from aicost_desktop.domain.days import utc_midnight
+from aicost_desktop.domain.days import as_date, utc_midnight
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.query.filters import LedgerFilter, where_clauses
 from aicost_desktop.storage.query.names import NameMaps
@@ -113,7 +113,7 @@ def local_day_sums(s: Session, tz: ZoneInfo, start: date, end: date, dims: Seque
     n = len(dims)
     homes: dict[date, date] = {}
     for row in s.execute(q):
-        u = row[0] if isinstance(row[0], date) else date.fromisoformat(str(row[0])[:10])
+        u = as_date(row[0])
         day = u if row[1] else homes.get(u)
         if day is None:
             day = homes[u] = home_day(u, tz)
@@ -133,7 +133,7 @@ def local_day_sums(s: Session, tz: ZoneInfo, start: date, end: date, dims: Seque
                   .where(H.hour_start.in_(chunk), H.dated.is_(False), *where[H])
                   .group_by(literal_column("utc_date"), *hour_cols))
             for row in s.execute(hq):
-                u = row[0] if isinstance(row[0], date) else date.fromisoformat(row[0])
+                u = as_date(row[0])
                 home, local = pair[u]
                 keys, values = tuple(row[1:1 + n]), row[1 + n:]
                 if start <= home <= end:
