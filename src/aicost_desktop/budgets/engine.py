@@ -68,12 +68,21 @@ class BudgetStatus:
             return "at_risk"
         return "ok"
 
+    def forecast_band(self) -> str:
+        """'$1,698.40–$1,877.03', the projection's 80% band ('' when it has no width)."""
+        f, c = self.forecast, self.currency
+        return f"{format_money(f.lower, c)}–{format_money(f.upper, c)}" if f.upper > f.lower else ""
+
+    def period_end(self) -> str:
+        """'Nov 30', the last day of the period the forecast runs to."""
+        return f"{self.period.last:%b} {self.period.last.day}"
+
     def forecast_text(self) -> str:
         """'projected $1,740.12 ($1,698.40–$1,877.03) by Nov 30': the projection and its 80% band, written
         exactly as Analytics writes them (the one money format)."""
-        f, c = self.forecast, self.currency
-        band = f" ({format_money(f.lower, c)}–{format_money(f.upper, c)})" if f.upper > f.lower else ""
-        return f"projected {format_money(f.amount, c)}{band} by {self.period.last:%b} {self.period.last.day}"
+        band = self.forecast_band()
+        return (f"projected {format_money(self.forecast.amount, self.currency)}{f' ({band})' if band else ''} "
+                f"by {self.period_end()}")
 
     def as_json(self) -> dict[str, Any]:
         q = Decimal("0.01")

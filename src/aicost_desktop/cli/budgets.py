@@ -108,14 +108,10 @@ def status_lines(sts: "list[BudgetStatus]") -> list[str]:
     # lazy: loaded when the command runs, not by `aicost --help`
     from aicost_desktop.budgets.wording import STATE_WORDS
 
-    def band(st: "BudgetStatus") -> str:
-        f = st.forecast
-        return f"{money(f.lower, st.currency)}–{money(f.upper, st.currency)}" if f.upper > f.lower else ""
-
     return table(("budget", "spent", "limit", "used", "state", "forecast", "80% band", "by", "days left"),
                  [(st.name, money(st.spent, st.currency), money(st.amount, st.currency), percent(st.percent),
-                   STATE_WORDS.get(st.state, st.state).lower(), money(st.forecast.amount, st.currency), band(st),
-                   f"{st.period.last:%b} {st.period.last.day}", st.days_left) for st in sts],
+                   STATE_WORDS.get(st.state, st.state).lower(), money(st.forecast.amount, st.currency),
+                   st.forecast_band(), st.period_end(), st.days_left) for st in sts],
                  right={1, 2, 3, 5, 6, 8})
 
 

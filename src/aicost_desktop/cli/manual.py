@@ -59,7 +59,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def _entry(args: argparse.Namespace) -> ManualEntry:
-    return ManualEntry(service=args.service, amount=args.amount, entry_date=parse_date(args.date, "date", usage_day=True),
+    return ManualEntry(service=args.service, amount=args.amount,
+                       entry_date=parse_date(args.date, "date", usage_day=True),
                        currency=args.currency, provider=args.provider, model=args.model, note=args.note,
                        refund=args.refund, input_tokens=parse_tokens(args.input_tokens, "input-tokens"),
                        output_tokens=parse_tokens(args.output_tokens, "output-tokens"))

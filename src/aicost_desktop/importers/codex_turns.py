@@ -66,7 +66,8 @@ def turns_of(events: Iterable[TokenEvent], root: str, path: Path, report: Import
     """The requests of one file, in order; zero turns are counted as skipped in `report`.
 
     With a cumulative total the turn is the step from the previous total (a total that went
-    down, or one equal to its own last turn after a non-zero total, is a reset: the new total is the turn). The first total of a file that is larger
+    down, or one equal to its own last turn after a non-zero total, is a reset: the new total is
+    the turn). The first total of a file that is larger
     than its own last turn continues a counter recorded elsewhere, so only that last turn is
     new. Without any total, `last_token_usage` is the turn.
     """

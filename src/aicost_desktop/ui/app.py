@@ -141,7 +141,7 @@ def _smoke(app, window, problems: list[str], settle: Callable[[], None]) -> int:
         if dock is None or dock.widget() is None:
             problems.append(f"dock {spec.object_name} missing")
     window.refresh_all()
-    if not _settle(app, (window.services.pool, window.services.view_pool), window.runtime):
+    if not _settle(app, window.services.pools, window.runtime):
         problems.append("background jobs did not finish within 60 s")
     window._quitting = True
     window.close()

@@ -96,9 +96,14 @@ class Services:
         waits for the other's switch interval; the GUI thread then competes with one thread, not two."""
         return self.reads or self.pool
 
+    @property
+    def pools(self) -> list[QThreadPool]:
+        """Every pool the GUI's jobs run on (one when the views share `pool`)."""
+        return [self.pool] if self.reads is None else [self.pool, self.reads]
+
     def wait(self, timeout_ms: int) -> None:
-        """Drop queued jobs and wait for the running ones, on both pools."""
-        for p in {id(p): p for p in (self.pool, self.view_pool)}.values():
+        """Drop queued jobs and wait for the running ones, on every pool."""
+        for p in self.pools:
             p.clear()
             p.waitForDone(timeout_ms)
 

@@ -61,10 +61,9 @@ class BudgetTableModel(RowsTableModel[BudgetStatus]):
             if key == "spent":
                 return f"{format_money(st.spent, st.currency)} / {format_money(st.amount, st.currency)}"
             if key == "forecast":  # the projection, its 80% band beneath (as Analytics writes both)
-                f, c = st.forecast, st.currency
-                head = f"{format_money(f.amount, c)} by {st.period.last:%b} {st.period.last.day}"
-                return head + (f"\n({format_money(f.lower, c)}–{format_money(f.upper, c)})" if f.upper > f.lower
-                               else "")
+                band = st.forecast_band()
+                return (f"{format_money(st.forecast.amount, st.currency)} by {st.period_end()}"
+                        + (f"\n({band})" if band else ""))
             if key == "days_left":
                 return str(st.days_left)
             if key == "scope":

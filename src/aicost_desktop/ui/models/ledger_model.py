@@ -9,6 +9,8 @@ from typing import Any, Callable, Sequence
 from PySide6.QtCore import QModelIndex, QPointF, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
 
+from aicost_desktop.analytics.dashboard import convert
+from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import format_money
 from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTableModel, sort_permutation
 from aicost_desktop.storage.queries import LedgerRowView
@@ -79,18 +81,22 @@ class ShownMoney:
     def rates(self) -> dict[str, Decimal]:
         return dict(self._fx)
 
-    def _rate(self, code: str) -> Decimal | None:
-        return Decimal(1) if code == "USD" else self._fx.get(code)
+    def converts(self, currency: str) -> bool:
+        """Whether an amount in `currency` is shown converted (another currency, and the rates for it)."""
+        if currency == self.currency:
+            return False
+        try:
+            convert(Decimal(1), currency, self.currency, self._fx)
+        except InputError:
+            return False
+        return True
 
     def value(self, amount: Decimal | None, currency: str) -> Decimal | None:
-        """`amount` in the display currency, or as billed when a rate is missing (None stays None)."""
-        if amount is None or currency == self.currency:
+        """`amount` in the display currency (analytics' one conversion rule), or as billed when a rate is
+        missing (None stays None)."""
+        if amount is None or not self.converts(currency):
             return amount
-        src, dst = self._rate(currency), self._rate(self.currency)
-        return amount * src / dst if src is not None and dst else amount
-
-    def converts(self, currency: str) -> bool:
-        return currency != self.currency and self._rate(currency) is not None and bool(self._rate(self.currency))
+        return convert(amount, currency, self.currency, self._fx)
 
     def text(self, amount: Decimal, currency: str) -> str:
         if self.converts(currency):
