@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from PySide6.QtCore import QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFrame, QHeaderView, QLabel, QMenu, QMessageBox,
-                               QScrollArea, QSplitter, QStackedWidget, QTableView, QToolBar, QToolButton,
+                               QScrollArea, QStackedWidget, QTableView, QToolBar, QToolButton,
                                QVBoxLayout, QWidget)
 
 from aicost_desktop.accounts import account_key, remove_account, update_account
@@ -27,6 +27,7 @@ from aicost_desktop.ui.dialogs.launch import (open_account_dialog, open_import_d
                                               open_subscription_dialog)
 from aicost_desktop.ui.widgets.empty_state import EmptyState
 from aicost_desktop.ui.widgets.loading import LoadingPage
+from aicost_desktop.ui.widgets.responsive_splitter import ResponsiveSplitter
 from aicost_desktop.ui.workers import Refresher
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ NO_KEYCHAIN = ("<b>No OS keychain is available</b> (keyring backend: {backend}).
                "in the OS keychain, so accounts cannot be added until one is installed and unlocked "
                "(gnome-keyring or KWallet, macOS Keychain, Windows Credential Locker) or "
                "PYTHON_KEYRING_BACKEND is set. Log imports, CSV imports and manual entries still work.")
+# Below this width the detail pane goes under the table: beside it, the table shows less than its name,
+# provider and status columns (~400 px) next to a readable pane (160 px).
+STACK_BELOW = 600
 ADD_DISABLED_TIP = "No OS keychain is available: keys are never stored anywhere else (see the banner)."
 
 
@@ -168,7 +172,7 @@ class AccountsPanel(QWidget):
         return state
 
     def _build_content(self) -> QWidget:
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = ResponsiveSplitter(stack_below=STACK_BELOW, shares=(3, 2))
         t = self.table = QTableView()
         t.setObjectName("accountsTable")
         t.setModel(self.proxy)
@@ -198,9 +202,14 @@ class AccountsPanel(QWidget):
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setMinimumWidth(160)
         self.detail.setContentsMargins(8, 4, 4, 4)
-        split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        # Scrolls rather than clips: stacked under the table in a short dock it may have less room than lines.
+        detail_area = QScrollArea()
+        detail_area.setObjectName("accountDetailArea")
+        detail_area.setWidget(self.detail)
+        detail_area.setWidgetResizable(True)
+        detail_area.setFrameShape(QFrame.Shape.NoFrame)
+        detail_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        split.addWidget(detail_area)
         return split
 
     # -- keychain --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from aicost_desktop.ui.models.base import SORT_ROLE, Index, RawSortProxy, RowsTa
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2  # the BudgetStatus
 
 # What a budget is doing first (state right after the forecast): a dock at 1366 px shows about five columns.
-COLUMNS = [("name", "Budget"), ("progress", "Progress"), ("spent", "Spent / limit"), ("forecast", "Forecast"),
+COLUMNS = [("name", "Budget"), ("progress", "Progress"), ("spent", "Spent"), ("forecast", "Forecast"),
            ("state", "State"), ("days_left", "Days left"), ("scope", "Scope"), ("period", "Period")]
 COL = {k: i for i, (k, _) in enumerate(COLUMNS)}
 # state -> (label, bar colour)
@@ -58,8 +58,8 @@ class BudgetTableModel(RowsTableModel[BudgetStatus]):
                 return st.name + (" (key paused)" if st.key_paused else "")
             if key == "progress":
                 return f"{st.percent:.0f}%"
-            if key == "spent":
-                return f"{format_money(st.spent, st.currency)} / {format_money(st.amount, st.currency)}"
+            if key == "spent":  # two lines, like the forecast: the table fits its dock at 1920 px wide
+                return f"{format_money(st.spent, st.currency)}\nof {format_money(st.amount, st.currency)}"
             if key == "forecast":  # the projection, its 80% band beneath (as Analytics writes both)
                 band = st.forecast_band()
                 return (f"{format_money(st.forecast.amount, st.currency)} by {st.period_end()}"
