@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from aicost_desktop.analytics.query import NONE_LABEL, daily_cells
+from aicost_desktop.analytics.query import NONE_LABEL, CellCache, daily_cells
 from aicost_desktop.domain.money import format_money
 from aicost_desktop.notify.alerts import raise_anomaly
 from aicost_desktop.storage.query import LedgerFilter, day_range
@@ -230,20 +230,26 @@ def _cents(x: float) -> Decimal:
     return Decimal(repr(round(float(x), 2))).quantize(Decimal("0.01"))
 
 
+def history_start(start: date) -> date:
+    """The first local day find_anomalies reads for days from `start`: two baseline windows before it."""
+    return start - timedelta(days=2 * WINDOW)
+
+
 def find_anomalies(db: Database, tz: ZoneInfo, start: date, end: date,
                    dimensions: Sequence[str] = SERIES_DIMENSIONS, filters: LedgerFilter | None = None,
                    sources: Sequence[str] | None = USAGE_SOURCES, threshold: float = THRESHOLD,
                    min_dollars: float = MIN_DOLLARS, fx: dict[str, Decimal] | None = None,
-                   currency: str = "USD", today: date | None = None) -> list[Anomaly]:
+                   currency: str = "USD", today: date | None = None,
+                   cache: CellCache | None = None) -> list[Anomaly]:
     """Anomalous local days in [start, end] for every series of each dimension, newest first.
 
     A day not over yet (`today`, the zone's current date by default) is never a drop: at 00:20 every series
     is "down" on a full day's expectation. It can already be a spike: what it spent is over what a day
     usually spends."""
     today = today or datetime.now(tz).date()
-    hist_start = start - timedelta(days=2 * WINDOW)
+    hist_start = history_start(start)
     cells = daily_cells(db, tz, hist_start, end, ("provider", "model", "account"), filters, sources,
-                        fx=fx, currency=currency)
+                        fx=fx, currency=currency, cache=cache)
     days = day_range(hist_start, end)
     index = {d: i for i, d in enumerate(days)}
     n = len(days)

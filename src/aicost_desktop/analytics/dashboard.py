@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from aicost_desktop.analytics.anomalies import MIN_DOLLARS, Anomaly, find_anomalies
-from aicost_desktop.analytics.forecast import SpendForecast, spend_forecast
+from aicost_desktop.analytics.anomalies import MIN_DOLLARS, Anomaly, find_anomalies, history_start
+from aicost_desktop.analytics.forecast import (HISTORY_DAYS, SpendForecast, forecast_horizon, outlook_span,
+                                               spend_forecast)
+from aicost_desktop.analytics.query import LEAF_DIMENSIONS, CellCache
 from aicost_desktop.analytics.reconcile import Reconciliation, ReconRow, ReportedOnly, reconcile
 from aicost_desktop.analytics.series import (BreakdownRow, MonthOverMonth, Series, breakdown, month_over_month,
-                                             spend_series)
+                                             month_over_month_start, spend_series)
 from aicost_desktop.domain.days import local_day
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import format_money
@@ -138,6 +140,17 @@ def _reconciliation_in(rec: Reconciliation, fx: dict[str, Decimal], currency: st
                           rec.unpriced, only)
 
 
+FORECAST_DAYS = 14  # the chart's forecast; the month-end projection comes with it
+
+
+def _cells_span(q: AnalyticsQuery, start: date, end: date) -> tuple[date, date]:
+    """The local days every figure of a load reads: the period, the anomalies' baseline before it, the
+    forecast's history and days ahead, and last month (month over month)."""
+    fc_first, fc_last = outlook_span(q.today, forecast_horizon(q.today, FORECAST_DAYS), HISTORY_DAYS)
+    return (min(history_start(start), fc_first, month_over_month_start(q.today)),
+            max(end, fc_last, q.today))
+
+
 def load_analytics(db: Database, tz: ZoneInfo, q: AnalyticsQuery, fx: dict[str, Decimal] | None = None,
                    cancel: threading.Event | None = None) -> AnalyticsData | None:
     """Every figure of the dock for one query (runs in a worker), money in the query's currency through the
@@ -153,25 +166,33 @@ def load_analytics(db: Database, tz: ZoneInfo, q: AnalyticsQuery, fx: dict[str, 
         return cancel is not None and cancel.is_set()
 
     start, end = q.range
-    series = spend_series(db, tz, start, end, q.granularity, q.group_by, sources=q.sources, fx=fx, currency=cur)
+    # One read of the day cells every figure below sums its own way (see CellCache).
+    first, last = _cells_span(q, start, end)
+    dims = LEAF_DIMENSIONS + ((q.group_by,) if q.group_by and q.group_by not in LEAF_DIMENSIONS else ())
+    cells = CellCache.read(db, tz, first, last, dims, fx=fx, currency=cur)
+    if lap("cells"):
+        return None
+    series = spend_series(db, tz, start, end, q.granularity, q.group_by, sources=q.sources, fx=fx, currency=cur,
+                          cache=cells)
     if lap("series"):
         return None
-    month_fc = spend_forecast(db, tz, q.today, days=14, sources=q.sources, fx=fx, currency=cur)
+    month_fc = spend_forecast(db, tz, q.today, days=FORECAST_DAYS, sources=q.sources, fx=fx, currency=cur,
+                              cache=cells)
     fc = month_fc if end == q.today and q.granularity == "day" else None
     if lap("forecast"):
         return None
     # The "worth telling" floor is $5 whatever the currency (not 5 yen).
     floor = float(convert(Decimal(str(MIN_DOLLARS)), "USD", cur, fx))
     anomalies = find_anomalies(db, tz, start, end, sources=q.sources or ("api", "import", "log", "proxy"),
-                               min_dollars=floor, fx=fx, currency=cur, today=q.today)
+                               min_dollars=floor, fx=fx, currency=cur, today=q.today, cache=cells)
     if lap("anomalies"):
         return None
     data = AnalyticsData(
         query=q, series=series, forecast=fc, anomalies=anomalies,
         manual_days=_manual_days(db, tz, start, end, fx, cur),
-        mom=month_over_month(db, tz, q.today, sources=q.sources, fx=fx, currency=cur), month_forecast=month_fc,
-        budget=_budget(db, fx, cur),
-        breakdown=breakdown(db, tz, start, end, "model", sources=q.sources, fx=fx, currency=cur),
+        mom=month_over_month(db, tz, q.today, sources=q.sources, fx=fx, currency=cur, cache=cells),
+        month_forecast=month_fc, budget=_budget(db, fx, cur),
+        breakdown=breakdown(db, tz, start, end, "model", sources=q.sources, fx=fx, currency=cur, cache=cells),
         reconciliation=_reconciliation_in(reconcile(db, tz, max(start, end - timedelta(days=89)), end), fx, cur),
         timings=t)
     lap("total")

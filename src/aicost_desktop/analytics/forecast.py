@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import select
 
-from aicost_desktop.analytics.query import daily_cells
+from aicost_desktop.analytics.query import CellCache, daily_cells
 from aicost_desktop.domain.days import utc_midnight
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.manual import charge_dates
@@ -408,21 +408,27 @@ def _subscription_charges(db: Database, tz: ZoneInfo, flt: LedgerFilter, first: 
     return out
 
 
+def outlook_span(today: date, horizon: int, history: int = HISTORY_DAYS) -> tuple[date, date]:
+    """The local days an outlook of `horizon` days reads: its history, today, and the days it forecasts (known
+    charges ahead count)."""
+    return today - timedelta(days=history), today + timedelta(days=max(int(horizon), LEADS) - 1)
+
+
 def outlook(db: Database, tz: ZoneInfo, today: date, horizon: int, filters: LedgerFilter | None = None,
             sources: Sequence[str] | None = None, fx: dict[str, Decimal] | None = None,
-            currency: str = "USD", history: int = HISTORY_DAYS) -> Outlook:
+            currency: str = "USD", history: int = HISTORY_DAYS, cache: CellCache | None = None) -> Outlook:
     """Forecast `horizon` days from `today` (inclusive; today is partial) from the complete days before it."""
     fx = fx or {"USD": Decimal(1)}
     flt = (filters or LedgerFilter()).narrowed(sources=list(sources) if sources else None)
     # At least a month is always forecast: the band through day k then never depends on how far ahead was
     # asked (forecast_daily backtests max(horizon, LEADS) leads), so every caller gets the same month-end figure.
-    h = max(int(horizon), LEADS)
-    start, end = today - timedelta(days=history), today + timedelta(days=h - 1)
+    start, end = outlook_span(today, horizon, history)
+    h = (end - today).days + 1
     usage_hist = np.zeros(history)
     spent: dict[date, Decimal] = {}
     known = np.zeros(h)
     usage_today = Decimal(0)
-    for c in daily_cells(db, tz, start, end, ("source",), flt, None, fx=fx, currency=currency):
+    for c in daily_cells(db, tz, start, end, ("source",), flt, None, fx=fx, currency=currency, cache=cache):
         if c.day > today:
             known[(c.day - today).days] += float(c.cost)
             continue
@@ -533,13 +539,19 @@ class SpendForecast:
                           "lower": s(self.month_lower), "upper": s(self.month_upper)}}
 
 
+def forecast_horizon(today: date, days: int) -> int:
+    """The days spend_forecast forecasts for `days` asked: at least through the month's end."""
+    return max(days, (month_bounds(today)[1] - today).days + 1)
+
+
 def spend_forecast(db: Database, tz: ZoneInfo, today: date, days: int = 30, history: int = HISTORY_DAYS,
                    filters: LedgerFilter | None = None, sources: Sequence[str] | None = None,
-                   fx: dict[str, Decimal] | None = None, currency: str = "USD") -> SpendForecast:
+                   fx: dict[str, Decimal] | None = None, currency: str = "USD",
+                   cache: CellCache | None = None) -> SpendForecast:
     """Daily spend for `days` days from `today` (inclusive, today is partial) with bands, the next `days` days'
     total, and this month's projection (the same figure as `period_forecast` of the month)."""
     first, last = month_bounds(today)
-    o = outlook(db, tz, today, max(days, (last - today).days + 1), filters, sources, fx, currency, history)
+    o = outlook(db, tz, today, forecast_horizon(today, days), filters, sources, fx, currency, history, cache)
     nxt = project(o, today, today + timedelta(days=days - 1))
     sel = slice(0, days)
     known = o.known[sel]

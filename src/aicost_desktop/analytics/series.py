@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from aicost_desktop.analytics.query import DIMENSIONS, daily_cells
+from aicost_desktop.analytics.query import DIMENSIONS, CellCache, daily_cells
 from aicost_desktop.storage.query import LedgerFilter, day_range, week_start_of
 from aicost_desktop.domain.errors import InputError
 from aicost_desktop.domain.money import ZERO
@@ -77,14 +77,14 @@ class Series:
 def spend_series(db: Database, tz: ZoneInfo, start: date, end: date, granularity: str = "day",
                  dimension: str | None = None, filters: LedgerFilter | None = None,
                  sources: Sequence[str] | None = None, mode: str = "auto", week_start: int = 0,
-                 fx: dict[str, Decimal] | None = None, currency: str = "USD") -> Series:
+                 fx: dict[str, Decimal] | None = None, currency: str = "USD", cache: CellCache | None = None) -> Series:
     """Spend over local days [start, end] bucketed by day/week/month, one series per `dimension` value."""
     if granularity not in GRANULARITIES:
         raise InputError("granularity", granularity, f"use one of {', '.join(GRANULARITIES)}")
     if dimension is not None and dimension not in DIMENSIONS:
         raise InputError("group-by", dimension, f"use one of {', '.join(DIMENSIONS)}")
     dims = (dimension,) if dimension else ()
-    cells = daily_cells(db, tz, start, end, dims, filters, sources, mode, fx, currency)
+    cells = daily_cells(db, tz, start, end, dims, filters, sources, mode, fx, currency, cache)
     bks = buckets(start, end, granularity, week_start)
     index = {b: i for i, b in enumerate(bks)}
     values: dict[str, list[Decimal]] = {}
@@ -113,10 +113,11 @@ class BreakdownRow:
 
 def breakdown(db: Database, tz: ZoneInfo, start: date, end: date, dimension: str = "model",
               filters: LedgerFilter | None = None, sources: Sequence[str] | None = None, mode: str = "auto",
-              fx: dict[str, Decimal] | None = None, currency: str = "USD") -> list[BreakdownRow]:
+              fx: dict[str, Decimal] | None = None, currency: str = "USD",
+              cache: CellCache | None = None) -> list[BreakdownRow]:
     """Spend by `dimension` (with its provider) over [start, end], largest first, with share of total."""
     dims = (dimension, "provider") if dimension != "provider" else ("provider",)
-    cells = daily_cells(db, tz, start, end, dims, filters, sources, mode, fx, currency)
+    cells = daily_cells(db, tz, start, end, dims, filters, sources, mode, fx, currency, cache)
     acc: dict[tuple[str, str], list[Any]] = {}
     for c in cells:
         k = (c.keys[0], c.keys[-1])
@@ -165,14 +166,20 @@ def _cumulative(values: list[Decimal]) -> list[Decimal]:
     return out
 
 
+def month_over_month_start(today: date) -> date:
+    """The first local day month_over_month reads: the first of last month."""
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
 def month_over_month(db: Database, tz: ZoneInfo, today: date, filters: LedgerFilter | None = None,
                      sources: Sequence[str] | None = None, fx: dict[str, Decimal] | None = None,
-                     currency: str = "USD") -> MonthOverMonth:
+                     currency: str = "USD", cache: CellCache | None = None) -> MonthOverMonth:
     """This month through `today` vs last month; 'same days' is days 1..today.day (clamped to its length)."""
     this_start = today.replace(day=1)
     last_end = this_start - timedelta(days=1)
-    last_start = last_end.replace(day=1)
-    s = spend_series(db, tz, last_start, today, "day", None, filters, sources, fx=fx, currency=currency)
+    last_start = month_over_month_start(today)
+    s = spend_series(db, tz, last_start, today, "day", None, filters, sources, fx=fx, currency=currency,
+                     cache=cache)
     daily = dict(zip(s.buckets, s.totals))
     this_vals = [daily[d] for d in day_range(this_start, today)]
     last_vals = [daily[d] for d in day_range(last_start, last_end)]

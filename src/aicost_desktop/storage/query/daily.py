@@ -118,7 +118,11 @@ def local_day_sums(s: Session, tz: ZoneInfo, start: date, end: date, dims: Seque
         if day is None:
             day = homes[u] = home_day(u, tz)
         if start <= day <= end:
-            _add(acc, (day, tuple(row[2:2 + n])), row[2 + n:], 1)
+            key = (day, tuple(row[2:2 + n]))
+            if key in acc:
+                _add(acc, key, row[2 + n:], 1)
+            else:  # the common case (a dated and an instant cell of one day meet only on the same key)
+                acc[key] = list(row[2 + n:])
     moved = moved_hours(first, last, tz)
     if moved:
         # A UTC date's moved hours all go to one other local day: sum them per date in SQL.
