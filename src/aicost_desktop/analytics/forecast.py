@@ -274,6 +274,24 @@ def forecast_daily(history: Sequence[float] | np.ndarray, horizon: int, first_we
                           float(cum_upper[-1]), cum_lower, cum_upper)
 
 
+def remembered_forecast(history: np.ndarray, horizon: int, first_weekday: int = 0) -> ForecastResult:
+    """forecast_daily, remembered for the last few histories (the result's arrays are read-only: shared).
+
+    A view's refresh after a sync that wrote today asks for the forecast of the same complete days again,
+    and so do the budgets of one scope and the dashboard; the backtest behind a forecast (a fit per origin,
+    ~60 fits) is most of its cost."""
+    h = np.ascontiguousarray(history, dtype=float)
+    return _remembered(h.tobytes(), int(horizon), int(first_weekday))
+
+
+@lru_cache(maxsize=32)
+def _remembered(history: bytes, horizon: int, first_weekday: int) -> ForecastResult:
+    r = forecast_daily(np.frombuffer(history, dtype=float), horizon, first_weekday)
+    for a in (r.mean, r.lower, r.upper, r.cum_lower, r.cum_upper):
+        a.flags.writeable = False
+    return r
+
+
 def backtest_mape(series: Sequence[float], horizon: int = 7, min_history: int = 28, step: int = 7,
                   first_weekday: int = 0) -> dict[str, float]:
     """Rolling-origin backtest: forecast `horizon` days from each origin and compare with what happened.
@@ -440,7 +458,7 @@ def outlook(db: Database, tz: ZoneInfo, today: date, horizon: int, filters: Ledg
                 usage_hist[(c.day - start).days] += float(c.cost)
     for d, v in _subscription_charges(db, tz, flt, today, end, fx, currency).items():
         known[(d - today).days] += float(v)
-    r = forecast_daily(usage_hist, h, start.weekday())
+    r = remembered_forecast(usage_hist, h, start.weekday())
     # Today is partial: its usage ends at least at what is already spent, and so does every running total.
     u0 = float(usage_today)
     lift = max(u0 - float(r.mean[0]), 0.0)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from aicost_desktop.analytics.forecast import (_median, _theil_sen, backtest_mape, forecast_daily, spend_forecast,
-                                              synthetic_trend_series)
+from aicost_desktop.analytics.forecast import (_median, _theil_sen, backtest_mape, forecast_daily, remembered_forecast,
+                                               spend_forecast, synthetic_trend_series)
 from tests.unit.analytics.ledger_data import build_ledger
 
 
@@ -126,3 +126,20 @@ def test_the_fast_median_and_slope_equal_numpys() -> None:
             y = rng.lognormal(size=n)
             i, j = np.triu_indices(n, k=1)
             assert _theil_sen(y) == np.median((y[j] - y[i]) / (j - i))
+
+
+def test_a_remembered_forecast_is_the_forecast_of_that_history() -> None:
+    """The same history gives the same (shared, read-only) result; a history one cent apart is forecast anew."""
+    y = np.array(synthetic_trend_series(days=90))
+    first = remembered_forecast(y, 30, 2)
+    fresh = forecast_daily(y, 30, 2)
+    assert first.method == fresh.method and first.total_upper == fresh.total_upper
+    assert np.array_equal(first.cum_lower, fresh.cum_lower) and np.array_equal(first.upper, fresh.upper)
+    assert remembered_forecast(y.copy(), 30, 2) is first
+    with pytest.raises(ValueError):
+        first.mean[0] = 0.0  # shared between callers: nobody may change it in place
+    y2 = y.copy()
+    y2[-1] += 0.01
+    other = remembered_forecast(y2, 30, 2)
+    assert other is not first and other.total_mean == forecast_daily(y2, 30, 2).total_mean
+    assert remembered_forecast(y, 30, 3) is not first and remembered_forecast(y, 31, 2) is not first
