@@ -16,10 +16,17 @@ SOURCE_WORDS = {"api": "provider API usage", "import": "imported usage", "log": 
                 "manual": "manual entries", "subscription": "subscriptions", "proxy": "gateway requests"}
 
 
+# Providers the ledger holds rows of without a sync of their own (logs, CSV imports, subscriptions, the demo),
+# as their makers write them: "google" beside "OpenAI" in one list read like a typo.
+OTHER_LABELS = {"google": "Google", "github": "GitHub", "cursor": "Cursor", "replicate": "Replicate",
+                "midjourney": "Midjourney", "mistral": "Mistral", "xai": "xAI", "groq": "Groq",
+                "perplexity": "Perplexity", "cohere": "Cohere", "together": "Together AI", "fireworks": "Fireworks AI"}
+
+
 def provider_label(name: str) -> str:
-    """'anthropic' -> 'Anthropic' (the registry's label), an unknown provider as it was written."""
+    """'anthropic' -> 'Anthropic' (the registry's label), 'github' -> 'GitHub', an unknown provider as written."""
     spec = PROVIDERS.get(name)
-    return spec.label if spec else name
+    return spec.label if spec else OTHER_LABELS.get(name, name)
 
 
 def scope_words(scope: Scope) -> str:

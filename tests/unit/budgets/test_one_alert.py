@@ -48,6 +48,9 @@ def test_a_higher_threshold_later_still_alerts_lower_ones_never_follow(sqlite_db
 
 def test_words() -> None:
     assert scope_words(Scope("provider", "openai")) == "OpenAI"
+    # Providers without a sync of their own are written as their makers write them; an unknown one as typed.
+    assert scope_words(Scope("provider", "github")) == "GitHub" and scope_words(Scope("provider", "google")) == "Google"
+    assert scope_words(Scope("provider", "acme-llm")) == "acme-llm"
     assert scope_words(Scope()) == "everything"
     assert scope_words(Scope("project", "alpha")) == "project alpha"
     assert period_words("daily") == "today" and period_words("weekly") == "this week"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QFrame, QHeaderVi
                                QVBoxLayout, QWidget)
 
 from aicost_desktop.accounts import account_key, remove_account, update_account
+from aicost_desktop.budgets.wording import provider_label
 from aicost_desktop.sync.registry import PROVIDERS
 from aicost_desktop.ui.docks import DOCK_FEATURES
 from aicost_desktop.ui.models.accounts_model import (COL, ROW_ROLE, AccountRow, AccountsProxy, AccountsTableModel,
@@ -315,7 +316,7 @@ class AccountsPanel(QWidget):
         status = self.model.status_text(r)
         colour = {"error": "#c62828", "needs_attention": "#d08700"}.get(self.model.status_of(r), "")
         idx = self.model.index(self.model.row_of(r.id), 0)
-        lines = [f"<b>{html.escape(v.name)}</b> · {html.escape(spec.label if spec else v.provider)}",
+        lines = [f"<b>{html.escape(v.name)}</b> · {html.escape(provider_label(v.provider))}",
                  f"Status: <span style='color:{colour}'>{html.escape(status)}</span>" if colour
                  else f"Status: {html.escape(status)}"]
         if v.status_message:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
+from aicost_desktop.budgets.wording import provider_label
 from aicost_desktop.account_sync import retention_notes
 from aicost_desktop.accounts import AccountView, list_accounts
 from aicost_desktop.domain.money import fmt_money
@@ -192,7 +193,7 @@ class AccountsTableModel(RowsTableModel[AccountRow]):
         if key == "name":
             return v.name
         if key == "provider":
-            return PROVIDERS[v.provider].label if v.provider in PROVIDERS else v.provider
+            return provider_label(v.provider)
         if key == "status":
             return STATUS[self.status_of(r)][2]
         if key == "last_sync":
