@@ -176,6 +176,9 @@ def child(t0: float, home: Path, url: str, tz: str, show_jobs: bool, settle: Cal
     figures["dock_refresh_ms"] = times
     if show_jobs:
         figures["sync_stalls"] = stalls
+        # When the sync finished and each ledger change the window saw from then on (ms from process start).
+        figures["sync_finished_ms"] = round((finished[0] - t0) * 1000)
+        figures["changes_after_sync_ms"] = [round((c - t0) * 1000) for c in after]
         figures["sync_jobs"] = sync_jobs
         figures["refresh_jobs"] = sorted(jobs, key=lambda j: j[1])[-12:]
     window._quitting = True
@@ -243,6 +246,8 @@ def main() -> int:
     report(figures, lambda name, value, target="": print(f"  {name:<52} {value:>22}   {target}"))
     if args.jobs:
         print("stalls > 30 ms during the sync:", [(round(a * 1000), round(b * 1000)) for a, b in figures["sync_stalls"]])
+        print("sync finished at", figures.get("sync_finished_ms"), "ms; ledger changes after it at",
+              figures.get("changes_after_sync_ms"), "ms")
         for key in ("start_jobs", "sync_jobs", "refresh_jobs"):
             print(key)
             for name, a, b in figures.get(key, []):

@@ -55,7 +55,9 @@ class Worker(QRunnable):
         self.kwargs = kwargs
         self.signals = WorkerSignals()
         self.cancel_event = threading.Event()
-        self.name = getattr(fn, "__qualname__", repr(fn))
+        # "cost_tracker._load", not "_load": several docks' loads share a name, and logs must tell them apart.
+        module = getattr(fn, "__module__", None) or ""
+        self.name = (module.rsplit(".", 1)[-1] + "." if module else "") + getattr(fn, "__qualname__", repr(fn))
 
     def cancel(self) -> None:
         """Ask the job to stop; a job that ignores the event still has its result dropped."""
