@@ -157,14 +157,15 @@ def child(t0: float, home: Path, url: str, tz: str, show_jobs: bool, settle: Cal
         t_sync = time.monotonic()
         if not sched.sync_account(acc):
             raise RuntimeError("the scheduler refused the sync")
-        wait_until(lambda: bool(finished) and settled())
+        drained = wait_until(lambda: bool(finished) and settled())
         heart.stop()
     figures["sync_s"] = finished[0] - t_sync
     sync_jobs = sorted(jobs, key=lambda j: j[1])
     jobs.clear()
     after = [c for c in changes if c >= finished[0]]
-    drained = time.monotonic()
-    figures["first_refresh_after_sync_ms"] = (drained - after[0]) * 1000 if after else None
+    # What a user waits for: from the sync's end to every dock showing its result (the bus's fold of the last
+    # writes and any load still running from before the end included).
+    figures["first_refresh_after_sync_ms"] = (drained - finished[0]) * 1000 if after else None
     figures["ui_max_stall_during_sync_ms"] = max(0.0, (max(gaps) if gaps else 0) * 1000 - HEARTBEAT_MS)
     figures["ui_stalls_over_100ms"] = sum(1 for g in gaps if g * 1000 - HEARTBEAT_MS > 100)
     # -- dock refresh: every dock reloads after a ledger change, five times ----------------------------
@@ -218,7 +219,7 @@ def report(figures: dict[str, Any], line: Callable[..., None]) -> None:
          f"target <= 200 ms: {'OK' if r <= 200 else 'MISS'}")
     first = figures["first_refresh_after_sync_ms"]
     if first is not None:
-        line("  first refresh after the sync finished", f"{first:.0f} ms",
+        line("  sync finished -> every dock shows its result", f"{first:.0f} ms",
              f"target <= 200 ms: {'OK' if first <= 200 else 'MISS'}")
     st = figures["ui_max_stall_during_sync_ms"]
     line("longest UI-thread stall during a sync", f"{st:.0f} ms",

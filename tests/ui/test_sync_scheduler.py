@@ -143,3 +143,16 @@ def test_shutdown_cancels_a_running_sync(qtbot, ctx, scheduler, fake):
         scheduler.shutdown()
     assert not scheduler.is_scheduled() and not scheduler.sync_account(acc)
     assert len(fake.requests) < 10  # it stopped at the next request boundary
+
+
+def test_the_views_reload_when_a_sync_ends_not_a_throttle_period_later(qtbot, ctx, bus, scheduler, fake):
+    """During a sync the bus folds ledger changes into one per period; the end of it has nothing more to fold."""
+    bus._timer.setInterval(60_000)  # a throttle longer than the test: only the sync's end can flush it
+    acc = add_account(ctx.db, ctx.secrets, "openrouter", "router", MANAGEMENT_KEY, fake.api_base)
+    changed: list[float] = []
+    bus.ledger_changed.connect(lambda: changed.append(time.monotonic()))
+    with qtbot.waitSignal(scheduler.finished, timeout=15_000):
+        assert scheduler.sync_account(acc)
+    ended = time.monotonic()
+    qtbot.waitUntil(lambda: bool(changed), timeout=3_000)
+    assert changed[0] - ended < 2.0 and not bus._timer.isActive()

@@ -87,6 +87,11 @@ class LedgerBus(QObject):
             self.hours_changed.emit(hours)
         self.ledger_changed.emit()
 
+    def flush_soon(self) -> None:
+        """Emit the pending change once the notifications already posted have arrived (queued across threads):
+        the end of a sync, whose last writes need no more folding."""
+        QTimer.singleShot(0, self, self.flush_now)
+
     def flush_now(self) -> None:
         """Emit a pending change at once (tests, shutdown)."""
         if self._timer.isActive():

@@ -79,6 +79,8 @@ class SyncScheduler(QObject):
             outcome = args[1]
             if outcome.written.added or outcome.written.updated:
                 bus.notify_ledger_changed()
+                # Nothing more of this sync to fold in: the views reload now, not a throttle period later.
+                bus.flush_soon()
             bus.notify_sync_state_changed()
         elif name in ("failed", "skipped"):
             bus.notify_sync_state_changed()
