@@ -156,6 +156,17 @@ def test_changes_during_a_load_fold_into_one_more_and_another_query_cancels_it(q
     gate.set()
     qtbot.waitUntil(lambda: applied[-1] == "90d" and not w._loads.loading, timeout=20_000)
     assert started[2:] == ["30d", "90d"] and cancelled[2:] == [True, False] and applied == ["30d", "30d", "90d"]
+    # A sync's last change (the bus's final flush) cancels a load begun before it, as another query does: its
+    # figures would be stale on arrival. An ordinary change during a sync does not (a long sync shows progress).
+    gate.clear()
+    w.refresh()
+    qtbot.waitUntil(lambda: len(started) == 5)
+    services.bus.notify_ledger_changed()
+    services.bus.flush_soon()
+    qtbot.waitUntil(lambda: not services.bus._timer.isActive() and not services.bus.final)
+    gate.set()
+    qtbot.waitUntil(lambda: len(cancelled) == 6 and not w._loads.loading, timeout=20_000)
+    assert cancelled[4:] == [True, False] and applied[3:] == ["90d"]
 
 
 def test_set_price_in_the_dock_reprices_in_a_worker_and_the_cli_report_sees_it(qtbot, ctx, services,

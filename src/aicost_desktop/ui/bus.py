@@ -52,6 +52,7 @@ class LedgerBus(QObject):
         self._alerts.connect(self.alerts_changed)
         self._sync.connect(self.sync_state_changed)
         self._listener: Callable[[set[datetime]], None] | None = None
+        self.final = False  # see flush_soon
         if listen:
             self._listener = _weak_listener(self)
             ledger.add_listener(self._listener)
@@ -89,8 +90,16 @@ class LedgerBus(QObject):
 
     def flush_soon(self) -> None:
         """Emit the pending change once the notifications already posted have arrived (queued across threads):
-        the end of a sync, whose last writes need no more folding."""
-        QTimer.singleShot(0, self, self.flush_now)
+        the end of a sync, whose last writes need no more folding. While it is delivered `final` is True: a
+        view may drop a load still running from before those writes instead of finishing it first."""
+        QTimer.singleShot(0, self, self._flush_final)
+
+    def _flush_final(self) -> None:
+        self.final = True
+        try:
+            self.flush_now()
+        finally:
+            self.final = False
 
     def flush_now(self) -> None:
         """Emit a pending change at once (tests, shutdown)."""

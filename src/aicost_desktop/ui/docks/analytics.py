@@ -239,7 +239,9 @@ class AnalyticsWidget(QWidget):
         self._loads.request(restart=self._running is not None and self.query() != self._running)
 
     def _ledger_changed(self) -> None:
-        self._loads.request()
+        # At a sync's end a load still running began before its last writes: its figures are stale on arrival,
+        # and finishing it first only delays the one that has them (the longest load of every refresh).
+        self._loads.request(restart=self.services.bus.final)
 
     def _start_args(self) -> tuple[Any, ...]:  # GUI thread, as each load starts
         q = self._running = self.query()
