@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -65,6 +66,11 @@ def test_cancel_leaves_no_file(qtbot, demo_ctx, services, tmp_path, monkeypatch)
         def prog(done, total):  # type: ignore[no-untyped-def]
             progress(done, total)
             if done >= 10:
+                # The job can report before the GUI thread has stored its handle (run_in_pool returns after
+                # the job started): wait for it, as a user's Cancel click (on the GUI thread) always finds it.
+                deadline = time.monotonic() + 10
+                while dlg.worker is None and time.monotonic() < deadline:
+                    time.sleep(0.005)
                 dlg.worker.cancel()  # as if the user pressed Cancel mid-export
         return real(db, tz, spec, progress=prog, cancelled=cancelled)
 
