@@ -3,9 +3,10 @@
 An open window must show what the CLI, a second window or another machine's sync wrote, without
 re-reading the ledger on a timer. `ChangeWatch.poll()` is cheap (one PRAGMA, or reading pending
 notifications) and says whether anything was committed by someone else since the last poll.
-Changes made through this process's own connections are announced in-process by
-`storage.ledger.add_listener`; on SQLite they also move data_version (each pooled connection is
-"another connection"), which at worst refreshes a view once more.
+Changes made through this process's own connections are announced in-process (`storage.ledger.add_listener`,
+the UI's own signals); they also move data_version (each pooled connection is "another connection") and send
+NOTIFYs, so the watch leaves out what `storage.own_writes` knows as this process's own: a data_version move
+whose write counter values are all ours, a NOTIFY from one of our server processes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
+
+from aicost_desktop.storage.own_writes import OwnWrites
 
 if TYPE_CHECKING:
     from aicost_desktop.storage.db import Database
@@ -34,12 +37,14 @@ class ChangeWatch:
         self._sqlite: sqlite3.Connection | None = None
         self._pg: Any = None
         self._version: int | None = None
+        self._seq: int | None = None  # the write counter at the last poll (SQLite)
         if db.dialect == "sqlite":
             if db.file is not None:
                 # Its own read-only connection: data_version counts commits by *other* connections.
                 self._sqlite = sqlite3.connect(f"file:{db.file}?mode=ro", uri=True, check_same_thread=False,
                                                timeout=1.0)
                 self._version = self._sqlite_version()
+                self._seq = OwnWrites.read_counter(self._sqlite)
         elif db.dialect == "postgresql":
             self._pg = _listen(db)
 
@@ -57,10 +62,13 @@ class ChangeWatch:
         try:
             if self._sqlite is not None:
                 version = self._sqlite_version()
-                changed, self._version = version != self._version, version
-                return changed
+                if version == self._version:
+                    return False
+                self._version = version
+                return not self._only_own_commits()
             if self._pg is not None:
-                return any(True for _ in self._pg.notifies(timeout=0))
+                own = self._db.own_writes.pids
+                return any(n.pid not in own for n in list(self._pg.notifies(timeout=0)))
         except (sqlite3.Error, OSError) as exc:
             log.debug("ledger change poll failed: %s", exc)
         except Exception as exc:  # noqa: BLE001 - psycopg's errors; a lost server connection is re-opened
@@ -68,6 +76,17 @@ class ChangeWatch:
             self._reopen_pg()
             return True  # what happened while the connection was gone is unknown: refresh once
         return False
+
+    def _only_own_commits(self) -> bool:
+        """After a data_version move: whether every commit since the last poll was this process's (the write
+        counter moved, and only through values our transactions took). A writer that does not count (another
+        tool, an older version) moves data_version alone: that is another's."""
+        assert self._sqlite is not None
+        seq = OwnWrites.read_counter(self._sqlite)
+        last, self._seq = self._seq, seq
+        if seq is None or last is None or seq <= last:
+            return False
+        return self._db.own_writes.all_own(last + 1, seq)
 
     def _reopen_pg(self) -> None:
         try:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.domain.private_files import private_dir, private_sqlite
 from aicost_desktop.storage import migrate
+from aicost_desktop.storage.own_writes import OwnWrites
 from aicost_desktop.storage.tables import Workspace
 
 log = logging.getLogger("aicost.storage")
@@ -115,6 +116,16 @@ class Database:
         db_file = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
         self.file = Path(db_file) if db_file and db_file != ":memory:" and not db_file.startswith("file:") else None
         self._file_id = _file_id(self.file) if self.file else None
+        self.own_writes = OwnWrites()
+        if engine.dialect.name == "postgresql":
+            # On checkout, not connect: the migrations' pooled connections came before this listener.
+            event.listen(engine, "checkout", self._note_backend)
+
+    def _note_backend(self, dbapi_connection: Any, *_record: Any) -> None:
+        """Remember each connection's server process: NOTIFY names it, and the change watch skips its own."""
+        pid = getattr(getattr(dbapi_connection, "info", None), "backend_pid", None)
+        if pid is not None:
+            self.own_writes.pids.add(int(pid))
 
     def file_gone(self) -> bool:
         """True when the SQLite file was deleted or replaced since it was opened. Open connections
@@ -158,12 +169,21 @@ class Database:
         """A writer's transaction: takes the write lock up front (SQLite BEGIN IMMEDIATE, PostgreSQL
         advisory lock) so concurrent writers queue instead of failing or deadlocking."""
         self.check_file()
+        seq: int | None = None
         with self._sessions() as session:
             with session.begin():
                 conn = session.connection(execution_options={"sqlite_immediate": True})
                 if self.dialect == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+                raw = conn.connection.dbapi_connection if self.dialect == "sqlite" else None
+                before = raw.total_changes if raw is not None else 0
                 yield session
+                # A transaction that changed something takes the next write counter value (own_writes says why);
+                # one that changed nothing leaves the file, and other windows, alone.
+                if raw is not None and raw.total_changes > before:
+                    seq = self.own_writes.bump(conn)
+        if seq is not None:
+            self.own_writes.committed(seq)
 
     def default_workspace_id(self) -> int:
         if self._default_workspace_id is None:

@@ -33,6 +33,9 @@ def schema_statements(con: sqlite3.Connection) -> list[str]:
     if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
         for name, seq in con.execute("SELECT name, seq FROM sqlite_sequence ORDER BY rowid"):
             out.append(f"INSERT INTO sqlite_sequence (name, seq) VALUES ({_quote(name)}, {int(seq)})")
+    if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'write_seq'").fetchone():  # its one row (0013)
+        for id_, seq in con.execute("SELECT id, seq FROM write_seq ORDER BY id"):
+            out.append(f"INSERT INTO write_seq (id, seq) VALUES ({int(id_)}, {int(seq)})")
     for (rev,) in con.execute("SELECT version_num FROM alembic_version"):
         out.append(f"INSERT INTO alembic_version (version_num) VALUES ({_quote(rev)})")
     return out

@@ -268,6 +268,15 @@ class SyncState(Base):
     running_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class WriteSeq(Base):
+    """One row: a counter every write transaction of this app bumps (storage/own_writes), so a watcher can tell
+    its process's own commits from another's."""
+
+    __tablename__ = "write_seq"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
 class BalanceReading(Base):
     """A prepaid balance / credit-limit snapshot of an account (not spend)."""
 

@@ -69,10 +69,12 @@ def test_the_postgresql_triggers_cover_every_watched_table(pg_url: str) -> None:
                                   "WHERE trigger_name LIKE 'aicost_notify_%'")).scalars().all()
         assert set(rows) == set(WATCHED_TABLES)
         watch = ChangeWatch(db)
+        other = Database.open(pg_url)  # another engine: server processes this ledger's watch does not own
         at = datetime(2026, 11, 2, tzinfo=timezone.utc)
-        upsert_records(db, [UsageRecord(DataSource.MANUAL, "own", "openai", at, at, usage=TokenUsage(input_tokens=1))])
+        upsert_records(other, [UsageRecord(DataSource.MANUAL, "o", "openai", at, at, usage=TokenUsage(input_tokens=1))])
         assert _seen_within(watch) and CHANNEL == "aicost_ledger_changed"
         watch.close()
+        other.dispose()
     finally:
         db.dispose()
 
@@ -83,4 +85,58 @@ def test_an_in_memory_ledger_is_not_watched() -> None:
         watch = ChangeWatch(db)
         assert not watch.active and watch.poll() is False
     finally:
+        db.dispose()
+
+
+def _own_write(db: Database, key: str) -> None:
+    at = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    upsert_records(db, [UsageRecord(DataSource.MANUAL, key, "openai", at, at, usage=TokenUsage(input_tokens=1))])
+
+
+def test_this_process_own_writes_are_left_out_and_anothers_beside_them_are_not(db_url: str) -> None:
+    """The process announces its own writes in-process; the watch reporting them too made every view reload a
+    second time. Another process's commit in the same poll interval, before or after one of ours, is reported."""
+    db = Database.open(db_url)
+    watch = ChangeWatch(db)
+    try:
+        _own_write(db, "own-1")
+        _own_write(db, "own-2")
+        assert not _seen_within(watch, 1.0)  # PostgreSQL: the NOTIFYs arrive, from our own server processes
+        _own_write(db, "own-3")
+        _write_from_another_process(db_url, "other-1")
+        assert _seen_within(watch)
+        _write_from_another_process(db_url, "other-2")
+        _own_write(db, "own-4")
+        assert _seen_within(watch)
+        assert not _seen_within(watch, 0.5)
+    finally:
+        watch.close()
+        db.dispose()
+
+
+def test_a_sqlite_writer_that_does_not_count_is_reported_and_an_empty_write_counts_nothing(tmp_path) -> None:
+    """Another tool (or an older version) writes without the counter: data_version alone moves, and that is
+    another's change. A write transaction that changed nothing takes no counter value (other windows stay put)."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    db = Database.open(url)
+    watch = ChangeWatch(db)
+    try:
+        counter = lambda: db.engine.connect().execute(text("SELECT seq FROM write_seq")).scalar()  # noqa: E731
+        before = counter()
+        with db.write_session() as s:
+            s.execute(text("SELECT count(*) FROM usage_records"))
+        assert counter() == before and watch.poll() is False
+        _own_write(db, "own")
+        assert counter() == before + 1 and watch.poll() is False
+        raw = sqlite3.connect(tmp_path / "ledger.sqlite3")
+        raw.execute("PRAGMA user_version = 7")
+        raw.commit()
+        raw.close()
+        assert watch.poll() is True
+    finally:
+        watch.close()
         db.dispose()
