@@ -5,8 +5,8 @@ re-reading the ledger on a timer. `ChangeWatch.poll()` is cheap (one PRAGMA, or 
 notifications) and says whether anything was committed by someone else since the last poll.
 Changes made through this process's own connections are announced in-process (`storage.ledger.add_listener`,
 the UI's own signals); they also move data_version (each pooled connection is "another connection") and send
-NOTIFYs, so the watch leaves out what `storage.own_writes` knows as this process's own: a data_version move
-whose write counter values are all ours, a NOTIFY from one of our server processes.
+NOTIFYs, so the watch leaves out what `storage.own_writes` knows as this process's announced writes: a
+data_version move whose write counter values are all of those, a usage NOTIFY from one of our server processes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ log = logging.getLogger("aicost.storage")
 
 # The channel the triggers of migration 0008 notify on (PostgreSQL identifiers are lower case).
 CHANNEL = "aicost_ledger_changed"
+# The tables whose writes in this process are all announced in-process (storage.ledger's usage writes).
+ANNOUNCED_TABLES = ("usage_records",)
 # The tables a view shows; a trigger on each notifies CHANNEL once per writing statement.
 WATCHED_TABLES = ("usage_records", "accounts", "budgets", "subscriptions", "cost_alerts", "sync_state",
                   "balance_snapshots", "price_overrides", "workspaces")
@@ -67,8 +69,11 @@ class ChangeWatch:
                 self._version = version
                 return not self._only_own_commits()
             if self._pg is not None:
+                # Ours only when it is a usage write (storage.ledger announces those in-process); our other
+                # writes (alerts, deliveries, accounts) reach the views through this watch.
                 own = self._db.own_writes.pids
-                return any(n.pid not in own for n in list(self._pg.notifies(timeout=0)))
+                return any(n.pid not in own or n.payload not in ANNOUNCED_TABLES
+                           for n in list(self._pg.notifies(timeout=0)))
         except (sqlite3.Error, OSError) as exc:
             log.debug("ledger change poll failed: %s", exc)
         except Exception as exc:  # noqa: BLE001 - psycopg's errors; a lost server connection is re-opened

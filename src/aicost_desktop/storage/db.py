@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.domain.private_files import private_dir, private_sqlite
 from aicost_desktop.storage import migrate
-from aicost_desktop.storage.own_writes import OwnWrites
+from aicost_desktop.storage.own_writes import ANNOUNCED, OwnWrites
 from aicost_desktop.storage.tables import Workspace
 
 log = logging.getLogger("aicost.storage")
@@ -170,6 +170,7 @@ class Database:
         advisory lock) so concurrent writers queue instead of failing or deadlocking."""
         self.check_file()
         seq: int | None = None
+        announced = False
         with self._sessions() as session:
             with session.begin():
                 conn = session.connection(execution_options={"sqlite_immediate": True})
@@ -182,7 +183,8 @@ class Database:
                 # one that changed nothing leaves the file, and other windows, alone.
                 if raw is not None and raw.total_changes > before:
                     seq = self.own_writes.bump(conn)
-        if seq is not None:
+                    announced = bool(session.info.get(ANNOUNCED))
+        if seq is not None and announced:
             self.own_writes.committed(seq)
 
     def default_workspace_id(self) -> int:

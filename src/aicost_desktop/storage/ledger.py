@@ -19,6 +19,7 @@ from aicost_desktop.domain.enums import CostRole
 from aicost_desktop.domain.usage import UsageRecord
 from aicost_desktop.storage import rollup
 from aicost_desktop.storage.db import Database, affected_rows
+from aicost_desktop.storage.own_writes import will_announce
 from aicost_desktop.storage.tables import UsageRow, core_table
 from aicost_desktop.storage.types import money_to_units
 
@@ -144,6 +145,7 @@ def _upsert_page_core(db: Database, page: list[UsageRecord], ws: int) -> UpsertR
 def upsert_in(s: Any, dialect: str, page: list[UsageRecord], ws: int) -> UpsertResult:
     """`_upsert_page_core` inside the caller's write transaction `s` (the caller tells the listeners, with
     `notify_changed(result.hours)`, after its commit): for a change that must land whole with other writes."""
+    will_announce(s)  # its caller tells the listeners after the commit
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for rec in page:
         rows[(rec.source.value, rec.dedup_key)] = record_to_row(rec, ws)  # last one in a page wins
@@ -356,6 +358,7 @@ def _insert_rows(s: Any, cur: Any, page: NewRows, deferred: "rollup.Cells | None
     to the roll-up incrementally, inside the caller's write transaction `s`; None, having written
     nothing, when any key already exists. With `deferred`, the page's cells are added to it instead,
     for the caller to write (rollup.write_cells_sqlite) before it commits."""
+    will_announce(s)  # its caller tells the listeners after the commit
     # The one unique constraint is (source, dedup_key): a key that exists fails the INSERT, and the rows
     # the page inserted before it are undone. (Cheaper than looking the keys up first, which was a
     # sixth of a first import's write time: the insert looks each up in that index anyway.)
@@ -502,6 +505,7 @@ def delete_where(db: Database, *conditions: Any) -> int:
 def delete_in(s: Any, *conditions: Any) -> tuple[int, set[datetime]]:
     """`delete_where` inside the caller's write transaction `s`: (rows deleted, the roll-up hours refreshed, for
     the caller's `notify_changed` after its commit)."""
+    will_announce(s)  # its caller tells the listeners after the commit
     hours = {rollup.floor_hour(h) for (h,) in s.execute(select(UsageRow.bucket_start).where(*conditions))}
     n = affected_rows(s.execute(delete(UsageRow).where(*conditions)))
     rollup.refresh_hours(s, hours)

@@ -1,9 +1,11 @@
 """Which of the ledger's commits were this process's own: the write counter each write transaction bumps (table
 write_seq, SQLite) and the server processes of this process's connections (PostgreSQL's NOTIFY names its sender).
 
-The change watch (storage/change_watch) must report another process's commits, and only those: this process
-announces its own writes in-process already, and reporting them again made every open view reload a second
-time about a second after each of them (after a sync of a 1M-row ledger, a whole extra refresh of every dock).
+The change watch (storage/change_watch) must report another process's commits, and of this process's only those
+no in-process listener hears of: storage.ledger announces its usage writes to every view already, and the watch
+reporting them again made every open view reload a second time about a second after each (after a sync of a
+1M-row ledger, a whole extra refresh of every dock). Alerts, deliveries and accounts written here have no such
+announcement, so their commits are not marked as announced and the watch still reports them.
 """
 
 from __future__ import annotations
@@ -13,8 +15,16 @@ import threading
 from collections import deque
 from typing import Any
 
+ANNOUNCED = "aicost_announced"  # Session.info key: see will_announce
 KEEP = 4096  # counter values remembered; an older one not seen yet reads as another's (one extra refresh)
 _BUMP = "UPDATE write_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq"
+
+
+def will_announce(session: Any) -> None:
+    """Mark a write transaction whose writer tells the in-process listeners after its commit (storage.ledger's
+    usage writes): the watch may leave its commit out. Other own writes (alerts, deliveries, accounts) have no
+    such announcement to every view, and the watch still reports them."""
+    session.info[ANNOUNCED] = True
 
 
 class OwnWrites:
@@ -41,7 +51,7 @@ class OwnWrites:
         return int(value) if value is not None else None
 
     def committed(self, seq: int) -> None:
-        """The transaction that took `seq` committed."""
+        """The transaction that took `seq` committed, and its writer announces it in-process."""
         with self._lock:
             self._seqs.add(seq)
             self._order.append(seq)

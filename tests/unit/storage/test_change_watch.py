@@ -109,6 +109,14 @@ def test_this_process_own_writes_are_left_out_and_anothers_beside_them_are_not(d
         _own_write(db, "own-4")
         assert _seen_within(watch)
         assert not _seen_within(watch, 0.5)
+        # An own write no in-process listener hears of (an account, an alert, a delivery's outcome) is still
+        # reported: the watch is how every view learns of it (SQLite: it takes a counter value nobody marks;
+        # PostgreSQL: its NOTIFY names another table than the usage rows).
+        from aicost_desktop.storage.tables import Workspace
+
+        with db.write_session() as s:
+            s.add(Workspace(name="team"))
+        assert _seen_within(watch)
     finally:
         watch.close()
         db.dispose()
