@@ -22,6 +22,7 @@ from aicost_desktop.domain.redact import redact
 from aicost_desktop.domain.usage import UsageRecord
 from aicost_desktop.notify.alerts import raise_sync_failure, raise_unpriced_written
 from aicost_desktop.storage.ledger import UpsertResult, upsert_records
+from aicost_desktop.storage.own_writes import will_announce
 from aicost_desktop.storage.tables import Account, BalanceReading, SyncState
 from aicost_desktop.sync.base import AccountInfo, AuthError, ProviderError, SyncReport
 from aicost_desktop.sync.http import Cancelled, HttpPolicy
@@ -127,6 +128,7 @@ def _sync_locked(ctx: "AppContext", account_id: int, since: datetime | None, cli
     if report.balance is not None:
         b = report.balance
         with db.write_session() as s:
+            will_announce(s)  # the sync's finished event (the window's sync_state_changed) tells the views
             s.add(BalanceReading(account_id=account_id, taken_at=now, currency=b.currency, total=b.total,
                                  remaining=b.remaining, used=b.used, limit=b.limit,
                                  detail=json.dumps(b.detail) if b.detail else None))
@@ -145,6 +147,7 @@ def _finish(ctx: "AppContext", account_id: int, name: str, ok: bool, message: st
     # here, it is safe in the account's status, the sync state, the alert, the log and the outcome.
     message = redact(message)
     with ctx.db.write_session() as s:
+        will_announce(s)  # the sync's finished or failed event (the window's sync_state_changed) tells the views
         acc = s.get(Account, account_id)
         if acc is not None:
             acc.status, acc.status_message, acc.last_sync_at = status, message, now
@@ -169,6 +172,7 @@ def _record_retention(ctx: "AppContext", account_id: int, floor: date, now: date
     # Keep the earliest floor: history before it was never synced; later floors were covered before.
     at = utc_midnight(floor)
     with ctx.db.write_session() as s:
+        will_announce(s)  # as the sync's outcome (_finish) is
         state = s.scalar(select(SyncState).where(SyncState.account_id == account_id,
                                                  SyncState.stream == RETENTION_STREAM))
         if state is None:
