@@ -180,7 +180,10 @@ class Database:
                 before = raw.total_changes if raw is not None else 0
                 yield session
                 # A transaction that changed something takes the next write counter value (own_writes says why);
-                # one that changed nothing leaves the file, and other windows, alone.
+                # one that changed nothing leaves the file, and other windows, alone. (Flushed first: the ORM's
+                # pending changes are statements the commit would run.)
+                if raw is not None:
+                    session.flush()
                 if raw is not None and raw.total_changes > before:
                     seq = self.own_writes.bump(conn)
                     announced = bool(session.info.get(ANNOUNCED))

@@ -148,3 +148,21 @@ def test_a_sqlite_writer_that_does_not_count_is_reported_and_an_empty_write_coun
     finally:
         watch.close()
         db.dispose()
+
+
+def test_a_syncs_bookkeeping_is_announced_and_not_reported(tmp_path) -> None:
+    """ORM changes are flushed at commit; the counter still sees them (the sync's account status and sync state,
+    which its finished event announces, used to make every view reload a second time)."""
+    from aicost_desktop.storage.own_writes import will_announce
+    from aicost_desktop.storage.tables import Workspace
+
+    db = Database.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    watch = ChangeWatch(db)
+    try:
+        with db.write_session() as s:
+            will_announce(s)
+            s.add(Workspace(name="announced"))  # pending until the commit flushes it
+        assert watch.poll() is False
+    finally:
+        watch.close()
+        db.dispose()
