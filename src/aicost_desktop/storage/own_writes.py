@@ -10,10 +10,15 @@ announcement, so their commits are not marked as announced and the watch still r
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections import deque
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+log = logging.getLogger("aicost.storage")
 
 ANNOUNCED = "aicost_announced"  # Session.info key: see will_announce
 KEEP = 4096  # counter values remembered; an older one not seen yet reads as another's (one extra refresh)
@@ -47,7 +52,14 @@ class OwnWrites:
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'write_seq'").first() is not None
         if not self._counter:
             return None
-        value = conn.exec_driver_sql(_BUMP).scalar()
+        try:
+            value = conn.exec_driver_sql(_BUMP).scalar()
+        except DBAPIError as exc:
+            # Never worth a write: a counter dropped under the running app (or broken) only costs the views an
+            # extra reload. SQLite's "no such table" fails the statement before it runs; the transaction goes on.
+            log.warning("write counter unavailable, own writes are reported as others': %s", exc.orig)
+            self._counter = False
+            return None
         return int(value) if value is not None else None
 
     def committed(self, seq: int) -> None:

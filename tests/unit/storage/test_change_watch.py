@@ -166,3 +166,30 @@ def test_a_syncs_bookkeeping_is_announced_and_not_reported(tmp_path) -> None:
     finally:
         watch.close()
         db.dispose()
+
+
+def test_a_counter_dropped_under_the_running_app_never_fails_a_write(tmp_path) -> None:
+    import sqlite3
+
+    from sqlalchemy import func, select
+
+    from aicost_desktop.storage.tables import UsageRow
+
+    path = tmp_path / "ledger.sqlite3"
+    db = Database.open(f"sqlite:///{path}")
+    watch = ChangeWatch(db)
+    try:
+        _own_write(db, "before")
+        assert watch.poll() is False  # the counter's existence is known now
+        raw = sqlite3.connect(path)
+        raw.execute("DROP TABLE write_seq")
+        raw.commit()
+        raw.close()
+        assert watch.poll() is True
+        _own_write(db, "after")  # raised "no such table: write_seq" and lost the row
+        assert watch.poll() is True  # no counter: an own write reads as another's (one extra reload)
+        with db.session() as s:
+            assert s.scalar(select(func.count()).select_from(UsageRow)) == 2
+    finally:
+        watch.close()
+        db.dispose()
