@@ -60,7 +60,7 @@ class OwnWrites:
             log.warning("write counter unavailable, own writes are reported as others': %s", exc.orig)
             self._counter = False
             return None
-        return int(value) if value is not None else None
+        return value if isinstance(value, int) else None  # a hand-edited counter ('abc', 1.5) counts nothing
 
     def committed(self, seq: int) -> None:
         """The transaction that took `seq` committed, and its writer announces it in-process."""
@@ -84,4 +84,4 @@ class OwnWrites:
             row = conn.execute("SELECT seq FROM write_seq WHERE id = 1").fetchone()
         except sqlite3.Error:
             return None
-        return int(row[0]) if row is not None else None
+        return row[0] if row is not None and isinstance(row[0], int) else None

@@ -193,3 +193,22 @@ def test_a_counter_dropped_under_the_running_app_never_fails_a_write(tmp_path) -
     finally:
         watch.close()
         db.dispose()
+
+
+def test_a_hand_edited_counter_counts_nothing_and_fails_no_write(tmp_path) -> None:
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite3"
+    db = Database.open(f"sqlite:///{path}")
+    watch = ChangeWatch(db)
+    try:
+        for value in ("'abc'", "1.5", "9223372036854775807"):  # the last: + 1 overflows into a float
+            raw = sqlite3.connect(path)
+            raw.execute(f"UPDATE write_seq SET seq = {value}")
+            raw.commit()
+            raw.close()
+            _own_write(db, f"k{value}")
+            assert watch.poll() is True, value
+    finally:
+        watch.close()
+        db.dispose()
