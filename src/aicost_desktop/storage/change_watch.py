@@ -77,6 +77,9 @@ class ChangeWatch:
         except (sqlite3.Error, OSError) as exc:
             log.debug("ledger change poll failed: %s", exc)
         except Exception as exc:  # noqa: BLE001 - psycopg's errors; a lost server connection is re-opened
+            if self._pg is None:  # not a server connection's: nothing to re-open, and unknown is a change
+                log.debug("ledger change poll failed: %s", exc)
+                return True
             log.debug("ledger change poll failed, listening again: %s", exc)
             self._reopen_pg()
             return True  # what happened while the connection was gone is unknown: refresh once
