@@ -15,7 +15,7 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from aicost_desktop.storage.own_writes import OwnWrites
+from aicost_desktop.storage.own_writes import ANNOUNCED_TABLES, OwnWrites
 
 if TYPE_CHECKING:
     from aicost_desktop.storage.db import Database
@@ -24,8 +24,6 @@ log = logging.getLogger("aicost.storage")
 
 # The channel the triggers of migration 0008 notify on (PostgreSQL identifiers are lower case).
 CHANNEL = "aicost_ledger_changed"
-# The tables whose writes in this process are all announced in-process (storage.ledger's usage writes).
-ANNOUNCED_TABLES = ("usage_records",)
 # The tables a view shows; a trigger on each notifies CHANNEL once per writing statement.
 WATCHED_TABLES = ("usage_records", "accounts", "budgets", "subscriptions", "cost_alerts", "sync_state",
                   "balance_snapshots", "price_overrides", "workspaces")

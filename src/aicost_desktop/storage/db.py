@@ -184,9 +184,9 @@ class Database:
                 # pending changes are statements the commit would run.)
                 if raw is not None:
                     session.flush()
-                if raw is not None and raw.total_changes > before:
-                    seq = self.own_writes.bump(conn)
-                    announced = bool(session.info.get(ANNOUNCED))
+                    if raw.total_changes > before:
+                        seq = self.own_writes.bump(conn)
+                        announced = bool(session.info.get(ANNOUNCED))
         if seq is not None and announced:
             self.own_writes.committed(seq)
 

@@ -21,6 +21,9 @@ from sqlalchemy.exc import DBAPIError
 log = logging.getLogger("aicost.storage")
 
 ANNOUNCED = "aicost_announced"  # Session.info key: see will_announce
+# The tables every write of which in this process is announced in-process (storage.ledger's usage writes): on
+# PostgreSQL a NOTIFY names its table, not its transaction, so the watch goes by these.
+ANNOUNCED_TABLES = ("usage_records",)
 KEEP = 4096  # counter values remembered; an older one not seen yet reads as another's (one extra refresh)
 _BUMP = "UPDATE write_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq"
 

@@ -74,8 +74,8 @@ def moved_hours(first: date, last: date, tz: ZoneInfo) -> list[tuple[datetime, d
 def _add(acc: dict[Key, list[Any]], key: Key, values: Sequence[Any], sign: int) -> None:
     """Add (sign 1) or take off (-1) a cell's sums; None (no value, as SQL SUM gives) adds nothing."""
     cur = acc.get(key)
-    if cur is None:
-        acc[key] = [(v if sign > 0 or v is None else -v) for v in values]
+    if cur is None:  # the common case: a dated and an instant cell of one day meet only on the same key
+        acc[key] = list(values) if sign > 0 else [(-v if v is not None else None) for v in values]
         return
     for i, v in enumerate(values):
         if v is None:
@@ -118,11 +118,7 @@ def local_day_sums(s: Session, tz: ZoneInfo, start: date, end: date, dims: Seque
         if day is None:
             day = homes[u] = home_day(u, tz)
         if start <= day <= end:
-            key = (day, tuple(row[2:2 + n]))
-            if key in acc:
-                _add(acc, key, row[2 + n:], 1)
-            else:  # the common case (a dated and an instant cell of one day meet only on the same key)
-                acc[key] = list(row[2 + n:])
+            _add(acc, (day, tuple(row[2:2 + n])), row[2 + n:], 1)
     moved = moved_hours(first, last, tz)
     if moved:
         # A UTC date's moved hours all go to one other local day: sum them per date in SQL.
