@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +21,7 @@ from aicost_desktop.budgets.spend import Scope, ScopeSpend, scope_filter, scope_
 from aicost_desktop.domain.errors import InputError, OperationError
 from aicost_desktop.budgets.wording import period_words, scope_words
 from aicost_desktop.domain.spend_words import over_text, percent_text
-from aicost_desktop.domain.money import ZERO, fmt_money, format_money
+from aicost_desktop.domain.money import ZERO, format_money
 from aicost_desktop.notify.alerts import default_channels, raise_in
 from aicost_desktop.storage.db import Database
 from aicost_desktop.storage.tables import Budget, CostAlert, WorkspaceUsage, utcnow

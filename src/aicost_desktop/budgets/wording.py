@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from aicost_desktop.budgets.spend import Scope
-from aicost_desktop.domain.money import format_money
 from aicost_desktop.sync.registry import PROVIDERS
 
 PERIOD_WORDS = {"daily": "today", "weekly": "this week", "monthly": "this month", "quarterly": "this quarter",

@@ -17,7 +17,6 @@ from aicost_desktop.ui.workers import Worker, run_in_pool
 
 if TYPE_CHECKING:
     from aicost_desktop.app_context import AppContext
-    from aicost_desktop.integrations.manager import IntegrationManager
     from aicost_desktop.runtime import Runtime
     from aicost_desktop.ui.actions import AppActions
 

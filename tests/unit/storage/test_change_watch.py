@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from aicost_desktop.domain.enums import DataSource
 from aicost_desktop.domain.usage import TokenUsage, UsageRecord
@@ -88,6 +90,16 @@ def test_an_in_memory_ledger_is_not_watched() -> None:
         db.dispose()
 
 
+def _write_without_the_app(path: Path, statement: str) -> None:
+    """A commit by another tool on the same file (sqlite3 itself: it knows nothing of the write counter)."""
+    raw = sqlite3.connect(path)
+    try:
+        raw.execute(statement)
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def _own_write(db: Database, key: str) -> None:
     at = datetime(2026, 11, 2, tzinfo=timezone.utc)
     upsert_records(db, [UsageRecord(DataSource.MANUAL, key, "openai", at, at, usage=TokenUsage(input_tokens=1))])
@@ -125,8 +137,6 @@ def test_this_process_own_writes_are_left_out_and_anothers_beside_them_are_not(d
 def test_a_sqlite_writer_that_does_not_count_is_reported_and_an_empty_write_counts_nothing(tmp_path) -> None:
     """Another tool (or an older version) writes without the counter: data_version alone moves, and that is
     another's change. A write transaction that changed nothing takes no counter value (other windows stay put)."""
-    import sqlite3
-
     from sqlalchemy import text
 
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
@@ -140,10 +150,7 @@ def test_a_sqlite_writer_that_does_not_count_is_reported_and_an_empty_write_coun
         assert counter() == before and watch.poll() is False
         _own_write(db, "own")
         assert counter() == before + 1 and watch.poll() is False
-        raw = sqlite3.connect(tmp_path / "ledger.sqlite3")
-        raw.execute("PRAGMA user_version = 7")
-        raw.commit()
-        raw.close()
+        _write_without_the_app(tmp_path / "ledger.sqlite3", "PRAGMA user_version = 7")
         assert watch.poll() is True
     finally:
         watch.close()
@@ -169,8 +176,6 @@ def test_a_syncs_bookkeeping_is_announced_and_not_reported(tmp_path) -> None:
 
 
 def test_a_counter_dropped_under_the_running_app_never_fails_a_write(tmp_path) -> None:
-    import sqlite3
-
     from sqlalchemy import func, select
 
     from aicost_desktop.storage.tables import UsageRow
@@ -181,10 +186,7 @@ def test_a_counter_dropped_under_the_running_app_never_fails_a_write(tmp_path) -
     try:
         _own_write(db, "before")
         assert watch.poll() is False  # the counter's existence is known now
-        raw = sqlite3.connect(path)
-        raw.execute("DROP TABLE write_seq")
-        raw.commit()
-        raw.close()
+        _write_without_the_app(path, "DROP TABLE write_seq")
         assert watch.poll() is True
         _own_write(db, "after")  # raised "no such table: write_seq" and lost the row
         assert watch.poll() is True  # no counter: an own write reads as another's (one extra reload)
@@ -196,17 +198,12 @@ def test_a_counter_dropped_under_the_running_app_never_fails_a_write(tmp_path) -
 
 
 def test_a_hand_edited_counter_counts_nothing_and_fails_no_write(tmp_path) -> None:
-    import sqlite3
-
     path = tmp_path / "ledger.sqlite3"
     db = Database.open(f"sqlite:///{path}")
     watch = ChangeWatch(db)
     try:
         for value in ("'abc'", "1.5", "9223372036854775807"):  # the last: + 1 overflows into a float
-            raw = sqlite3.connect(path)
-            raw.execute(f"UPDATE write_seq SET seq = {value}")
-            raw.commit()
-            raw.close()
+            _write_without_the_app(path, f"UPDATE write_seq SET seq = {value}")
             _own_write(db, f"k{value}")
             assert watch.poll() is True, value
     finally:
