@@ -76,6 +76,7 @@ class ShownMoney:
     def __init__(self, currency: str = "USD", fx: dict[str, Decimal] | None = None) -> None:
         self.currency = currency
         self._fx = dict(fx or {})
+        self._converts: dict[str, bool] = {}  # per row currency: asked for every money cell the view paints
 
     @property
     def rates(self) -> dict[str, Decimal]:
@@ -83,8 +84,12 @@ class ShownMoney:
 
     def converts(self, currency: str) -> bool:
         """Whether an amount in `currency` is shown converted (another currency, and the rates for it)."""
-        if currency == self.currency:
-            return False
+        known = self._converts.get(currency)
+        if known is None:
+            known = self._converts[currency] = currency != self.currency and self._has_rates(currency)
+        return known
+
+    def _has_rates(self, currency: str) -> bool:
         try:
             convert(Decimal(1), currency, self.currency, self._fx)
         except InputError:
